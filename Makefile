@@ -1,0 +1,68 @@
+# apikeyd — build, run and test. `make run` and `make test` install what they need first.
+# SANITIZE=address,undefined builds an instrumented copy under build/san and tests that.
+
+CC ?= cc
+PKGS := libmicrohttpd jansson libsodium sqlite3 zlib
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+BUILD := build
+SANFLAGS :=
+else
+BUILD := build/san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Werror
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP $(WARNINGS) $(CFLAGS) $(SANFLAGS) \
+             $(shell pkg-config --cflags $(PKGS))
+LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+
+DATA ?= var
+LISTEN ?= 127.0.0.1:8080
+
+.PHONY: all deps test-deps run test unit http clean
+
+all: $(BUILD)/apikeyd
+
+deps:
+	@scripts/ensure-deps.sh build
+
+test-deps:
+	@scripts/ensure-deps.sh test
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/apikeyd: $(BUILD)/obj/src/main.o $(LIB_OBJ)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p $(DATA)
+	exec $(BUILD)/apikeyd --listen $(LISTEN) --data $(DATA)
+
+# Every test: unit tests (cmocka), then HTTP tests against a real daemon.
+test: test-deps
+	@$(MAKE) --no-print-directory $(BUILD)/apikeyd $(BUILD)/unit-tests
+	@$(MAKE) --no-print-directory unit http
+
+unit:
+	$(BUILD)/unit-tests
+
+http:
+	APIKEYD_BIN=$(BUILD)/apikeyd python3 tests/http/run.py
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# ensure-deps.sh — installs the Debian packages apikeyd needs to build and test, when missing.
+# Usage: scripts/ensure-deps.sh [build|test]   (test adds what the test suites need)
+# Runs apt-get as root, or through sudo; does nothing when everything is present.
+set -euo pipefail
+want=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev
+      libsqlite3-dev zlib1g-dev)
+if [ "${1:-build}" = test ]; then
+  want+=(libcmocka-dev python3 curl)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "ensure-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "ensure-deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,25 @@
+/* body.h — reading JSON request bodies strictly: media type, syntax, object shape, known
+ * fields only, and typed field access that reports problems per field. */
+#ifndef APIKEYD_BODY_H
+#define APIKEYD_BODY_H
+
+#include <jansson.h>
+
+#include "http.h"
+
+/* Parses the request body as a JSON object into *out (caller decrefs). ERR_MEDIA_TYPE when
+ * Content-Type is not application/json, ERR_MALFORMED_JSON for bad syntax, duplicate keys or a
+ * non-object; *detail then says why. */
+enum err body_object(const struct request *req, json_t **out, const char **detail);
+
+/* Adds a problem to fe for every member of obj not in the NULL-terminated list allowed. */
+void body_reject_unknown(json_t *obj, const char *const *allowed, struct field_errors *fe);
+
+/* String member field: NULL when absent or null (a problem when required), or of the wrong
+ * type (always a problem). */
+const char *body_string(json_t *obj, const char *field, int required, struct field_errors *fe);
+
+/* 1 when obj has member field, null included. */
+int body_has(json_t *obj, const char *field);
+
+#endif

@@ -1,0 +1,98 @@
+/* h_session.c — health, login, logout and the caller's own profile. */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/auth.h"
+#include "../core/users.h"
+#include "body.h"
+#include "handlers.h"
+#include "render.h"
+
+#define SESSION_COOKIE "apikeyd_session"
+
+enum err h_healthz(struct request *req, struct reply *rep)
+{
+    (void)req;
+    return reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+enum err h_login(struct request *req, struct reply *rep)
+{
+    static const char *const allowed[] = {"username", "password", "otp", NULL};
+    json_t *doc = NULL;
+    const char *detail = NULL;
+    struct field_errors fe = {0};
+    enum err e = body_object(req, &doc, &detail);
+    if (e) {
+        reply_problem(rep, e, detail, NULL);
+        return ERR_OK;
+    }
+    body_reject_unknown(doc, allowed, &fe);
+    const char *username = body_string(doc, "username", 1, &fe);
+    const char *password = body_string(doc, "password", 1, &fe);
+    body_string(doc, "otp", 0, &fe);
+    if (fe.count) {
+        reply_problem(rep, ERR_INVALID, NULL, &fe);
+        goto out;
+    }
+    struct login_result lr;
+    int64_t retry_after = 0;
+    size_t pw_len = json_string_length(json_object_get(doc, "password"));
+    e = auth_login(req->core, username, password, pw_len, req->client, &lr, &retry_after);
+    if (e == ERR_THROTTLED) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%lld", (long long)retry_after);
+        reply_problem(rep, e, "too many failed logins; try again later", NULL);
+        reply_header(rep, "Retry-After", secs);
+    } else if (e == ERR_LOGIN_FAILED) {
+        reply_problem(rep, e, "wrong username or password", NULL);
+    } else if (e) {
+        reply_problem(rep, e, NULL, NULL);
+    } else {
+        char cookie[200];
+        snprintf(cookie, sizeof cookie,
+                 SESSION_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%d",
+                 lr.session_token, lr.ttl_seconds);
+        e = reply_json(rep, 200,
+                       json_pack("{s:s, s:s}", "username", lr.username, "csrf_token",
+                                 lr.csrf_token));
+        rep->wipe = 1;
+        reply_header(rep, "Set-Cookie", cookie);
+        sodium_memzero(cookie, sizeof cookie);
+        sodium_memzero(&lr, sizeof lr);
+        if (e)
+            reply_problem(rep, e, NULL, NULL);
+    }
+    /* the password lives in doc: wipe it before jansson frees it */
+    json_t *pw = json_object_get(doc, "password");
+    if (json_is_string(pw))
+        sodium_memzero((void *)json_string_value(pw), json_string_length(pw));
+out:
+    json_decref(doc);
+    return ERR_OK;
+}
+
+enum err h_logout(struct request *req, struct reply *rep)
+{
+    if (req->caller.kind != CALLER_SESSION) {
+        reply_problem(rep, ERR_BAD_REQUEST, "logout ends a portal session; API keys have none",
+                      NULL);
+        return ERR_OK;
+    }
+    enum err e = auth_logout(req->core, &req->caller);
+    if (e)
+        return e;
+    reply_empty(rep, 204);
+    reply_header(rep, "Set-Cookie", SESSION_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    return ERR_OK;
+}
+
+enum err h_me(struct request *req, struct reply *rep)
+{
+    struct user_record u;
+    enum err e = users_get(req->core, req->caller.username, &u);
+    if (e)
+        return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+    return reply_json(rep, 200, render_user(&u));
+}

@@ -1,0 +1,99 @@
+/* h_verify.c — POST /v1/verify (a JSON verdict) and GET /v1/auth (a status for nginx
+ * auth_request). Both read only the in-memory index. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../base/timeutil.h"
+#include "../core/verify.h"
+#include "body.h"
+#include "handlers.h"
+#include "render.h"
+
+#define VERIFY_KEY_MAX 512
+
+static void owner_text(const struct keyindex_view *v, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s:%s", v->owner_type, v->owner_id);
+}
+
+enum err h_verify(struct request *req, struct reply *rep)
+{
+    static const char *const allowed[] = {"key", "scope", NULL};
+    json_t *doc = NULL;
+    const char *detail = NULL;
+    struct field_errors fe = {0};
+    enum err e = body_object(req, &doc, &detail);
+    if (e) {
+        reply_problem(rep, e, detail, NULL);
+        return ERR_OK;
+    }
+    body_reject_unknown(doc, allowed, &fe);
+    const char *key = body_string(doc, "key", 1, &fe);
+    const char *scope = body_string(doc, "scope", 0, &fe);
+    if (fe.count) {
+        reply_problem(rep, ERR_INVALID, NULL, &fe);
+        json_decref(doc);
+        return ERR_OK;
+    }
+    struct verify_result r;
+    size_t len = strlen(key);
+    if (len > VERIFY_KEY_MAX)
+        memset(&r, 0, sizeof r), r.code = VERIFY_NOT_FOUND;
+    else
+        verify_key(req->core, key, len, scope, &r);
+    json_decref(doc);
+
+    json_t *out = json_pack("{s:b, s:s}", "valid", r.code == VERIFY_VALID, "code",
+                            verify_code_name(r.code));
+    if (out && r.found) {
+        char scopes[STORE_SCOPES_BYTES];
+        verify_scopes_text(req->core, r.view.scopes, ",", scopes, sizeof scopes);
+        json_t *list = render_csv_array(scopes);
+        char expires[TIME_RFC3339_LEN];
+        time_format_rfc3339(r.view.expires_at, expires);
+        json_object_set_new(out, "key_id", json_string(r.view.id));
+        json_object_set_new(out, "owner", json_pack("{s:s, s:s}", "type", r.view.owner_type,
+                                                    "name", r.view.owner_id));
+        json_object_set_new(out, "created_by", json_string(r.view.created_by));
+        json_object_set_new(out, "scopes", list);
+        json_object_set_new(out, "expires_at", json_string(expires));
+    }
+    return reply_json(rep, 200, out);
+}
+
+enum err h_auth(struct request *req, struct reply *rep)
+{
+    const char *key;
+    size_t len;
+    const char *scope = request_header(req, "X-Required-Scope");
+    if (!request_api_key(req, &key, &len)) {
+        reply_problem(rep, ERR_UNAUTHENTICATED, "send an API key as Authorization: Bearer <key>",
+                      NULL);
+        reply_header(rep, "WWW-Authenticate", "Bearer realm=\"apikeyd\"");
+        return ERR_OK;
+    }
+    struct verify_result r;
+    if (len > VERIFY_KEY_MAX)
+        memset(&r, 0, sizeof r), r.code = VERIFY_NOT_FOUND;
+    else
+        verify_key(req->core, key, len, scope && *scope ? scope : NULL, &r);
+    if (r.code == VERIFY_INSUFFICIENT_SCOPE) {
+        reply_problem(rep, ERR_FORBIDDEN, "the API key lacks the required scope", NULL);
+        return ERR_OK;
+    }
+    if (r.code != VERIFY_VALID) {
+        reply_problem(rep, ERR_UNAUTHENTICATED,
+                      "the API key is not valid (unknown, deleted, expired or malformed)", NULL);
+        reply_header(rep, "WWW-Authenticate", "Bearer realm=\"apikeyd\", error=\"invalid_token\"");
+        return ERR_OK;
+    }
+    char owner[128], scopes[STORE_SCOPES_BYTES];
+    owner_text(&r.view, owner, sizeof owner);
+    verify_scopes_text(req->core, r.view.scopes, ",", scopes, sizeof scopes);
+    reply_empty(rep, 204);
+    reply_header(rep, "X-Apikey-Id", r.view.id);
+    reply_header(rep, "X-Apikey-Owner", owner);
+    reply_header(rep, "X-Apikey-Created-By", r.view.created_by);
+    reply_header(rep, "X-Apikey-Scopes", scopes);
+    return ERR_OK;
+}

@@ -1,0 +1,35 @@
+/* handlers.h — one function per route. Each fills the reply and returns ERR_OK, or returns
+ * an error for the router to render as a problem document. */
+#ifndef APIKEYD_HANDLERS_H
+#define APIKEYD_HANDLERS_H
+
+#include "http.h"
+
+enum err h_healthz(struct request *req, struct reply *rep);
+
+enum err h_login(struct request *req, struct reply *rep);
+enum err h_logout(struct request *req, struct reply *rep);
+enum err h_me(struct request *req, struct reply *rep);
+
+enum err h_scopes_list(struct request *req, struct reply *rep);
+enum err h_scopes_create(struct request *req, struct reply *rep);
+
+enum err h_keys_list(struct request *req, struct reply *rep);
+enum err h_keys_create(struct request *req, struct reply *rep);
+enum err h_keys_get(struct request *req, struct reply *rep);
+enum err h_keys_update(struct request *req, struct reply *rep);
+enum err h_keys_delete(struct request *req, struct reply *rep);
+
+enum err h_verify(struct request *req, struct reply *rep);
+enum err h_auth(struct request *req, struct reply *rep);
+
+enum err h_users_list(struct request *req, struct reply *rep);
+enum err h_users_create(struct request *req, struct reply *rep);
+enum err h_users_get(struct request *req, struct reply *rep);
+
+/* Reads the API key a request presents in "Authorization: Bearer" or "X-API-Key".
+ * Returns 1 and sets *key and *len when one of the headers is present (even if malformed: then
+ * *len is 0), 0 when neither is. */
+int request_api_key(const struct request *req, const char **key, size_t *len);
+
+#endif

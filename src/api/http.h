@@ -1,0 +1,67 @@
+/* http.h — the request and reply types that route handlers see, free of libmicrohttpd.
+ * server.c fills a struct request and turns a struct reply into an HTTP response. */
+#ifndef APIKEYD_HTTP_H
+#define APIKEYD_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "../base/err.h"
+#include "../base/fielderr.h"
+#include "../core/core.h"
+
+#define HTTP_BODY_MAX (64 * 1024)
+#define HTTP_URI_MAX 2048
+#define HTTP_HEADERS_MAX (8 * 1024)
+#define REPLY_HEADERS_MAX 8
+#define HTTP_PATH_PARAMS 2
+
+struct request {
+    void *conn; /* the server's connection, for request_header */
+    const char *method;
+    const char *path;
+    const char *body; /* NUL-terminated; NULL when none was sent */
+    size_t body_len;
+    char client[64]; /* client address as text */
+    struct core *core;
+    struct caller caller; /* set by the router when the route needs authentication */
+    const char *params[HTTP_PATH_PARAMS]; /* {id}-style path segments, NUL-terminated */
+};
+
+struct reply_header {
+    char name[40];
+    char value[64 * 66]; /* room for every scope name in X-Apikey-Scopes */
+};
+
+struct reply {
+    int status;
+    char *body; /* malloc'd; owned by the reply */
+    size_t body_len;
+    int wipe; /* body holds a secret: wipe before freeing */
+    const char *content_type;
+    size_t header_count;
+    struct reply_header headers[REPLY_HEADERS_MAX];
+};
+
+/* Value of request header name (case-insensitive), or NULL. */
+const char *request_header(const struct request *req, const char *name);
+/* Value of the cookie called name, or NULL. */
+const char *request_cookie(const struct request *req, const char *name);
+
+/* Adds a response header (silently dropped past REPLY_HEADERS_MAX or if it would be cut). */
+void reply_header(struct reply *r, const char *name, const char *value);
+
+/* Sets a JSON body from obj (the reference is stolen) with the given status. */
+enum err reply_json(struct reply *r, int status, json_t *obj);
+
+/* Sets an empty body with the given status (204 and the like). */
+void reply_empty(struct reply *r, int status);
+
+/* Sets an RFC 9457 problem document for e with a detail sentence and, for 422, the fields of
+ * fe (which may be NULL). */
+void reply_problem(struct reply *r, enum err e, const char *detail, const struct field_errors *fe);
+
+/* Frees the body (wiping it first when r->wipe) and clears the reply. */
+void reply_release(struct reply *r);
+
+#endif

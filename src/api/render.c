@@ -1,0 +1,46 @@
+/* render.c — see render.h. */
+#include "render.h"
+
+#include <string.h>
+
+#include "../base/timeutil.h"
+
+json_t *render_time(int64_t t)
+{
+    if (t == 0)
+        return json_null();
+    char text[TIME_RFC3339_LEN];
+    time_format_rfc3339(t, text);
+    return json_string(text);
+}
+
+json_t *render_csv_array(const char *csv)
+{
+    json_t *list = json_array();
+    while (list && *csv) {
+        size_t len = strcspn(csv, ",");
+        if (len > 0)
+            json_array_append_new(list, json_stringn(csv, len));
+        csv += len;
+        if (*csv == ',')
+            csv++;
+    }
+    return list;
+}
+
+json_t *render_key(const struct key_record *k)
+{
+    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s}", "id", k->id, "name",
+                     k->name, "description",
+                     k->has_description ? json_string(k->description) : json_null(), "hint",
+                     k->hint, "scopes", render_csv_array(k->scopes), "created_at",
+                     render_time(k->created_at), "expires_at", render_time(k->expires_at),
+                     "last_used_at", render_time(k->last_used_at), "created_by", k->created_by);
+}
+
+json_t *render_user(const struct user_record *u)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:s, s:o}", "username", u->username, "full_name",
+                     u->full_name, "email", u->email, "mfa_enabled", 0, "auth_source",
+                     u->auth_source, "roles", render_csv_array(u->roles));
+}

@@ -1,0 +1,88 @@
+/* reply.c — building replies: JSON bodies, empty bodies and problem documents. */
+#include "http.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void reply_header(struct reply *r, const char *name, const char *value)
+{
+    if (r->header_count >= REPLY_HEADERS_MAX || strlen(name) >= sizeof r->headers[0].name ||
+        strlen(value) >= sizeof r->headers[0].value)
+        return;
+    struct reply_header *h = &r->headers[r->header_count++];
+    snprintf(h->name, sizeof h->name, "%s", name);
+    snprintf(h->value, sizeof h->value, "%s", value);
+}
+
+enum err reply_json(struct reply *r, int status, json_t *obj)
+{
+    if (!obj)
+        return ERR_NOMEM;
+    char *text = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (!text)
+        return ERR_NOMEM;
+    free(r->body);
+    r->status = status;
+    r->body = text;
+    r->body_len = strlen(text);
+    r->content_type = "application/json";
+    return ERR_OK;
+}
+
+void reply_empty(struct reply *r, int status)
+{
+    free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+    r->status = status;
+    r->content_type = NULL;
+}
+
+void reply_problem(struct reply *r, enum err e, const char *detail, const struct field_errors *fe)
+{
+    char type[96];
+    snprintf(type, sizeof type, "urn:apikeyd:problem:%s", err_slug(e));
+    int status = err_http_status(e);
+    char joined[1024] = "";
+    if (!detail && fe && fe->count) { /* "name: must not be empty; scopes: ..." */
+        size_t used = 0;
+        for (size_t i = 0; i < fe->count && used < sizeof joined; i++) {
+            int n = snprintf(joined + used, sizeof joined - used, "%s%s: %s", i ? "; " : "",
+                             fe->items[i].field, fe->items[i].detail);
+            if (n < 0)
+                break;
+            used += (size_t)n;
+        }
+        detail = joined;
+    }
+    json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", err_title(e), "status",
+                            status, "detail", detail ? detail : err_title(e));
+    if (doc && fe && fe->count) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < fe->count; i++)
+            json_array_append_new(list, json_pack("{s:s, s:s}", "field", fe->items[i].field,
+                                                  "detail", fe->items[i].detail));
+        json_object_set_new(doc, "errors", list);
+    }
+    if (reply_json(r, status, doc) != ERR_OK) {
+        static const char fallback[] = "{\"type\":\"urn:apikeyd:problem:internal\",\"title\":"
+                                       "\"Internal server error\",\"status\":500,\"detail\":"
+                                       "\"out of memory\"}";
+        free(r->body);
+        r->body = strdup(fallback);
+        r->body_len = r->body ? strlen(fallback) : 0;
+        r->status = 500;
+    }
+    r->content_type = "application/problem+json";
+}
+
+void reply_release(struct reply *r)
+{
+    if (r->body && r->wipe)
+        sodium_memzero(r->body, r->body_len);
+    free(r->body);
+    sodium_memzero(r, sizeof *r);
+}

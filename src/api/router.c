@@ -1,0 +1,173 @@
+/* router.c — the route table and the authentication step in front of handlers. */
+#include "router.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/auth.h"
+#include "handlers.h"
+
+enum route_auth { ROUTE_PUBLIC, ROUTE_AUTHENTICATED };
+
+struct route {
+    const char *method;
+    const char *pattern; /* "{}" matches one non-empty path segment */
+    enum err (*fn)(struct request *, struct reply *);
+    enum route_auth auth;
+    const char *key_scope; /* scope a key caller needs; NULL = any valid key */
+};
+
+static const struct route routes[] = {
+    {"GET", "/healthz", h_healthz, ROUTE_PUBLIC, NULL},
+    {"POST", "/v1/login", h_login, ROUTE_PUBLIC, NULL},
+    {"POST", "/v1/logout", h_logout, ROUTE_AUTHENTICATED, NULL},
+    {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User"},
+    {"GET", "/v1/scopes", h_scopes_list, ROUTE_AUTHENTICATED, NULL},
+    {"POST", "/v1/scopes", h_scopes_create, ROUTE_AUTHENTICATED, "Account"},
+    {"GET", "/v1/keys", h_keys_list, ROUTE_AUTHENTICATED, "APIKey"},
+    {"POST", "/v1/keys", h_keys_create, ROUTE_AUTHENTICATED, "APIKey"},
+    {"GET", "/v1/keys/{}", h_keys_get, ROUTE_AUTHENTICATED, "APIKey"},
+    {"PATCH", "/v1/keys/{}", h_keys_update, ROUTE_AUTHENTICATED, "APIKey"},
+    {"DELETE", "/v1/keys/{}", h_keys_delete, ROUTE_AUTHENTICATED, "APIKey"},
+    {"POST", "/v1/verify", h_verify, ROUTE_PUBLIC, NULL},
+    {"GET", "/v1/auth", h_auth, ROUTE_PUBLIC, NULL},
+    {"GET", "/v1/users", h_users_list, ROUTE_AUTHENTICATED, "Authentication"},
+    {"POST", "/v1/users", h_users_create, ROUTE_AUTHENTICATED, "Authentication"},
+    {"GET", "/v1/users/{}", h_users_get, ROUTE_AUTHENTICATED, "Authentication"},
+};
+
+/* Matches path against pattern, storing {} segments (NUL-terminated copies) in params. */
+static int match(const char *pattern, const char *path, char params[][128])
+{
+    int n = 0;
+    while (*pattern && *path) {
+        if (pattern[0] == '{' && pattern[1] == '}') {
+            size_t len = strcspn(path, "/");
+            if (len == 0 || len >= 128 || n >= HTTP_PATH_PARAMS)
+                return 0;
+            memcpy(params[n], path, len);
+            params[n][len] = '\0';
+            n++;
+            path += len;
+            pattern += 2;
+        } else if (*pattern++ != *path++) {
+            return 0;
+        }
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+int request_api_key(const struct request *req, const char **key, size_t *len)
+{
+    const char *auth = request_header(req, "Authorization");
+    const char *xkey = request_header(req, "X-API-Key");
+    *key = "";
+    *len = 0;
+    if (auth) {
+        if (strncasecmp(auth, "Bearer ", 7) == 0) {
+            const char *k = auth + 7;
+            while (*k == ' ')
+                k++;
+            size_t l = strlen(k);
+            while (l > 0 && k[l - 1] == ' ')
+                l--;
+            *key = k;
+            *len = l;
+        }
+        return 1;
+    }
+    if (xkey) {
+        *key = xkey;
+        *len = strlen(xkey);
+        return 1;
+    }
+    return 0;
+}
+
+static int changes_state(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+static enum err authenticate(struct request *req, const struct route *rt, const char **detail)
+{
+    const char *key;
+    size_t len;
+    if (request_api_key(req, &key, &len)) {
+        if (auth_key(req->core, key, len, &req->caller) != ERR_OK) {
+            *detail = "the API key is not valid (unknown, deleted, expired or malformed)";
+            return ERR_UNAUTHENTICATED;
+        }
+        if (rt->key_scope && !auth_has_scope(req->core, &req->caller, rt->key_scope)) {
+            *detail = rt->key_scope; /* rendered below */
+            return ERR_FORBIDDEN;
+        }
+        return ERR_OK;
+    }
+    const char *cookie = request_cookie(req, "apikeyd_session");
+    if (!cookie) {
+        *detail = "log in, or send an API key as Authorization: Bearer <key>";
+        return ERR_UNAUTHENTICATED;
+    }
+    enum err e = auth_session(req->core, cookie, &req->caller);
+    if (e) {
+        *detail = "the session has ended; log in again";
+        return e;
+    }
+    if (changes_state(req->method) &&
+        !auth_csrf_ok(&req->caller, request_header(req, "X-CSRF-Token"))) {
+        *detail = "send the csrf_token from login in the X-CSRF-Token header";
+        return ERR_CSRF;
+    }
+    return ERR_OK;
+}
+
+void router_dispatch(struct request *req, struct reply *rep)
+{
+    char params[HTTP_PATH_PARAMS][128];
+    char allow[128] = "";
+    const struct route *found = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (!match(routes[i].pattern, req->path, params))
+            continue;
+        if (strcmp(routes[i].method, req->method) == 0) {
+            found = &routes[i];
+            break;
+        }
+        size_t used = strlen(allow);
+        snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", routes[i].method);
+    }
+    if (!found) {
+        if (allow[0]) {
+            reply_problem(rep, ERR_METHOD, "this path does not accept that method", NULL);
+            reply_header(rep, "Allow", allow);
+        } else {
+            reply_problem(rep, ERR_NOT_FOUND, "no such endpoint", NULL);
+        }
+        return;
+    }
+    for (int i = 0; i < HTTP_PATH_PARAMS; i++)
+        req->params[i] = params[i];
+    if (found->auth == ROUTE_AUTHENTICATED) {
+        const char *detail = NULL;
+        enum err e = authenticate(req, found, &detail);
+        if (e == ERR_FORBIDDEN) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "the API key lacks the scope %s", detail);
+            reply_problem(rep, e, msg, NULL);
+            return;
+        }
+        if (e) {
+            reply_problem(rep, e, detail, NULL);
+            if (e == ERR_UNAUTHENTICATED)
+                reply_header(rep, "WWW-Authenticate", "Bearer realm=\"apikeyd\"");
+            return;
+        }
+    }
+    enum err e = found->fn(req, rep);
+    if (e != ERR_OK) {
+        reply_release(rep);
+        reply_problem(rep, e, NULL, NULL);
+    }
+}

@@ -1,0 +1,39 @@
+/* err.h — the one error enum of apikeyd and its mapping to HTTP.
+ * Every fallible function returns enum err; results go through pointer arguments that are
+ * set only on success. err_http_status/err_slug/err_title turn a code into a problem document. */
+#ifndef APIKEYD_ERR_H
+#define APIKEYD_ERR_H
+
+enum err {
+    ERR_OK = 0,
+    ERR_MALFORMED_JSON,    /* 400 body is not a JSON object */
+    ERR_BAD_REQUEST,       /* 400 malformed header or query */
+    ERR_UNAUTHENTICATED,   /* 401 no or bad credentials */
+    ERR_LOGIN_FAILED,      /* 401 login mismatch */
+    ERR_FORBIDDEN,         /* 403 not allowed */
+    ERR_CSRF,              /* 403 missing or wrong CSRF token */
+    ERR_NOT_FOUND,         /* 404 */
+    ERR_METHOD,            /* 405 */
+    ERR_CONFLICT,          /* 409 name taken */
+    ERR_LIMIT,             /* 409 count limit reached */
+    ERR_BODY_TOO_LARGE,    /* 413 */
+    ERR_URI_TOO_LONG,      /* 414 */
+    ERR_MEDIA_TYPE,        /* 415 */
+    ERR_INVALID,           /* 422 validation failed */
+    ERR_THROTTLED,         /* 429 */
+    ERR_HEADERS_TOO_LARGE, /* 431 */
+    ERR_INTERNAL,          /* 500 */
+    ERR_NOMEM,             /* 500 out of memory */
+    ERR_STORE,             /* 500 the store failed */
+    ERR_UNAVAILABLE,       /* 503 */
+    ERR__COUNT
+};
+
+/* HTTP status code for e (200 for ERR_OK). */
+int err_http_status(enum err e);
+/* Short stable identifier, used as the problem type suffix ("validation-failed"). */
+const char *err_slug(enum err e);
+/* Human title of the problem ("Validation failed"). */
+const char *err_title(enum err e);
+
+#endif

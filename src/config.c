@@ -1,0 +1,180 @@
+/* config.c — see config.h. A config file holds "name = value" lines; '#' starts a comment.
+ * Names: listen, data, db, key_prefix, threads, login_max_failures, login_backoff_seconds,
+ * session_ttl_seconds. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/keyfmt.h"
+
+#define APIKEYD_VERSION "0.1.0"
+
+static int set_int(const char *name, const char *value, int min, int max, int *out)
+{
+    char *end;
+    long v = strtol(value, &end, 10);
+    if (*value == '\0' || *end || v < min || v > max) {
+        fprintf(stderr, "apikeyd: %s must be a whole number from %d to %d\n", name, min, max);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int set_text(const char *name, const char *value, char *out, size_t cap)
+{
+    if (strlen(value) >= cap) {
+        fprintf(stderr, "apikeyd: %s is too long\n", name);
+        return -1;
+    }
+    snprintf(out, cap, "%s", value);
+    return 0;
+}
+
+/* Applies one setting by name. */
+static int config_set(struct config *cfg, const char *name, const char *value)
+{
+    int n = 0;
+    if (strcmp(name, "listen") == 0)
+        return set_text(name, value, cfg->listen, sizeof cfg->listen);
+    if (strcmp(name, "data") == 0)
+        return set_text(name, value, cfg->data_dir, sizeof cfg->data_dir);
+    if (strcmp(name, "db") == 0)
+        return set_text(name, value, cfg->db_url, sizeof cfg->db_url);
+    if (strcmp(name, "key_prefix") == 0) {
+        if (!keyfmt_prefix_valid(value)) {
+            fprintf(stderr, "apikeyd: key_prefix must be 1-16 of a-z 0-9\n");
+            return -1;
+        }
+        return set_text(name, value, cfg->core.key_prefix, sizeof cfg->core.key_prefix);
+    }
+    if (strcmp(name, "threads") == 0) {
+        if (set_int(name, value, 1, 256, &n))
+            return -1;
+        cfg->threads = (unsigned)n;
+        return 0;
+    }
+    if (strcmp(name, "login_max_failures") == 0)
+        return set_int(name, value, 1, 1000, &cfg->core.login_max_failures);
+    if (strcmp(name, "login_backoff_seconds") == 0)
+        return set_int(name, value, 1, 3600, &cfg->core.login_backoff_seconds);
+    if (strcmp(name, "session_ttl_seconds") == 0)
+        return set_int(name, value, 60, 30 * 86400, &cfg->core.session_ttl_seconds);
+    fprintf(stderr, "apikeyd: unknown setting '%s'\n", name);
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && isspace((unsigned char)s[len - 1]))
+        s[--len] = '\0';
+    return s;
+}
+
+static int config_file(struct config *cfg, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "apikeyd: cannot read config file %s\n", path);
+        return -1;
+    }
+    char line[2048];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *text = trim(line);
+        if (*text == '\0')
+            continue;
+        char *eq = strchr(text, '=');
+        if (!eq) {
+            fprintf(stderr, "apikeyd: %s:%d: expected name = value\n", path, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        rc = config_set(cfg, trim(text), trim(eq + 1));
+    }
+    fclose(f);
+    return rc;
+}
+
+static const struct {
+    const char *env;
+    const char *name;
+} env_settings[] = {
+    {"APIKEYD_LISTEN", "listen"},
+    {"APIKEYD_DATA", "data"},
+    {"APIKEYD_DB", "db"},
+    {"APIKEYD_KEY_PREFIX", "key_prefix"},
+    {"APIKEYD_THREADS", "threads"},
+    {"APIKEYD_LOGIN_MAX_FAILURES", "login_max_failures"},
+    {"APIKEYD_LOGIN_BACKOFF_SECONDS", "login_backoff_seconds"},
+    {"APIKEYD_SESSION_TTL_SECONDS", "session_ttl_seconds"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: apikeyd [--listen 127.0.0.1:8080] [--data DIR | --db postgresql://...]"
+               " [--config FILE]\n"
+               "Each flag also reads from the environment: APIKEYD_LISTEN, APIKEYD_DATA,"
+               " APIKEYD_DB.\nSee README.md and docs/API.md.\n");
+}
+
+int config_load(struct config *cfg, int argc, char **argv)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "./var");
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = cpus > 0 ? (unsigned)cpus * 2 : 4;
+    core_config_defaults(&cfg->core);
+
+    const char *config_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("apikeyd %s\n", APIKEYD_VERSION);
+            return 1;
+        }
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            config_path = argv[i + 1];
+    }
+    if (config_path && config_file(cfg, config_path))
+        return -1;
+    for (size_t i = 0; i < sizeof env_settings / sizeof env_settings[0]; i++) {
+        const char *v = getenv(env_settings[i].env);
+        if (v && *v && config_set(cfg, env_settings[i].name, v))
+            return -1;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        const char *name = strcmp(flag, "--listen") == 0 ? "listen"
+                           : strcmp(flag, "--data") == 0 ? "data"
+                           : strcmp(flag, "--db") == 0   ? "db"
+                                                         : NULL;
+        if (strcmp(flag, "--config") == 0) {
+            i++;
+            continue;
+        }
+        if (!name || i + 1 >= argc) {
+            usage(stderr);
+            return -1;
+        }
+        if (config_set(cfg, name, argv[++i]))
+            return -1;
+    }
+    return 0;
+}

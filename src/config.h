@@ -1,0 +1,20 @@
+/* config.h — apikeyd's settings from defaults, a config file, the environment and flags
+ * (later ones win). */
+#ifndef APIKEYD_CONFIG_H
+#define APIKEYD_CONFIG_H
+
+#include "core/core.h"
+
+struct config {
+    char listen[128];
+    char data_dir[1024];
+    char db_url[1024];
+    unsigned threads;
+    struct core_config core;
+};
+
+/* Fills cfg from defaults, then --config FILE, APIKEYD_* variables and flags in argv.
+ * Returns 0, 1 when --help or --version was answered, or -1 after printing the problem. */
+int config_load(struct config *cfg, int argc, char **argv);
+
+#endif

@@ -1,0 +1,178 @@
+/* auth.c — see auth.h. */
+#include "auth.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../base/timeutil.h"
+#include "core_internal.h"
+#include "password.h"
+#include "verify.h"
+
+#define LOGIN_USERNAME_MAX STORE_NAME_MAX
+#define LOGIN_PASSWORD_MAX 1024
+
+static int roles_include(const char *roles, const char *role)
+{
+    size_t n = strlen(role);
+    for (const char *p = roles; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, role, n) == 0)
+            return 1;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+static void caller_from_user(const struct user_record *u, enum caller_kind kind,
+                             struct caller *out)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = kind;
+    snprintf(out->username, sizeof out->username, "%s", u->username);
+    snprintf(out->owner_type, sizeof out->owner_type, "user");
+    snprintf(out->owner_id, sizeof out->owner_id, "%s", u->username);
+    out->is_admin = roles_include(u->roles, "admin");
+}
+
+enum err auth_login(struct core *c, const char *username, const char *password, size_t pw_len,
+                    const char *client, struct login_result *out, int64_t *retry_after_s)
+{
+    char account_name[STORE_NAME_MAX + 8], client_name[80];
+    int64_t now_ms = time_monotonic_ms();
+    int max = c->cfg.login_max_failures;
+    snprintf(account_name, sizeof account_name, "u:%.*s", LOGIN_USERNAME_MAX, username);
+    snprintf(client_name, sizeof client_name, "c:%s", client);
+
+    int64_t wait_ms = throttle_blocked_ms(c->login_throttle, account_name, now_ms);
+    int64_t client_wait = throttle_blocked_ms(c->login_throttle, client_name, now_ms);
+    if (client_wait > wait_ms)
+        wait_ms = client_wait;
+    if (wait_ms > 0) {
+        *retry_after_s = (wait_ms + 999) / 1000;
+        return ERR_THROTTLED;
+    }
+
+    struct user_record u;
+    enum err e = ERR_LOGIN_FAILED;
+    int ok = 0;
+    size_t ulen = strlen(username);
+    if (ulen == 0 || ulen > LOGIN_USERNAME_MAX || pw_len == 0 || pw_len > LOGIN_PASSWORD_MAX) {
+        password_verify(NULL, "", 0); /* same time as a real check */
+    } else {
+        e = c->store->ops->user_get(c->store, username, &u);
+        if (e == ERR_NOT_FOUND) {
+            password_verify(NULL, password, pw_len);
+            e = ERR_LOGIN_FAILED;
+        } else if (e == ERR_OK) {
+            ok = password_verify(u.password_hash, password, pw_len) && !u.disabled &&
+                 strcmp(u.auth_source, "local") == 0;
+            e = ok ? ERR_OK : ERR_LOGIN_FAILED;
+        }
+    }
+    if (e == ERR_LOGIN_FAILED) {
+        throttle_fail(c->login_throttle, account_name, max, now_ms);
+        throttle_fail(c->login_throttle, client_name, max * 4, now_ms);
+        goto out;
+    }
+    if (e)
+        goto out;
+    throttle_clear(c->login_throttle, account_name);
+
+    struct session_record s;
+    memset(&s, 0, sizeof s);
+    memset(out, 0, sizeof *out);
+    random_token(out->session_token);
+    random_token(out->csrf_token);
+    keyfmt_hash(out->session_token, RANDOM_TOKEN_LEN, s.token_hash);
+    keyfmt_hash(out->csrf_token, RANDOM_TOKEN_LEN, s.csrf_hash);
+    snprintf(s.username, sizeof s.username, "%s", u.username);
+    s.created_at = time_now();
+    s.expires_at = s.created_at + c->cfg.session_ttl_seconds;
+    snprintf(out->username, sizeof out->username, "%s", u.username);
+    out->ttl_seconds = c->cfg.session_ttl_seconds;
+    e = c->store->ops->session_create(c->store, &s, c->cfg.max_sessions_per_user);
+    if (e)
+        sodium_memzero(out, sizeof *out);
+out:
+    sodium_memzero(&u, sizeof u);
+    return e;
+}
+
+enum err auth_session(struct core *c, const char *token, struct caller *out)
+{
+    if (strlen(token) != RANDOM_TOKEN_LEN)
+        return ERR_UNAUTHENTICATED;
+    struct session_record s;
+    uint8_t hash[STORE_HASH_LEN];
+    keyfmt_hash(token, RANDOM_TOKEN_LEN, hash);
+    enum err e = c->store->ops->session_get(c->store, hash, time_now(), &s);
+    if (e)
+        return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+    struct user_record u;
+    e = c->store->ops->user_get(c->store, s.username, &u);
+    if (e)
+        return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+    if (u.disabled)
+        return ERR_UNAUTHENTICATED;
+    caller_from_user(&u, CALLER_SESSION, out);
+    memcpy(out->session_hash, hash, STORE_HASH_LEN);
+    memcpy(out->csrf_hash, s.csrf_hash, STORE_HASH_LEN);
+    sodium_memzero(&u, sizeof u);
+    return ERR_OK;
+}
+
+enum err auth_key(struct core *c, const char *key, size_t len, struct caller *out)
+{
+    struct verify_result r;
+    verify_key(c, key, len, NULL, &r);
+    if (r.code != VERIFY_VALID)
+        return ERR_UNAUTHENTICATED;
+    memset(out, 0, sizeof *out);
+    if (strcmp(r.view.owner_type, "user") == 0) {
+        struct user_record u;
+        enum err e = c->store->ops->user_get(c->store, r.view.owner_id, &u);
+        if (e)
+            return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+        if (u.disabled)
+            return ERR_UNAUTHENTICATED;
+        caller_from_user(&u, CALLER_KEY, out);
+        sodium_memzero(&u, sizeof u);
+    } else {
+        out->kind = CALLER_KEY;
+        snprintf(out->username, sizeof out->username, "%s", r.view.created_by);
+        snprintf(out->owner_type, sizeof out->owner_type, "%s", r.view.owner_type);
+        snprintf(out->owner_id, sizeof out->owner_id, "%s", r.view.owner_id);
+    }
+    out->scopes = r.view.scopes;
+    out->expires_at = r.view.expires_at;
+    memcpy(out->key_id, r.view.id, sizeof out->key_id);
+    return ERR_OK;
+}
+
+int auth_csrf_ok(const struct caller *who, const char *token)
+{
+    if (who->kind != CALLER_SESSION || !token || strlen(token) != RANDOM_TOKEN_LEN)
+        return 0;
+    uint8_t hash[STORE_HASH_LEN];
+    keyfmt_hash(token, RANDOM_TOKEN_LEN, hash);
+    return sodium_memcmp(hash, who->csrf_hash, STORE_HASH_LEN) == 0;
+}
+
+enum err auth_logout(struct core *c, const struct caller *who)
+{
+    if (who->kind != CALLER_SESSION)
+        return ERR_BAD_REQUEST;
+    return c->store->ops->session_delete(c->store, who->session_hash);
+}
+
+int auth_has_scope(struct core *c, const struct caller *who, const char *scope)
+{
+    if (who->kind == CALLER_SESSION)
+        return 1;
+    int bit = scopes_bit(c->scopes, scope);
+    return bit >= 0 && (who->scopes & (UINT64_C(1) << bit));
+}

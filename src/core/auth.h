@@ -1,0 +1,41 @@
+/* auth.h — who is calling: password login with throttling, portal sessions with CSRF
+ * tokens, and API keys presented to apikeyd's own endpoints. */
+#ifndef APIKEYD_AUTH_H
+#define APIKEYD_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/random_token.h"
+#include "core.h"
+
+struct login_result {
+    char username[STORE_NAME_MAX + 1];
+    char session_token[RANDOM_TOKEN_LEN + 1]; /* secret: wipe after sending */
+    char csrf_token[RANDOM_TOKEN_LEN + 1];    /* secret: wipe after sending */
+    int ttl_seconds;
+};
+
+/* Checks username/password for a login from client (an address, for throttling) and opens a
+ * session. ERR_LOGIN_FAILED for any mismatch (unknown user, wrong password, disabled, SSO);
+ * ERR_THROTTLED with *retry_after_s set while the account or client is blocked. */
+enum err auth_login(struct core *c, const char *username, const char *password, size_t pw_len,
+                    const char *client, struct login_result *out, int64_t *retry_after_s);
+
+/* Resolves a session cookie token into *out. ERR_UNAUTHENTICATED when unknown or expired. */
+enum err auth_session(struct core *c, const char *token, struct caller *out);
+
+/* Resolves an API key into *out (and records its use). ERR_UNAUTHENTICATED when the key is
+ * not valid now (unknown, expired, owner disabled). */
+enum err auth_key(struct core *c, const char *key, size_t len, struct caller *out);
+
+/* 1 when token matches the session's CSRF token (constant time). */
+int auth_csrf_ok(const struct caller *who, const char *token);
+
+/* Ends the caller's session. */
+enum err auth_logout(struct core *c, const struct caller *who);
+
+/* 1 when the caller may use an endpoint needing scope: sessions always, keys by their scopes. */
+int auth_has_scope(struct core *c, const struct caller *who, const char *scope);
+
+#endif

@@ -1,0 +1,23 @@
+/* catalog.c — see catalog.h. */
+#include "catalog.h"
+
+#include "core_internal.h"
+
+void catalog_each(struct core *c, int (*cb)(void *ctx, const char *name, const char *desc),
+                  void *ctx)
+{
+    scopes_each(c->scopes, cb, ctx);
+}
+
+enum err catalog_add(struct core *c, const struct caller *who, const char *name,
+                     const char *description)
+{
+    if (!who->is_admin)
+        return ERR_FORBIDDEN;
+    return scopes_add(c->scopes, c->store, name, description);
+}
+
+int catalog_name_valid(const char *name)
+{
+    return scopes_name_valid(name);
+}

@@ -1,0 +1,130 @@
+/* core.c — start-up (catalogue, key index), the last-used writer thread, shut-down. */
+#include "core_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../base/log.h"
+
+
+void core_config_defaults(struct core_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->key_prefix, sizeof cfg->key_prefix, "apk");
+    cfg->login_max_failures = 5;
+    cfg->login_backoff_seconds = 30;
+    cfg->session_ttl_seconds = 8 * 3600;
+    cfg->max_keys_per_owner = 1000;
+    cfg->max_sessions_per_user = 50;
+    cfg->usage_flush_ms = 1000;
+}
+
+void core_view_of_record(struct core *c, const struct key_record *k, struct keyindex_view *out)
+{
+    memset(out, 0, sizeof *out);
+    memcpy(out->id, k->id, sizeof out->id);
+    memcpy(out->owner_type, k->owner_type, sizeof out->owner_type);
+    memcpy(out->owner_id, k->owner_id, sizeof out->owner_id);
+    memcpy(out->created_by, k->created_by, sizeof out->created_by);
+    out->scopes = scopes_mask_from_csv(c->scopes, k->scopes);
+    out->expires_at = k->expires_at;
+}
+
+static int index_one(void *ctx, const struct key_record *k)
+{
+    struct core *c = ctx;
+    struct keyindex_view v;
+    core_view_of_record(c, k, &v);
+    return keyindex_put(c->index, k->hash, &v) != ERR_OK;
+}
+
+void core_flush_usage(struct core *c)
+{
+    struct key_touch batch[256];
+    size_t n;
+    while ((n = keyindex_drain_touches(c->index, batch, sizeof batch / sizeof batch[0])) > 0) {
+        if (c->store->ops->key_touch(c->store, batch, n) != ERR_OK)
+            log_warn("usage: could not record last use of %zu keys", n);
+    }
+}
+
+static void *usage_main(void *arg)
+{
+    struct core *c = arg;
+    pthread_mutex_lock(&c->usage_lock);
+    while (!c->usage_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t ns = until.tv_nsec + (int64_t)c->cfg.usage_flush_ms * 1000000;
+        until.tv_sec += ns / 1000000000;
+        until.tv_nsec = ns % 1000000000;
+        pthread_cond_timedwait(&c->usage_wake, &c->usage_lock, &until);
+        pthread_mutex_unlock(&c->usage_lock);
+        core_flush_usage(c);
+        pthread_mutex_lock(&c->usage_lock);
+    }
+    pthread_mutex_unlock(&c->usage_lock);
+    return NULL;
+}
+
+enum err core_open(const struct core_config *cfg, struct store *st, struct core **out)
+{
+    struct core *c = calloc(1, sizeof *c);
+    if (!c)
+        return ERR_NOMEM;
+    c->cfg = *cfg;
+    c->store = st;
+    pthread_mutex_init(&c->usage_lock, NULL);
+    pthread_cond_init(&c->usage_wake, NULL);
+    enum err e = scopes_load(st, &c->scopes);
+    if (e)
+        goto fail;
+    c->index = keyindex_new();
+    c->login_throttle = throttle_new(16384, (int64_t)cfg->login_backoff_seconds * 1000);
+    if (!c->index || !c->login_throttle) {
+        e = ERR_NOMEM;
+        goto fail;
+    }
+    if ((e = st->ops->key_each(st, NULL, NULL, index_one, c)))
+        goto fail;
+    if (pthread_create(&c->usage_thread, NULL, usage_main, c) != 0) {
+        e = ERR_INTERNAL;
+        goto fail;
+    }
+    c->usage_started = 1;
+    log_info("core: %zu keys indexed", keyindex_count(c->index));
+    *out = c;
+    return ERR_OK;
+fail:
+    core_close(c);
+    return e;
+}
+
+void core_close(struct core *c)
+{
+    if (!c)
+        return;
+    if (c->usage_started) {
+        pthread_mutex_lock(&c->usage_lock);
+        c->usage_stop = 1;
+        pthread_cond_signal(&c->usage_wake);
+        pthread_mutex_unlock(&c->usage_lock);
+        pthread_join(c->usage_thread, NULL);
+    }
+    if (c->index)
+        core_flush_usage(c);
+    keyindex_free(c->index);
+    throttle_free(c->login_throttle);
+    scopes_free(c->scopes);
+    pthread_cond_destroy(&c->usage_wake);
+    pthread_mutex_destroy(&c->usage_lock);
+    free(c);
+}
+
+size_t core_key_count(struct core *c)
+{
+    return keyindex_count(c->index);
+}

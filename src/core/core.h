@@ -1,0 +1,57 @@
+/* core.h — the rules of apikeyd, with no HTTP and no SQL: configuration, start-up and
+ * shut-down of the core, and the caller that every operation is done on behalf of.
+ * The operations themselves are in auth.h, keys.h, verify.h, users.h and catalog.h. */
+#ifndef APIKEYD_CORE_H
+#define APIKEYD_CORE_H
+
+#include <stdint.h>
+
+#include "../base/err.h"
+#include "../store/store.h"
+#include "keyfmt.h"
+
+struct core_config {
+    char key_prefix[KEYFMT_PREFIX_MAX + 1]; /* default "apk" */
+    int login_max_failures;                 /* per account; per client it is 4x */
+    int login_backoff_seconds;
+    int session_ttl_seconds;
+    int max_keys_per_owner;
+    int max_sessions_per_user;
+    int usage_flush_ms; /* how often last_used times are written */
+};
+
+/* Fills the defaults documented in docs/API.md. */
+void core_config_defaults(struct core_config *cfg);
+
+struct core;
+
+/* Who is asking: a portal session or an API key, and what it may do. */
+enum caller_kind { CALLER_SESSION = 1, CALLER_KEY = 2 };
+
+struct caller {
+    enum caller_kind kind;
+    char username[STORE_NAME_MAX + 1]; /* the person acting */
+    char owner_type[24];               /* the principal whose keys are "own" */
+    char owner_id[STORE_NAME_MAX + 1];
+    int is_admin;
+    uint64_t scopes;    /* CALLER_KEY: the scopes the key holds */
+    int64_t expires_at; /* CALLER_KEY: when the key expires */
+    char key_id[STORE_ID_LEN + 1];
+    uint8_t session_hash[STORE_HASH_LEN]; /* CALLER_SESSION */
+    uint8_t csrf_hash[STORE_HASH_LEN];    /* CALLER_SESSION */
+};
+
+/* Opens the core on an opened store (which it does not own): loads the scope catalogue,
+ * builds the key index from the store, starts the last-used writer. Sets *out. */
+enum err core_open(const struct core_config *cfg, struct store *st, struct core **out);
+
+/* Stops the writer after a final flush of last-used times, and frees the core. */
+void core_close(struct core *c);
+
+/* Writes queued last-used times now (also done every usage_flush_ms). */
+void core_flush_usage(struct core *c);
+
+/* Number of keys in the verification index. */
+size_t core_key_count(struct core *c);
+
+#endif

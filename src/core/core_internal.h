@@ -1,0 +1,29 @@
+/* core_internal.h — the struct core shared by the files of src/core; not for other layers. */
+#ifndef APIKEYD_CORE_INTERNAL_H
+#define APIKEYD_CORE_INTERNAL_H
+
+#include <pthread.h>
+
+#include "core.h"
+#include "keyindex.h"
+#include "scopes.h"
+#include "throttle.h"
+
+struct core {
+    struct core_config cfg;
+    struct store *store;
+    struct scopes *scopes;
+    struct keyindex *index;
+    struct throttle *login_throttle;
+
+    pthread_t usage_thread;
+    pthread_mutex_t usage_lock;
+    pthread_cond_t usage_wake;
+    int usage_stop;
+    int usage_started;
+};
+
+/* Index view of a stored key (scopes resolved to bits of the catalogue). */
+void core_view_of_record(struct core *c, const struct key_record *k, struct keyindex_view *out);
+
+#endif

@@ -1,0 +1,183 @@
+/* keys.c — see keys.h. */
+#include "keys.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/random_token.h"
+#include "../base/text.h"
+#include "../base/timeutil.h"
+#include "core_internal.h"
+
+void keys_check_name(const char *name, struct field_errors *fe)
+{
+    size_t chars = text_codepoints(name);
+    if (chars == 0 || text_is_blank(name))
+        field_errors_add(fe, "name", "must not be empty");
+    else if (chars > KEYS_NAME_MAX_CHARS || strlen(name) > STORE_KEY_NAME_BYTES)
+        field_errors_add(fe, "name", "must be at most 100 characters");
+    else if (text_has_control(name, 0))
+        field_errors_add(fe, "name", "must not contain control characters");
+}
+
+void keys_check_description(const char *description, struct field_errors *fe)
+{
+    if (text_codepoints(description) > KEYS_DESCRIPTION_MAX_CHARS ||
+        strlen(description) > STORE_DESCRIPTION_BYTES)
+        field_errors_add(fe, "description", "must be at most 1000 characters");
+    else if (text_has_control(description, 1))
+        field_errors_add(fe, "description", "must not contain control characters");
+}
+
+static void check_scopes(struct core *c, const struct key_input *in, struct field_errors *fe,
+                         uint64_t *mask)
+{
+    *mask = 0;
+    if (in->scope_count == 0) {
+        field_errors_add(fe, "scopes", "must name at least one scope");
+        return;
+    }
+    if (in->scope_count > SCOPES_MAX) {
+        field_errors_add(fe, "scopes", "must name at most 64 scopes");
+        return;
+    }
+    for (size_t i = 0; i < in->scope_count; i++) {
+        int bit = scopes_bit(c->scopes, in->scopes[i]);
+        if (bit < 0) {
+            field_errors_add(fe, "scopes", "names a scope that is not in the catalogue");
+            return;
+        }
+        uint64_t b = UINT64_C(1) << bit;
+        if (*mask & b) {
+            field_errors_add(fe, "scopes", "names a scope twice");
+            return;
+        }
+        *mask |= b;
+    }
+}
+
+static void check_expiry(const struct caller *who, const struct key_input *in, int64_t now,
+                         struct field_errors *fe, int64_t *expires_at)
+{
+    if (!in->has_expires_at) {
+        *expires_at = now + KEYS_DEFAULT_TTL_SECONDS;
+        if (who->kind == CALLER_KEY && *expires_at > who->expires_at)
+            *expires_at = who->expires_at;
+        return;
+    }
+    *expires_at = in->expires_at;
+    if (in->expires_at <= now)
+        field_errors_add(fe, "expires_at", "must be in the future");
+    else if (in->expires_at > time_add_calendar_year(now))
+        field_errors_add(fe, "expires_at", "must be at most one year from now");
+    else if (who->kind == CALLER_KEY && in->expires_at > who->expires_at)
+        field_errors_add(fe, "expires_at", "must not be later than the expiry of the calling key");
+}
+
+enum err keys_create(struct core *c, const struct caller *who, const struct key_input *in,
+                     struct field_errors *fe, struct key_record *out,
+                     char secret[KEYFMT_MAX_LEN + 1])
+{
+    int64_t now = time_now();
+    uint64_t mask = 0;
+    int64_t expires_at = 0;
+    keys_check_name(in->name, fe);
+    if (in->description)
+        keys_check_description(in->description, fe);
+    check_scopes(c, in, fe, &mask);
+    check_expiry(who, in, now, fe, &expires_at);
+    if (fe->count)
+        return ERR_INVALID;
+    if (who->kind == CALLER_KEY && (mask & ~who->scopes))
+        return ERR_FORBIDDEN;
+
+    struct key_record *k = out;
+    memset(k, 0, sizeof *k);
+    random_id(k->id);
+    if (keyfmt_generate(c->cfg.key_prefix, secret) != 0)
+        return ERR_INTERNAL;
+    keyfmt_hash(secret, strlen(secret), k->hash);
+    keyfmt_hint(secret, k->hint);
+    snprintf(k->owner_type, sizeof k->owner_type, "%s", who->owner_type);
+    snprintf(k->owner_id, sizeof k->owner_id, "%s", who->owner_id);
+    snprintf(k->created_by, sizeof k->created_by, "%s", who->username);
+    snprintf(k->name, sizeof k->name, "%s", in->name);
+    if (in->description) {
+        k->has_description = 1;
+        snprintf(k->description, sizeof k->description, "%s", in->description);
+    }
+    scopes_mask_to_text(c->scopes, mask, ",", k->scopes, sizeof k->scopes);
+    k->created_at = now;
+    k->expires_at = expires_at;
+
+    enum err e = c->store->ops->key_create(c->store, k, c->cfg.max_keys_per_owner);
+    if (e == ERR_OK) {
+        struct keyindex_view v;
+        core_view_of_record(c, k, &v);
+        e = keyindex_put(c->index, k->hash, &v);
+        if (e) /* keep store and index in step: a key that cannot be verified is not made */
+            c->store->ops->key_delete(c->store, k->id);
+    }
+    if (e)
+        sodium_memzero(secret, KEYFMT_MAX_LEN + 1);
+    return e;
+}
+
+static int owns(const struct caller *who, const struct key_record *k)
+{
+    return strcmp(k->owner_type, who->owner_type) == 0 && strcmp(k->owner_id, who->owner_id) == 0;
+}
+
+enum err keys_get(struct core *c, const struct caller *who, const char *id,
+                  struct key_record *out)
+{
+    if (strlen(id) != STORE_ID_LEN)
+        return ERR_NOT_FOUND;
+    enum err e = c->store->ops->key_get(c->store, id, out);
+    if (e == ERR_OK && !owns(who, out))
+        e = ERR_NOT_FOUND;
+    return e;
+}
+
+enum err keys_list(struct core *c, const struct caller *who, store_key_cb cb, void *ctx)
+{
+    return c->store->ops->key_each(c->store, who->owner_type, who->owner_id, cb, ctx);
+}
+
+enum err keys_update(struct core *c, const struct caller *who, const char *id,
+                     const struct key_patch *p, struct field_errors *fe, struct key_record *out)
+{
+    if (p->name)
+        keys_check_name(p->name, fe);
+    if (p->set_description && p->description)
+        keys_check_description(p->description, fe);
+    if (fe->count)
+        return ERR_INVALID;
+    enum err e = keys_get(c, who, id, out);
+    if (e)
+        return e;
+    if (p->name)
+        snprintf(out->name, sizeof out->name, "%s", p->name);
+    if (p->set_description) {
+        out->has_description = p->description != NULL;
+        snprintf(out->description, sizeof out->description, "%s",
+                 p->description ? p->description : "");
+    }
+    return c->store->ops->key_update(c->store, out);
+}
+
+enum err keys_delete(struct core *c, const struct caller *who, const char *id)
+{
+    struct key_record *k = malloc(sizeof *k);
+    if (!k)
+        return ERR_NOMEM;
+    enum err e = keys_get(c, who, id, k);
+    if (e == ERR_OK)
+        e = c->store->ops->key_delete(c->store, id);
+    if (e == ERR_OK)
+        keyindex_remove(c->index, k->hash);
+    free(k);
+    return e;
+}

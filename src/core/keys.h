@@ -1,0 +1,57 @@
+/* keys.h — the lifecycle of API keys: create (secret returned once), read, list, rename,
+ * delete, with the rules of docs/API.md (name, description, scopes, expiry, ownership). */
+#ifndef APIKEYD_KEYS_H
+#define APIKEYD_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/fielderr.h"
+#include "core.h"
+
+#define KEYS_NAME_MAX_CHARS 100
+#define KEYS_DESCRIPTION_MAX_CHARS 1000
+#define KEYS_DEFAULT_TTL_SECONDS (90 * 86400)
+
+struct key_input {
+    const char *name;        /* required */
+    const char *description; /* NULL = none */
+    const char *const *scopes;
+    size_t scope_count;
+    int has_expires_at;
+    int64_t expires_at;
+};
+
+struct key_patch {
+    const char *name;        /* NULL = unchanged */
+    int set_description;     /* 1 = replace with description (NULL clears it) */
+    const char *description;
+};
+
+/* Validates a name and description into fe (field names "name", "description"). */
+void keys_check_name(const char *name, struct field_errors *fe);
+void keys_check_description(const char *description, struct field_errors *fe);
+
+/* Creates a key owned by the caller's principal. On ERR_OK fills *out and secret (the key,
+ * which the caller must wipe after sending it once). ERR_INVALID with fe filled, ERR_FORBIDDEN
+ * for scopes the calling key lacks, ERR_CONFLICT for a taken name, ERR_LIMIT. Nothing is
+ * stored unless ERR_OK. */
+enum err keys_create(struct core *c, const struct caller *who, const struct key_input *in,
+                     struct field_errors *fe, struct key_record *out,
+                     char secret[KEYFMT_MAX_LEN + 1]);
+
+/* Reads one of the caller's own keys; ERR_NOT_FOUND for anyone else's. */
+enum err keys_get(struct core *c, const struct caller *who, const char *id,
+                  struct key_record *out);
+
+/* Streams the caller's keys, newest first. */
+enum err keys_list(struct core *c, const struct caller *who, store_key_cb cb, void *ctx);
+
+/* Renames or re-describes an own key; fills *out with the result. */
+enum err keys_update(struct core *c, const struct caller *who, const char *id,
+                     const struct key_patch *p, struct field_errors *fe, struct key_record *out);
+
+/* Deletes an own key: removed from the store, then from the index, before returning. */
+enum err keys_delete(struct core *c, const struct caller *who, const char *id);
+
+#endif

@@ -1,0 +1,40 @@
+/* verify.h — the verification decision for a presented key: the hot path.
+ * Shape and checksum first (no hashing for invented keys), then one SHA-256 and one index
+ * lookup; never the store. */
+#ifndef APIKEYD_VERIFY_H
+#define APIKEYD_VERIFY_H
+
+#include <stddef.h>
+
+#include "core.h"
+#include "keyindex.h"
+
+enum verify_code {
+    VERIFY_VALID = 0,
+    VERIFY_NOT_FOUND,
+    VERIFY_EXPIRED,
+    VERIFY_DISABLED,
+    VERIFY_INSUFFICIENT_SCOPE,
+    VERIFY_INSUFFICIENT_ROLE,
+    VERIFY_RATE_LIMITED,
+    VERIFY_UNAVAILABLE,
+};
+
+/* "VALID", "NOT_FOUND", ... as sent in the `code` field. */
+const char *verify_code_name(enum verify_code code);
+
+struct verify_result {
+    enum verify_code code;
+    int found;                  /* view is filled: the key exists */
+    struct keyindex_view view;  /* valid when found */
+};
+
+/* Decides whether key (len bytes) is valid now and, when scope is not NULL, holds scope.
+ * A found, unexpired key has its last use recorded. Never fails: the answer is in *out. */
+void verify_key(struct core *c, const char *key, size_t len, const char *scope,
+                struct verify_result *out);
+
+/* Writes the names of the scopes in mask joined by sep into out. */
+void verify_scopes_text(struct core *c, uint64_t mask, const char *sep, char *out, size_t cap);
+
+#endif
