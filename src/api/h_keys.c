@@ -62,7 +62,9 @@ static size_t read_scopes(json_t *doc, const char **names, size_t cap, struct fi
  * secret never sits in a jansson string. The body is wiped when the reply is released. */
 static enum err reply_created(struct reply *rep, const struct key_record *k, const char *secret)
 {
-    char *rest = json_dumps(render_key(k) /* stolen below */, JSON_COMPACT);
+    json_t *obj = render_key(k);
+    char *rest = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
     if (!rest)
         return ERR_NOMEM;
     size_t len = strlen("{\"key\":\"\",") + strlen(secret) + strlen(rest + 1);
