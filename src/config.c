@@ -1,6 +1,6 @@
 /* config.c — see config.h. A config file holds "name = value" lines; '#' starts a comment.
  * Names: listen, data, db, key_prefix, threads, login_max_failures, login_backoff_seconds,
- * session_ttl_seconds. */
+ * session_ttl_seconds, verify_max_failures. */
 #include "config.h"
 
 #include <ctype.h>
@@ -62,6 +62,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_int(name, value, 1, 1000, &cfg->core.login_max_failures);
     if (strcmp(name, "login_backoff_seconds") == 0)
         return set_int(name, value, 1, 3600, &cfg->core.login_backoff_seconds);
+    if (strcmp(name, "verify_max_failures") == 0)
+        return set_int(name, value, 1, 1000000, &cfg->core.verify_max_failures);
     if (strcmp(name, "session_ttl_seconds") == 0)
         return set_int(name, value, 60, 30 * 86400, &cfg->core.session_ttl_seconds);
     fprintf(stderr, "apikeyd: unknown setting '%s'\n", name);
@@ -120,6 +122,7 @@ static const struct {
     {"APIKEYD_LOGIN_MAX_FAILURES", "login_max_failures"},
     {"APIKEYD_LOGIN_BACKOFF_SECONDS", "login_backoff_seconds"},
     {"APIKEYD_SESSION_TTL_SECONDS", "session_ttl_seconds"},
+    {"APIKEYD_VERIFY_MAX_FAILURES", "verify_max_failures"},
 };
 
 static void usage(FILE *f)

@@ -37,10 +37,7 @@ enum err h_verify(struct request *req, struct reply *rep)
     }
     struct verify_result r;
     size_t len = strlen(key);
-    if (len > VERIFY_KEY_MAX)
-        memset(&r, 0, sizeof r), r.code = VERIFY_NOT_FOUND;
-    else
-        verify_key(req->core, key, len, scope, &r);
+    verify_key(req->core, key, len > VERIFY_KEY_MAX ? 0 : len, scope, req->client, &r, NULL);
     json_decref(doc);
 
     json_t *out = json_pack("{s:b, s:s}", "valid", r.code == VERIFY_VALID, "code",
@@ -73,10 +70,16 @@ enum err h_auth(struct request *req, struct reply *rep)
         return ERR_OK;
     }
     struct verify_result r;
-    if (len > VERIFY_KEY_MAX)
-        memset(&r, 0, sizeof r), r.code = VERIFY_NOT_FOUND;
-    else
-        verify_key(req->core, key, len, scope && *scope ? scope : NULL, &r);
+    int64_t retry_after = 0;
+    verify_key(req->core, key, len > VERIFY_KEY_MAX ? 0 : len, scope && *scope ? scope : NULL,
+               req->client, &r, &retry_after);
+    if (r.code == VERIFY_RATE_LIMITED) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%lld", (long long)retry_after);
+        reply_problem(rep, ERR_THROTTLED, "too many invalid keys from this client", NULL);
+        reply_header(rep, "Retry-After", secs);
+        return ERR_OK;
+    }
     if (r.code == VERIFY_INSUFFICIENT_SCOPE) {
         reply_problem(rep, ERR_FORBIDDEN, "the API key lacks the required scope", NULL);
         return ERR_OK;

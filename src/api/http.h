@@ -22,7 +22,7 @@ struct request {
     const char *path;
     const char *body; /* NUL-terminated; NULL when none was sent */
     size_t body_len;
-    char client[64]; /* client address as text */
+    char client[64]; /* client address as text (see server.c: X-Real-IP from loopback) */
     struct core *core;
     struct caller caller; /* set by the router when the route needs authentication */
     const char *params[HTTP_PATH_PARAMS]; /* {id}-style path segments, NUL-terminated */

@@ -90,12 +90,18 @@ static int changes_state(const char *method)
     return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
-static enum err authenticate(struct request *req, const struct route *rt, const char **detail)
+static enum err authenticate(struct request *req, const struct route *rt, const char **detail,
+                             int64_t *retry_after_s)
 {
     const char *key;
     size_t len;
     if (request_api_key(req, &key, &len)) {
-        if (auth_key(req->core, key, len, &req->caller) != ERR_OK) {
+        enum err e = auth_key(req->core, key, len, req->client, &req->caller, retry_after_s);
+        if (e == ERR_THROTTLED) {
+            *detail = "too many invalid keys from this client; try again later";
+            return e;
+        }
+        if (e) {
             *detail = "the API key is not valid (unknown, deleted, expired or malformed)";
             return ERR_UNAUTHENTICATED;
         }
@@ -151,7 +157,8 @@ void router_dispatch(struct request *req, struct reply *rep)
         req->params[i] = params[i];
     if (found->auth == ROUTE_AUTHENTICATED) {
         const char *detail = NULL;
-        enum err e = authenticate(req, found, &detail);
+        int64_t retry_after = 0;
+        enum err e = authenticate(req, found, &detail, &retry_after);
         if (e == ERR_FORBIDDEN) {
             char msg[128];
             snprintf(msg, sizeof msg, "the API key lacks the scope %s", detail);
@@ -162,6 +169,11 @@ void router_dispatch(struct request *req, struct reply *rep)
             reply_problem(rep, e, detail, NULL);
             if (e == ERR_UNAUTHENTICATED)
                 reply_header(rep, "WWW-Authenticate", "Bearer realm=\"apikeyd\"");
+            if (e == ERR_THROTTLED) {
+                char secs[24];
+                snprintf(secs, sizeof secs, "%lld", (long long)retry_after);
+                reply_header(rep, "Retry-After", secs);
+            }
             return;
         }
     }

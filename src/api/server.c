@@ -98,6 +98,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *rep
     return ret;
 }
 
+/* The address requests are throttled by: the peer's, or, when the peer is a proxy on this
+ * machine (loopback) that sent a well-formed X-Real-IP, that address. */
 static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
 {
     const union MHD_ConnectionInfo *info =
@@ -110,6 +112,12 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
+    const char *real = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Real-IP");
+    unsigned char probe[sizeof(struct in6_addr)];
+    int loopback = strncmp(out, "127.", 4) == 0 || strcmp(out, "::1") == 0;
+    if (loopback && real && strlen(real) < cap &&
+        (inet_pton(AF_INET, real, probe) == 1 || inet_pton(AF_INET6, real, probe) == 1))
+        snprintf(out, cap, "%s", real);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

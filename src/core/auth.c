@@ -125,10 +125,13 @@ enum err auth_session(struct core *c, const char *token, struct caller *out)
     return ERR_OK;
 }
 
-enum err auth_key(struct core *c, const char *key, size_t len, struct caller *out)
+enum err auth_key(struct core *c, const char *key, size_t len, const char *client,
+                  struct caller *out, int64_t *retry_after_s)
 {
     struct verify_result r;
-    verify_key(c, key, len, NULL, &r);
+    verify_key(c, key, len, NULL, client, &r, retry_after_s);
+    if (r.code == VERIFY_RATE_LIMITED)
+        return ERR_THROTTLED;
     if (r.code != VERIFY_VALID)
         return ERR_UNAUTHENTICATED;
     memset(out, 0, sizeof *out);

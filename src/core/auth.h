@@ -25,9 +25,11 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
 /* Resolves a session cookie token into *out. ERR_UNAUTHENTICATED when unknown or expired. */
 enum err auth_session(struct core *c, const char *token, struct caller *out);
 
-/* Resolves an API key into *out (and records its use). ERR_UNAUTHENTICATED when the key is
- * not valid now (unknown, expired, owner disabled). */
-enum err auth_key(struct core *c, const char *key, size_t len, struct caller *out);
+/* Resolves an API key presented by client into *out (and records its use).
+ * ERR_UNAUTHENTICATED when the key is not valid now (unknown, expired, owner disabled);
+ * ERR_THROTTLED, with *retry_after_s, while client is blocked for too many bad keys. */
+enum err auth_key(struct core *c, const char *key, size_t len, const char *client,
+                  struct caller *out, int64_t *retry_after_s);
 
 /* 1 when token matches the session's CSRF token (constant time). */
 int auth_csrf_ok(const struct caller *who, const char *token);

@@ -16,6 +16,7 @@ void core_config_defaults(struct core_config *cfg)
     snprintf(cfg->key_prefix, sizeof cfg->key_prefix, "apk");
     cfg->login_max_failures = 5;
     cfg->login_backoff_seconds = 30;
+    cfg->verify_max_failures = 100;
     cfg->session_ttl_seconds = 8 * 3600;
     cfg->max_keys_per_owner = 1000;
     cfg->max_sessions_per_user = 50;
@@ -84,7 +85,8 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
         goto fail;
     c->index = keyindex_new();
     c->login_throttle = throttle_new(16384, (int64_t)cfg->login_backoff_seconds * 1000);
-    if (!c->index || !c->login_throttle) {
+    c->verify_throttle = throttle_new(65536, (int64_t)cfg->login_backoff_seconds * 1000);
+    if (!c->index || !c->login_throttle || !c->verify_throttle) {
         e = ERR_NOMEM;
         goto fail;
     }
@@ -118,6 +120,7 @@ void core_close(struct core *c)
         core_flush_usage(c);
     keyindex_free(c->index);
     throttle_free(c->login_throttle);
+    throttle_free(c->verify_throttle);
     scopes_free(c->scopes);
     pthread_cond_destroy(&c->usage_wake);
     pthread_mutex_destroy(&c->usage_lock);

@@ -14,6 +14,7 @@ struct core_config {
     char key_prefix[KEYFMT_PREFIX_MAX + 1]; /* default "apk" */
     int login_max_failures;                 /* per account; per client it is 4x */
     int login_backoff_seconds;
+    int verify_max_failures; /* failed verifications per client before RATE_LIMITED */
     int session_ttl_seconds;
     int max_keys_per_owner;
     int max_sessions_per_user;

@@ -15,6 +15,7 @@ struct core {
     struct scopes *scopes;
     struct keyindex *index;
     struct throttle *login_throttle;
+    struct throttle *verify_throttle; /* failed verifications per client */
 
     pthread_t usage_thread;
     pthread_mutex_t usage_lock;

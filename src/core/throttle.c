@@ -1,5 +1,7 @@
-/* throttle.c — see throttle.h. Open addressing over a short probe window; when the window is
- * full the stalest entry is replaced, so an attacker spraying names cannot grow memory. */
+/* throttle.c — see throttle.h. The table is split into THROTTLE_STRIPES parts, each with its
+ * own mutex, so that checks on the verification path rarely wait for each other. Within a part:
+ * open addressing over a short probe window; when the window is full the stalest entry is
+ * replaced, so an attacker spraying names cannot grow memory. */
 #include "throttle.h"
 
 #include <pthread.h>
@@ -10,6 +12,7 @@
 #define THROTTLE_PROBE 8
 #define THROTTLE_MAX_BLOCK_MS (15 * 60 * 1000)
 #define THROTTLE_FORGET_MS (15 * 60 * 1000) /* failures older than this no longer count */
+#define THROTTLE_STRIPES 64
 
 struct throttle_entry {
     char name[THROTTLE_NAME_MAX + 1];
@@ -19,29 +22,35 @@ struct throttle_entry {
     int64_t touched_ms;
 };
 
-struct throttle {
+struct throttle_stripe {
     pthread_mutex_t lock;
     struct throttle_entry *entries;
-    size_t mask;
+};
+
+struct throttle {
+    struct throttle_stripe stripes[THROTTLE_STRIPES];
+    size_t mask; /* entries per stripe - 1 */
     int64_t backoff_ms;
 };
 
 struct throttle *throttle_new(size_t capacity, int64_t backoff_ms)
 {
-    size_t cap = 16;
-    while (cap < capacity)
-        cap <<= 1;
+    size_t per_stripe = THROTTLE_PROBE;
+    while (per_stripe * THROTTLE_STRIPES < capacity)
+        per_stripe <<= 1;
     struct throttle *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->entries = calloc(cap, sizeof *t->entries);
-    if (!t->entries) {
-        free(t);
-        return NULL;
-    }
-    t->mask = cap - 1;
+    t->mask = per_stripe - 1;
     t->backoff_ms = backoff_ms;
-    pthread_mutex_init(&t->lock, NULL);
+    for (size_t i = 0; i < THROTTLE_STRIPES; i++) {
+        pthread_mutex_init(&t->stripes[i].lock, NULL);
+        t->stripes[i].entries = calloc(per_stripe, sizeof(struct throttle_entry));
+        if (!t->stripes[i].entries) {
+            throttle_free(t);
+            return NULL;
+        }
+    }
     return t;
 }
 
@@ -49,8 +58,10 @@ void throttle_free(struct throttle *t)
 {
     if (!t)
         return;
-    pthread_mutex_destroy(&t->lock);
-    free(t->entries);
+    for (size_t i = 0; i < THROTTLE_STRIPES; i++) {
+        pthread_mutex_destroy(&t->stripes[i].lock);
+        free(t->stripes[i].entries);
+    }
     free(t);
 }
 
@@ -62,13 +73,21 @@ static size_t name_hash(const char *s)
     return h;
 }
 
-/* Finds name's entry; with create, claims an empty or the stalest slot. Caller holds lock. */
-static struct throttle_entry *lookup(struct throttle *t, const char *name, int create)
+/* The stripe that holds name; lock it before calling lookup. */
+static struct throttle_stripe *stripe_of(struct throttle *t, size_t hash)
 {
-    size_t start = name_hash(name) & t->mask;
+    return &t->stripes[hash % THROTTLE_STRIPES];
+}
+
+/* Finds name's entry; with create, claims an empty or the stalest slot. Caller holds the
+ * stripe's lock. */
+static struct throttle_entry *lookup(struct throttle *t, struct throttle_stripe *sp, size_t hash,
+                                     const char *name, int create)
+{
+    size_t start = (hash / THROTTLE_STRIPES) & t->mask;
     struct throttle_entry *stalest = NULL;
     for (size_t k = 0; k < THROTTLE_PROBE; k++) {
-        struct throttle_entry *e = &t->entries[(start + k) & t->mask];
+        struct throttle_entry *e = &sp->entries[(start + k) & t->mask];
         if (e->name[0] && strcmp(e->name, name) == 0)
             return e;
         if (!stalest || !e->name[0] || (stalest->name[0] && e->touched_ms < stalest->touched_ms))
@@ -83,17 +102,21 @@ static struct throttle_entry *lookup(struct throttle *t, const char *name, int c
 
 int64_t throttle_blocked_ms(struct throttle *t, const char *name, int64_t now_ms)
 {
-    pthread_mutex_lock(&t->lock);
-    struct throttle_entry *e = lookup(t, name, 0);
+    size_t h = name_hash(name);
+    struct throttle_stripe *sp = stripe_of(t, h);
+    pthread_mutex_lock(&sp->lock);
+    struct throttle_entry *e = lookup(t, sp, h, name, 0);
     int64_t left = e && e->blocked_until_ms > now_ms ? e->blocked_until_ms - now_ms : 0;
-    pthread_mutex_unlock(&t->lock);
+    pthread_mutex_unlock(&sp->lock);
     return left;
 }
 
 void throttle_fail(struct throttle *t, const char *name, int max_failures, int64_t now_ms)
 {
-    pthread_mutex_lock(&t->lock);
-    struct throttle_entry *e = lookup(t, name, 1);
+    size_t h = name_hash(name);
+    struct throttle_stripe *sp = stripe_of(t, h);
+    pthread_mutex_lock(&sp->lock);
+    struct throttle_entry *e = lookup(t, sp, h, name, 1);
     if (e->touched_ms && now_ms - e->touched_ms > THROTTLE_FORGET_MS &&
         e->blocked_until_ms <= now_ms) {
         e->failures = 0;
@@ -110,14 +133,16 @@ void throttle_fail(struct throttle *t, const char *name, int max_failures, int64
         e->blocks++;
         e->failures = 0;
     }
-    pthread_mutex_unlock(&t->lock);
+    pthread_mutex_unlock(&sp->lock);
 }
 
 void throttle_clear(struct throttle *t, const char *name)
 {
-    pthread_mutex_lock(&t->lock);
-    struct throttle_entry *e = lookup(t, name, 0);
+    size_t h = name_hash(name);
+    struct throttle_stripe *sp = stripe_of(t, h);
+    pthread_mutex_lock(&sp->lock);
+    struct throttle_entry *e = lookup(t, sp, h, name, 0);
     if (e)
         memset(e, 0, sizeof *e);
-    pthread_mutex_unlock(&t->lock);
+    pthread_mutex_unlock(&sp->lock);
 }

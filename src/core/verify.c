@@ -23,18 +23,38 @@ const char *verify_code_name(enum verify_code code)
                                                                       : "UNAVAILABLE";
 }
 
+/* Shape and checksum first, so invented keys cost no hashing; then the index. */
+static int find_key(struct core *c, const char *key, size_t len, int64_t now,
+                    struct keyindex_view *out)
+{
+    if (!keyfmt_check(key, len))
+        return 0;
+    uint8_t hash[KEYFMT_HASH_LEN];
+    keyfmt_hash(key, len, hash);
+    return keyindex_lookup(c->index, hash, now, out);
+}
+
 void verify_key(struct core *c, const char *key, size_t len, const char *scope,
-                struct verify_result *out)
+                const char *client, struct verify_result *out, int64_t *retry_after_s)
 {
     memset(out, 0, sizeof *out);
     out->code = VERIFY_NOT_FOUND;
-    if (!keyfmt_check(key, len))
-        return;
-    uint8_t hash[KEYFMT_HASH_LEN];
-    keyfmt_hash(key, len, hash);
+    int64_t now_ms = time_monotonic_ms();
+    if (client) {
+        int64_t wait_ms = throttle_blocked_ms(c->verify_throttle, client, now_ms);
+        if (wait_ms > 0) {
+            out->code = VERIFY_RATE_LIMITED;
+            if (retry_after_s)
+                *retry_after_s = (wait_ms + 999) / 1000;
+            return;
+        }
+    }
     int64_t now = time_now();
-    if (!keyindex_lookup(c->index, hash, now, &out->view))
+    if (!find_key(c, key, len, now, &out->view)) {
+        if (client)
+            throttle_fail(c->verify_throttle, client, c->cfg.verify_max_failures, now_ms);
         return;
+    }
     out->found = 1;
     if (out->view.expires_at <= now) {
         out->code = VERIFY_EXPIRED;

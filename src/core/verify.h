@@ -30,9 +30,11 @@ struct verify_result {
 };
 
 /* Decides whether key (len bytes) is valid now and, when scope is not NULL, holds scope.
- * A found, unexpired key has its last use recorded. Never fails: the answer is in *out. */
+ * A found key has its last use recorded. client (an address; NULL = not throttled) is
+ * answered RATE_LIMITED, with *retry_after_s set when not NULL, while it is blocked for
+ * too many NOT_FOUND answers. Never fails: the answer is in *out. */
 void verify_key(struct core *c, const char *key, size_t len, const char *scope,
-                struct verify_result *out);
+                const char *client, struct verify_result *out, int64_t *retry_after_s);
 
 /* Writes the names of the scopes in mask joined by sep into out. */
 void verify_scopes_text(struct core *c, uint64_t mask, const char *sep, char *out, size_t cap);
