@@ -60,7 +60,7 @@ unit:
 	$(BUILD)/unit-tests
 
 http:
-	APIKEYD_BIN=$(BUILD)/apikeyd python3 tests/http/run.py
+	APIKEYD_BIN=$(CURDIR)/$(BUILD)/apikeyd python3 tests/http/run.py
 
 clean:
 	rm -rf build

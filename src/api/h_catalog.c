@@ -40,6 +40,9 @@ enum err h_scopes_create(struct request *req, struct reply *rep)
     const char *desc = body_string(doc, "description", 0, &fe);
     if (name && !catalog_name_valid(name))
         field_errors_add(&fe, "name", "must be 1-64 of A-Z a-z 0-9 _ . : -");
+    if (desc && !catalog_description_valid(desc))
+        field_errors_add(&fe, "description",
+                         "must be at most 1000 characters, no control characters but newlines");
     if (!req->caller.is_admin)
         e = ERR_FORBIDDEN;
     else if (fe.count)
@@ -50,8 +53,7 @@ enum err h_scopes_create(struct request *req, struct reply *rep)
         e = reply_json(rep, 201, json_pack("{s:s, s:s}", "name", name, "description",
                                            desc ? desc : ""));
     else if (e == ERR_INVALID)
-        reply_problem(rep, e, fe.count ? NULL : "description: must be at most 1000 characters",
-                      fe.count ? &fe : NULL), e = ERR_OK;
+        reply_problem(rep, e, NULL, &fe), e = ERR_OK;
     else if (e == ERR_FORBIDDEN)
         reply_problem(rep, e, "only admins can add scopes", NULL), e = ERR_OK;
     else if (e == ERR_CONFLICT)

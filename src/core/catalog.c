@@ -21,3 +21,8 @@ int catalog_name_valid(const char *name)
 {
     return scopes_name_valid(name);
 }
+
+int catalog_description_valid(const char *description)
+{
+    return scopes_description_valid(description);
+}

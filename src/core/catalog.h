@@ -16,4 +16,7 @@ enum err catalog_add(struct core *c, const struct caller *who, const char *name,
 /* 1 when name is a valid scope name. */
 int catalog_name_valid(const char *name);
 
+/* 1 when description fits: at most 1000 characters, no control characters but newlines. */
+int catalog_description_valid(const char *description);
+
 #endif

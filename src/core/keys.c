@@ -83,12 +83,16 @@ enum err keys_create(struct core *c, const struct caller *who, const struct key_
     int64_t now = time_now();
     uint64_t mask = 0;
     int64_t expires_at = 0;
-    keys_check_name(in->name, fe);
-    if (in->description)
+    /* fields that already have a problem (from parsing) are not checked again */
+    if (in->name && !field_errors_has(fe, "name"))
+        keys_check_name(in->name, fe);
+    if (in->description && !field_errors_has(fe, "description"))
         keys_check_description(in->description, fe);
-    check_scopes(c, in, fe, &mask);
-    check_expiry(who, in, now, fe, &expires_at);
-    if (fe->count)
+    if (!field_errors_has(fe, "scopes"))
+        check_scopes(c, in, fe, &mask);
+    if (!field_errors_has(fe, "expires_at"))
+        check_expiry(who, in, now, fe, &expires_at);
+    if (fe->count || !in->name)
         return ERR_INVALID;
     if (who->kind == CALLER_KEY && (mask & ~who->scopes))
         return ERR_FORBIDDEN;

@@ -32,8 +32,10 @@ struct key_patch {
 void keys_check_name(const char *name, struct field_errors *fe);
 void keys_check_description(const char *description, struct field_errors *fe);
 
-/* Creates a key owned by the caller's principal. On ERR_OK fills *out and secret (the key,
- * which the caller must wipe after sending it once). ERR_INVALID with fe filled, ERR_FORBIDDEN
+/* Creates a key owned by the caller's principal. fe may already hold problems found while
+ * parsing: those fields are not checked again and the answer is then ERR_INVALID with every
+ * problem listed. On ERR_OK fills *out and secret (the key, which the caller must wipe after
+ * sending it once). ERR_INVALID with fe filled, ERR_FORBIDDEN
  * for scopes the calling key lacks, ERR_CONFLICT for a taken name, ERR_LIMIT. Nothing is
  * stored unless ERR_OK. */
 enum err keys_create(struct core *c, const struct caller *who, const struct key_input *in,

@@ -115,10 +115,15 @@ int scopes_name_valid(const char *name)
     return text_is_token(name, "_.:-", STORE_NAME_MAX);
 }
 
+int scopes_description_valid(const char *desc)
+{
+    return strlen(desc) <= STORE_DESCRIPTION_BYTES && text_codepoints(desc) <= 1000 &&
+           !text_has_control(desc, 1);
+}
+
 enum err scopes_add(struct scopes *sc, struct store *st, const char *name, const char *desc)
 {
-    if (!scopes_name_valid(name) || strlen(desc) > STORE_DESCRIPTION_BYTES ||
-        text_codepoints(desc) > 1000 || text_has_control(desc, 1))
+    if (!scopes_name_valid(name) || !scopes_description_valid(desc))
         return ERR_INVALID;
     struct scope_record r;
     memset(&r, 0, sizeof r);

@@ -35,6 +35,9 @@ void scopes_each(struct scopes *sc, int (*cb)(void *ctx, const char *name, const
 /* 1 when name is 1..64 characters of A-Z a-z 0-9 _ . : - */
 int scopes_name_valid(const char *name);
 
+/* 1 when desc is at most 1000 characters with no control characters but tab and newline. */
+int scopes_description_valid(const char *desc);
+
 /* Adds a scope to the store and the catalogue: ERR_CONFLICT if it exists, ERR_LIMIT when the
  * catalogue is full, ERR_INVALID for a bad name or description. */
 enum err scopes_add(struct scopes *sc, struct store *st, const char *name, const char *desc);

@@ -402,7 +402,8 @@ def shared(kind="main"):
         raise AssertionError(f"shared {kind} daemon could not start: {_SHARED_FAILED[kind]}")
     d = _SHARED.get(kind)
     if d is None:
-        d = Daemon(f"shared-{kind}")
+        # many tests present bad keys on purpose: keep verification throttling out of their way
+        d = Daemon(f"shared-{kind}", env={"APIKEYD_VERIFY_MAX_FAILURES": "1000000"})
         try:
             d.start()
         except AssertionError as e:
@@ -517,7 +518,7 @@ class Client:
             f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
         return self.send_raw(method, path, head.encode("latin-1"), body)
 
-    def send_raw(self, method, path, head, body=b""):
+    def send_raw(self, method, path, head, body=b"", check_problem=True):
         sock = socket.create_connection(("127.0.0.1", self.d.port), timeout=HTTP_TIMEOUT)
         try:
             try:
@@ -536,11 +537,11 @@ class Client:
             except (ConnectionResetError, http.client.RemoteDisconnected) as e:
                 raise AssertionError(f"{method} {path[:60]}: connection closed without an "
                                      f"HTTP response ({type(e).__name__})")
-            return self._finish(method, path, resp.status, resp.headers, raw)
+            return self._finish(method, path, resp.status, resp.headers, raw, check_problem)
         finally:
             sock.close()
 
-    def _finish(self, method, path, status, hdrs, raw):
+    def _finish(self, method, path, status, hdrs, raw, check_problem=True):
         for sc in hdrs.get_all("Set-Cookie") or []:
             name, _, rest = sc.partition("=")
             if name.strip() != "apikeyd_session":
@@ -569,7 +570,7 @@ class Client:
         r = Resp(status, hdrs, body, raw, method, path)
         if isinstance(body, dict) and isinstance(body.get("key"), str) and status == 201:
             self.d.secrets.append(body["key"])
-        if status >= 400:
+        if status >= 400 and check_problem:
             assert_problem(r)
         return r
 
@@ -698,8 +699,12 @@ def test_responses_carry_cache_control_no_store():
 
 
 def test_garbage_request_gets_4xx_and_server_keeps_serving():
+    # A request line that is not HTTP never reaches apikeyd: libmicrohttpd answers it with its
+    # own 400 page (docs/API.md, "Requests that are not HTTP"). What matters is the 4xx and
+    # that the server goes on serving.
     d = shared()
-    r = Client(d).send_raw("GET", "(garbage)", b"THIS IS NOT HTTP AT ALL\r\n\r\n")
+    r = Client(d).send_raw("GET", "(garbage)", b"THIS IS NOT HTTP AT ALL\r\n\r\n",
+                           check_problem=False)
     check(400 <= r.status < 500, f"garbage request line: expected a 4xx, got {r.status}")
     expect(Client(d).request("GET", "/healthz"), 200, what="GET /healthz afterwards")
 
@@ -1193,7 +1198,7 @@ REFUSED_CREATES = [
     ("non_string_scope", lambda n: _k(n, scopes=["Tasks", 5]), "scopes"),
     ("65_scopes", lambda n: _k(n, scopes=DEFAULT_SCOPES * 7 + ["Tasks", "APIKey"]), "scopes"),
     ("expiry_in_the_past", lambda n: _k(n, expires_at=iso(now() - 3600)), "expires_at"),
-    ("expiry_now", lambda n: _k(n, expires_at=iso(now() - 1)), "expires_at"),
+    ("expiry_one_second_ago", lambda n: _k(n, expires_at=iso(now() - 1)), "expires_at"),
     ("expiry_more_than_one_year_out",
      lambda n: _k(n, expires_at=iso(max(now() + 366 * DAY, one_year_after(now()) + DAY))),
      "expires_at"),
@@ -2102,6 +2107,50 @@ def test_login_throttled_per_client_after_4x_failures():
         r = _login(d, ADMIN_USER, ADMIN_PASS)
         expect(r, 429, "too-many-requests", what="13th login from the same client")
         _retry_after(r)
+        d.stop()
+    finally:
+        d.kill()
+
+
+VERIFY_THROTTLE_ENV = {"APIKEYD_VERIFY_MAX_FAILURES": "5", "APIKEYD_LOGIN_BACKOFF_SECONDS": "2"}
+
+
+def test_verify_throttled_per_client_after_bad_keys_then_recovers():
+    d = dedicated("throttle-verify", env=VERIFY_THROTTLE_ENV)
+    try:
+        good = create_key(d.admin, scopes=("Tasks",))["key"]
+        for i in range(5):
+            eq(verify(d, f"apk_not-a-key-{i}").get("code"), "NOT_FOUND", f"bad key {i + 1}")
+        body = verify(d, good)
+        eq((body.get("valid"), body.get("code")), (False, "RATE_LIMITED"),
+           "a real key from the blocked client")
+        r = Client(d).request("GET", "/v1/auth", headers={"Authorization": f"Bearer {good}"})
+        expect(r, 429, "too-many-requests", what="/v1/auth from the blocked client")
+        ra = _retry_after(r)
+        r = Client(d).request("GET", "/v1/keys", headers={"Authorization": f"Bearer {good}"})
+        expect(r, 429, "too-many-requests", what="apikeyd's own endpoint with a key, blocked")
+        time.sleep(ra + 0.2)
+        eq(verify(d, good).get("code"), "VALID", f"the real key {ra} s (Retry-After) later")
+        d.stop()
+    finally:
+        d.kill()
+
+
+def test_verify_throttle_is_per_client_behind_a_local_proxy():
+    d = dedicated("throttle-verify-proxy", env=VERIFY_THROTTLE_ENV)
+    try:
+        good = create_key(d.admin, scopes=("Tasks",))["key"]
+        attacker = {"X-Real-IP": "192.0.2.7"}   # documentation address, only a header value
+        for i in range(5):
+            r = Client(d).request("POST", "/v1/verify", json={"key": f"apk_guess{i}"},
+                                  headers=attacker)
+            eq(r.body.get("code"), "NOT_FOUND", f"guess {i + 1}")
+        r = Client(d).request("POST", "/v1/verify", json={"key": good}, headers=attacker)
+        eq(r.body.get("code"), "RATE_LIMITED", "the attacker's address is blocked")
+        r = Client(d).request("POST", "/v1/verify", json={"key": good},
+                              headers={"X-Real-IP": "192.0.2.8"})
+        eq(r.body.get("code"), "VALID", "another client behind the same proxy")
+        eq(verify(d, good).get("code"), "VALID", "the proxy itself (no X-Real-IP)")
         d.stop()
     finally:
         d.kill()
