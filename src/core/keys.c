@@ -84,7 +84,9 @@ enum err keys_create(struct core *c, const struct caller *who, const struct key_
     uint64_t mask = 0;
     int64_t expires_at = 0;
     /* fields that already have a problem (from parsing) are not checked again */
-    if (in->name && !field_errors_has(fe, "name"))
+    if (!in->name && !field_errors_has(fe, "name"))
+        field_errors_add(fe, "name", "is required");
+    else if (in->name && !field_errors_has(fe, "name"))
         keys_check_name(in->name, fe);
     if (in->description && !field_errors_has(fe, "description"))
         keys_check_description(in->description, fe);
@@ -92,7 +94,7 @@ enum err keys_create(struct core *c, const struct caller *who, const struct key_
         check_scopes(c, in, fe, &mask);
     if (!field_errors_has(fe, "expires_at"))
         check_expiry(who, in, now, fe, &expires_at);
-    if (fe->count || !in->name)
+    if (fe->count)
         return ERR_INVALID;
     if (who->kind == CALLER_KEY && (mask & ~who->scopes))
         return ERR_FORBIDDEN;

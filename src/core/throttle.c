@@ -117,8 +117,9 @@ void throttle_fail(struct throttle *t, const char *name, int max_failures, int64
     struct throttle_stripe *sp = stripe_of(t, h);
     pthread_mutex_lock(&sp->lock);
     struct throttle_entry *e = lookup(t, sp, h, name, 1);
-    if (e->touched_ms && now_ms - e->touched_ms > THROTTLE_FORGET_MS &&
-        e->blocked_until_ms <= now_ms) {
+    /* quiet for FORGET_MS since the last failure or the end of the last block: start afresh */
+    int64_t last = e->touched_ms > e->blocked_until_ms ? e->touched_ms : e->blocked_until_ms;
+    if (e->touched_ms && now_ms - last > THROTTLE_FORGET_MS) {
         e->failures = 0;
         e->blocks = 0;
     }
