@@ -1,17 +1,36 @@
 /* keyindex.c — open-addressing hash table (linear probing, backward-shift deletion) of
- * pointers to entries. The SHA-256 is already uniform, so its first 8 bytes are the hash. */
+ * pointers to entries. The SHA-256 is already uniform, so its first 8 bytes are the hash.
+ * Owner and creator names are interned in a second, chained table of refcounted records, so a
+ * million keys of a few thousand people store each name once; each owner keeps a doubly
+ * linked list of its entries. All of it is guarded by one rwlock. */
 #include "keyindex.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* An interned principal ("user:alice") or person ("alice"). */
+struct name_rec {
+    struct name_rec *next_in_bucket;
+    size_t refs;
+    atomic_int disabled;
+    struct key_entry *first_key; /* keys owned (only for principals) */
+    char type[24];               /* "" for a plain person name */
+    char id[STORE_NAME_MAX + 1];
+};
+
 struct key_entry {
     uint8_t hash[STORE_HASH_LEN];
-    struct keyindex_view view;
+    char id[STORE_ID_LEN + 1];
+    uint64_t scopes;
+    int64_t expires_at;
     _Atomic int64_t last_used;
     atomic_int dirty; /* 1 while queued for the usage writer */
+    struct name_rec *owner;
+    struct name_rec *creator;
+    struct key_entry *prev_of_owner, *next_of_owner;
 };
 
 struct keyindex {
@@ -19,6 +38,9 @@ struct keyindex {
     struct key_entry **slots;
     size_t cap; /* power of two */
     size_t count;
+
+    struct name_rec **names; /* chained; grows with the number of names */
+    size_t names_cap, names_count;
 
     pthread_mutex_t touch_lock; /* guards the queue below */
     uint8_t (*touch_queue)[STORE_HASH_LEN];
@@ -39,7 +61,11 @@ struct keyindex *keyindex_new(void)
         return NULL;
     ix->cap = 1024;
     ix->slots = calloc(ix->cap, sizeof *ix->slots);
-    if (!ix->slots) {
+    ix->names_cap = 256;
+    ix->names = calloc(ix->names_cap, sizeof *ix->names);
+    if (!ix->slots || !ix->names) {
+        free(ix->slots);
+        free(ix->names);
         free(ix);
         return NULL;
     }
@@ -54,12 +80,95 @@ void keyindex_free(struct keyindex *ix)
         return;
     for (size_t i = 0; i < ix->cap; i++)
         free(ix->slots[i]);
+    for (size_t i = 0; i < ix->names_cap; i++) {
+        for (struct name_rec *n = ix->names[i], *next; n; n = next) {
+            next = n->next_in_bucket;
+            free(n);
+        }
+    }
+    free(ix->names);
     free(ix->slots);
     free(ix->touch_queue);
     pthread_rwlock_destroy(&ix->lock);
     pthread_mutex_destroy(&ix->touch_lock);
     free(ix);
 }
+
+/* ---- interned names (caller holds the write lock unless only reading) ---- */
+
+static size_t name_hash(const char *type, const char *id)
+{
+    size_t h = 1469598103934665603ULL; /* FNV-1a over type, ':', id */
+    for (const char *p = type; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ ':') * 1099511628211ULL;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h;
+}
+
+static struct name_rec *name_find(const struct keyindex *ix, const char *type, const char *id)
+{
+    struct name_rec *n = ix->names[name_hash(type, id) & (ix->names_cap - 1)];
+    while (n && (strcmp(n->type, type) != 0 || strcmp(n->id, id) != 0))
+        n = n->next_in_bucket;
+    return n;
+}
+
+static void names_grow(struct keyindex *ix)
+{
+    size_t cap = ix->names_cap * 2;
+    struct name_rec **names = calloc(cap, sizeof *names);
+    if (!names)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i < ix->names_cap; i++) {
+        for (struct name_rec *n = ix->names[i], *next; n; n = next) {
+            next = n->next_in_bucket;
+            size_t b = name_hash(n->type, n->id) & (cap - 1);
+            n->next_in_bucket = names[b];
+            names[b] = n;
+        }
+    }
+    free(ix->names);
+    ix->names = names;
+    ix->names_cap = cap;
+}
+
+/* Finds or creates the record and takes a reference. NULL when out of memory. */
+static struct name_rec *name_ref(struct keyindex *ix, const char *type, const char *id)
+{
+    struct name_rec *n = name_find(ix, type, id);
+    if (!n) {
+        if (ix->names_count >= ix->names_cap)
+            names_grow(ix);
+        n = calloc(1, sizeof *n);
+        if (!n)
+            return NULL;
+        snprintf(n->type, sizeof n->type, "%s", type);
+        snprintf(n->id, sizeof n->id, "%s", id);
+        size_t b = name_hash(type, id) & (ix->names_cap - 1);
+        n->next_in_bucket = ix->names[b];
+        ix->names[b] = n;
+        ix->names_count++;
+    }
+    n->refs++;
+    return n;
+}
+
+/* Drops a reference; frees the record when nothing refers to it and it carries no state. */
+static void name_unref(struct keyindex *ix, struct name_rec *n)
+{
+    if (--n->refs > 0 || atomic_load(&n->disabled))
+        return;
+    struct name_rec **link = &ix->names[name_hash(n->type, n->id) & (ix->names_cap - 1)];
+    while (*link != n)
+        link = &(*link)->next_in_bucket;
+    *link = n->next_in_bucket;
+    ix->names_count--;
+    free(n);
+}
+
+/* ---- the key table ---- */
 
 /* Finds the slot holding hash, or the empty slot where it would go. Caller holds a lock. */
 static size_t find_slot(const struct keyindex *ix, const uint8_t *hash)
@@ -86,6 +195,52 @@ static enum err grow(struct keyindex *ix)
     return ERR_OK;
 }
 
+static void link_to_owner(struct key_entry *e)
+{
+    e->prev_of_owner = NULL;
+    e->next_of_owner = e->owner->first_key;
+    if (e->next_of_owner)
+        e->next_of_owner->prev_of_owner = e;
+    e->owner->first_key = e;
+}
+
+static void unlink_from_owner(struct key_entry *e)
+{
+    if (e->prev_of_owner)
+        e->prev_of_owner->next_of_owner = e->next_of_owner;
+    else
+        e->owner->first_key = e->next_of_owner;
+    if (e->next_of_owner)
+        e->next_of_owner->prev_of_owner = e->prev_of_owner;
+}
+
+/* Fills entry fields from v; takes name references. Caller holds the write lock. */
+static enum err entry_set(struct keyindex *ix, struct key_entry *e, const struct keyindex_view *v)
+{
+    struct name_rec *owner = name_ref(ix, v->owner_type, v->owner_id);
+    struct name_rec *creator = owner ? name_ref(ix, "", v->created_by) : NULL;
+    if (!creator) {
+        if (owner)
+            name_unref(ix, owner);
+        return ERR_NOMEM;
+    }
+    memcpy(e->id, v->id, sizeof e->id);
+    e->scopes = v->scopes;
+    e->expires_at = v->expires_at;
+    e->owner = owner;
+    e->creator = creator;
+    link_to_owner(e);
+    return ERR_OK;
+}
+
+/* Drops the entry's name references and owner link. Caller holds the write lock. */
+static void entry_clear(struct keyindex *ix, struct key_entry *e)
+{
+    unlink_from_owner(e);
+    name_unref(ix, e->owner);
+    name_unref(ix, e->creator);
+}
+
 enum err keyindex_put(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN],
                       const struct keyindex_view *v)
 {
@@ -95,7 +250,12 @@ enum err keyindex_put(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN],
         goto out;
     size_t i = find_slot(ix, hash);
     if (ix->slots[i]) {
-        ix->slots[i]->view = *v;
+        entry_clear(ix, ix->slots[i]);
+        if ((e = entry_set(ix, ix->slots[i], v)) != ERR_OK) {
+            free(ix->slots[i]); /* cannot restore: drop rather than keep a half entry */
+            ix->slots[i] = NULL;
+            ix->count--;
+        }
         goto out;
     }
     struct key_entry *entry = calloc(1, sizeof *entry);
@@ -104,7 +264,10 @@ enum err keyindex_put(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN],
         goto out;
     }
     memcpy(entry->hash, hash, STORE_HASH_LEN);
-    entry->view = *v;
+    if ((e = entry_set(ix, entry, v)) != ERR_OK) {
+        free(entry);
+        goto out;
+    }
     ix->slots[i] = entry;
     ix->count++;
 out:
@@ -112,16 +275,13 @@ out:
     return e;
 }
 
-void keyindex_remove(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN])
+/* Empties slot i and shifts the rest of its probe run back. Caller holds the write lock. */
+static void remove_slot(struct keyindex *ix, size_t i)
 {
-    pthread_rwlock_wrlock(&ix->lock);
-    size_t i = find_slot(ix, hash);
-    if (!ix->slots[i])
-        goto out;
+    entry_clear(ix, ix->slots[i]);
     free(ix->slots[i]);
     ix->slots[i] = NULL;
     ix->count--;
-    /* backward-shift: move later entries of the probe run into the hole */
     size_t hole = i;
     for (size_t j = (i + 1) & (ix->cap - 1); ix->slots[j]; j = (j + 1) & (ix->cap - 1)) {
         size_t home = slot_of(ix, ix->slots[j]->hash);
@@ -133,8 +293,59 @@ void keyindex_remove(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN])
             hole = j;
         }
     }
+}
+
+void keyindex_remove(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN])
+{
+    pthread_rwlock_wrlock(&ix->lock);
+    size_t i = find_slot(ix, hash);
+    if (ix->slots[i])
+        remove_slot(ix, i);
+    pthread_rwlock_unlock(&ix->lock);
+}
+
+enum err keyindex_set_owner_disabled(struct keyindex *ix, const char *owner_type,
+                                     const char *owner_id, int disabled)
+{
+    enum err e = ERR_OK;
+    pthread_rwlock_wrlock(&ix->lock);
+    struct name_rec *n = name_find(ix, owner_type, owner_id);
+    if (disabled && !n) {
+        /* remember the state even before the owner has keys */
+        if ((n = name_ref(ix, owner_type, owner_id)) == NULL) {
+            e = ERR_NOMEM;
+            goto out;
+        }
+        n->refs--; /* kept alive by the flag alone */
+    }
+    if (n) {
+        atomic_store(&n->disabled, disabled ? 1 : 0);
+        if (!disabled && n->refs == 0) { /* nothing else keeps it */
+            n->refs = 1;
+            name_unref(ix, n);
+        }
+    }
 out:
     pthread_rwlock_unlock(&ix->lock);
+    return e;
+}
+
+size_t keyindex_remove_owner(struct keyindex *ix, const char *owner_type, const char *owner_id)
+{
+    size_t removed = 0;
+    pthread_rwlock_wrlock(&ix->lock);
+    struct name_rec *n = name_find(ix, owner_type, owner_id);
+    while (n && n->first_key) {
+        /* the record may be freed by the last removal: test before removing */
+        int last = n->first_key->next_of_owner == NULL && n->refs == 1 &&
+                   !atomic_load(&n->disabled);
+        remove_slot(ix, find_slot(ix, n->first_key->hash));
+        removed++;
+        if (last)
+            break;
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    return removed;
 }
 
 static void queue_touch(struct keyindex *ix, const uint8_t *hash)
@@ -154,6 +365,17 @@ static void queue_touch(struct keyindex *ix, const uint8_t *hash)
     pthread_mutex_unlock(&ix->touch_lock);
 }
 
+static void view_of_entry(const struct key_entry *e, struct keyindex_view *out)
+{
+    memcpy(out->id, e->id, sizeof out->id);
+    memcpy(out->owner_type, e->owner->type, sizeof out->owner_type);
+    memcpy(out->owner_id, e->owner->id, sizeof out->owner_id);
+    memcpy(out->created_by, e->creator->id, sizeof out->created_by);
+    out->scopes = e->scopes;
+    out->expires_at = e->expires_at;
+    out->disabled = atomic_load_explicit(&e->owner->disabled, memory_order_relaxed);
+}
+
 int keyindex_lookup(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN], int64_t touch_at,
                     struct keyindex_view *out)
 {
@@ -162,8 +384,9 @@ int keyindex_lookup(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN], int
     struct key_entry *entry = ix->slots[find_slot(ix, hash)];
     if (entry) {
         found = 1;
-        *out = entry->view;
-        if (touch_at > 0 && atomic_load_explicit(&entry->last_used, memory_order_relaxed) < touch_at) {
+        view_of_entry(entry, out);
+        if (touch_at > 0 &&
+            atomic_load_explicit(&entry->last_used, memory_order_relaxed) < touch_at) {
             atomic_store_explicit(&entry->last_used, touch_at, memory_order_relaxed);
             queue = atomic_exchange(&entry->dirty, 1) == 0;
         }

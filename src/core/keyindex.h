@@ -1,6 +1,8 @@
 /* keyindex.h — the in-memory index that answers verification without the store.
  * Keyed by the SHA-256 of a key; holds what verify needs. A readers-writer lock lets many
  * verifications run at once; create, delete and disable take the write lock briefly.
+ * Owners are shared records: disabling an owner is one flag that every key of theirs sees at
+ * once, and removing an owner's keys walks only that owner's list.
  * last_used times are recorded in the entry (atomics, under the read lock) and handed to the
  * usage writer through a queue of dirty hashes. */
 #ifndef APIKEYD_KEYINDEX_H
@@ -22,7 +24,7 @@ struct keyindex_view {
     char created_by[STORE_NAME_MAX + 1];
     uint64_t scopes; /* bit i = catalogue scope i */
     int64_t expires_at;
-    int disabled;
+    int disabled; /* the owner is disabled (ignored by keyindex_put) */
 };
 
 /* Makes an empty index. Returns NULL when out of memory. */
@@ -35,6 +37,13 @@ enum err keyindex_put(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN],
                       const struct keyindex_view *v);
 /* Removes the entry for hash; no-op when absent. */
 void keyindex_remove(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN]);
+
+/* Marks every key of the owner (present and future) disabled or enabled again. */
+enum err keyindex_set_owner_disabled(struct keyindex *ix, const char *owner_type,
+                                     const char *owner_id, int disabled);
+
+/* Removes every key of the owner; returns how many. */
+size_t keyindex_remove_owner(struct keyindex *ix, const char *owner_type, const char *owner_id);
 
 /* Looks hash up. When found copies it into *out, and when touch_at > 0 records it as the
  * last use (queued for the store when it changed). Returns 1 when found, 0 otherwise. */

@@ -162,7 +162,45 @@ static void test_put_existing_hash_replaces_view(void **state)
     assert_finds(ix, h, 99);
 }
 
-static void test_put_keeps_disabled_flag(void **state)
+static void test_disabling_owner_disables_all_their_keys_at_once(void **state)
+{
+    (void)state;
+    struct keyindex *ix = fresh();
+    uint8_t h1[STORE_HASH_LEN], h2[STORE_HASH_LEN], other[STORE_HASH_LEN];
+    struct keyindex_view v, got;
+    hash_of(1, h1);
+    hash_of(2, h2);
+    hash_of(3, other);
+    view_of(1, &v);
+    assert_int_equal(keyindex_put(ix, h1, &v), ERR_OK);
+    assert_int_equal(keyindex_put(ix, h2, &v), ERR_OK); /* same owner, owner-1 */
+    put(ix, other, 3);                                   /* owner-3 */
+    assert_int_equal(keyindex_set_owner_disabled(ix, "user", "owner-1", 1), ERR_OK);
+    assert_int_equal(keyindex_lookup(ix, h1, 0, &got), 1);
+    assert_int_equal(got.disabled, 1);
+    assert_int_equal(keyindex_lookup(ix, h2, 0, &got), 1);
+    assert_int_equal(got.disabled, 1);
+    assert_int_equal(keyindex_lookup(ix, other, 0, &got), 1);
+    assert_int_equal(got.disabled, 0);
+    assert_int_equal(keyindex_set_owner_disabled(ix, "user", "owner-1", 0), ERR_OK);
+    assert_int_equal(keyindex_lookup(ix, h1, 0, &got), 1);
+    assert_int_equal(got.disabled, 0);
+}
+
+static void test_owner_disabled_before_any_key_applies_to_later_keys(void **state)
+{
+    (void)state;
+    struct keyindex *ix = fresh();
+    uint8_t h[STORE_HASH_LEN];
+    struct keyindex_view got;
+    assert_int_equal(keyindex_set_owner_disabled(ix, "user", "owner-1", 1), ERR_OK);
+    hash_of(1, h);
+    put(ix, h, 1);
+    assert_int_equal(keyindex_lookup(ix, h, 0, &got), 1);
+    assert_int_equal(got.disabled, 1);
+}
+
+static void test_put_ignores_disabled_in_view(void **state)
 {
     (void)state;
     struct keyindex *ix = fresh();
@@ -170,10 +208,29 @@ static void test_put_keeps_disabled_flag(void **state)
     struct keyindex_view v, got;
     hash_of(1, h);
     view_of(1, &v);
-    v.disabled = 1;
+    v.disabled = 1; /* the owner's state governs, not the view */
     assert_int_equal(keyindex_put(ix, h, &v), ERR_OK);
     assert_int_equal(keyindex_lookup(ix, h, 0, &got), 1);
-    assert_int_equal(got.disabled, 1);
+    assert_int_equal(got.disabled, 0);
+}
+
+static void test_remove_owner_removes_only_their_keys(void **state)
+{
+    (void)state;
+    struct keyindex *ix = fresh();
+    uint8_t h[10][STORE_HASH_LEN];
+    struct keyindex_view v, got;
+    for (int i = 0; i < 10; i++) {
+        hash_of(i, h[i]);
+        view_of(i % 2 ? 1 : 2, &v); /* odd -> owner-1, even -> owner-2 */
+        assert_int_equal(keyindex_put(ix, h[i], &v), ERR_OK);
+    }
+    assert_int_equal(keyindex_remove_owner(ix, "user", "owner-1"), 5);
+    assert_int_equal(keyindex_count(ix), 5);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(keyindex_lookup(ix, h[i], 0, &got), i % 2 ? 0 : 1);
+    assert_int_equal(keyindex_remove_owner(ix, "user", "owner-1"), 0);
+    assert_int_equal(keyindex_remove_owner(ix, "user", "nobody"), 0);
 }
 
 static void test_remove_makes_key_unfindable(void **state)
@@ -514,7 +571,11 @@ int run_keyindex_tests(void)
         cmocka_unit_test_teardown(test_lookup_of_absent_hash_returns_0, teardown),
         cmocka_unit_test_teardown(test_hashes_differing_in_last_byte_are_distinct, teardown),
         cmocka_unit_test_teardown(test_put_existing_hash_replaces_view, teardown),
-        cmocka_unit_test_teardown(test_put_keeps_disabled_flag, teardown),
+        cmocka_unit_test_teardown(test_disabling_owner_disables_all_their_keys_at_once, teardown),
+        cmocka_unit_test_teardown(test_owner_disabled_before_any_key_applies_to_later_keys,
+                                  teardown),
+        cmocka_unit_test_teardown(test_put_ignores_disabled_in_view, teardown),
+        cmocka_unit_test_teardown(test_remove_owner_removes_only_their_keys, teardown),
         cmocka_unit_test_teardown(test_remove_makes_key_unfindable, teardown),
         cmocka_unit_test_teardown(test_remove_of_absent_hash_is_noop, teardown),
         cmocka_unit_test_teardown(test_removed_key_can_be_put_again, teardown),
