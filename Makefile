@@ -2,7 +2,7 @@
 # SANITIZE=address,undefined builds an instrumented copy under build/san and tests that.
 
 CC ?= cc
-PKGS := libmicrohttpd jansson libsodium sqlite3 zlib
+PKGS := libmicrohttpd jansson libsodium sqlite3 zlib liboath
 SANITIZE ?=
 ifeq ($(SANITIZE),)
 BUILD := build

@@ -1,6 +1,6 @@
 /* config.c — see config.h. A config file holds "name = value" lines; '#' starts a comment.
  * Names: listen, data, db, key_prefix, threads, login_max_failures, login_backoff_seconds,
- * session_ttl_seconds, verify_max_failures. */
+ * session_ttl_seconds, verify_max_failures, secret_key_file (default DATA/secret.key). */
 #include "config.h"
 
 #include <ctype.h>
@@ -62,6 +62,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_int(name, value, 1, 1000, &cfg->core.login_max_failures);
     if (strcmp(name, "login_backoff_seconds") == 0)
         return set_int(name, value, 1, 3600, &cfg->core.login_backoff_seconds);
+    if (strcmp(name, "secret_key_file") == 0)
+        return set_text(name, value, cfg->core.secret_key_file, sizeof cfg->core.secret_key_file);
     if (strcmp(name, "verify_max_failures") == 0)
         return set_int(name, value, 1, 1000000, &cfg->core.verify_max_failures);
     if (strcmp(name, "session_ttl_seconds") == 0)
@@ -123,6 +125,7 @@ static const struct {
     {"APIKEYD_LOGIN_BACKOFF_SECONDS", "login_backoff_seconds"},
     {"APIKEYD_SESSION_TTL_SECONDS", "session_ttl_seconds"},
     {"APIKEYD_VERIFY_MAX_FAILURES", "verify_max_failures"},
+    {"APIKEYD_SECRET_KEY_FILE", "secret_key_file"},
 };
 
 static void usage(FILE *f)
@@ -178,6 +181,12 @@ int config_load(struct config *cfg, int argc, char **argv)
         }
         if (config_set(cfg, name, argv[++i]))
             return -1;
+    }
+    if (!cfg->core.secret_key_file[0] &&
+        (size_t)snprintf(cfg->core.secret_key_file, sizeof cfg->core.secret_key_file,
+                         "%s/secret.key", cfg->data_dir) >= sizeof cfg->core.secret_key_file) {
+        fprintf(stderr, "apikeyd: data directory path is too long\n");
+        return -1;
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 /* body.c — see body.h. */
 #include "body.h"
 
+#include <sodium.h>
 #include <string.h>
 #include <strings.h>
 
@@ -79,4 +80,50 @@ const char *body_string(json_t *obj, const char *field, int required, struct fie
 int body_has(json_t *obj, const char *field)
 {
     return json_object_get(obj, field) != NULL;
+}
+
+size_t body_string_list(json_t *obj, const char *field, const char **names, size_t cap,
+                        int *present, struct field_errors *fe)
+{
+    json_t *list = json_object_get(obj, field);
+    *present = list && !json_is_null(list);
+    if (!*present)
+        return 0;
+    if (!json_is_array(list)) {
+        field_errors_add(fe, field, "must be a list of names");
+        return 0;
+    }
+    size_t n = json_array_size(list);
+    if (n > cap) {
+        field_errors_add(fe, field, "lists too many names");
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(list, i);
+        if (!json_is_string(item) || strlen(json_string_value(item)) != json_string_length(item)) {
+            field_errors_add(fe, field, "must be a list of names");
+            return 0;
+        }
+        names[i] = json_string_value(item);
+    }
+    return n;
+}
+
+int body_bool(json_t *obj, const char *field, struct field_errors *fe)
+{
+    json_t *v = json_object_get(obj, field);
+    if (!v || json_is_null(v))
+        return -1;
+    if (!json_is_boolean(v)) {
+        field_errors_add(fe, field, "must be true or false");
+        return -1;
+    }
+    return json_is_true(v);
+}
+
+void body_wipe_string(json_t *obj, const char *field)
+{
+    json_t *v = json_object_get(obj, field);
+    if (json_is_string(v))
+        sodium_memzero((void *)json_string_value(v), json_string_length(v));
 }

@@ -22,4 +22,16 @@ const char *body_string(json_t *obj, const char *field, int required, struct fie
 /* 1 when obj has member field, null included. */
 int body_has(json_t *obj, const char *field);
 
+/* List-of-strings member field into names (at most cap; more is a problem). Returns the count;
+ * sets *present when the member is there and not null. Wrong types are problems in fe. */
+size_t body_string_list(json_t *obj, const char *field, const char **names, size_t cap,
+                        int *present, struct field_errors *fe);
+
+/* Boolean member field: -1 when absent or null, else 0 or 1; a non-boolean is a problem. */
+int body_bool(json_t *obj, const char *field, struct field_errors *fe);
+
+/* Wipes the text of string member field in place (for passwords) before the document is
+ * freed. */
+void body_wipe_string(json_t *obj, const char *field);
+
 #endif

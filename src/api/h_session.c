@@ -1,13 +1,11 @@
-/* h_session.c — health, login, logout and the caller's own profile. */
+/* h_session.c — health, login (with one-time code when MFA is on) and logout. */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../core/auth.h"
-#include "../core/users.h"
 #include "body.h"
 #include "handlers.h"
-#include "render.h"
 
 #define SESSION_COOKIE "apikeyd_session"
 
@@ -31,7 +29,7 @@ enum err h_login(struct request *req, struct reply *rep)
     body_reject_unknown(doc, allowed, &fe);
     const char *username = body_string(doc, "username", 1, &fe);
     const char *password = body_string(doc, "password", 1, &fe);
-    body_string(doc, "otp", 0, &fe);
+    const char *otp = body_string(doc, "otp", 0, &fe);
     if (fe.count) {
         reply_problem(rep, ERR_INVALID, NULL, &fe);
         goto out;
@@ -39,14 +37,16 @@ enum err h_login(struct request *req, struct reply *rep)
     struct login_result lr;
     int64_t retry_after = 0;
     size_t pw_len = json_string_length(json_object_get(doc, "password"));
-    e = auth_login(req->core, username, password, pw_len, req->client, &lr, &retry_after);
+    e = auth_login(req->core, username, password, pw_len, otp, req->client, &lr, &retry_after);
     if (e == ERR_THROTTLED) {
         char secs[24];
         snprintf(secs, sizeof secs, "%lld", (long long)retry_after);
         reply_problem(rep, e, "too many failed logins; try again later", NULL);
         reply_header(rep, "Retry-After", secs);
     } else if (e == ERR_LOGIN_FAILED) {
-        reply_problem(rep, e, "wrong username or password", NULL);
+        reply_problem(rep, e, "wrong username, password or one-time code", NULL);
+    } else if (e == ERR_OTP_REQUIRED) {
+        reply_problem(rep, e, "send the one-time code from your authenticator as otp", NULL);
     } else if (e) {
         reply_problem(rep, e, NULL, NULL);
     } else {
@@ -64,10 +64,7 @@ enum err h_login(struct request *req, struct reply *rep)
         if (e)
             reply_problem(rep, e, NULL, NULL);
     }
-    /* the password lives in doc: wipe it before jansson frees it */
-    json_t *pw = json_object_get(doc, "password");
-    if (json_is_string(pw))
-        sodium_memzero((void *)json_string_value(pw), json_string_length(pw));
+    body_wipe_string(doc, "password"); /* before jansson frees it */
 out:
     json_decref(doc);
     return ERR_OK;
@@ -86,13 +83,4 @@ enum err h_logout(struct request *req, struct reply *rep)
     reply_empty(rep, 204);
     reply_header(rep, "Set-Cookie", SESSION_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     return ERR_OK;
-}
-
-enum err h_me(struct request *req, struct reply *rep)
-{
-    struct user_record u;
-    enum err e = users_get(req->core, req->caller.username, &u);
-    if (e)
-        return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
-    return reply_json(rep, 200, render_user(&u));
 }

@@ -9,7 +9,13 @@ enum err h_healthz(struct request *req, struct reply *rep);
 
 enum err h_login(struct request *req, struct reply *rep);
 enum err h_logout(struct request *req, struct reply *rep);
+
 enum err h_me(struct request *req, struct reply *rep);
+enum err h_me_update(struct request *req, struct reply *rep);
+enum err h_me_password(struct request *req, struct reply *rep);
+enum err h_me_mfa_begin(struct request *req, struct reply *rep);
+enum err h_me_mfa_confirm(struct request *req, struct reply *rep);
+enum err h_me_mfa_disable(struct request *req, struct reply *rep);
 
 enum err h_scopes_list(struct request *req, struct reply *rep);
 enum err h_scopes_create(struct request *req, struct reply *rep);
@@ -26,6 +32,30 @@ enum err h_auth(struct request *req, struct reply *rep);
 enum err h_users_list(struct request *req, struct reply *rep);
 enum err h_users_create(struct request *req, struct reply *rep);
 enum err h_users_get(struct request *req, struct reply *rep);
+enum err h_users_update(struct request *req, struct reply *rep);
+enum err h_users_delete(struct request *req, struct reply *rep);
+enum err h_user_keys_list(struct request *req, struct reply *rep);
+enum err h_user_keys_create(struct request *req, struct reply *rep);
+enum err h_user_keys_delete(struct request *req, struct reply *rep);
+
+enum err h_authorities(struct request *req, struct reply *rep);
+enum err h_roles_list(struct request *req, struct reply *rep);
+enum err h_roles_create(struct request *req, struct reply *rep);
+enum err h_roles_get(struct request *req, struct reply *rep);
+enum err h_roles_update(struct request *req, struct reply *rep);
+enum err h_roles_delete(struct request *req, struct reply *rep);
+
+enum err h_groups_list(struct request *req, struct reply *rep);
+enum err h_groups_create(struct request *req, struct reply *rep);
+enum err h_groups_get(struct request *req, struct reply *rep);
+enum err h_groups_update(struct request *req, struct reply *rep);
+enum err h_groups_delete(struct request *req, struct reply *rep);
+enum err h_environments_list(struct request *req, struct reply *rep);
+enum err h_environments_create(struct request *req, struct reply *rep);
+enum err h_environments_get(struct request *req, struct reply *rep);
+enum err h_environments_delete(struct request *req, struct reply *rep);
+
+enum err h_audit(struct request *req, struct reply *rep);
 
 /* Reads the API key a request presents in "Authorization: Bearer" or "X-API-Key".
  * Returns 1 and sets *key and *len when one of the headers is present (even if malformed: then

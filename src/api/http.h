@@ -45,6 +45,8 @@ struct reply {
 
 /* Value of request header name (case-insensitive), or NULL. */
 const char *request_header(const struct request *req, const char *name);
+/* Value of query parameter name, or NULL. */
+const char *request_query(const struct request *req, const char *name);
 /* Value of the cookie called name, or NULL. */
 const char *request_cookie(const struct request *req, const char *name);
 
@@ -60,6 +62,11 @@ void reply_empty(struct reply *r, int status);
 /* Sets an RFC 9457 problem document for e with a detail sentence and, for 422, the fields of
  * fe (which may be NULL). */
 void reply_problem(struct reply *r, enum err e, const char *detail, const struct field_errors *fe);
+
+/* Replaces whatever r holds with the problem for e (fe used on 422) and returns ERR_OK, so a
+ * handler can end with `return reply_error(...)`. */
+enum err reply_error(struct reply *r, enum err e, const char *detail,
+                     const struct field_errors *fe);
 
 /* Frees the body (wiping it first when r->wipe) and clears the reply. */
 void reply_release(struct reply *r);

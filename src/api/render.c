@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "../base/timeutil.h"
+#include "../core/authority.h"
+#include "../core/users.h"
 
 json_t *render_time(int64_t t)
 {
@@ -38,9 +40,24 @@ json_t *render_key(const struct key_record *k)
                      "last_used_at", render_time(k->last_used_at), "created_by", k->created_by);
 }
 
-json_t *render_user(const struct user_record *u)
+static int add_name(void *ctx, const char *name)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:s, s:o}", "username", u->username, "full_name",
-                     u->full_name, "email", u->email, "mfa_enabled", 0, "auth_source",
-                     u->auth_source, "roles", render_csv_array(u->roles));
+    return json_array_append_new((json_t *)ctx, json_string(name)) != 0;
+}
+
+json_t *render_user(struct core *c, const struct user_record *u)
+{
+    json_t *groups = json_array();
+    uint32_t authorities = 0;
+    char auth_csv[STORE_AUTHORITIES_BYTES];
+    if (groups)
+        users_groups_each(c, u->username, add_name, groups);
+    users_authorities(c, u->username, &authorities);
+    authority_mask_to_csv(authorities, auth_csv, sizeof auth_csv);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:b, s:o}", "username",
+                     u->username, "full_name", u->full_name, "email", u->email, "auth_source",
+                     u->auth_source, "environment", u->environment, "roles",
+                     render_csv_array(u->roles), "groups", groups ? groups : json_array(),
+                     "authorities", render_csv_array(auth_csv), "disabled", u->disabled,
+                     "mfa_enabled", u->mfa_enabled, "created_at", render_time(u->created_at));
 }

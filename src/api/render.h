@@ -10,8 +10,9 @@
  * New reference, NULL when out of memory. */
 json_t *render_key(const struct key_record *k);
 
-/* {username, full_name, email, mfa_enabled, auth_source, roles}. */
-json_t *render_user(const struct user_record *u);
+/* {username, full_name, email, auth_source, environment, roles, groups, authorities,
+ * disabled, mfa_enabled, created_at}: groups and authorities are read through core. */
+json_t *render_user(struct core *c, const struct user_record *u);
 
 /* A JSON array of the comma-separated items of csv. */
 json_t *render_csv_array(const char *csv);

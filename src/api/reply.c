@@ -86,3 +86,11 @@ void reply_release(struct reply *r)
     free(r->body);
     sodium_memzero(r, sizeof *r);
 }
+
+enum err reply_error(struct reply *r, enum err e, const char *detail,
+                     const struct field_errors *fe)
+{
+    reply_release(r);
+    reply_problem(r, e, detail, e == ERR_INVALID ? fe : NULL);
+    return ERR_OK;
+}

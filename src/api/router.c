@@ -23,6 +23,11 @@ static const struct route routes[] = {
     {"POST", "/v1/login", h_login, ROUTE_PUBLIC, NULL},
     {"POST", "/v1/logout", h_logout, ROUTE_AUTHENTICATED, NULL},
     {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User"},
+    {"PATCH", "/v1/me", h_me_update, ROUTE_AUTHENTICATED, "User"},
+    {"POST", "/v1/me/password", h_me_password, ROUTE_AUTHENTICATED, "User"},
+    {"POST", "/v1/me/mfa", h_me_mfa_begin, ROUTE_AUTHENTICATED, "User"},
+    {"DELETE", "/v1/me/mfa", h_me_mfa_disable, ROUTE_AUTHENTICATED, "User"},
+    {"POST", "/v1/me/mfa/confirm", h_me_mfa_confirm, ROUTE_AUTHENTICATED, "User"},
     {"GET", "/v1/scopes", h_scopes_list, ROUTE_AUTHENTICATED, NULL},
     {"POST", "/v1/scopes", h_scopes_create, ROUTE_AUTHENTICATED, "Account"},
     {"GET", "/v1/keys", h_keys_list, ROUTE_AUTHENTICATED, "APIKey"},
@@ -35,6 +40,29 @@ static const struct route routes[] = {
     {"GET", "/v1/users", h_users_list, ROUTE_AUTHENTICATED, "Authentication"},
     {"POST", "/v1/users", h_users_create, ROUTE_AUTHENTICATED, "Authentication"},
     {"GET", "/v1/users/{}", h_users_get, ROUTE_AUTHENTICATED, "Authentication"},
+    {"PATCH", "/v1/users/{}", h_users_update, ROUTE_AUTHENTICATED, "Authentication"},
+    {"DELETE", "/v1/users/{}", h_users_delete, ROUTE_AUTHENTICATED, "Authentication"},
+    {"GET", "/v1/users/{}/keys", h_user_keys_list, ROUTE_AUTHENTICATED, "Authentication"},
+    {"POST", "/v1/users/{}/keys", h_user_keys_create, ROUTE_AUTHENTICATED, "Authentication"},
+    {"DELETE", "/v1/users/{}/keys/{}", h_user_keys_delete, ROUTE_AUTHENTICATED,
+     "Authentication"},
+    {"GET", "/v1/authorities", h_authorities, ROUTE_AUTHENTICATED, "Authentication"},
+    {"GET", "/v1/roles", h_roles_list, ROUTE_AUTHENTICATED, "Authentication"},
+    {"POST", "/v1/roles", h_roles_create, ROUTE_AUTHENTICATED, "Authentication"},
+    {"GET", "/v1/roles/{}", h_roles_get, ROUTE_AUTHENTICATED, "Authentication"},
+    {"PUT", "/v1/roles/{}", h_roles_update, ROUTE_AUTHENTICATED, "Authentication"},
+    {"DELETE", "/v1/roles/{}", h_roles_delete, ROUTE_AUTHENTICATED, "Authentication"},
+    {"GET", "/v1/groups", h_groups_list, ROUTE_AUTHENTICATED, "Authentication"},
+    {"POST", "/v1/groups", h_groups_create, ROUTE_AUTHENTICATED, "Authentication"},
+    {"GET", "/v1/groups/{}", h_groups_get, ROUTE_AUTHENTICATED, "Authentication"},
+    {"PUT", "/v1/groups/{}", h_groups_update, ROUTE_AUTHENTICATED, "Authentication"},
+    {"DELETE", "/v1/groups/{}", h_groups_delete, ROUTE_AUTHENTICATED, "Authentication"},
+    {"GET", "/v1/environments", h_environments_list, ROUTE_AUTHENTICATED, "Authentication"},
+    {"POST", "/v1/environments", h_environments_create, ROUTE_AUTHENTICATED, "Authentication"},
+    {"GET", "/v1/environments/{}", h_environments_get, ROUTE_AUTHENTICATED, "Authentication"},
+    {"DELETE", "/v1/environments/{}", h_environments_delete, ROUTE_AUTHENTICATED,
+     "Authentication"},
+    {"GET", "/v1/audit", h_audit, ROUTE_AUTHENTICATED, "Account"},
 };
 
 /* Matches path against pattern, storing {} segments (NUL-terminated copies) in params. */
@@ -177,6 +205,7 @@ void router_dispatch(struct request *req, struct reply *rep)
             return;
         }
     }
+    snprintf(req->caller.client, sizeof req->caller.client, "%s", req->client);
     enum err e = found->fn(req, rep);
     if (e != ERR_OK) {
         reply_release(rep);

@@ -33,6 +33,12 @@ const char *request_header(const struct request *req, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
 }
 
+const char *request_query(const struct request *req, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND,
+                                       name);
+}
+
 const char *request_cookie(const struct request *req, const char *name)
 {
     return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_COOKIE_KIND, name);

@@ -11,6 +11,7 @@ static const struct {
     [ERR_BAD_REQUEST] = {400, "bad-request", "Bad request"},
     [ERR_UNAUTHENTICATED] = {401, "unauthenticated", "Authentication required"},
     [ERR_LOGIN_FAILED] = {401, "login-failed", "Login failed"},
+    [ERR_OTP_REQUIRED] = {401, "otp-required", "One-time code required"},
     [ERR_FORBIDDEN] = {403, "forbidden", "Forbidden"},
     [ERR_CSRF] = {403, "csrf-token-invalid", "CSRF token missing or invalid"},
     [ERR_NOT_FOUND] = {404, "not-found", "Not found"},

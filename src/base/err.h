@@ -10,6 +10,7 @@ enum err {
     ERR_BAD_REQUEST,       /* 400 malformed header or query */
     ERR_UNAUTHENTICATED,   /* 401 no or bad credentials */
     ERR_LOGIN_FAILED,      /* 401 login mismatch */
+    ERR_OTP_REQUIRED,      /* 401 password right, one-time code needed */
     ERR_FORBIDDEN,         /* 403 not allowed */
     ERR_CSRF,              /* 403 missing or wrong CSRF token */
     ERR_NOT_FOUND,         /* 404 */

@@ -6,40 +6,31 @@
 #include <string.h>
 
 #include "../base/timeutil.h"
+#include "audit.h"
 #include "core_internal.h"
+#include "mfa.h"
 #include "password.h"
+#include "users.h"
 #include "verify.h"
 
 #define LOGIN_USERNAME_MAX STORE_NAME_MAX
 #define LOGIN_PASSWORD_MAX 1024
 
-static int roles_include(const char *roles, const char *role)
-{
-    size_t n = strlen(role);
-    for (const char *p = roles; *p;) {
-        size_t len = strcspn(p, ",");
-        if (len == n && strncmp(p, role, n) == 0)
-            return 1;
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    return 0;
-}
-
-static void caller_from_user(const struct user_record *u, enum caller_kind kind,
-                             struct caller *out)
+/* Fills a caller for user u, with the authorities of u's roles and groups. */
+static enum err caller_from_user(struct core *c, const struct user_record *u,
+                                 enum caller_kind kind, struct caller *out)
 {
     memset(out, 0, sizeof *out);
     out->kind = kind;
     snprintf(out->username, sizeof out->username, "%s", u->username);
     snprintf(out->owner_type, sizeof out->owner_type, "user");
     snprintf(out->owner_id, sizeof out->owner_id, "%s", u->username);
-    out->is_admin = roles_include(u->roles, "admin");
+    return users_authorities(c, u->username, &out->authorities);
 }
 
 enum err auth_login(struct core *c, const char *username, const char *password, size_t pw_len,
-                    const char *client, struct login_result *out, int64_t *retry_after_s)
+                    const char *otp, const char *client, struct login_result *out,
+                    int64_t *retry_after_s)
 {
     char account_name[STORE_NAME_MAX + 8], client_name[80];
     int64_t now_ms = time_monotonic_ms();
@@ -71,11 +62,16 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
             ok = password_verify(u.password_hash, password, pw_len) && !u.disabled &&
                  strcmp(u.auth_source, "local") == 0;
             e = ok ? ERR_OK : ERR_LOGIN_FAILED;
+            if (ok && u.mfa_enabled)
+                e = otp ? mfa_check(c, &u, otp) : ERR_OTP_REQUIRED;
         }
     }
+    /* the audit names the account only when it is a well-formed username */
+    const char *who = users_name_valid(username) ? username : "(invalid)";
     if (e == ERR_LOGIN_FAILED) {
         throttle_fail(c->login_throttle, account_name, max, now_ms);
         throttle_fail(c->login_throttle, client_name, max * 4, now_ms);
+        audit_log_as(c, who, client, "login.failure", "user", who, "");
         goto out;
     }
     if (e)
@@ -97,6 +93,8 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     e = c->store->ops->session_create(c->store, &s, c->cfg.max_sessions_per_user);
     if (e)
         sodium_memzero(out, sizeof *out);
+    else
+        audit_log_as(c, u.username, client, "login.success", "user", u.username, "");
 out:
     sodium_memzero(&u, sizeof u);
     return e;
@@ -118,11 +116,11 @@ enum err auth_session(struct core *c, const char *token, struct caller *out)
         return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
     if (u.disabled)
         return ERR_UNAUTHENTICATED;
-    caller_from_user(&u, CALLER_SESSION, out);
+    e = caller_from_user(c, &u, CALLER_SESSION, out);
     memcpy(out->session_hash, hash, STORE_HASH_LEN);
     memcpy(out->csrf_hash, s.csrf_hash, STORE_HASH_LEN);
     sodium_memzero(&u, sizeof u);
-    return ERR_OK;
+    return e;
 }
 
 enum err auth_key(struct core *c, const char *key, size_t len, const char *client,
@@ -142,8 +140,10 @@ enum err auth_key(struct core *c, const char *key, size_t len, const char *clien
             return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
         if (u.disabled)
             return ERR_UNAUTHENTICATED;
-        caller_from_user(&u, CALLER_KEY, out);
+        e = caller_from_user(c, &u, CALLER_KEY, out);
         sodium_memzero(&u, sizeof u);
+        if (e)
+            return e;
     } else {
         out->kind = CALLER_KEY;
         snprintf(out->username, sizeof out->username, "%s", r.view.created_by);
@@ -169,7 +169,10 @@ enum err auth_logout(struct core *c, const struct caller *who)
 {
     if (who->kind != CALLER_SESSION)
         return ERR_BAD_REQUEST;
-    return c->store->ops->session_delete(c->store, who->session_hash);
+    enum err e = c->store->ops->session_delete(c->store, who->session_hash);
+    if (!e)
+        audit_log(c, who, "logout", "user", who->username, "");
+    return e;
 }
 
 int auth_has_scope(struct core *c, const struct caller *who, const char *scope)

@@ -16,11 +16,14 @@ struct login_result {
     int ttl_seconds;
 };
 
-/* Checks username/password for a login from client (an address, for throttling) and opens a
- * session. ERR_LOGIN_FAILED for any mismatch (unknown user, wrong password, disabled, SSO);
- * ERR_THROTTLED with *retry_after_s set while the account or client is blocked. */
+/* Checks username/password (and otp when the user has MFA on) for a login from client (an
+ * address, for throttling and audit) and opens a session. ERR_LOGIN_FAILED for any mismatch
+ * (unknown user, wrong password or code, disabled, SSO); ERR_OTP_REQUIRED when the password
+ * was right but MFA is on and otp is NULL; ERR_THROTTLED with *retry_after_s set while the
+ * account or client is blocked. Every outcome but the throttled one is audited. */
 enum err auth_login(struct core *c, const char *username, const char *password, size_t pw_len,
-                    const char *client, struct login_result *out, int64_t *retry_after_s);
+                    const char *otp, const char *client, struct login_result *out,
+                    int64_t *retry_after_s);
 
 /* Resolves a session cookie token into *out. ERR_UNAUTHENTICATED when unknown or expired. */
 enum err auth_session(struct core *c, const char *token, struct caller *out);

@@ -1,6 +1,8 @@
 /* catalog.c — see catalog.h. */
 #include "catalog.h"
 
+#include "audit.h"
+#include "authority.h"
 #include "core_internal.h"
 
 void catalog_each(struct core *c, int (*cb)(void *ctx, const char *name, const char *desc),
@@ -12,9 +14,12 @@ void catalog_each(struct core *c, int (*cb)(void *ctx, const char *name, const c
 enum err catalog_add(struct core *c, const struct caller *who, const char *name,
                      const char *description)
 {
-    if (!who->is_admin)
+    if (!(who->authorities & AUTH_MANAGE_SCOPES))
         return ERR_FORBIDDEN;
-    return scopes_add(c->scopes, c->store, name, description);
+    enum err e = scopes_add(c->scopes, c->store, name, description);
+    if (!e)
+        audit_log(c, who, "scope.create", "scope", name, "");
+    return e;
 }
 
 int catalog_name_valid(const char *name)

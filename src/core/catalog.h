@@ -9,7 +9,7 @@
 void catalog_each(struct core *c, int (*cb)(void *ctx, const char *name, const char *desc),
                   void *ctx);
 
-/* Adds a scope (admins only): ERR_FORBIDDEN, ERR_INVALID, ERR_CONFLICT, ERR_LIMIT. */
+/* Adds a scope (needs manage_scopes): ERR_FORBIDDEN, ERR_INVALID, ERR_CONFLICT, ERR_LIMIT. */
 enum err catalog_add(struct core *c, const struct caller *who, const char *name,
                      const char *description);
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <liboath/oath.h>
+
 #include "../base/log.h"
 
 
@@ -40,6 +42,14 @@ static int index_one(void *ctx, const struct key_record *k)
     struct keyindex_view v;
     core_view_of_record(c, k, &v);
     return keyindex_put(c->index, k->hash, &v) != ERR_OK;
+}
+
+static int mark_disabled_user(void *ctx, const struct user_record *u)
+{
+    struct core *c = ctx;
+    if (u->disabled)
+        return keyindex_set_owner_disabled(c->index, "user", u->username, 1) != ERR_OK;
+    return 0;
 }
 
 void core_flush_usage(struct core *c)
@@ -80,8 +90,15 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
     c->store = st;
     pthread_mutex_init(&c->usage_lock, NULL);
     pthread_cond_init(&c->usage_wake, NULL);
-    enum err e = scopes_load(st, &c->scopes);
-    if (e)
+    enum err e = ERR_OK;
+    if (cfg->secret_key_file[0] && (e = secretkey_load(cfg->secret_key_file, &c->secret_key)))
+        goto fail;
+    if (oath_init() != OATH_OK) {
+        e = ERR_INTERNAL;
+        goto fail;
+    }
+    c->oath_started = 1;
+    if ((e = scopes_load(st, &c->scopes)))
         goto fail;
     c->index = keyindex_new();
     c->login_throttle = throttle_new(16384, (int64_t)cfg->login_backoff_seconds * 1000);
@@ -90,7 +107,8 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
         e = ERR_NOMEM;
         goto fail;
     }
-    if ((e = st->ops->key_each(st, NULL, NULL, index_one, c)))
+    if ((e = st->ops->key_each(st, NULL, NULL, index_one, c)) ||
+        (e = st->ops->user_each(st, mark_disabled_user, c)))
         goto fail;
     if (pthread_create(&c->usage_thread, NULL, usage_main, c) != 0) {
         e = ERR_INTERNAL;
@@ -122,6 +140,9 @@ void core_close(struct core *c)
     throttle_free(c->login_throttle);
     throttle_free(c->verify_throttle);
     scopes_free(c->scopes);
+    secretkey_free(c->secret_key);
+    if (c->oath_started)
+        oath_done();
     pthread_cond_destroy(&c->usage_wake);
     pthread_mutex_destroy(&c->usage_lock);
     free(c);

@@ -1,6 +1,7 @@
 /* core.h — the rules of apikeyd, with no HTTP and no SQL: configuration, start-up and
  * shut-down of the core, and the caller that every operation is done on behalf of.
- * The operations themselves are in auth.h, keys.h, verify.h, users.h and catalog.h. */
+ * The operations themselves are in auth.h, keys.h, verify.h, users.h, catalog.h, roles.h,
+ * groups.h, mfa.h and audit.h. */
 #ifndef APIKEYD_CORE_H
 #define APIKEYD_CORE_H
 
@@ -19,6 +20,7 @@ struct core_config {
     int max_keys_per_owner;
     int max_sessions_per_user;
     int usage_flush_ms; /* how often last_used times are written */
+    char secret_key_file[1024]; /* server key that encrypts MFA secrets ("" = none) */
 };
 
 /* Fills the defaults documented in docs/API.md. */
@@ -34,7 +36,8 @@ struct caller {
     char username[STORE_NAME_MAX + 1]; /* the person acting */
     char owner_type[24];               /* the principal whose keys are "own" */
     char owner_id[STORE_NAME_MAX + 1];
-    int is_admin;
+    uint32_t authorities; /* enum authority bits of the person, through roles and groups */
+    char client[64];      /* the client's address, for throttling and the audit trail */
     uint64_t scopes;    /* CALLER_KEY: the scopes the key holds */
     int64_t expires_at; /* CALLER_KEY: when the key expires */
     char key_id[STORE_ID_LEN + 1];
@@ -42,8 +45,9 @@ struct caller {
     uint8_t csrf_hash[STORE_HASH_LEN];    /* CALLER_SESSION */
 };
 
-/* Opens the core on an opened store (which it does not own): loads the scope catalogue,
- * builds the key index from the store, starts the last-used writer. Sets *out. */
+/* Opens the core on an opened store (which it does not own): loads the server key and the
+ * scope catalogue, builds the key index from the store (disabled users' keys marked), starts
+ * the last-used writer. Sets *out. */
 enum err core_open(const struct core_config *cfg, struct store *st, struct core **out);
 
 /* Stops the writer after a final flush of last-used times, and frees the core. */

@@ -7,6 +7,7 @@
 #include "core.h"
 #include "keyindex.h"
 #include "scopes.h"
+#include "secretkey.h"
 #include "throttle.h"
 
 struct core {
@@ -15,6 +16,7 @@ struct core {
     struct scopes *scopes;
     struct keyindex *index;
     struct throttle *login_throttle;
+    struct secretkey *secret_key; /* NULL when none is configured: MFA unavailable */
     struct throttle *verify_throttle; /* failed verifications per client */
 
     pthread_t usage_thread;
@@ -22,6 +24,7 @@ struct core {
     pthread_cond_t usage_wake;
     int usage_stop;
     int usage_started;
+    int oath_started;
 };
 
 /* Index view of a stored key (scopes resolved to bits of the catalogue). */

@@ -9,6 +9,8 @@
 #include "../base/random_token.h"
 #include "../base/text.h"
 #include "../base/timeutil.h"
+#include "audit.h"
+#include "authority.h"
 #include "core_internal.h"
 
 void keys_check_name(const char *name, struct field_errors *fe)
@@ -128,6 +130,8 @@ enum err keys_create(struct core *c, const struct caller *who, const struct key_
     }
     if (e)
         sodium_memzero(secret, KEYFMT_MAX_LEN + 1);
+    else
+        audit_log(c, who, "key.create", "key", k->id, k->name);
     return e;
 }
 
@@ -171,19 +175,57 @@ enum err keys_update(struct core *c, const struct caller *who, const char *id,
         snprintf(out->description, sizeof out->description, "%s",
                  p->description ? p->description : "");
     }
-    return c->store->ops->key_update(c->store, out);
+    e = c->store->ops->key_update(c->store, out);
+    if (!e)
+        audit_log(c, who, "key.update", "key", out->id, out->name);
+    return e;
 }
 
-enum err keys_delete(struct core *c, const struct caller *who, const char *id)
+/* Deletes key id of the given owner: store first, then the index, then the audit. */
+static enum err delete_owned(struct core *c, const struct caller *who, const char *owner_type,
+                             const char *owner_id, const char *id)
 {
     struct key_record *k = malloc(sizeof *k);
     if (!k)
         return ERR_NOMEM;
-    enum err e = keys_get(c, who, id, k);
-    if (e == ERR_OK)
+    enum err e = strlen(id) == STORE_ID_LEN ? c->store->ops->key_get(c->store, id, k)
+                                             : ERR_NOT_FOUND;
+    if (!e && (strcmp(k->owner_type, owner_type) != 0 || strcmp(k->owner_id, owner_id) != 0))
+        e = ERR_NOT_FOUND;
+    if (!e)
         e = c->store->ops->key_delete(c->store, id);
-    if (e == ERR_OK)
+    if (!e) {
         keyindex_remove(c->index, k->hash);
+        char detail[STORE_KEY_NAME_BYTES + STORE_NAME_MAX + 16];
+        snprintf(detail, sizeof detail, "%s (owner %s:%s)", k->name, owner_type, owner_id);
+        audit_log(c, who, "key.delete", "key", id, detail);
+    }
     free(k);
     return e;
+}
+
+enum err keys_delete(struct core *c, const struct caller *who, const char *id)
+{
+    return delete_owned(c, who, who->owner_type, who->owner_id, id);
+}
+
+enum err keys_list_of_user(struct core *c, const struct caller *who, const char *username,
+                           store_key_cb cb, void *ctx)
+{
+    if (!(who->authorities & AUTH_MANAGE_USER_API_KEYS))
+        return ERR_FORBIDDEN;
+    struct user_record u;
+    enum err e = c->store->ops->user_get(c->store, username, &u);
+    sodium_memzero(&u, sizeof u);
+    if (e)
+        return e;
+    return c->store->ops->key_each(c->store, "user", username, cb, ctx);
+}
+
+enum err keys_delete_of_user(struct core *c, const struct caller *who, const char *username,
+                             const char *id)
+{
+    if (!(who->authorities & AUTH_MANAGE_USER_API_KEYS))
+        return ERR_FORBIDDEN;
+    return delete_owned(c, who, "user", username, id);
 }

@@ -56,4 +56,12 @@ enum err keys_update(struct core *c, const struct caller *who, const char *id,
 /* Deletes an own key: removed from the store, then from the index, before returning. */
 enum err keys_delete(struct core *c, const struct caller *who, const char *id);
 
+/* Lists another user's keys (needs manage_user_api_keys); ERR_NOT_FOUND for no such user. */
+enum err keys_list_of_user(struct core *c, const struct caller *who, const char *username,
+                           store_key_cb cb, void *ctx);
+
+/* Deletes another user's key (needs manage_user_api_keys); refused at once. */
+enum err keys_delete_of_user(struct core *c, const struct caller *who, const char *username,
+                             const char *id);
+
 #endif

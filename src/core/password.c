@@ -4,6 +4,10 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <string.h>
+#include <strings.h>
+
+#include "../base/fielderr.h"
+#include "../base/text.h"
 
 static char dummy_hash[crypto_pwhash_STRBYTES];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -35,4 +39,41 @@ int password_verify(const char *hash, const char *password, size_t len)
     if (hash[0] == '\0' || memchr(hash, '\0', PASSWORD_HASH_MAX) == NULL)
         return 0;
     return crypto_pwhash_str_verify(hash, password, len) == 0;
+}
+
+/* Common passwords of 12 or more characters (from public breach-frequency lists); compared
+ * without regard to case. */
+static const char *const common_passwords[] = {
+    "123456789012", "1234567890123", "12345678910111", "password1234", "password12345",
+    "passwordpassword", "qwertyuiop12", "qwertyuiop123", "qwertyuiopasdf", "1q2w3e4r5t6y",
+    "1qaz2wsx3edc", "abcdefghijkl", "abc123abc123", "iloveyou1234", "letmein12345",
+    "welcome12345", "administrator", "adminadmin12", "changeme1234", "trustno1trustno1",
+    "000000000000", "111111111111", "999999999999", "123123123123", "qazwsxedcrfv",
+    "asdfghjkl123", "zxcvbnm12345", "football1234", "baseball1234", "princess1234",
+    "sunshine1234", "superman1234", "monkey123456", "dragon123456", "correcthorse",
+    "correcthorsebatterystaple", "p@ssw0rd1234", "passw0rd1234", "password123!", "Password123!",
+};
+
+void password_check_policy(const char *username, const char *password, const char *field,
+                           struct field_errors *fe)
+{
+    size_t chars = text_codepoints(password);
+    if (chars < 12) {
+        field_errors_add(fe, field, "must be at least 12 characters");
+        return;
+    }
+    if (chars > 128) {
+        field_errors_add(fe, field, "must be at most 128 characters");
+        return;
+    }
+    if (username && strcasecmp(password, username) == 0) {
+        field_errors_add(fe, field, "must not be the username");
+        return;
+    }
+    for (size_t i = 0; i < sizeof common_passwords / sizeof common_passwords[0]; i++) {
+        if (strcasecmp(password, common_passwords[i]) == 0) {
+            field_errors_add(fe, field, "is too common; choose another");
+            return;
+        }
+    }
 }

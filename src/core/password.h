@@ -16,4 +16,10 @@ enum err password_hash(const char *password, size_t len, char out[PASSWORD_HASH_
  * With hash NULL it spends the same time as a real check and returns 0 (for unknown users). */
 int password_verify(const char *hash, const char *password, size_t len);
 
+/* Checks a new password against the policy: 12-128 characters, not a common password, not
+ * the username. Adds a problem for `field` to fe when it fails. */
+struct field_errors;
+void password_check_policy(const char *username, const char *password, const char *field,
+                           struct field_errors *fe);
+
 #endif

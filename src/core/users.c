@@ -2,12 +2,15 @@
 #include "users.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../base/log.h"
 #include "../base/random_token.h"
 #include "../base/text.h"
 #include "../base/timeutil.h"
+#include "audit.h"
+#include "authority.h"
 #include "core_internal.h"
 #include "password.h"
 
@@ -16,30 +19,85 @@ int users_name_valid(const char *name)
     return text_is_token(name, "._-", STORE_NAME_MAX);
 }
 
-static void check_password(const char *pw, struct field_errors *fe)
+int users_email_valid(const char *email)
 {
-    size_t chars = text_codepoints(pw);
-    if (chars < USERS_PASSWORD_MIN)
-        field_errors_add(fe, "password", "must be at least 12 characters");
-    else if (chars > USERS_PASSWORD_MAX)
-        field_errors_add(fe, "password", "must be at most 128 characters");
+    if (*email == '\0')
+        return 1;
+    const char *at = strchr(email, '@');
+    if (strlen(email) > 254 || !at || at == email || strchr(at + 1, '@') ||
+        text_has_control(email, 0) || strchr(email, ' '))
+        return 0;
+    const char *dot = strrchr(at + 1, '.');
+    return dot && dot > at + 1 && dot[1] != '\0';
 }
 
-static enum err store_new_user(struct core *c, const struct user_input *in,
-                               struct user_record *u)
+static void wipe_secrets(struct user_record *u)
 {
-    memset(u, 0, sizeof *u);
-    snprintf(u->username, sizeof u->username, "%s", in->username);
-    snprintf(u->full_name, sizeof u->full_name, "%s", in->full_name ? in->full_name : "");
-    snprintf(u->email, sizeof u->email, "%s", in->email ? in->email : "");
-    snprintf(u->auth_source, sizeof u->auth_source, "local");
-    snprintf(u->roles, sizeof u->roles, "%s", in->admin ? "admin" : "user");
-    u->created_at = time_now();
-    enum err e = password_hash(in->password, strlen(in->password), u->password_hash);
-    if (e == ERR_OK)
-        e = c->store->ops->user_create(c->store, u);
     sodium_memzero(u->password_hash, sizeof u->password_hash);
+    sodium_memzero(u->mfa_secret, sizeof u->mfa_secret);
+    sodium_memzero(u->mfa_pending, sizeof u->mfa_pending);
+    u->mfa_secret_len = u->mfa_pending_len = 0;
+}
+
+static int or_authorities(void *ctx, const struct role_record *r)
+{
+    *(uint32_t *)ctx |= authority_mask_from_csv(r->authorities, NULL);
+    return 0;
+}
+
+enum err users_authorities(struct core *c, const char *username, uint32_t *out)
+{
+    uint32_t mask = 0;
+    enum err e = c->store->ops->user_roles_each(c->store, username, or_authorities, &mask);
+    if (!e)
+        *out = mask;
     return e;
+}
+
+enum err users_groups_each(struct core *c, const char *username, store_name_cb cb, void *ctx)
+{
+    return c->store->ops->user_groups_each(c->store, username, cb, ctx);
+}
+
+/* Checks role names exist and joins them into csv. */
+static void check_roles(struct core *c, const char *const *roles, size_t n,
+                        struct field_errors *fe, char *csv, size_t cap)
+{
+    size_t used = 0;
+    csv[0] = '\0';
+    if (n > USERS_ROLES_MAX) {
+        field_errors_add(fe, "roles", "must name at most 16 roles");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct role_record r;
+        if (!text_is_token(roles[i], "._-", STORE_NAME_MAX) ||
+            c->store->ops->role_get(c->store, roles[i], &r) != ERR_OK) {
+            field_errors_add(fe, "roles", "names a role that does not exist");
+            return;
+        }
+        int len = snprintf(csv + used, cap - used, "%s%s", used ? "," : "", roles[i]);
+        if (len < 0 || (size_t)len >= cap - used)
+            return;
+        used += (size_t)len;
+    }
+}
+
+static void check_environment(struct core *c, const char *env, struct field_errors *fe)
+{
+    struct environment_record r;
+    if (!text_is_token(env, "._-", STORE_NAME_MAX) ||
+        c->store->ops->environment_get(c->store, env, &r) != ERR_OK)
+        field_errors_add(fe, "environment", "names an environment that does not exist");
+}
+
+static void check_profile(const char *full_name, const char *email, struct field_errors *fe)
+{
+    if (full_name && (text_codepoints(full_name) > 100 ||
+                      strlen(full_name) > STORE_KEY_NAME_BYTES || text_has_control(full_name, 0)))
+        field_errors_add(fe, "full_name", "must be at most 100 characters, no control characters");
+    if (email && !users_email_valid(email))
+        field_errors_add(fe, "email", "must be an email address");
 }
 
 enum err users_bootstrap(struct core *c, const char *spec, FILE *notice)
@@ -48,34 +106,41 @@ enum err users_bootstrap(struct core *c, const char *spec, FILE *notice)
     enum err e = c->store->ops->user_count(c->store, &count);
     if (e || count > 0)
         return e;
-    char username[STORE_NAME_MAX + 1] = "admin";
-    char password[USERS_PASSWORD_MAX * 4 + 1];
+    struct user_record *u = calloc(1, sizeof *u);
+    char password[512];
     int generated = 0;
+    if (!u)
+        return ERR_NOMEM;
+    snprintf(u->username, sizeof u->username, "admin");
     if (spec && *spec) {
         const char *colon = strchr(spec, ':');
         if (!colon || colon == spec || (size_t)(colon - spec) > STORE_NAME_MAX ||
-            strlen(colon + 1) > sizeof password - 1) {
+            strlen(colon + 1) >= sizeof password) {
             log_error("APIKEYD_BOOTSTRAP_ADMIN must be user:password");
-            return ERR_INVALID;
+            e = ERR_INVALID;
+            goto out;
         }
-        memcpy(username, spec, (size_t)(colon - spec));
-        username[colon - spec] = '\0';
+        memcpy(u->username, spec, (size_t)(colon - spec));
+        u->username[colon - spec] = '\0';
         snprintf(password, sizeof password, "%s", colon + 1);
     } else {
         random_token(password);
         password[24] = '\0';
         generated = 1;
     }
-    struct user_input in = {.username = username, .password = password, .admin = 1};
-    struct user_record u;
-    if (!users_name_valid(username) || password[0] == '\0') {
+    if (!users_name_valid(u->username) || password[0] == '\0') {
         log_error("APIKEYD_BOOTSTRAP_ADMIN: invalid user name or empty password");
         e = ERR_INVALID;
-    } else {
-        e = store_new_user(c, &in, &u);
+        goto out;
     }
+    snprintf(u->auth_source, sizeof u->auth_source, "local");
+    snprintf(u->environment, sizeof u->environment, "ROOT");
+    snprintf(u->roles, sizeof u->roles, "admin");
+    u->created_at = time_now();
+    if (!(e = password_hash(password, strlen(password), u->password_hash)))
+        e = c->store->ops->user_create(c->store, u, USERS_MAX);
     if (e == ERR_OK) {
-        log_info("bootstrap: created admin user '%s'", username);
+        log_info("bootstrap: created admin user '%s'", u->username);
         if (generated) {
             fprintf(notice, "apikeyd: created admin user 'admin' with password: %s\n"
                             "apikeyd: this password is shown once; change it after logging in\n",
@@ -83,28 +148,55 @@ enum err users_bootstrap(struct core *c, const char *spec, FILE *notice)
             fflush(notice);
         }
     }
+out:
     sodium_memzero(password, sizeof password);
+    sodium_memzero(u, sizeof *u);
+    free(u);
     return e;
 }
 
 enum err users_create(struct core *c, const struct caller *who, const struct user_input *in,
                       struct field_errors *fe, struct user_record *out)
 {
-    if (!who->is_admin)
+    if (!(who->authorities & AUTH_MANAGE_USERS))
         return ERR_FORBIDDEN;
-    if (!users_name_valid(in->username))
+    struct user_record *u = out;
+    memset(u, 0, sizeof *u);
+    const char *source = in->auth_source ? in->auth_source : "local";
+    int local = strcmp(source, "local") == 0;
+    if (!in->username || !users_name_valid(in->username))
         field_errors_add(fe, "username", "must be 1-64 of A-Z a-z 0-9 . _ -");
-    check_password(in->password, fe);
-    if (in->full_name && (text_codepoints(in->full_name) > 100 ||
-                          strlen(in->full_name) > STORE_KEY_NAME_BYTES ||
-                          text_has_control(in->full_name, 0)))
-        field_errors_add(fe, "full_name", "must be at most 100 characters, no control characters");
-    if (in->email && (strlen(in->email) > 254 || (*in->email && !strchr(in->email, '@')) ||
-                      text_has_control(in->email, 0)))
-        field_errors_add(fe, "email", "must be an email address");
+    if (!local && strcmp(source, "ldap") != 0 && strcmp(source, "saml") != 0)
+        field_errors_add(fe, "auth_source", "must be local, ldap or saml");
+    if (local && !in->password && !field_errors_has(fe, "password"))
+        field_errors_add(fe, "password", "is required for local users");
+    else if (!local && in->password)
+        field_errors_add(fe, "password", "SSO users have no local password");
+    else if (local && in->password)
+        password_check_policy(in->username, in->password, "password", fe);
+    check_profile(in->full_name, in->email, fe);
+    static const char *const default_roles[] = {"user"};
+    check_roles(c, in->roles ? in->roles : default_roles, in->roles ? in->role_count : 1, fe,
+                u->roles, sizeof u->roles);
+    const char *env = in->environment ? in->environment : "ROOT";
+    check_environment(c, env, fe);
     if (fe->count)
         return ERR_INVALID;
-    return store_new_user(c, in, out);
+    snprintf(u->username, sizeof u->username, "%s", in->username);
+    snprintf(u->full_name, sizeof u->full_name, "%s", in->full_name ? in->full_name : "");
+    snprintf(u->email, sizeof u->email, "%s", in->email ? in->email : "");
+    snprintf(u->auth_source, sizeof u->auth_source, "%s", source);
+    snprintf(u->environment, sizeof u->environment, "%s", env);
+    u->created_at = time_now();
+    enum err e = ERR_OK;
+    if (local)
+        e = password_hash(in->password, strlen(in->password), u->password_hash);
+    if (!e)
+        e = c->store->ops->user_create(c->store, u, USERS_MAX);
+    wipe_secrets(u);
+    if (!e)
+        audit_log(c, who, "user.create", "user", u->username, u->auth_source);
+    return e;
 }
 
 enum err users_get(struct core *c, const char *username, struct user_record *out)
@@ -113,25 +205,237 @@ enum err users_get(struct core *c, const char *username, struct user_record *out
         return ERR_NOT_FOUND;
     enum err e = c->store->ops->user_get(c->store, username, out);
     if (e == ERR_OK)
-        sodium_memzero(out->password_hash, sizeof out->password_hash);
+        wipe_secrets(out);
     return e;
 }
 
 struct wiping_walk {
     store_user_cb cb;
     void *ctx;
+    struct user_record copy;
 };
 
 static int wipe_then_call(void *ctx, const struct user_record *u)
 {
     struct wiping_walk *w = ctx;
-    struct user_record copy = *u;
-    sodium_memzero(copy.password_hash, sizeof copy.password_hash);
-    return w->cb(w->ctx, &copy);
+    w->copy = *u;
+    wipe_secrets(&w->copy);
+    return w->cb(w->ctx, &w->copy);
 }
 
 enum err users_each(struct core *c, store_user_cb cb, void *ctx)
 {
-    struct wiping_walk w = {cb, ctx};
-    return c->store->ops->user_each(c->store, wipe_then_call, &w);
+    struct wiping_walk *w = malloc(sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    w->cb = cb;
+    w->ctx = ctx;
+    enum err e = c->store->ops->user_each(c->store, wipe_then_call, w);
+    sodium_memzero(w, sizeof *w);
+    free(w);
+    return e;
+}
+
+static int csv_has(const char *csv, const char *item)
+{
+    size_t n = strlen(item);
+    for (const char *p = csv; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, item, n) == 0)
+            return 1;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+struct group_role_probe {
+    struct core *c;
+    int found;
+};
+
+static int group_gives_admin(void *ctx, const char *group)
+{
+    struct group_role_probe *p = ctx;
+    struct group_record g;
+    if (p->c->store->ops->group_get(p->c->store, group, &g) == ERR_OK && csv_has(g.roles, "admin"))
+        p->found = 1;
+    return p->found;
+}
+
+/* 1 when user holds the admin role now (directly or through a group) and is enabled. */
+static int holds_admin(struct core *c, const struct user_record *u, const char *direct_roles,
+                       int disabled)
+{
+    if (disabled)
+        return 0;
+    if (csv_has(direct_roles, "admin"))
+        return 1;
+    struct group_role_probe p = {c, 0};
+    c->store->ops->user_groups_each(c->store, u->username, group_gives_admin, &p);
+    return p.found;
+}
+
+/* ERR_CONFLICT when a change that takes a user from was_admin to is_admin_after would
+ * leave no enabled admin. */
+static enum err keep_an_admin(struct core *c, int was_admin, int is_admin_after)
+{
+    if (!was_admin || is_admin_after)
+        return ERR_OK;
+    int64_t holders = 0;
+    enum err e = c->store->ops->role_holders(c->store, "admin", &holders);
+    if (e)
+        return e;
+    return holders <= 1 ? ERR_CONFLICT : ERR_OK;
+}
+
+enum err users_update(struct core *c, const struct caller *who, const char *username,
+                      const struct user_patch *p, struct field_errors *fe,
+                      struct user_record *out)
+{
+    if (!(who->authorities & AUTH_MANAGE_USERS))
+        return ERR_FORBIDDEN;
+    struct user_record *u = out;
+    enum err e = c->store->ops->user_get(c->store, username, u);
+    if (e)
+        return e;
+    int local = strcmp(u->auth_source, "local") == 0;
+    check_profile(p->full_name, p->email, fe);
+    char roles[STORE_ROLES_BYTES];
+    snprintf(roles, sizeof roles, "%s", u->roles);
+    if (p->set_roles)
+        check_roles(c, p->roles, p->role_count, fe, roles, sizeof roles);
+    if (p->environment)
+        check_environment(c, p->environment, fe);
+    if (p->password && !local)
+        field_errors_add(fe, "password", "SSO users have no local password");
+    else if (p->password)
+        password_check_policy(u->username, p->password, "password", fe);
+    if (fe->count) {
+        wipe_secrets(u);
+        return ERR_INVALID;
+    }
+    int disabled_after = p->disabled >= 0 ? p->disabled : u->disabled;
+    e = keep_an_admin(c, holds_admin(c, u, u->roles, u->disabled),
+                      holds_admin(c, u, roles, disabled_after));
+    if (e) {
+        wipe_secrets(u);
+        return e;
+    }
+    if (p->full_name)
+        snprintf(u->full_name, sizeof u->full_name, "%s", p->full_name);
+    if (p->email)
+        snprintf(u->email, sizeof u->email, "%s", p->email);
+    if (p->environment)
+        snprintf(u->environment, sizeof u->environment, "%s", p->environment);
+    snprintf(u->roles, sizeof u->roles, "%s", roles);
+    int was_disabled = u->disabled;
+    u->disabled = disabled_after;
+    if (p->password)
+        e = password_hash(p->password, strlen(p->password), u->password_hash);
+    if (!e && disabled_after && !was_disabled) /* refuse keys before the change is answered */
+        e = keyindex_set_owner_disabled(c->index, "user", u->username, 1);
+    if (!e)
+        e = c->store->ops->user_update(c->store, u);
+    if (e && disabled_after && !was_disabled)
+        keyindex_set_owner_disabled(c->index, "user", u->username, 0);
+    if (!e && !disabled_after && was_disabled)
+        e = keyindex_set_owner_disabled(c->index, "user", u->username, 0);
+    if (!e && (p->password || (disabled_after && !was_disabled)))
+        e = c->store->ops->session_delete_user(c->store, u->username, NULL);
+    wipe_secrets(u);
+    if (!e) {
+        char detail[64];
+        snprintf(detail, sizeof detail, "%s%s%s", p->password ? "password reset " : "",
+                 disabled_after != was_disabled ? (disabled_after ? "disabled " : "enabled ") : "",
+                 p->set_roles ? "roles " : "");
+        audit_log(c, who, "user.update", "user", u->username, detail);
+    }
+    return e;
+}
+
+enum err users_delete(struct core *c, const struct caller *who, const char *username)
+{
+    if (!(who->authorities & AUTH_MANAGE_USERS))
+        return ERR_FORBIDDEN;
+    struct user_record *u = malloc(sizeof *u);
+    if (!u)
+        return ERR_NOMEM;
+    enum err e = users_get(c, username, u);
+    if (!e)
+        e = keep_an_admin(c, holds_admin(c, u, u->roles, u->disabled), 0);
+    /* refuse the keys first, so no verification succeeds once the store no longer has them */
+    if (!e)
+        e = keyindex_set_owner_disabled(c->index, "user", username, 1);
+    if (!e) {
+        e = c->store->ops->user_delete(c->store, username);
+        if (!e)
+            keyindex_remove_owner(c->index, "user", username);
+        keyindex_set_owner_disabled(c->index, "user", username, u->disabled && e);
+    }
+    if (!e)
+        audit_log(c, who, "user.delete", "user", username, "");
+    free(u);
+    return e;
+}
+
+enum err users_update_self(struct core *c, const struct caller *who, const char *full_name,
+                           const char *email, struct field_errors *fe, struct user_record *out)
+{
+    check_profile(full_name, email, fe);
+    if (fe->count)
+        return ERR_INVALID;
+    enum err e = c->store->ops->user_get(c->store, who->username, out);
+    if (e)
+        return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+    if (full_name)
+        snprintf(out->full_name, sizeof out->full_name, "%s", full_name);
+    if (email)
+        snprintf(out->email, sizeof out->email, "%s", email);
+    e = c->store->ops->user_update(c->store, out);
+    wipe_secrets(out);
+    if (!e)
+        audit_log(c, who, "user.update", "user", who->username, "profile");
+    return e;
+}
+
+enum err users_change_password(struct core *c, const struct caller *who, const char *current,
+                               const char *next, struct field_errors *fe)
+{
+    struct user_record *u = malloc(sizeof *u);
+    if (!u)
+        return ERR_NOMEM;
+    enum err e = c->store->ops->user_get(c->store, who->username, u);
+    if (e) {
+        e = e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+        goto out;
+    }
+    if (strcmp(u->auth_source, "local") != 0) {
+        e = ERR_FORBIDDEN;
+        goto out;
+    }
+    char account[STORE_NAME_MAX + 8];
+    snprintf(account, sizeof account, "u:%s", u->username);
+    if (!password_verify(u->password_hash, current, strlen(current))) {
+        throttle_fail(c->login_throttle, account, c->cfg.login_max_failures,
+                      time_monotonic_ms());
+        field_errors_add(fe, "current_password", "is not your current password");
+    }
+    password_check_policy(u->username, next, "new_password", fe);
+    if (fe->count) {
+        e = ERR_INVALID;
+        goto out;
+    }
+    if (!(e = password_hash(next, strlen(next), u->password_hash)))
+        e = c->store->ops->user_update(c->store, u);
+    if (!e)
+        e = c->store->ops->session_delete_user(
+            c->store, u->username, who->kind == CALLER_SESSION ? who->session_hash : NULL);
+    if (!e)
+        audit_log(c, who, "password.change", "user", u->username, "");
+out:
+    wipe_secrets(u);
+    free(u);
+    return e;
 }

@@ -1,5 +1,5 @@
 /* store.h — the persistence interface, in domain words.
- * A backend (store_sqlite.c; store_pg.c later) fills a struct store_ops table and embeds
+ * A backend (sqlite_*.c; a PostgreSQL one later) fills a struct store_ops table and embeds
  * struct store as the first member of its own private struct, as SQLite's VFS does. Core
  * calls s->ops->fn(s, ...). Every function is safe to call from several threads.
  * Records use fixed-size buffers sized by the API's limits, so nothing here allocates for the
@@ -20,6 +20,9 @@
 #define STORE_DESCRIPTION_BYTES 4000
 #define STORE_SCOPES_BYTES (64 * (STORE_NAME_MAX + 1))
 #define STORE_HASH_LEN 32
+#define STORE_ROLES_BYTES (16 * (STORE_NAME_MAX + 1)) /* at most 16 roles */
+#define STORE_SECRET_BYTES 128                        /* an encrypted MFA secret */
+#define STORE_AUTHORITIES_BYTES 512
 
 struct user_record {
     char username[STORE_NAME_MAX + 1];
@@ -27,9 +30,54 @@ struct user_record {
     char full_name[STORE_KEY_NAME_BYTES + 1];
     char email[256];
     char auth_source[16]; /* "local", "ldap", "saml" */
-    char roles[256];      /* comma-separated role names */
+    char roles[STORE_ROLES_BYTES]; /* the user's own roles, comma-separated */
+    char environment[STORE_NAME_MAX + 1];
     int disabled;
     int64_t created_at;
+    int mfa_enabled;
+    uint8_t mfa_secret[STORE_SECRET_BYTES]; /* encrypted by core; opaque here */
+    size_t mfa_secret_len;
+    uint8_t mfa_pending[STORE_SECRET_BYTES]; /* enrolment not yet confirmed */
+    size_t mfa_pending_len;
+    int64_t mfa_last_step; /* last accepted TOTP time step */
+};
+
+struct role_record {
+    char name[STORE_NAME_MAX + 1];
+    char description[STORE_DESCRIPTION_BYTES + 1];
+    char authorities[STORE_AUTHORITIES_BYTES]; /* comma-separated */
+    int builtin;
+};
+
+struct group_record {
+    char name[STORE_NAME_MAX + 1];
+    char description[STORE_DESCRIPTION_BYTES + 1];
+    char environment[STORE_NAME_MAX + 1];
+    char roles[STORE_ROLES_BYTES]; /* comma-separated */
+};
+
+struct environment_record {
+    char name[STORE_NAME_MAX + 1];
+    char description[STORE_DESCRIPTION_BYTES + 1];
+};
+
+struct audit_record {
+    int64_t id; /* set by the store */
+    int64_t at;
+    char actor[STORE_NAME_MAX + 1];
+    char action[32];
+    char target_type[24];
+    char target[2 * STORE_NAME_MAX + 2];
+    char client[64];
+    char detail[256];
+};
+
+/* Filters of an audit query; empty strings and zero times match everything. */
+struct audit_filter {
+    const char *actor, *target, *action;
+    int64_t since, until; /* inclusive bounds on `at` */
+    int64_t before_id;    /* only events with id < before_id (0 = newest) */
+    int limit;
 };
 
 struct scope_record {
@@ -72,23 +120,79 @@ struct store;
 typedef int (*store_user_cb)(void *ctx, const struct user_record *u);
 typedef int (*store_scope_cb)(void *ctx, const struct scope_record *sc);
 typedef int (*store_key_cb)(void *ctx, const struct key_record *k);
+typedef int (*store_role_cb)(void *ctx, const struct role_record *r);
+typedef int (*store_group_cb)(void *ctx, const struct group_record *g);
+typedef int (*store_name_cb)(void *ctx, const char *name);
+typedef int (*store_environment_cb)(void *ctx, const struct environment_record *e);
+typedef int (*store_audit_cb)(void *ctx, const struct audit_record *a);
 
 struct store_ops {
     /* Closes the store and frees it. */
     void (*close)(struct store *s);
 
-    /* Users. create: ERR_CONFLICT if the username exists. get: ERR_NOT_FOUND. */
-    enum err (*user_create)(struct store *s, const struct user_record *u);
+    /* Users. create: ERR_CONFLICT if the username exists, ERR_LIMIT past max users, and
+     * ERR_INVALID when a role or the environment does not exist. get: ERR_NOT_FOUND.
+     * update writes every field but username and created_at (same errors). delete removes
+     * the user with their keys, sessions and group memberships in one transaction. */
+    enum err (*user_create)(struct store *s, const struct user_record *u, int max);
     enum err (*user_get)(struct store *s, const char *username, struct user_record *out);
     enum err (*user_count)(struct store *s, int64_t *out);
     enum err (*user_each)(struct store *s, store_user_cb cb, void *ctx);
+    enum err (*user_update)(struct store *s, const struct user_record *u);
+    enum err (*user_delete)(struct store *s, const char *username);
+    /* Records step as the last accepted TOTP step when it is later than the stored one:
+     * ERR_OK, or ERR_CONFLICT when it is not (a replayed code). Atomic. */
+    enum err (*user_mfa_advance)(struct store *s, const char *username, int64_t step);
+    /* The roles that reach a user, directly or through groups (each once). */
+    enum err (*user_roles_each)(struct store *s, const char *username, store_role_cb cb,
+                                void *ctx);
+    /* Names of the groups a user is in. */
+    enum err (*user_groups_each)(struct store *s, const char *username, store_name_cb cb,
+                                 void *ctx);
+    /* Number of enabled users holding role directly or through a group. */
+    enum err (*role_holders)(struct store *s, const char *role, int64_t *out);
+
+    /* Roles. create: ERR_CONFLICT, ERR_LIMIT. update: description and authorities.
+     * delete: ERR_CONFLICT while a user or group holds it. */
+    enum err (*role_each)(struct store *s, store_role_cb cb, void *ctx);
+    enum err (*role_get)(struct store *s, const char *name, struct role_record *out);
+    enum err (*role_create)(struct store *s, const struct role_record *r, int max);
+    enum err (*role_update)(struct store *s, const struct role_record *r);
+    enum err (*role_delete)(struct store *s, const char *name);
+
+    /* Groups with their member lists (usernames). create/update replace the members;
+     * ERR_INVALID when a role, the environment or a member does not exist or a member is of
+     * another environment. */
+    enum err (*group_each)(struct store *s, store_group_cb cb, void *ctx);
+    enum err (*group_get)(struct store *s, const char *name, struct group_record *out);
+    enum err (*group_members_each)(struct store *s, const char *name, store_name_cb cb,
+                                   void *ctx);
+    enum err (*group_create)(struct store *s, const struct group_record *g,
+                             const char *const *members, size_t n, int max);
+    enum err (*group_update)(struct store *s, const struct group_record *g,
+                             const char *const *members, size_t n);
+    enum err (*group_delete)(struct store *s, const char *name);
+
+    /* Environments. delete: ERR_CONFLICT while users or groups are in it. */
+    enum err (*environment_each)(struct store *s, store_environment_cb cb, void *ctx);
+    enum err (*environment_get)(struct store *s, const char *name,
+                                struct environment_record *out);
+    enum err (*environment_create)(struct store *s, const struct environment_record *e,
+                                   int max);
+    enum err (*environment_delete)(struct store *s, const char *name);
+
+    /* Audit trail: append sets nothing visible; query streams newest first. */
+    enum err (*audit_append)(struct store *s, const struct audit_record *a);
+    enum err (*audit_query)(struct store *s, const struct audit_filter *f, store_audit_cb cb,
+                            void *ctx);
 
     /* The scope catalogue in creation order. create: ERR_CONFLICT, ERR_LIMIT past max. */
     enum err (*scope_each)(struct store *s, store_scope_cb cb, void *ctx);
     enum err (*scope_create)(struct store *s, const struct scope_record *sc, int max);
 
     /* Keys. create: ERR_CONFLICT for a name the owner already uses, ERR_LIMIT when the owner
-     * already has max_per_owner keys; durable when it returns ERR_OK. update changes name and
+     * already has max_per_owner keys, ERR_FORBIDDEN when the owning user is gone or disabled;
+     * durable when it returns ERR_OK. update changes name and
      * description of k->id. each: owner_type/owner_id NULL for all keys, newest first. */
     enum err (*key_create)(struct store *s, const struct key_record *k, int max_per_owner);
     enum err (*key_get)(struct store *s, const char *id, struct key_record *out);
@@ -106,6 +210,9 @@ struct store_ops {
     enum err (*session_get)(struct store *s, const uint8_t token_hash[STORE_HASH_LEN], int64_t now,
                             struct session_record *out);
     enum err (*session_delete)(struct store *s, const uint8_t token_hash[STORE_HASH_LEN]);
+    /* Ends every session of username except the one with hash keep (NULL: all). */
+    enum err (*session_delete_user)(struct store *s, const char *username,
+                                    const uint8_t *keep_hash);
 };
 
 struct store {

@@ -44,6 +44,22 @@ void unit_rmtree(char *dir)
     free(dir);
 }
 
+/* The people the tests act as: keys can only be made for users that exist. */
+void unit_core_add_people(struct unit_core *u)
+{
+    struct store *st = u->store;
+    static const char *const names[] = {"alice", "bob"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        struct user_record rec;
+        memset(&rec, 0, sizeof rec);
+        snprintf(rec.username, sizeof rec.username, "%s", names[i]);
+        snprintf(rec.auth_source, sizeof rec.auth_source, "local");
+        snprintf(rec.environment, sizeof rec.environment, "ROOT");
+        snprintf(rec.roles, sizeof rec.roles, "user");
+        st->ops->user_create(st, &rec, 100); /* ERR_CONFLICT on reopen: already there */
+    }
+}
+
 static int open_parts(struct unit_core *u)
 {
     if (store_sqlite_open(u->dir, &u->store) != ERR_OK) {

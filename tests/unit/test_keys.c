@@ -52,6 +52,7 @@ static int setup(void **state)
         free(u);
         return -1;
     }
+    unit_core_add_people(u);
     *state = u;
     return 0;
 }
@@ -68,6 +69,7 @@ static int setup_two_keys_per_owner(void **state)
         free(u);
         return -1;
     }
+    unit_core_add_people(u);
     *state = u;
     return 0;
 }
@@ -84,6 +86,7 @@ static int setup_three_bad_verifications(void **state)
         free(u);
         return -1;
     }
+    unit_core_add_people(u);
     *state = u;
     return 0;
 }

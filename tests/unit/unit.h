@@ -45,6 +45,9 @@ int unit_core_reopen(struct unit_core *u);
 void unit_core_destroy(struct unit_core *u);
 
 /* A portal-session caller acting for user name (owner "user"/name). */
+/* Adds the users alice and bob (keys can only be made for users that exist). */
+void unit_core_add_people(struct unit_core *u);
+
 void unit_session_caller(struct caller *who, const char *name);
 /* An API-key caller of user name holding the scopes in mask and expiring at expires_at. */
 void unit_key_caller(struct caller *who, const char *name, uint64_t scopes, int64_t expires_at);

@@ -1,0 +1,78 @@
+/* h_audit.c — GET /v1/audit: the audit trail, filtered and paged by query parameters. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/timeutil.h"
+#include "../core/audit.h"
+#include "handlers.h"
+#include "render.h"
+
+#define AUDIT_LIMIT_MAX 200
+#define AUDIT_LIMIT_DEFAULT 50
+
+struct audit_page {
+    json_t *events;
+    int64_t last_id;
+    int count;
+};
+
+static int event_one(void *ctx, const struct audit_record *a)
+{
+    struct audit_page *p = ctx;
+    p->last_id = a->id;
+    p->count++;
+    return json_array_append_new(
+               p->events,
+               json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)a->id,
+                         "at", render_time(a->at), "actor", a->actor, "action", a->action,
+                         "target_type", a->target_type, "target", a->target, "client",
+                         a->client, "detail", a->detail)) != 0;
+}
+
+/* Parses a whole number query value into *out within [min, max]. */
+static int parse_int(const char *text, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    if (*text == '\0' || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+enum err h_audit(struct request *req, struct reply *rep)
+{
+    struct audit_filter f = {0};
+    int64_t limit = AUDIT_LIMIT_DEFAULT;
+    const char *v;
+    f.actor = request_query(req, "actor");
+    f.target = request_query(req, "target");
+    f.action = request_query(req, "action");
+    if ((f.actor && strlen(f.actor) > 128) || (f.target && strlen(f.target) > 128) ||
+        (f.action && strlen(f.action) > 32))
+        return reply_error(rep, ERR_BAD_REQUEST, "a filter value is too long", NULL);
+    if ((v = request_query(req, "since")) && time_parse_rfc3339(v, &f.since))
+        return reply_error(rep, ERR_BAD_REQUEST, "since must be an RFC 3339 date-time", NULL);
+    if ((v = request_query(req, "until")) && time_parse_rfc3339(v, &f.until))
+        return reply_error(rep, ERR_BAD_REQUEST, "until must be an RFC 3339 date-time", NULL);
+    if ((v = request_query(req, "limit")) && parse_int(v, 1, AUDIT_LIMIT_MAX, &limit))
+        return reply_error(rep, ERR_BAD_REQUEST, "limit must be a whole number from 1 to 200",
+                           NULL);
+    if ((v = request_query(req, "before")) && parse_int(v, 1, INT64_MAX, &f.before_id))
+        return reply_error(rep, ERR_BAD_REQUEST, "before must be an event id", NULL);
+    f.limit = (int)limit;
+    struct audit_page page = {json_array(), 0, 0};
+    if (!page.events)
+        return ERR_NOMEM;
+    enum err e = audit_query(req->core, &req->caller, &f, event_one, &page);
+    if (e) {
+        json_decref(page.events);
+        if (e == ERR_FORBIDDEN)
+            return reply_error(rep, e, "reading the audit trail needs view_audit", NULL);
+        return e;
+    }
+    json_t *next = page.count == f.limit ? json_integer(page.last_id) : json_null();
+    return reply_json(rep, 200, json_pack("{s:o, s:o}", "events", page.events, "next_before",
+                                          next));
+}

@@ -1,0 +1,149 @@
+/* h_me.c — /v1/me: the caller's profile, password and TOTP multi-factor authentication. */
+#include <sodium.h>
+#include <stdlib.h>
+
+#include "../core/mfa.h"
+#include "../core/users.h"
+#include "body.h"
+#include "handlers.h"
+#include "render.h"
+
+enum err h_me(struct request *req, struct reply *rep)
+{
+    struct user_record *u = malloc(sizeof *u);
+    if (!u)
+        return ERR_NOMEM;
+    enum err e = users_get(req->core, req->caller.username, u);
+    if (e == ERR_NOT_FOUND)
+        e = ERR_UNAUTHENTICATED;
+    if (!e)
+        e = reply_json(rep, 200, render_user(req->core, u));
+    free(u);
+    return e;
+}
+
+enum err h_me_update(struct request *req, struct reply *rep)
+{
+    static const char *const allowed[] = {"full_name", "email", NULL};
+    json_t *doc = NULL;
+    const char *detail = NULL;
+    struct field_errors fe = {0};
+    enum err e = body_object(req, &doc, &detail);
+    if (e)
+        return reply_error(rep, e, detail, NULL);
+    if (body_has(doc, "username"))
+        field_errors_add(&fe, "username", "cannot change");
+    else
+        body_reject_unknown(doc, allowed, &fe);
+    const char *full_name = body_string(doc, "full_name", 0, &fe);
+    const char *email = body_string(doc, "email", 0, &fe);
+    struct user_record *u = malloc(sizeof *u);
+    if (!u)
+        e = ERR_NOMEM;
+    else if (fe.count)
+        e = reply_error(rep, ERR_INVALID, NULL, &fe);
+    else if ((e = users_update_self(req->core, &req->caller, full_name, email, &fe, u)) == ERR_OK)
+        e = reply_json(rep, 200, render_user(req->core, u));
+    else if (e == ERR_INVALID)
+        e = reply_error(rep, e, NULL, &fe);
+    free(u);
+    json_decref(doc);
+    return e;
+}
+
+enum err h_me_password(struct request *req, struct reply *rep)
+{
+    static const char *const allowed[] = {"current_password", "new_password", NULL};
+    json_t *doc = NULL;
+    const char *detail = NULL;
+    struct field_errors fe = {0};
+    enum err e = body_object(req, &doc, &detail);
+    if (e)
+        return reply_error(rep, e, detail, NULL);
+    body_reject_unknown(doc, allowed, &fe);
+    const char *current = body_string(doc, "current_password", 1, &fe);
+    const char *next = body_string(doc, "new_password", 1, &fe);
+    e = fe.count ? ERR_INVALID : users_change_password(req->core, &req->caller, current, next, &fe);
+    body_wipe_string(doc, "current_password");
+    body_wipe_string(doc, "new_password");
+    json_decref(doc);
+    if (e == ERR_FORBIDDEN)
+        return reply_error(rep, e, "SSO users change their password with their identity provider",
+                           NULL);
+    if (e)
+        return reply_error(rep, e, NULL, &fe);
+    reply_empty(rep, 204);
+    return ERR_OK;
+}
+
+enum err h_me_mfa_begin(struct request *req, struct reply *rep)
+{
+    struct mfa_enrolment en;
+    enum err e = mfa_begin(req->core, &req->caller, &en);
+    if (e == ERR_FORBIDDEN)
+        return reply_error(rep, e, "MFA is not available for SSO users", NULL);
+    if (e == ERR_CONFLICT)
+        return reply_error(rep, e, "MFA is already on; turn it off first", NULL);
+    if (e)
+        return e;
+    e = reply_json(rep, 200,
+                   json_pack("{s:s, s:s}", "secret", en.secret, "otpauth_uri", en.otpauth_uri));
+    rep->wipe = 1; /* the body holds the secret */
+    sodium_memzero(&en, sizeof en);
+    return e;
+}
+
+/* Reads an optional string field of a small body; a body is optional for DELETE. */
+static enum err mfa_body(struct request *req, struct reply *rep, json_t **doc,
+                         const char *const *allowed, struct field_errors *fe)
+{
+    const char *detail = NULL;
+    enum err e = body_object(req, doc, &detail);
+    if (e) {
+        reply_error(rep, e, detail, NULL);
+        return e;
+    }
+    body_reject_unknown(*doc, allowed, fe);
+    return ERR_OK;
+}
+
+enum err h_me_mfa_confirm(struct request *req, struct reply *rep)
+{
+    static const char *const allowed[] = {"code", NULL};
+    json_t *doc = NULL;
+    struct field_errors fe = {0};
+    if (mfa_body(req, rep, &doc, allowed, &fe))
+        return ERR_OK;
+    const char *code = body_string(doc, "code", 1, &fe);
+    enum err e = fe.count ? ERR_INVALID : mfa_confirm(req->core, &req->caller, code, &fe);
+    json_decref(doc);
+    if (e == ERR_CONFLICT)
+        return reply_error(rep, e, "no MFA enrolment is waiting for confirmation", NULL);
+    if (e)
+        return reply_error(rep, e, NULL, &fe);
+    reply_empty(rep, 204);
+    return ERR_OK;
+}
+
+enum err h_me_mfa_disable(struct request *req, struct reply *rep)
+{
+    static const char *const allowed[] = {"code", "password", NULL};
+    json_t *doc = NULL;
+    struct field_errors fe = {0};
+    if (mfa_body(req, rep, &doc, allowed, &fe))
+        return ERR_OK;
+    const char *code = body_string(doc, "code", 0, &fe);
+    const char *password = body_string(doc, "password", 0, &fe);
+    if (!code && !password && !fe.count)
+        field_errors_add(&fe, "code", "send a current code, or the password");
+    enum err e =
+        fe.count ? ERR_INVALID : mfa_disable(req->core, &req->caller, code, password, &fe);
+    body_wipe_string(doc, "password");
+    json_decref(doc);
+    if (e == ERR_CONFLICT)
+        return reply_error(rep, e, "MFA is not on", NULL);
+    if (e)
+        return reply_error(rep, e, NULL, &fe);
+    reply_empty(rep, 204);
+    return ERR_OK;
+}

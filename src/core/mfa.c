@@ -1,0 +1,181 @@
+/* mfa.c — see mfa.h. Codes: 6 digits, 30-second steps, one step of drift either way; the
+ * step of the last accepted code is stored, and a code of that step or earlier is refused. */
+#include "mfa.h"
+
+#include <liboath/oath.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "core_internal.h"
+#include "password.h"
+#include "secretkey.h"
+
+#define MFA_DIGITS 6
+#define MFA_STEP 30
+#define MFA_WINDOW 1
+
+static int code_well_formed(const char *code)
+{
+    if (!code || strlen(code) != MFA_DIGITS)
+        return 0;
+    for (const char *p = code; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
+/* The step of code under the sealed secret, or -1 when it does not match now. */
+static int64_t code_step(struct core *c, const uint8_t *sealed, size_t len, const char *code)
+{
+    uint8_t secret[MFA_SECRET_BYTES];
+    if (!c->secret_key || !code_well_formed(code) ||
+        len != MFA_SECRET_BYTES + SECRETKEY_OVERHEAD ||
+        secretkey_open(c->secret_key, sealed, len, secret) != 0)
+        return -1;
+    int pos = 0;
+    uint64_t counter = 0;
+    int rc = oath_totp_validate3((const char *)secret, sizeof secret, time(NULL), MFA_STEP, 0,
+                                 MFA_WINDOW, &pos, &counter, code);
+    sodium_memzero(secret, sizeof secret);
+    return rc >= 0 ? (int64_t)counter : -1;
+}
+
+static enum err load_user(struct core *c, const struct caller *who, struct user_record *u)
+{
+    enum err e = c->store->ops->user_get(c->store, who->username, u);
+    return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+}
+
+enum err mfa_begin(struct core *c, const struct caller *who, struct mfa_enrolment *out)
+{
+    struct user_record *u = malloc(sizeof *u);
+    if (!u)
+        return ERR_NOMEM;
+    enum err e = load_user(c, who, u);
+    if (e)
+        goto out;
+    if (strcmp(u->auth_source, "local") != 0) {
+        e = ERR_FORBIDDEN;
+        goto out;
+    }
+    if (u->mfa_enabled) {
+        e = ERR_CONFLICT;
+        goto out;
+    }
+    if (!c->secret_key) {
+        e = ERR_UNAVAILABLE;
+        goto out;
+    }
+    uint8_t secret[MFA_SECRET_BYTES];
+    randombytes_buf(secret, sizeof secret);
+    char *b32 = NULL;
+    size_t b32_len = 0;
+    if (oath_base32_encode((const char *)secret, sizeof secret, &b32, &b32_len) != OATH_OK ||
+        b32_len >= sizeof out->secret) {
+        sodium_memzero(secret, sizeof secret);
+        free(b32);
+        e = ERR_INTERNAL;
+        goto out;
+    }
+    snprintf(out->secret, sizeof out->secret, "%s", b32);
+    sodium_memzero(b32, b32_len);
+    free(b32);
+    snprintf(out->otpauth_uri, sizeof out->otpauth_uri,
+             "otpauth://totp/apikeyd:%s?secret=%s&issuer=apikeyd&algorithm=SHA1&digits=%d"
+             "&period=%d",
+             u->username, out->secret, MFA_DIGITS, MFA_STEP);
+    secretkey_seal(c->secret_key, secret, sizeof secret, u->mfa_pending);
+    u->mfa_pending_len = sizeof secret + SECRETKEY_OVERHEAD;
+    sodium_memzero(secret, sizeof secret);
+    e = c->store->ops->user_update(c->store, u);
+    if (e)
+        sodium_memzero(out, sizeof *out);
+out:
+    sodium_memzero(u, sizeof *u);
+    free(u);
+    return e;
+}
+
+enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
+                     struct field_errors *fe)
+{
+    struct user_record *u = malloc(sizeof *u);
+    if (!u)
+        return ERR_NOMEM;
+    enum err e = load_user(c, who, u);
+    if (e)
+        goto out;
+    if (u->mfa_enabled || u->mfa_pending_len == 0) {
+        e = ERR_CONFLICT;
+        goto out;
+    }
+    int64_t step = code_step(c, u->mfa_pending, u->mfa_pending_len, code);
+    if (step < 0) {
+        field_errors_add(fe, "code", "does not match the authenticator's current code");
+        e = ERR_INVALID;
+        goto out;
+    }
+    memcpy(u->mfa_secret, u->mfa_pending, u->mfa_pending_len);
+    u->mfa_secret_len = u->mfa_pending_len;
+    u->mfa_pending_len = 0;
+    u->mfa_enabled = 1;
+    u->mfa_last_step = step; /* the confirming code cannot be used to log in */
+    e = c->store->ops->user_update(c->store, u);
+    if (!e)
+        audit_log(c, who, "mfa.enable", "user", u->username, "");
+out:
+    sodium_memzero(u, sizeof *u);
+    free(u);
+    return e;
+}
+
+enum err mfa_check(struct core *c, const struct user_record *u, const char *code)
+{
+    int64_t step = code_step(c, u->mfa_secret, u->mfa_secret_len, code);
+    if (step < 0 || step <= u->mfa_last_step)
+        return ERR_LOGIN_FAILED;
+    enum err e = c->store->ops->user_mfa_advance(c->store, u->username, step);
+    return e == ERR_CONFLICT ? ERR_LOGIN_FAILED : e;
+}
+
+enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
+                     const char *password, struct field_errors *fe)
+{
+    struct user_record *u = malloc(sizeof *u);
+    if (!u)
+        return ERR_NOMEM;
+    enum err e = load_user(c, who, u);
+    if (e)
+        goto out;
+    if (!u->mfa_enabled) {
+        e = ERR_CONFLICT;
+        goto out;
+    }
+    int ok = 0;
+    if (code)
+        ok = mfa_check(c, u, code) == ERR_OK;
+    else if (password)
+        ok = password_verify(u->password_hash, password, strlen(password));
+    if (!ok) {
+        field_errors_add(fe, code ? "code" : "password", "does not match");
+        e = ERR_INVALID;
+        goto out;
+    }
+    /* re-read: mfa_check may have advanced the step */
+    if ((e = load_user(c, who, u)))
+        goto out;
+    u->mfa_enabled = 0;
+    u->mfa_secret_len = 0;
+    u->mfa_pending_len = 0;
+    e = c->store->ops->user_update(c->store, u);
+    if (!e)
+        audit_log(c, who, "mfa.disable", "user", u->username, "");
+out:
+    sodium_memzero(u, sizeof *u);
+    free(u);
+    return e;
+}

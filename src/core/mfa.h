@@ -1,0 +1,35 @@
+/* mfa.h — TOTP multi-factor authentication (RFC 6238 via liboath): enrolment, confirmation,
+ * the check at login, and turning it off. SSO users cannot use it. */
+#ifndef APIKEYD_MFA_H
+#define APIKEYD_MFA_H
+
+#include "../base/fielderr.h"
+#include "core.h"
+
+#define MFA_SECRET_BYTES 20 /* 160 bits */
+
+struct mfa_enrolment {
+    char secret[64];       /* base32; a secret: wipe after sending */
+    char otpauth_uri[320]; /* holds the secret too */
+};
+
+/* Starts enrolment for the caller: a new secret, kept encrypted and pending until confirmed.
+ * ERR_FORBIDDEN for SSO users, ERR_CONFLICT when MFA is already on, ERR_UNAVAILABLE without a
+ * server key. */
+enum err mfa_begin(struct core *c, const struct caller *who, struct mfa_enrolment *out);
+
+/* Turns MFA on when code matches the pending secret. ERR_CONFLICT with nothing pending,
+ * ERR_INVALID (fe: "code") for a wrong code. */
+enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
+                     struct field_errors *fe);
+
+/* Turns MFA off given a current code or the password. ERR_INVALID when neither matches,
+ * ERR_CONFLICT when MFA is off. */
+enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
+                     const char *password, struct field_errors *fe);
+
+/* Checks a code for user u (MFA on), accepting each time step once. ERR_OK or
+ * ERR_LOGIN_FAILED. */
+enum err mfa_check(struct core *c, const struct user_record *u, const char *code);
+
+#endif

@@ -1,0 +1,106 @@
+/* roles.c — see roles.h. */
+#include "roles.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../base/text.h"
+#include "audit.h"
+#include "authority.h"
+#include "core_internal.h"
+
+int roles_name_valid(const char *name)
+{
+    return text_is_token(name, "_.-", STORE_NAME_MAX);
+}
+
+enum err roles_each(struct core *c, store_role_cb cb, void *ctx)
+{
+    return c->store->ops->role_each(c->store, cb, ctx);
+}
+
+enum err roles_get(struct core *c, const char *name, struct role_record *out)
+{
+    if (!roles_name_valid(name))
+        return ERR_NOT_FOUND;
+    return c->store->ops->role_get(c->store, name, out);
+}
+
+/* Validates description and authorities into r. */
+static void fill_role(const char *description, const char *const *authorities, size_t n,
+                      struct field_errors *fe, struct role_record *r)
+{
+    if (description) {
+        if (text_codepoints(description) > 1000 || strlen(description) > STORE_DESCRIPTION_BYTES ||
+            text_has_control(description, 1))
+            field_errors_add(fe, "description", "must be at most 1000 characters");
+        else
+            snprintf(r->description, sizeof r->description, "%s", description);
+    }
+    uint32_t mask = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bit = authority_bit(authorities[i]);
+        if (!bit) {
+            field_errors_add(fe, "authorities", "names an authority that does not exist");
+            return;
+        }
+        mask |= bit;
+    }
+    authority_mask_to_csv(mask, r->authorities, sizeof r->authorities);
+}
+
+enum err roles_create(struct core *c, const struct caller *who, const char *name,
+                      const char *description, const char *const *authorities, size_t n,
+                      struct field_errors *fe, struct role_record *out)
+{
+    if (!(who->authorities & AUTH_MANAGE_ROLES))
+        return ERR_FORBIDDEN;
+    memset(out, 0, sizeof *out);
+    if (!name || !roles_name_valid(name))
+        field_errors_add(fe, "name", "must be 1-64 of A-Z a-z 0-9 _ . -");
+    else
+        snprintf(out->name, sizeof out->name, "%s", name);
+    fill_role(description, authorities, n, fe, out);
+    if (fe->count)
+        return ERR_INVALID;
+    enum err e = c->store->ops->role_create(c->store, out, ROLES_MAX);
+    if (!e)
+        audit_log(c, who, "role.create", "role", name, out->authorities);
+    return e;
+}
+
+enum err roles_update(struct core *c, const struct caller *who, const char *name,
+                      const char *description, const char *const *authorities, size_t n,
+                      struct field_errors *fe, struct role_record *out)
+{
+    if (!(who->authorities & AUTH_MANAGE_ROLES))
+        return ERR_FORBIDDEN;
+    enum err e = roles_get(c, name, out);
+    if (e)
+        return e;
+    if (out->builtin)
+        return ERR_FORBIDDEN;
+    fill_role(description, authorities, n, fe, out);
+    if (fe->count)
+        return ERR_INVALID;
+    e = c->store->ops->role_update(c->store, out);
+    if (!e)
+        audit_log(c, who, "role.update", "role", name, out->authorities);
+    return e;
+}
+
+enum err roles_delete(struct core *c, const struct caller *who, const char *name)
+{
+    if (!(who->authorities & AUTH_MANAGE_ROLES))
+        return ERR_FORBIDDEN;
+    struct role_record r;
+    enum err e = roles_get(c, name, &r);
+    if (e)
+        return e;
+    if (r.builtin)
+        return ERR_FORBIDDEN;
+    e = c->store->ops->role_delete(c->store, name);
+    if (!e)
+        audit_log(c, who, "role.delete", "role", name, "");
+    return e;
+}

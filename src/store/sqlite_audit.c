@@ -1,0 +1,70 @@
+/* sqlite_audit.c — SQLite operations for the audit trail: append and filtered, paged query. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_internal.h"
+
+struct audit_walk {
+    store_audit_cb cb;
+    void *ctx;
+    struct audit_record rec;
+};
+
+static int audit_row(void *ctx, sqlite3_stmt *row)
+{
+    struct audit_walk *w = ctx;
+    struct audit_record *a = &w->rec;
+    memset(a, 0, sizeof *a);
+    a->id = sqlite3_column_int64(row, 0);
+    a->at = sqlite3_column_int64(row, 1);
+    sq_text(row, 2, a->actor, sizeof a->actor);
+    sq_text(row, 3, a->action, sizeof a->action);
+    sq_text(row, 4, a->target_type, sizeof a->target_type);
+    sq_text(row, 5, a->target, sizeof a->target);
+    sq_text(row, 6, a->client, sizeof a->client);
+    sq_text(row, 7, a->detail, sizeof a->detail);
+    return w->cb(w->ctx, a);
+}
+
+static enum err sq_audit_append(struct store *s, const struct audit_record *a)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    pthread_mutex_lock(&st->lock);
+    enum err e = sq_run(st, NULL,
+                        "INSERT INTO audit(at, actor, action, target_type, target, client, detail)"
+                        " VALUES (?,?,?,?,?,?,?)",
+                        "itttttt", a->at, a->actor, a->action, a->target_type, a->target,
+                        a->client, a->detail);
+    pthread_mutex_unlock(&st->lock);
+    return e;
+}
+
+static enum err sq_audit_query(struct store *s, const struct audit_filter *f, store_audit_cb cb,
+                               void *ctx)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct audit_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    w->cb = cb;
+    w->ctx = ctx;
+    pthread_mutex_lock(&st->lock);
+    enum err e = sq_each(st, audit_row, w,
+                         "SELECT id, at, actor, action, target_type, target, client, detail"
+                         " FROM audit WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR target = ?2)"
+                         " AND (?3 = '' OR action = ?3) AND (?4 = 0 OR at >= ?4)"
+                         " AND (?5 = 0 OR at <= ?5) AND (?6 = 0 OR id < ?6)"
+                         " ORDER BY id DESC LIMIT ?7",
+                         "tttiiii", f->actor ? f->actor : "", f->target ? f->target : "",
+                         f->action ? f->action : "", f->since, f->until, f->before_id,
+                         (int64_t)f->limit);
+    pthread_mutex_unlock(&st->lock);
+    free(w);
+    return e;
+}
+
+void sqlite_audit_ops(struct store_ops *ops)
+{
+    ops->audit_append = sq_audit_append;
+    ops->audit_query = sq_audit_query;
+}

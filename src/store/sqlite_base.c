@@ -1,0 +1,347 @@
+/* sqlite_base.c — the SQLite backend of struct store: opening, numbered schema migrations
+ * (PRAGMA user_version), and the statement helpers the other sqlite_*.c files use.
+ * One connection in WAL mode with synchronous=FULL, so a write is durable when its call
+ * returns; a mutex serialises use of the connection. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../base/log.h"
+#include "sqlite_internal.h"
+
+static const char *const migrations[] = {
+    /* 1: users, scopes, keys, sessions */
+    "CREATE TABLE users ("
+    "  username TEXT PRIMARY KEY,"
+    "  password_hash TEXT NOT NULL DEFAULT '',"
+    "  full_name TEXT NOT NULL DEFAULT '',"
+    "  email TEXT NOT NULL DEFAULT '',"
+    "  auth_source TEXT NOT NULL DEFAULT 'local',"
+    "  roles TEXT NOT NULL DEFAULT 'user',"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE scopes ("
+    "  position INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  description TEXT NOT NULL DEFAULT '');"
+    "INSERT INTO scopes(name, description) VALUES"
+    " ('Authentication', 'Allows operations on Environments, Groups, and Users'),"
+    " ('PublishApp', 'Allows management of applications (e.g., publishing, updating, editing,"
+    " and deleting apps)'),"
+    " ('PublishAimms', 'Allows publishing of AIMMS versions to the Cloud Portal'),"
+    " ('Tasks', 'Allows management of Tasks'),"
+    " ('APIKey', 'Permits operations on API keys themselves (e.g., creating and deleting keys)'),"
+    " ('Session', 'Enables operations related to WebUI, Solve, and Task sessions (e.g.,"
+    " retrieving session information, logs, terminating, or deleting a session)'),"
+    " ('Secret', 'Allows management of Secrets'),"
+    " ('User', 'Allows user specific operations. Reserved for future use.'),"
+    " ('Account', 'Allows operations related to account-level management and configuration');"
+    "CREATE TABLE api_keys ("
+    "  id TEXT PRIMARY KEY,"
+    "  hash BLOB NOT NULL UNIQUE,"
+    "  hint TEXT NOT NULL,"
+    "  owner_type TEXT NOT NULL,"
+    "  owner_id TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  description TEXT,"
+    "  scopes TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  last_used_at INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE (owner_type, owner_id, name));"
+    "CREATE INDEX api_keys_owner ON api_keys(owner_type, owner_id, created_at);"
+    "CREATE TABLE sessions ("
+    "  token_hash BLOB PRIMARY KEY,"
+    "  csrf_hash BLOB NOT NULL,"
+    "  username TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL);"
+    "CREATE INDEX sessions_user ON sessions(username, created_at);",
+
+    /* 2: roles, groups, environments, MFA, audit; users.roles becomes user_roles */
+    "CREATE TABLE environments ("
+    "  name TEXT PRIMARY KEY,"
+    "  description TEXT NOT NULL DEFAULT '');"
+    "INSERT INTO environments(name, description) VALUES ('ROOT', 'The default environment');"
+    "CREATE TABLE roles ("
+    "  name TEXT PRIMARY KEY,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  authorities TEXT NOT NULL DEFAULT '',"
+    "  builtin INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO roles(name, description, authorities, builtin) VALUES"
+    " ('admin', 'Every authority', 'manage_users,manage_user_api_keys,manage_roles,"
+    "manage_groups,manage_environments,manage_service_accounts,manage_projects,manage_scopes,"
+    "view_audit', 1),"
+    " ('user', 'No administrative authority', '', 1);"
+    "CREATE TABLE user_roles ("
+    "  username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,"
+    "  role TEXT NOT NULL REFERENCES roles(name),"
+    "  PRIMARY KEY (username, role));"
+    "INSERT INTO user_roles SELECT username, 'admin' FROM users WHERE roles LIKE '%admin%';"
+    "INSERT INTO user_roles SELECT username, 'user' FROM users WHERE roles NOT LIKE '%admin%';"
+    "ALTER TABLE users DROP COLUMN roles;"
+    "ALTER TABLE users ADD COLUMN environment TEXT NOT NULL DEFAULT 'ROOT'"
+    "  REFERENCES environments(name);"
+    "ALTER TABLE users ADD COLUMN mfa_enabled INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN mfa_secret BLOB;"
+    "ALTER TABLE users ADD COLUMN mfa_pending BLOB;"
+    "ALTER TABLE users ADD COLUMN mfa_last_step INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE groups ("
+    "  name TEXT PRIMARY KEY,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  environment TEXT NOT NULL REFERENCES environments(name));"
+    "CREATE TABLE group_roles ("
+    "  group_name TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE,"
+    "  role TEXT NOT NULL REFERENCES roles(name),"
+    "  PRIMARY KEY (group_name, role));"
+    "CREATE TABLE group_members ("
+    "  group_name TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE,"
+    "  username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,"
+    "  PRIMARY KEY (group_name, username));"
+    "CREATE INDEX group_members_user ON group_members(username);"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target_type TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  client TEXT NOT NULL,"
+    "  detail TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX audit_actor ON audit(actor, id);"
+    "CREATE INDEX audit_target ON audit(target, id);",
+};
+
+static enum err sql_fail(struct sqlite_store *st, const char *what)
+{
+    log_error("sqlite: %s: %s", what, sqlite3_errmsg(st->db));
+    return ERR_STORE;
+}
+
+static enum err exec(struct sqlite_store *st, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error("sqlite: %s", msg ? msg : "exec failed");
+        sqlite3_free(msg);
+        return ERR_STORE;
+    }
+    return ERR_OK;
+}
+
+enum err sq_begin(struct sqlite_store *st)
+{
+    return exec(st, "BEGIN IMMEDIATE");
+}
+
+enum err sq_commit(struct sqlite_store *st)
+{
+    return exec(st, "COMMIT");
+}
+
+void sq_rollback(struct sqlite_store *st)
+{
+    exec(st, "ROLLBACK");
+}
+
+/* Prepares sql and binds arguments per fmt (see sq_run). */
+static enum err prepare_bind(struct sqlite_store *st, sqlite3_stmt **out, const char *sql,
+                             const char *fmt, va_list ap)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return sql_fail(st, "prepare");
+    for (int i = 1; fmt && *fmt; fmt++, i++) {
+        switch (*fmt) {
+        case 't':
+            sqlite3_bind_text(stmt, i, va_arg(ap, const char *), -1, SQLITE_STATIC);
+            break;
+        case 'T': {
+            const char *t = va_arg(ap, const char *);
+            if (t)
+                sqlite3_bind_text(stmt, i, t, -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(stmt, i);
+            break;
+        }
+        case 'i':
+            sqlite3_bind_int64(stmt, i, va_arg(ap, int64_t));
+            break;
+        case 'b': {
+            const void *p = va_arg(ap, const void *);
+            int len = va_arg(ap, int);
+            if (p && len > 0)
+                sqlite3_bind_blob(stmt, i, p, len, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(stmt, i);
+            break;
+        }
+        default:
+            sqlite3_finalize(stmt);
+            log_error("sqlite: bad bind format");
+            return ERR_INTERNAL;
+        }
+    }
+    *out = stmt;
+    return ERR_OK;
+}
+
+enum err sq_run(struct sqlite_store *st, int *changes, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *stmt;
+    va_list ap;
+    va_start(ap, fmt);
+    enum err e = prepare_bind(st, &stmt, sql, fmt, ap);
+    va_end(ap);
+    if (e)
+        return e;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        e = ERR_OK;
+    else if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        e = ERR_CONFLICT;
+    else
+        e = sql_fail(st, "step");
+    if (changes)
+        *changes = sqlite3_changes(st->db);
+    sqlite3_finalize(stmt);
+    return e;
+}
+
+enum err sq_each(struct sqlite_store *st, sq_row_fn row, void *ctx, const char *sql,
+                 const char *fmt, ...)
+{
+    sqlite3_stmt *stmt;
+    va_list ap;
+    va_start(ap, fmt);
+    enum err e = prepare_bind(st, &stmt, sql, fmt, ap);
+    va_end(ap);
+    if (e)
+        return e;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        if (row(ctx, stmt))
+            break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        e = sql_fail(st, "each");
+    sqlite3_finalize(stmt);
+    return e;
+}
+
+enum err sq_int(struct sqlite_store *st, int64_t *out, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *stmt;
+    va_list ap;
+    va_start(ap, fmt);
+    enum err e = prepare_bind(st, &stmt, sql, fmt, ap);
+    va_end(ap);
+    if (e)
+        return e;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(stmt, 0);
+    else if (rc == SQLITE_DONE)
+        *out = 0;
+    else
+        e = sql_fail(st, "int");
+    sqlite3_finalize(stmt);
+    return e;
+}
+
+void sq_text(sqlite3_stmt *row, int col, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(row, col);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+size_t sq_blob(sqlite3_stmt *row, int col, void *dst, size_t cap)
+{
+    int len = sqlite3_column_bytes(row, col);
+    const void *p = sqlite3_column_blob(row, col);
+    if (!p || len <= 0 || (size_t)len > cap)
+        return 0;
+    memcpy(dst, p, (size_t)len);
+    return (size_t)len;
+}
+
+static enum err migrate(struct sqlite_store *st)
+{
+    int64_t version = 0;
+    enum err e = sq_int(st, &version, "PRAGMA user_version", NULL);
+    if (e)
+        return e;
+    int target = (int)(sizeof migrations / sizeof migrations[0]);
+    for (int v = (int)version; v < target; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if ((e = sq_begin(st)))
+            return e;
+        if ((e = exec(st, migrations[v])) || (e = exec(st, pragma))) {
+            sq_rollback(st);
+            return e;
+        }
+        if ((e = sq_commit(st)))
+            return e;
+        log_info("store: migrated schema to version %d", v + 1);
+    }
+    return ERR_OK;
+}
+
+static void sq_close(struct store *s)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    if (!st)
+        return;
+    sqlite3_close(st->db);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+static struct store_ops sqlite_ops;
+static pthread_once_t sqlite_ops_once = PTHREAD_ONCE_INIT;
+
+static void fill_ops(void)
+{
+    sqlite_ops.close = sq_close;
+    sqlite_keys_ops(&sqlite_ops);
+    sqlite_identity_ops(&sqlite_ops);
+    sqlite_audit_ops(&sqlite_ops);
+}
+
+enum err store_sqlite_open(const char *dir, struct store **out)
+{
+    char path[4096];
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        log_error("store: cannot create data directory %s", dir);
+        return ERR_STORE;
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s/apikeyd.db", dir) >= sizeof path)
+        return ERR_STORE;
+    pthread_once(&sqlite_ops_once, fill_ops);
+    struct sqlite_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return ERR_NOMEM;
+    st->base.ops = &sqlite_ops;
+    pthread_mutex_init(&st->lock, NULL);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+        log_error("store: cannot open %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "?");
+        sq_close(&st->base);
+        return ERR_STORE;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    enum err e;
+    /* foreign keys stay off during migrations (ALTER TABLE), on afterwards */
+    if ((e = exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                      " PRAGMA secure_delete = ON;")) ||
+        (e = migrate(st)) || (e = exec(st, "PRAGMA foreign_keys = ON;"))) {
+        sq_close(&st->base);
+        return e;
+    }
+    *out = &st->base;
+    return ERR_OK;
+}

@@ -1,0 +1,718 @@
+/* sqlite_identity.c — SQLite operations for users, roles, groups and environments.
+ * A user's and a group's roles live in user_roles / group_roles; records carry them as
+ * comma-separated text, which these functions split and join. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_internal.h"
+
+#define LOCK(st) pthread_mutex_lock(&(st)->lock)
+#define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
+
+/* Calls fn(st, item, arg) for each comma-separated item of csv; stops at the first error. */
+static enum err each_csv(struct sqlite_store *st, const char *csv,
+                         enum err (*fn)(struct sqlite_store *, const char *, const char *),
+                         const char *arg)
+{
+    char item[STORE_NAME_MAX + 1];
+    while (*csv) {
+        size_t len = strcspn(csv, ",");
+        if (len > STORE_NAME_MAX)
+            return ERR_INVALID;
+        if (len > 0) {
+            memcpy(item, csv, len);
+            item[len] = '\0';
+            enum err e = fn(st, item, arg);
+            if (e)
+                return e;
+        }
+        csv += len;
+        if (*csv == ',')
+            csv++;
+    }
+    return ERR_OK;
+}
+
+static enum err require(struct sqlite_store *st, const char *sql, const char *name)
+{
+    int64_t n = 0;
+    enum err e = sq_int(st, &n, sql, "t", name);
+    return e ? e : (n ? ERR_OK : ERR_INVALID);
+}
+
+static enum err add_user_role(struct sqlite_store *st, const char *role, const char *username)
+{
+    enum err e = require(st, "SELECT count(*) FROM roles WHERE name = ?", role);
+    return e ? e
+             : sq_run(st, NULL, "INSERT OR IGNORE INTO user_roles(username, role) VALUES (?, ?)",
+                      "tt", username, role);
+}
+
+static enum err add_group_role(struct sqlite_store *st, const char *role, const char *group)
+{
+    enum err e = require(st, "SELECT count(*) FROM roles WHERE name = ?", role);
+    return e ? e
+             : sq_run(st, NULL,
+                      "INSERT OR IGNORE INTO group_roles(group_name, role) VALUES (?, ?)", "tt",
+                      group, role);
+}
+
+/* ---- users ---- */
+
+#define USER_COLUMNS                                                                               \
+    "username, password_hash, full_name, email, auth_source, environment, disabled, created_at, " \
+    "mfa_enabled, mfa_secret, mfa_pending, mfa_last_step, "                                        \
+    "(SELECT group_concat(role, ',') FROM (SELECT role FROM user_roles r"                          \
+    " WHERE r.username = users.username ORDER BY role))"
+
+struct user_walk {
+    store_user_cb cb;
+    void *ctx;
+    struct user_record rec;
+    int found;
+};
+
+static int user_row(void *ctx, sqlite3_stmt *row)
+{
+    struct user_walk *w = ctx;
+    struct user_record *u = &w->rec;
+    memset(u, 0, sizeof *u);
+    sq_text(row, 0, u->username, sizeof u->username);
+    sq_text(row, 1, u->password_hash, sizeof u->password_hash);
+    sq_text(row, 2, u->full_name, sizeof u->full_name);
+    sq_text(row, 3, u->email, sizeof u->email);
+    sq_text(row, 4, u->auth_source, sizeof u->auth_source);
+    sq_text(row, 5, u->environment, sizeof u->environment);
+    u->disabled = sqlite3_column_int(row, 6);
+    u->created_at = sqlite3_column_int64(row, 7);
+    u->mfa_enabled = sqlite3_column_int(row, 8);
+    u->mfa_secret_len = sq_blob(row, 9, u->mfa_secret, sizeof u->mfa_secret);
+    u->mfa_pending_len = sq_blob(row, 10, u->mfa_pending, sizeof u->mfa_pending);
+    u->mfa_last_step = sqlite3_column_int64(row, 11);
+    sq_text(row, 12, u->roles, sizeof u->roles);
+    w->found = 1;
+    return w->cb ? w->cb(w->ctx, u) : 1;
+}
+
+static enum err check_user_refs(struct sqlite_store *st, const struct user_record *u)
+{
+    return require(st, "SELECT count(*) FROM environments WHERE name = ?", u->environment);
+}
+
+static enum err sq_user_create(struct store *s, const struct user_record *u, int max)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int64_t count = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &count, "SELECT count(*) FROM users", NULL)) && count >= max)
+        e = ERR_LIMIT;
+    if (!e)
+        e = check_user_refs(st, u);
+    if (!e)
+        e = sq_run(st, NULL,
+                   "INSERT INTO users(username, password_hash, full_name, email, auth_source,"
+                   " environment, disabled, created_at, mfa_enabled, mfa_secret, mfa_pending,"
+                   " mfa_last_step) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                   "ttttttiiibbi", u->username, u->password_hash, u->full_name, u->email,
+                   u->auth_source, u->environment, (int64_t)u->disabled, u->created_at,
+                   (int64_t)u->mfa_enabled, u->mfa_secret, (int)u->mfa_secret_len,
+                   u->mfa_pending, (int)u->mfa_pending_len, u->mfa_last_step);
+    if (!e)
+        e = each_csv(st, u->roles, add_user_role, u->username);
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_user_get(struct store *s, const char *username, struct user_record *out)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct user_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    LOCK(st);
+    enum err e =
+        sq_each(st, user_row, w, "SELECT " USER_COLUMNS " FROM users WHERE username = ?", "t",
+                username);
+    UNLOCK(st);
+    if (!e && !w->found)
+        e = ERR_NOT_FOUND;
+    if (!e)
+        *out = w->rec;
+    free(w);
+    return e;
+}
+
+static enum err sq_user_count(struct store *s, int64_t *out)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    LOCK(st);
+    enum err e = sq_int(st, out, "SELECT count(*) FROM users", NULL);
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_user_each(struct store *s, store_user_cb cb, void *ctx)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct user_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    w->cb = cb;
+    w->ctx = ctx;
+    LOCK(st);
+    enum err e =
+        sq_each(st, user_row, w, "SELECT " USER_COLUMNS " FROM users ORDER BY username", NULL);
+    UNLOCK(st);
+    free(w);
+    return e;
+}
+
+static enum err sq_user_update(struct store *s, const struct user_record *u)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    e = check_user_refs(st, u);
+    if (!e)
+        e = sq_run(st, &changes,
+                   "UPDATE users SET password_hash = ?, full_name = ?, email = ?,"
+                   " auth_source = ?, environment = ?, disabled = ?, mfa_enabled = ?,"
+                   " mfa_secret = ?, mfa_pending = ?, mfa_last_step = ? WHERE username = ?",
+                   "tttttiibbit", u->password_hash, u->full_name, u->email, u->auth_source,
+                   u->environment, (int64_t)u->disabled, (int64_t)u->mfa_enabled, u->mfa_secret,
+                   (int)u->mfa_secret_len, u->mfa_pending, (int)u->mfa_pending_len,
+                   u->mfa_last_step, u->username);
+    if (!e && changes == 0)
+        e = ERR_NOT_FOUND;
+    /* a user leaves the groups of an environment they no longer belong to */
+    if (!e)
+        e = sq_run(st, NULL,
+                   "DELETE FROM group_members WHERE username = ?1 AND group_name IN"
+                   " (SELECT name FROM groups WHERE environment <> ?2)",
+                   "tt", u->username, u->environment);
+    if (!e)
+        e = sq_run(st, NULL, "DELETE FROM user_roles WHERE username = ?", "t", u->username);
+    if (!e)
+        e = each_csv(st, u->roles, add_user_role, u->username);
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_user_delete(struct store *s, const char *username)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (!e)
+        e = sq_run(st, NULL, "DELETE FROM api_keys WHERE owner_type = 'user' AND owner_id = ?",
+                   "t", username);
+    if (!e)
+        e = sq_run(st, NULL, "DELETE FROM sessions WHERE username = ?", "t", username);
+    if (!e)
+        e = sq_run(st, &changes, "DELETE FROM users WHERE username = ?", "t", username);
+    if (!e && changes == 0)
+        e = ERR_NOT_FOUND;
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_user_mfa_advance(struct store *s, const char *username, int64_t step)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_run(st, &changes,
+                        "UPDATE users SET mfa_last_step = ?1 WHERE username = ?2"
+                        " AND mfa_last_step < ?1",
+                        "it", step, username);
+    UNLOCK(st);
+    return !e && changes == 0 ? ERR_CONFLICT : e;
+}
+
+/* ---- roles ---- */
+
+#define ROLE_COLUMNS "name, description, authorities, builtin"
+
+struct role_walk {
+    store_role_cb cb;
+    void *ctx;
+    struct role_record rec;
+    int found;
+};
+
+static int role_row(void *ctx, sqlite3_stmt *row)
+{
+    struct role_walk *w = ctx;
+    memset(&w->rec, 0, sizeof w->rec);
+    sq_text(row, 0, w->rec.name, sizeof w->rec.name);
+    sq_text(row, 1, w->rec.description, sizeof w->rec.description);
+    sq_text(row, 2, w->rec.authorities, sizeof w->rec.authorities);
+    w->rec.builtin = sqlite3_column_int(row, 3);
+    w->found = 1;
+    return w->cb ? w->cb(w->ctx, &w->rec) : 1;
+}
+
+/* Runs a role query with one text parameter (or none when arg is NULL). */
+static enum err role_query(struct store *s, const char *sql, const char *arg, store_role_cb cb,
+                           void *ctx, struct role_record *out)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct role_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    w->cb = cb;
+    w->ctx = ctx;
+    LOCK(st);
+    enum err e = arg ? sq_each(st, role_row, w, sql, "t", arg) : sq_each(st, role_row, w, sql, NULL);
+    UNLOCK(st);
+    if (!e && out) {
+        if (w->found)
+            *out = w->rec;
+        else
+            e = ERR_NOT_FOUND;
+    }
+    free(w);
+    return e;
+}
+
+static enum err sq_user_roles_each(struct store *s, const char *username, store_role_cb cb,
+                                   void *ctx)
+{
+    return role_query(s,
+                      "SELECT " ROLE_COLUMNS " FROM roles WHERE name IN"
+                      " (SELECT role FROM user_roles WHERE username = ?1"
+                      "  UNION SELECT gr.role FROM group_roles gr JOIN group_members gm"
+                      "  ON gm.group_name = gr.group_name WHERE gm.username = ?1)"
+                      " ORDER BY name",
+                      username, cb, ctx, NULL);
+}
+
+static enum err sq_role_each(struct store *s, store_role_cb cb, void *ctx)
+{
+    return role_query(s, "SELECT " ROLE_COLUMNS " FROM roles ORDER BY builtin DESC, name", NULL,
+                      cb, ctx, NULL);
+}
+
+static enum err sq_role_get(struct store *s, const char *name, struct role_record *out)
+{
+    return role_query(s, "SELECT " ROLE_COLUMNS " FROM roles WHERE name = ?", name, NULL, NULL,
+                      out);
+}
+
+static enum err sq_role_holders(struct store *s, const char *role, int64_t *out)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    LOCK(st);
+    enum err e = sq_int(st, out,
+                        "SELECT count(*) FROM users u WHERE u.disabled = 0 AND ("
+                        " EXISTS (SELECT 1 FROM user_roles ur WHERE ur.username = u.username"
+                        "  AND ur.role = ?1) OR"
+                        " EXISTS (SELECT 1 FROM group_members gm JOIN group_roles gr"
+                        "  ON gr.group_name = gm.group_name"
+                        "  WHERE gm.username = u.username AND gr.role = ?1))",
+                        "t", role);
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_role_create(struct store *s, const struct role_record *r, int max)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int64_t count = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &count, "SELECT count(*) FROM roles", NULL)) && count >= max)
+        e = ERR_LIMIT;
+    if (!e)
+        e = sq_run(st, NULL,
+                   "INSERT INTO roles(name, description, authorities, builtin) VALUES (?,?,?,0)",
+                   "ttt", r->name, r->description, r->authorities);
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_role_update(struct store *s, const struct role_record *r)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_run(st, &changes,
+                        "UPDATE roles SET description = ?, authorities = ? WHERE name = ?", "ttt",
+                        r->description, r->authorities, r->name);
+    UNLOCK(st);
+    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+}
+
+static enum err sq_role_delete(struct store *s, const char *name)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int64_t used = 0;
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &used,
+                     "SELECT (SELECT count(*) FROM user_roles WHERE role = ?1) +"
+                     " (SELECT count(*) FROM group_roles WHERE role = ?1)",
+                     "t", name)) &&
+        used)
+        e = ERR_CONFLICT;
+    if (!e)
+        e = sq_run(st, &changes, "DELETE FROM roles WHERE name = ?", "t", name);
+    if (!e && changes == 0)
+        e = ERR_NOT_FOUND;
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+/* ---- groups ---- */
+
+#define GROUP_COLUMNS                                                                              \
+    "name, description, environment, (SELECT group_concat(role, ',') FROM (SELECT role FROM"     \
+    " group_roles r WHERE r.group_name = groups.name ORDER BY role))"
+
+struct group_walk {
+    store_group_cb cb;
+    void *ctx;
+    struct group_record rec;
+    int found;
+};
+
+static int group_row(void *ctx, sqlite3_stmt *row)
+{
+    struct group_walk *w = ctx;
+    memset(&w->rec, 0, sizeof w->rec);
+    sq_text(row, 0, w->rec.name, sizeof w->rec.name);
+    sq_text(row, 1, w->rec.description, sizeof w->rec.description);
+    sq_text(row, 2, w->rec.environment, sizeof w->rec.environment);
+    sq_text(row, 3, w->rec.roles, sizeof w->rec.roles);
+    w->found = 1;
+    return w->cb ? w->cb(w->ctx, &w->rec) : 1;
+}
+
+static enum err sq_group_each(struct store *s, store_group_cb cb, void *ctx)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct group_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    w->cb = cb;
+    w->ctx = ctx;
+    LOCK(st);
+    enum err e = sq_each(st, group_row, w, "SELECT " GROUP_COLUMNS " FROM groups ORDER BY name",
+                         NULL);
+    UNLOCK(st);
+    free(w);
+    return e;
+}
+
+static enum err sq_group_get(struct store *s, const char *name, struct group_record *out)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct group_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    LOCK(st);
+    enum err e =
+        sq_each(st, group_row, w, "SELECT " GROUP_COLUMNS " FROM groups WHERE name = ?", "t",
+                name);
+    UNLOCK(st);
+    if (!e && !w->found)
+        e = ERR_NOT_FOUND;
+    if (!e)
+        *out = w->rec;
+    free(w);
+    return e;
+}
+
+struct name_walk {
+    store_name_cb cb;
+    void *ctx;
+};
+
+static int name_row(void *ctx, sqlite3_stmt *row)
+{
+    struct name_walk *w = ctx;
+    const unsigned char *t = sqlite3_column_text(row, 0);
+    return w->cb(w->ctx, t ? (const char *)t : "");
+}
+
+static enum err sq_group_members_each(struct store *s, const char *name, store_name_cb cb,
+                                      void *ctx)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct name_walk w = {cb, ctx};
+    LOCK(st);
+    enum err e = sq_each(st, name_row, &w,
+                         "SELECT username FROM group_members WHERE group_name = ?"
+                         " ORDER BY username",
+                         "t", name);
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_user_groups_each(struct store *s, const char *username, store_name_cb cb,
+                                    void *ctx)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct name_walk w = {cb, ctx};
+    LOCK(st);
+    enum err e = sq_each(st, name_row, &w,
+                         "SELECT group_name FROM group_members WHERE username = ?"
+                         " ORDER BY group_name",
+                         "t", username);
+    UNLOCK(st);
+    return e;
+}
+
+/* Replaces a group's roles and members. Caller holds the lock inside a transaction. */
+static enum err set_group_lists(struct sqlite_store *st, const struct group_record *g,
+                                const char *const *members, size_t n)
+{
+    enum err e = sq_run(st, NULL, "DELETE FROM group_roles WHERE group_name = ?", "t", g->name);
+    if (!e)
+        e = each_csv(st, g->roles, add_group_role, g->name);
+    if (!e)
+        e = sq_run(st, NULL, "DELETE FROM group_members WHERE group_name = ?", "t", g->name);
+    for (size_t i = 0; !e && i < n; i++) {
+        int64_t ok = 0;
+        e = sq_int(st, &ok, "SELECT count(*) FROM users WHERE username = ? AND environment = ?",
+                   "tt", members[i], g->environment);
+        if (!e && !ok)
+            e = ERR_INVALID;
+        if (!e)
+            e = sq_run(st, NULL,
+                       "INSERT OR IGNORE INTO group_members(group_name, username) VALUES (?, ?)",
+                       "tt", g->name, members[i]);
+    }
+    return e;
+}
+
+static enum err sq_group_create(struct store *s, const struct group_record *g,
+                                const char *const *members, size_t n, int max)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int64_t count = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &count, "SELECT count(*) FROM groups", NULL)) && count >= max)
+        e = ERR_LIMIT;
+    if (!e)
+        e = require(st, "SELECT count(*) FROM environments WHERE name = ?", g->environment);
+    if (!e)
+        e = sq_run(st, NULL, "INSERT INTO groups(name, description, environment) VALUES (?,?,?)",
+                   "ttt", g->name, g->description, g->environment);
+    if (!e)
+        e = set_group_lists(st, g, members, n);
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_group_update(struct store *s, const struct group_record *g,
+                                const char *const *members, size_t n)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    e = sq_run(st, &changes, "UPDATE groups SET description = ? WHERE name = ?", "tt",
+               g->description, g->name);
+    if (!e && changes == 0)
+        e = ERR_NOT_FOUND;
+    if (!e)
+        e = set_group_lists(st, g, members, n);
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_group_delete(struct store *s, const char *name)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_run(st, &changes, "DELETE FROM groups WHERE name = ?", "t", name);
+    UNLOCK(st);
+    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+}
+
+/* ---- environments ---- */
+
+struct env_walk {
+    store_environment_cb cb;
+    void *ctx;
+    struct environment_record rec;
+    int found;
+};
+
+static int env_row(void *ctx, sqlite3_stmt *row)
+{
+    struct env_walk *w = ctx;
+    sq_text(row, 0, w->rec.name, sizeof w->rec.name);
+    sq_text(row, 1, w->rec.description, sizeof w->rec.description);
+    w->found = 1;
+    return w->cb ? w->cb(w->ctx, &w->rec) : 1;
+}
+
+static enum err sq_environment_each(struct store *s, store_environment_cb cb, void *ctx)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct env_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    w->cb = cb;
+    w->ctx = ctx;
+    LOCK(st);
+    enum err e = sq_each(st, env_row, w,
+                         "SELECT name, description FROM environments ORDER BY name <> 'ROOT', name",
+                         NULL);
+    UNLOCK(st);
+    free(w);
+    return e;
+}
+
+static enum err sq_environment_get(struct store *s, const char *name,
+                                   struct environment_record *out)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct env_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    LOCK(st);
+    enum err e = sq_each(st, env_row, w,
+                         "SELECT name, description FROM environments WHERE name = ?", "t", name);
+    UNLOCK(st);
+    if (!e && !w->found)
+        e = ERR_NOT_FOUND;
+    if (!e)
+        *out = w->rec;
+    free(w);
+    return e;
+}
+
+static enum err sq_environment_create(struct store *s, const struct environment_record *env,
+                                      int max)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int64_t count = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &count, "SELECT count(*) FROM environments", NULL)) && count >= max)
+        e = ERR_LIMIT;
+    if (!e)
+        e = sq_run(st, NULL, "INSERT INTO environments(name, description) VALUES (?, ?)", "tt",
+                   env->name, env->description);
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_environment_delete(struct store *s, const char *name)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int64_t used = 0;
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &used,
+                     "SELECT (SELECT count(*) FROM users WHERE environment = ?1) +"
+                     " (SELECT count(*) FROM groups WHERE environment = ?1)",
+                     "t", name)) &&
+        used)
+        e = ERR_CONFLICT;
+    if (!e)
+        e = sq_run(st, &changes, "DELETE FROM environments WHERE name = ?", "t", name);
+    if (!e && changes == 0)
+        e = ERR_NOT_FOUND;
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+void sqlite_identity_ops(struct store_ops *ops)
+{
+    ops->user_create = sq_user_create;
+    ops->user_get = sq_user_get;
+    ops->user_count = sq_user_count;
+    ops->user_each = sq_user_each;
+    ops->user_update = sq_user_update;
+    ops->user_delete = sq_user_delete;
+    ops->user_mfa_advance = sq_user_mfa_advance;
+    ops->user_roles_each = sq_user_roles_each;
+    ops->user_groups_each = sq_user_groups_each;
+    ops->role_holders = sq_role_holders;
+    ops->role_each = sq_role_each;
+    ops->role_get = sq_role_get;
+    ops->role_create = sq_role_create;
+    ops->role_update = sq_role_update;
+    ops->role_delete = sq_role_delete;
+    ops->group_each = sq_group_each;
+    ops->group_get = sq_group_get;
+    ops->group_members_each = sq_group_members_each;
+    ops->group_create = sq_group_create;
+    ops->group_update = sq_group_update;
+    ops->group_delete = sq_group_delete;
+    ops->environment_each = sq_environment_each;
+    ops->environment_get = sq_environment_get;
+    ops->environment_create = sq_environment_create;
+    ops->environment_delete = sq_environment_delete;
+}

@@ -1,0 +1,313 @@
+/* sqlite_keys.c — SQLite operations for the scope catalogue, API keys, last-use times and
+ * portal sessions. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_internal.h"
+
+#define LOCK(st) pthread_mutex_lock(&(st)->lock)
+#define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
+
+/* ---- scopes ---- */
+
+struct scope_walk {
+    store_scope_cb cb;
+    void *ctx;
+    struct scope_record rec;
+};
+
+static int scope_row(void *ctx, sqlite3_stmt *row)
+{
+    struct scope_walk *w = ctx;
+    sq_text(row, 0, w->rec.name, sizeof w->rec.name);
+    sq_text(row, 1, w->rec.description, sizeof w->rec.description);
+    return w->cb(w->ctx, &w->rec);
+}
+
+static enum err sq_scope_each(struct store *s, store_scope_cb cb, void *ctx)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct scope_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    w->cb = cb;
+    w->ctx = ctx;
+    LOCK(st);
+    enum err e =
+        sq_each(st, scope_row, w, "SELECT name, description FROM scopes ORDER BY position", NULL);
+    UNLOCK(st);
+    free(w);
+    return e;
+}
+
+static enum err sq_scope_create(struct store *s, const struct scope_record *sc, int max)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int64_t count = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &count, "SELECT count(*) FROM scopes", NULL)) && count >= max)
+        e = ERR_LIMIT;
+    if (!e)
+        e = sq_run(st, NULL, "INSERT INTO scopes(name, description) VALUES (?, ?)", "tt",
+                   sc->name, sc->description);
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+/* ---- keys ---- */
+
+#define KEY_COLUMNS                                                                                \
+    "id, hash, hint, owner_type, owner_id, created_by, name, description, scopes, created_at, "   \
+    "expires_at, last_used_at"
+
+struct key_walk {
+    store_key_cb cb;
+    void *ctx;
+    struct key_record rec;
+    int found;
+};
+
+static int key_row(void *ctx, sqlite3_stmt *row)
+{
+    struct key_walk *w = ctx;
+    struct key_record *k = &w->rec;
+    memset(k, 0, sizeof *k);
+    sq_text(row, 0, k->id, sizeof k->id);
+    sq_blob(row, 1, k->hash, sizeof k->hash);
+    sq_text(row, 2, k->hint, sizeof k->hint);
+    sq_text(row, 3, k->owner_type, sizeof k->owner_type);
+    sq_text(row, 4, k->owner_id, sizeof k->owner_id);
+    sq_text(row, 5, k->created_by, sizeof k->created_by);
+    sq_text(row, 6, k->name, sizeof k->name);
+    k->has_description = sqlite3_column_type(row, 7) != SQLITE_NULL;
+    sq_text(row, 7, k->description, sizeof k->description);
+    sq_text(row, 8, k->scopes, sizeof k->scopes);
+    k->created_at = sqlite3_column_int64(row, 9);
+    k->expires_at = sqlite3_column_int64(row, 10);
+    k->last_used_at = sqlite3_column_int64(row, 11);
+    w->found = 1;
+    return w->cb ? w->cb(w->ctx, k) : 1;
+}
+
+static enum err sq_key_create(struct store *s, const struct key_record *k, int max_per_owner)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int64_t count = 0, usable = 1;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (strcmp(k->owner_type, "user") == 0 &&
+        !(e = sq_int(st, &usable, "SELECT count(*) FROM users WHERE username = ? AND disabled = 0",
+                     "t", k->owner_id)) &&
+        !usable)
+        e = ERR_FORBIDDEN;
+    if (!e && !(e = sq_int(st, &count,
+                           "SELECT count(*) FROM api_keys WHERE owner_type = ? AND owner_id = ?",
+                           "tt", k->owner_type, k->owner_id)) &&
+        count >= max_per_owner)
+        e = ERR_LIMIT;
+    if (!e)
+        e = sq_run(st, NULL,
+                   "INSERT INTO api_keys(" KEY_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                   "tbtttttTtiii", k->id, k->hash, STORE_HASH_LEN, k->hint, k->owner_type,
+                   k->owner_id, k->created_by, k->name,
+                   k->has_description ? k->description : NULL, k->scopes, k->created_at,
+                   k->expires_at, k->last_used_at);
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_key_get(struct store *s, const char *id, struct key_record *out)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct key_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    LOCK(st);
+    enum err e = sq_each(st, key_row, w, "SELECT " KEY_COLUMNS " FROM api_keys WHERE id = ?", "t",
+                         id);
+    UNLOCK(st);
+    if (!e && !w->found)
+        e = ERR_NOT_FOUND;
+    if (!e)
+        *out = w->rec;
+    free(w);
+    return e;
+}
+
+static enum err sq_key_update(struct store *s, const struct key_record *k)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_run(st, &changes, "UPDATE api_keys SET name = ?, description = ? WHERE id = ?",
+                        "tTt", k->name, k->has_description ? k->description : NULL, k->id);
+    UNLOCK(st);
+    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+}
+
+static enum err sq_key_delete(struct store *s, const char *id)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_run(st, &changes, "DELETE FROM api_keys WHERE id = ?", "t", id);
+    UNLOCK(st);
+    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+}
+
+static enum err sq_key_each(struct store *s, const char *owner_type, const char *owner_id,
+                            store_key_cb cb, void *ctx)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct key_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    w->cb = cb;
+    w->ctx = ctx;
+    LOCK(st);
+    enum err e;
+    if (owner_type)
+        e = sq_each(st, key_row, w,
+                    "SELECT " KEY_COLUMNS " FROM api_keys WHERE owner_type = ? AND owner_id = ?"
+                    " ORDER BY created_at DESC, rowid DESC",
+                    "tt", owner_type, owner_id);
+    else
+        e = sq_each(st, key_row, w, "SELECT " KEY_COLUMNS " FROM api_keys", NULL);
+    UNLOCK(st);
+    free(w);
+    return e;
+}
+
+static enum err sq_key_touch(struct store *s, const struct key_touch *items, size_t n)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    LOCK(st);
+    enum err e = sq_begin(st);
+    for (size_t i = 0; !e && i < n; i++)
+        e = sq_run(st, NULL,
+                   "UPDATE api_keys SET last_used_at = ?1 WHERE hash = ?2 AND last_used_at < ?1",
+                   "ib", items[i].last_used_at, items[i].hash, STORE_HASH_LEN);
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+    UNLOCK(st);
+    return e;
+}
+
+/* ---- sessions ---- */
+
+static enum err sq_session_create(struct store *s, const struct session_record *r,
+                                  int max_per_user)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (!e)
+        e = sq_run(st, NULL,
+                   "INSERT INTO sessions(token_hash, csrf_hash, username, created_at, expires_at)"
+                   " VALUES (?,?,?,?,?)",
+                   "bbtii", r->token_hash, STORE_HASH_LEN, r->csrf_hash, STORE_HASH_LEN,
+                   r->username, r->created_at, r->expires_at);
+    /* drop expired sessions of everyone, and this user's sessions past the limit */
+    if (!e)
+        e = sq_run(st, NULL,
+                   "DELETE FROM sessions WHERE expires_at <= ?1 OR (username = ?2 AND"
+                   " token_hash NOT IN (SELECT token_hash FROM sessions WHERE username = ?2"
+                   " ORDER BY created_at DESC, rowid DESC LIMIT ?3))",
+                   "iti", r->created_at, r->username, (int64_t)max_per_user);
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+    UNLOCK(st);
+    return e;
+}
+
+struct session_walk {
+    struct session_record *out;
+    int found;
+};
+
+static int session_row(void *ctx, sqlite3_stmt *row)
+{
+    struct session_walk *w = ctx;
+    if (sq_blob(row, 0, w->out->csrf_hash, STORE_HASH_LEN) != STORE_HASH_LEN)
+        return 1;
+    sq_text(row, 1, w->out->username, sizeof w->out->username);
+    w->out->created_at = sqlite3_column_int64(row, 2);
+    w->out->expires_at = sqlite3_column_int64(row, 3);
+    w->found = 1;
+    return 1;
+}
+
+static enum err sq_session_get(struct store *s, const uint8_t token_hash[STORE_HASH_LEN],
+                               int64_t now, struct session_record *out)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    memset(out, 0, sizeof *out);
+    memcpy(out->token_hash, token_hash, STORE_HASH_LEN);
+    struct session_walk w = {out, 0};
+    LOCK(st);
+    enum err e = sq_each(st, session_row, &w,
+                         "SELECT csrf_hash, username, created_at, expires_at FROM sessions"
+                         " WHERE token_hash = ? AND expires_at > ?",
+                         "bi", token_hash, STORE_HASH_LEN, now);
+    UNLOCK(st);
+    return !e && !w.found ? ERR_NOT_FOUND : e;
+}
+
+static enum err sq_session_delete(struct store *s, const uint8_t token_hash[STORE_HASH_LEN])
+{
+    struct sqlite_store *st = as_sqlite(s);
+    LOCK(st);
+    enum err e =
+        sq_run(st, NULL, "DELETE FROM sessions WHERE token_hash = ?", "b", token_hash,
+               STORE_HASH_LEN);
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_session_delete_user(struct store *s, const char *username,
+                                       const uint8_t *keep_hash)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    LOCK(st);
+    enum err e = sq_run(st, NULL,
+                        "DELETE FROM sessions WHERE username = ? AND (?2 IS NULL OR"
+                        " token_hash <> ?2)",
+                        "tb", username, keep_hash, keep_hash ? STORE_HASH_LEN : 0);
+    UNLOCK(st);
+    return e;
+}
+
+void sqlite_keys_ops(struct store_ops *ops)
+{
+    ops->scope_each = sq_scope_each;
+    ops->scope_create = sq_scope_create;
+    ops->key_create = sq_key_create;
+    ops->key_get = sq_key_get;
+    ops->key_update = sq_key_update;
+    ops->key_delete = sq_key_delete;
+    ops->key_each = sq_key_each;
+    ops->key_touch = sq_key_touch;
+    ops->session_create = sq_session_create;
+    ops->session_get = sq_session_get;
+    ops->session_delete = sq_session_delete;
+    ops->session_delete_user = sq_session_delete_user;
+}
