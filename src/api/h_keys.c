@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "../base/timeutil.h"
+#include "../core/accounts.h"
 #include "../core/keys.h"
 #include "body.h"
 #include "handlers.h"
+#include "keys_json.h"
 #include "render.h"
 
 static int list_one(void *ctx, const struct key_record *k)
@@ -88,6 +90,11 @@ static enum err reply_created(struct reply *rep, const struct key_record *k, con
 
 enum err h_keys_create(struct request *req, struct reply *rep)
 {
+    return keys_json_create(req, rep, NULL);
+}
+
+enum err keys_json_create(struct request *req, struct reply *rep, const char *account_id)
+{
     static const char *const allowed[] = {"name", "description", "scopes", "expires_at", NULL};
     json_t *doc = NULL;
     const char *detail = NULL;
@@ -116,7 +123,8 @@ enum err h_keys_create(struct request *req, struct reply *rep)
         json_decref(doc);
         return ERR_NOMEM;
     }
-    e = keys_create(req->core, &req->caller, &in, &fe, k, secret);
+    e = account_id ? accounts_key_create(req->core, &req->caller, account_id, &in, &fe, k, secret)
+                   : keys_create(req->core, &req->caller, &in, &fe, k, secret);
     json_decref(doc);
     if (e == ERR_OK) {
         e = reply_created(rep, k, secret);
@@ -125,10 +133,11 @@ enum err h_keys_create(struct request *req, struct reply *rep)
         reply_problem(rep, e, NULL, &fe);
         e = ERR_OK;
     } else if (e == ERR_FORBIDDEN) {
-        reply_problem(rep, e, "a key can only grant scopes it holds itself", NULL);
+        reply_problem(rep, e, "a key can only grant scopes it holds itself, for an owner that"
+                              " exists and is enabled", NULL);
         e = ERR_OK;
     } else if (e == ERR_CONFLICT) {
-        reply_problem(rep, e, "you already have a key with this name", NULL);
+        reply_problem(rep, e, "the owner already has a key with this name (or is disabled)", NULL);
         e = ERR_OK;
     } else if (e == ERR_LIMIT) {
         reply_problem(rep, e, "you have the maximum number of keys; delete one first", NULL);

@@ -18,7 +18,7 @@ static void owner_text(const struct keyindex_view *v, char *out, size_t cap)
 
 enum err h_verify(struct request *req, struct reply *rep)
 {
-    static const char *const allowed[] = {"key", "scope", NULL};
+    static const char *const allowed[] = {"key", "scope", "project", "role", NULL};
     json_t *doc = NULL;
     const char *detail = NULL;
     struct field_errors fe = {0};
@@ -30,6 +30,10 @@ enum err h_verify(struct request *req, struct reply *rep)
     body_reject_unknown(doc, allowed, &fe);
     const char *key = body_string(doc, "key", 1, &fe);
     const char *scope = body_string(doc, "scope", 0, &fe);
+    const char *project = body_string(doc, "project", 0, &fe);
+    const char *role = body_string(doc, "role", 0, &fe);
+    if (role && !project)
+        field_errors_add(&fe, "role", "needs a project");
     if (fe.count) {
         reply_problem(rep, ERR_INVALID, NULL, &fe);
         json_decref(doc);
@@ -37,7 +41,8 @@ enum err h_verify(struct request *req, struct reply *rep)
     }
     struct verify_result r;
     size_t len = strlen(key);
-    verify_key(req->core, key, len > VERIFY_KEY_MAX ? 0 : len, scope, req->client, &r, NULL);
+    verify_key_in_project(req->core, key, len > VERIFY_KEY_MAX ? 0 : len, scope, project, role,
+                          req->client, &r, NULL);
     json_decref(doc);
 
     json_t *out = json_pack("{s:b, s:s}", "valid", r.code == VERIFY_VALID, "code",
@@ -63,6 +68,8 @@ enum err h_auth(struct request *req, struct reply *rep)
     const char *key;
     size_t len;
     const char *scope = request_header(req, "X-Required-Scope");
+    const char *project = request_header(req, "X-Required-Project");
+    const char *role = request_header(req, "X-Required-Role");
     if (!request_api_key(req, &key, &len)) {
         reply_problem(rep, ERR_UNAUTHENTICATED, "send an API key as Authorization: Bearer <key>",
                       NULL);
@@ -71,8 +78,9 @@ enum err h_auth(struct request *req, struct reply *rep)
     }
     struct verify_result r;
     int64_t retry_after = 0;
-    verify_key(req->core, key, len > VERIFY_KEY_MAX ? 0 : len, scope && *scope ? scope : NULL,
-               req->client, &r, &retry_after);
+    verify_key_in_project(req->core, key, len > VERIFY_KEY_MAX ? 0 : len,
+                          scope && *scope ? scope : NULL, project && *project ? project : NULL,
+                          role && *role ? role : NULL, req->client, &r, &retry_after);
     if (r.code == VERIFY_RATE_LIMITED) {
         char secs[24];
         snprintf(secs, sizeof secs, "%lld", (long long)retry_after);
@@ -80,8 +88,12 @@ enum err h_auth(struct request *req, struct reply *rep)
         reply_header(rep, "Retry-After", secs);
         return ERR_OK;
     }
-    if (r.code == VERIFY_INSUFFICIENT_SCOPE) {
-        reply_problem(rep, ERR_FORBIDDEN, "the API key lacks the required scope", NULL);
+    if (r.code == VERIFY_INSUFFICIENT_SCOPE || r.code == VERIFY_INSUFFICIENT_ROLE) {
+        reply_problem(rep, ERR_FORBIDDEN,
+                      r.code == VERIFY_INSUFFICIENT_SCOPE
+                          ? "the API key lacks the required scope"
+                          : "the key's owner lacks the required role in the project",
+                      NULL);
         return ERR_OK;
     }
     if (r.code != VERIFY_VALID) {

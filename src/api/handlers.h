@@ -57,6 +57,24 @@ enum err h_environments_delete(struct request *req, struct reply *rep);
 
 enum err h_audit(struct request *req, struct reply *rep);
 
+enum err h_projects_list(struct request *req, struct reply *rep);
+enum err h_projects_create(struct request *req, struct reply *rep);
+enum err h_projects_get(struct request *req, struct reply *rep);
+enum err h_projects_delete(struct request *req, struct reply *rep);
+enum err h_project_members_list(struct request *req, struct reply *rep);
+enum err h_project_member_get(struct request *req, struct reply *rep);
+enum err h_project_member_put(struct request *req, struct reply *rep);
+enum err h_project_member_delete(struct request *req, struct reply *rep);
+
+enum err h_accounts_list(struct request *req, struct reply *rep);
+enum err h_accounts_create(struct request *req, struct reply *rep);
+enum err h_accounts_get(struct request *req, struct reply *rep);
+enum err h_accounts_update(struct request *req, struct reply *rep);
+enum err h_accounts_delete(struct request *req, struct reply *rep);
+enum err h_account_keys_list(struct request *req, struct reply *rep);
+enum err h_account_keys_create(struct request *req, struct reply *rep);
+enum err h_account_keys_delete(struct request *req, struct reply *rep);
+
 /* Reads the API key a request presents in "Authorization: Bearer" or "X-API-Key".
  * Returns 1 and sets *key and *len when one of the headers is present (even if malformed: then
  * *len is 0), 0 when neither is. */

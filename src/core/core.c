@@ -52,6 +52,14 @@ static int mark_disabled_user(void *ctx, const struct user_record *u)
     return 0;
 }
 
+static int mark_disabled_account(void *ctx, const struct account_record *a)
+{
+    struct core *c = ctx;
+    if (a->disabled)
+        return keyindex_set_owner_disabled(c->index, "service-account", a->id, 1) != ERR_OK;
+    return 0;
+}
+
 void core_flush_usage(struct core *c)
 {
     struct key_touch batch[256];
@@ -107,7 +115,9 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
         e = ERR_NOMEM;
         goto fail;
     }
-    if ((e = st->ops->key_each(st, NULL, NULL, index_one, c)) ||
+    if ((e = access_load(st, &c->access)) ||
+        (e = st->ops->key_each(st, NULL, NULL, index_one, c)) ||
+        (e = st->ops->account_each(st, mark_disabled_account, c)) ||
         (e = st->ops->user_each(st, mark_disabled_user, c)))
         goto fail;
     if (pthread_create(&c->usage_thread, NULL, usage_main, c) != 0) {
@@ -137,6 +147,7 @@ void core_close(struct core *c)
     if (c->index)
         core_flush_usage(c);
     keyindex_free(c->index);
+    access_free(c->access);
     throttle_free(c->login_throttle);
     throttle_free(c->verify_throttle);
     scopes_free(c->scopes);

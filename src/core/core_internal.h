@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "core.h"
+#include "access.h"
 #include "keyindex.h"
 #include "scopes.h"
 #include "secretkey.h"
@@ -15,6 +16,7 @@ struct core {
     struct store *store;
     struct scopes *scopes;
     struct keyindex *index;
+    struct access *access; /* project roles, for verification by project */
     struct throttle *login_throttle;
     struct secretkey *secret_key; /* NULL when none is configured: MFA unavailable */
     struct throttle *verify_throttle; /* failed verifications per client */

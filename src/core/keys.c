@@ -82,6 +82,14 @@ enum err keys_create(struct core *c, const struct caller *who, const struct key_
                      struct field_errors *fe, struct key_record *out,
                      char secret[KEYFMT_MAX_LEN + 1])
 {
+    return keys_create_owned(c, who, who->owner_type, who->owner_id, in, fe, out, secret);
+}
+
+enum err keys_create_owned(struct core *c, const struct caller *who, const char *owner_type,
+                           const char *owner_id, const struct key_input *in,
+                           struct field_errors *fe, struct key_record *out,
+                           char secret[KEYFMT_MAX_LEN + 1])
+{
     int64_t now = time_now();
     uint64_t mask = 0;
     int64_t expires_at = 0;
@@ -108,8 +116,8 @@ enum err keys_create(struct core *c, const struct caller *who, const struct key_
         return ERR_INTERNAL;
     keyfmt_hash(secret, strlen(secret), k->hash);
     keyfmt_hint(secret, k->hint);
-    snprintf(k->owner_type, sizeof k->owner_type, "%s", who->owner_type);
-    snprintf(k->owner_id, sizeof k->owner_id, "%s", who->owner_id);
+    snprintf(k->owner_type, sizeof k->owner_type, "%s", owner_type);
+    snprintf(k->owner_id, sizeof k->owner_id, "%s", owner_id);
     snprintf(k->created_by, sizeof k->created_by, "%s", who->username);
     snprintf(k->name, sizeof k->name, "%s", in->name);
     if (in->description) {
@@ -181,8 +189,7 @@ enum err keys_update(struct core *c, const struct caller *who, const char *id,
     return e;
 }
 
-/* Deletes key id of the given owner: store first, then the index, then the audit. */
-static enum err delete_owned(struct core *c, const struct caller *who, const char *owner_type,
+enum err keys_delete_owned(struct core *c, const struct caller *who, const char *owner_type,
                              const char *owner_id, const char *id)
 {
     struct key_record *k = malloc(sizeof *k);
@@ -206,7 +213,7 @@ static enum err delete_owned(struct core *c, const struct caller *who, const cha
 
 enum err keys_delete(struct core *c, const struct caller *who, const char *id)
 {
-    return delete_owned(c, who, who->owner_type, who->owner_id, id);
+    return keys_delete_owned(c, who, who->owner_type, who->owner_id, id);
 }
 
 enum err keys_list_of_user(struct core *c, const struct caller *who, const char *username,
@@ -227,5 +234,5 @@ enum err keys_delete_of_user(struct core *c, const struct caller *who, const cha
 {
     if (!(who->authorities & AUTH_MANAGE_USER_API_KEYS))
         return ERR_FORBIDDEN;
-    return delete_owned(c, who, "user", username, id);
+    return keys_delete_owned(c, who, "user", username, id);
 }

@@ -42,6 +42,18 @@ enum err keys_create(struct core *c, const struct caller *who, const struct key_
                      struct field_errors *fe, struct key_record *out,
                      char secret[KEYFMT_MAX_LEN + 1]);
 
+/* The same for a key owned by owner_type:owner_id (an API account the caller manages: the
+ * caller has checked that); created_by is the caller's person. */
+enum err keys_create_owned(struct core *c, const struct caller *who, const char *owner_type,
+                           const char *owner_id, const struct key_input *in,
+                           struct field_errors *fe, struct key_record *out,
+                           char secret[KEYFMT_MAX_LEN + 1]);
+
+/* Deletes key id when owned by owner_type:owner_id (ERR_NOT_FOUND otherwise): store first,
+ * then the index (refused from here on), then the audit trail. */
+enum err keys_delete_owned(struct core *c, const struct caller *who, const char *owner_type,
+                           const char *owner_id, const char *id);
+
 /* Reads one of the caller's own keys; ERR_NOT_FOUND for anyone else's. */
 enum err keys_get(struct core *c, const struct caller *who, const char *id,
                   struct key_record *out);

@@ -370,8 +370,12 @@ enum err users_delete(struct core *c, const struct caller *who, const char *user
         e = keyindex_set_owner_disabled(c->index, "user", username, 1);
     if (!e) {
         e = c->store->ops->user_delete(c->store, username);
-        if (!e)
+        if (!e) {
+            char principal[STORE_PRINCIPAL_MAX + 1];
+            snprintf(principal, sizeof principal, "user:%s", username);
             keyindex_remove_owner(c->index, "user", username);
+            access_forget_principal(c->access, principal);
+        }
         keyindex_set_owner_disabled(c->index, "user", username, u->disabled && e);
     }
     if (!e)

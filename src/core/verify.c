@@ -1,9 +1,11 @@
 /* verify.c — see verify.h. */
 #include "verify.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../base/timeutil.h"
+#include "access.h"
 #include "core_internal.h"
 
 static const char *const code_names[] = {
@@ -77,4 +79,18 @@ void verify_key(struct core *c, const char *key, size_t len, const char *scope,
 void verify_scopes_text(struct core *c, uint64_t mask, const char *sep, char *out, size_t cap)
 {
     scopes_mask_to_text(c->scopes, mask, sep, out, cap);
+}
+
+void verify_key_in_project(struct core *c, const char *key, size_t len, const char *scope,
+                           const char *project, const char *role, const char *client,
+                           struct verify_result *out, int64_t *retry_after_s)
+{
+    verify_key(c, key, len, scope, client, out, retry_after_s);
+    if (out->code != VERIFY_VALID || !project)
+        return;
+    enum project_role need = project_role_parse(role ? role : "reader");
+    char principal[STORE_PRINCIPAL_MAX + 1];
+    snprintf(principal, sizeof principal, "%s:%s", out->view.owner_type, out->view.owner_id);
+    if (need == ROLE_NONE || access_role(c->access, project, principal, NULL) < need)
+        out->code = VERIFY_INSUFFICIENT_ROLE;
 }

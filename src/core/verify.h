@@ -36,6 +36,13 @@ struct verify_result {
 void verify_key(struct core *c, const char *key, size_t len, const char *scope,
                 const char *client, struct verify_result *out, int64_t *retry_after_s);
 
+/* verify_key, and when project is not NULL also requires the key's owner to hold at least
+ * role (a project role name; NULL = "reader") in project or a parent of it, else
+ * INSUFFICIENT_ROLE. An unknown project or role name is INSUFFICIENT_ROLE. */
+void verify_key_in_project(struct core *c, const char *key, size_t len, const char *scope,
+                           const char *project, const char *role, const char *client,
+                           struct verify_result *out, int64_t *retry_after_s);
+
 /* Writes the names of the scopes in mask joined by sep into out. */
 void verify_scopes_text(struct core *c, uint64_t mask, const char *sep, char *out, size_t cap);
 

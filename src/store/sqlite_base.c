@@ -114,6 +114,30 @@ static const char *const migrations[] = {
     "  detail TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX audit_actor ON audit(actor, id);"
     "CREATE INDEX audit_target ON audit(target, id);",
+
+    /* 3: projects, their members, API accounts */
+    "CREATE TABLE projects ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  parent TEXT REFERENCES projects(id),"
+    "  created_by TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX projects_sibling_name ON projects(coalesce(parent, ''), name);"
+    "CREATE TABLE project_members ("
+    "  project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+    "  principal TEXT NOT NULL,"
+    "  role TEXT NOT NULL CHECK (role IN ('owner', 'contributor', 'reader')),"
+    "  PRIMARY KEY (project_id, principal));"
+    "CREATE INDEX project_members_principal ON project_members(principal);"
+    "CREATE TABLE service_accounts ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  project_id TEXT REFERENCES projects(id),"
+    "  created_by TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  disabled INTEGER NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX service_accounts_name ON service_accounts(coalesce(project_id, ''), name);",
 };
 
 static enum err sql_fail(struct sqlite_store *st, const char *what)
@@ -310,6 +334,7 @@ static void fill_ops(void)
     sqlite_keys_ops(&sqlite_ops);
     sqlite_identity_ops(&sqlite_ops);
     sqlite_audit_ops(&sqlite_ops);
+    sqlite_projects_ops(&sqlite_ops);
 }
 
 enum err store_sqlite_open(const char *dir, struct store **out)

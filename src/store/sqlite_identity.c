@@ -226,6 +226,9 @@ static enum err sq_user_delete(struct store *s, const char *username)
     if (!e)
         e = sq_run(st, NULL, "DELETE FROM sessions WHERE username = ?", "t", username);
     if (!e)
+        e = sq_run(st, NULL, "DELETE FROM project_members WHERE principal = 'user:' || ?", "t",
+                   username);
+    if (!e)
         e = sq_run(st, &changes, "DELETE FROM users WHERE username = ?", "t", username);
     if (!e && changes == 0)
         e = ERR_NOT_FOUND;

@@ -47,5 +47,6 @@ size_t sq_blob(sqlite3_stmt *row, int col, void *dst, size_t cap);
 void sqlite_keys_ops(struct store_ops *ops);
 void sqlite_identity_ops(struct store_ops *ops);
 void sqlite_audit_ops(struct store_ops *ops);
+void sqlite_projects_ops(struct store_ops *ops);
 
 #endif

@@ -110,6 +110,12 @@ static enum err sq_key_create(struct store *s, const struct key_record *k, int m
                      "t", k->owner_id)) &&
         !usable)
         e = ERR_FORBIDDEN;
+    if (!e && strcmp(k->owner_type, "service-account") == 0 &&
+        !(e = sq_int(st, &usable, "SELECT count(*) FROM service_accounts WHERE id = ? AND"
+                                  " disabled = 0",
+                     "t", k->owner_id)) &&
+        !usable)
+        e = ERR_FORBIDDEN;
     if (!e && !(e = sq_int(st, &count,
                            "SELECT count(*) FROM api_keys WHERE owner_type = ? AND owner_id = ?",
                            "tt", k->owner_type, k->owner_id)) &&

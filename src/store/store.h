@@ -72,6 +72,26 @@ struct audit_record {
     char detail[256];
 };
 
+struct project_record {
+    char id[STORE_ID_LEN + 1];
+    char name[STORE_KEY_NAME_BYTES + 1];
+    char parent[STORE_ID_LEN + 1]; /* "" for a top-level project */
+    char created_by[STORE_NAME_MAX + 1];
+    int64_t created_at;
+};
+
+struct account_record { /* an API account (service account) */
+    char id[STORE_ID_LEN + 1];
+    char name[STORE_KEY_NAME_BYTES + 1];
+    char description[STORE_DESCRIPTION_BYTES + 1];
+    char project[STORE_ID_LEN + 1]; /* "" for a site-wide account */
+    char created_by[STORE_NAME_MAX + 1];
+    int64_t created_at;
+    int disabled;
+};
+
+#define STORE_PRINCIPAL_MAX (STORE_NAME_MAX + 24) /* "user:NAME" or "service-account:ID" */
+
 /* Filters of an audit query; empty strings and zero times match everything. */
 struct audit_filter {
     const char *actor, *target, *action;
@@ -125,6 +145,10 @@ typedef int (*store_group_cb)(void *ctx, const struct group_record *g);
 typedef int (*store_name_cb)(void *ctx, const char *name);
 typedef int (*store_environment_cb)(void *ctx, const struct environment_record *e);
 typedef int (*store_audit_cb)(void *ctx, const struct audit_record *a);
+typedef int (*store_project_cb)(void *ctx, const struct project_record *p);
+typedef int (*store_account_cb)(void *ctx, const struct account_record *a);
+typedef int (*store_member_cb)(void *ctx, const char *project_id, const char *principal,
+                               const char *role);
 
 struct store_ops {
     /* Closes the store and frees it. */
@@ -180,6 +204,31 @@ struct store_ops {
     enum err (*environment_create)(struct store *s, const struct environment_record *e,
                                    int max);
     enum err (*environment_delete)(struct store *s, const char *name);
+
+    /* Projects. create: ERR_CONFLICT for a name taken among siblings, ERR_LIMIT, ERR_INVALID
+     * for a parent that does not exist. delete: ERR_CONFLICT while it has subprojects or
+     * accounts; its memberships go with it. */
+    enum err (*project_create)(struct store *s, const struct project_record *p, int max);
+    enum err (*project_get)(struct store *s, const char *id, struct project_record *out);
+    enum err (*project_each)(struct store *s, store_project_cb cb, void *ctx);
+    enum err (*project_delete)(struct store *s, const char *id);
+    /* Memberships: put adds or changes (ERR_LIMIT past max members); each with project_id
+     * NULL walks every membership. */
+    enum err (*member_put)(struct store *s, const char *project_id, const char *principal,
+                           const char *role, int max);
+    enum err (*member_delete)(struct store *s, const char *project_id, const char *principal);
+    enum err (*member_each)(struct store *s, const char *project_id, store_member_cb cb,
+                            void *ctx);
+
+    /* API accounts. create: ERR_CONFLICT for a name taken in the same project (or site-wide),
+     * and when project is set, also adds the account as member with role. update: name,
+     * description, disabled. delete removes its keys and memberships in one transaction. */
+    enum err (*account_create)(struct store *s, const struct account_record *a,
+                               const char *role);
+    enum err (*account_get)(struct store *s, const char *id, struct account_record *out);
+    enum err (*account_each)(struct store *s, store_account_cb cb, void *ctx);
+    enum err (*account_update)(struct store *s, const struct account_record *a);
+    enum err (*account_delete)(struct store *s, const char *id);
 
     /* Audit trail: append sets nothing visible; query streams newest first. */
     enum err (*audit_append)(struct store *s, const struct audit_record *a);

@@ -19,6 +19,8 @@ Every wait is bounded; nothing but 127.0.0.1 is ever contacted.
 
 import base64
 import calendar
+import glob
+import importlib
 import hashlib
 import http.client
 import json as jsonlib
@@ -2222,8 +2224,9 @@ def test_admin_cannot_create_keys_under_other_user_path():
 
 def _reason(e):
     tb = traceback.extract_tb(e.__traceback__)
-    here = [f for f in tb if os.path.abspath(f.filename) == os.path.abspath(__file__)]
-    where = f" [run.py:{here[-1].lineno}]" if here else ""
+    here = [f for f in tb if os.path.dirname(os.path.abspath(f.filename)) ==
+            os.path.dirname(os.path.abspath(__file__))]
+    where = f" [{os.path.basename(here[-1].filename)}:{here[-1].lineno}]" if here else ""
     msg = str(e) if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
     return (msg or type(e).__name__).replace("\n", " | ") + where
 
@@ -2239,10 +2242,23 @@ def _final_checks(d):
             check(s.encode() not in blob, f"a key secret appears in {name}")
 
 
+def _suite_tests():
+    """test_* functions of this file, then of every tests/http/suite_*.py (which import their
+    helpers with `from run import ...`; they share this module's state)."""
+    sys.modules.setdefault("run", sys.modules[__name__])
+    found = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    for path in sorted(glob.glob(os.path.join(here, "suite_*.py"))):
+        mod = importlib.import_module(os.path.splitext(os.path.basename(path))[0])
+        found += [(n, f) for n, f in vars(mod).items()
+                  if n.startswith("test_") and callable(f) and f.__module__ == mod.__name__]
+    return found
+
+
 def main():
     pattern = sys.argv[1] if len(sys.argv) > 1 else ""
-    tests = [(n, f) for n, f in list(globals().items())
-             if n.startswith("test_") and callable(f) and pattern in n]
+    tests = [(n, f) for n, f in _suite_tests() if pattern in n]
     passed = failed = 0
     try:
         for name, fn in tests:

@@ -1,0 +1,344 @@
+/* sqlite_projects.c — SQLite operations for projects, their memberships and API accounts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_internal.h"
+
+#define LOCK(st) pthread_mutex_lock(&(st)->lock)
+#define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
+
+/* Commits when e is ERR_OK, else rolls back; returns the outcome. Caller holds the lock. */
+static enum err finish(struct sqlite_store *st, enum err e)
+{
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+    return e;
+}
+
+/* ---- projects ---- */
+
+struct project_walk {
+    store_project_cb cb;
+    void *ctx;
+    struct project_record rec;
+    int found;
+};
+
+static int project_row(void *ctx, sqlite3_stmt *row)
+{
+    struct project_walk *w = ctx;
+    memset(&w->rec, 0, sizeof w->rec);
+    sq_text(row, 0, w->rec.id, sizeof w->rec.id);
+    sq_text(row, 1, w->rec.name, sizeof w->rec.name);
+    sq_text(row, 2, w->rec.parent, sizeof w->rec.parent);
+    sq_text(row, 3, w->rec.created_by, sizeof w->rec.created_by);
+    w->rec.created_at = sqlite3_column_int64(row, 4);
+    w->found = 1;
+    return w->cb ? w->cb(w->ctx, &w->rec) : 1;
+}
+
+#define PROJECT_COLUMNS "id, name, coalesce(parent, ''), created_by, created_at"
+
+static enum err sq_project_create(struct store *s, const struct project_record *p, int max)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int64_t count = 0, parent_ok = 1;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &count, "SELECT count(*) FROM projects", NULL)) && count >= max)
+        e = ERR_LIMIT;
+    if (!e && p->parent[0] &&
+        !(e = sq_int(st, &parent_ok, "SELECT count(*) FROM projects WHERE id = ?", "t",
+                     p->parent)) &&
+        !parent_ok)
+        e = ERR_INVALID;
+    if (!e)
+        e = sq_run(st, NULL,
+                   "INSERT INTO projects(id, name, parent, created_by, created_at)"
+                   " VALUES (?, ?, ?, ?, ?)",
+                   "ttTti", p->id, p->name, p->parent[0] ? p->parent : NULL, p->created_by,
+                   p->created_at);
+    e = finish(st, e);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_project_get(struct store *s, const char *id, struct project_record *out)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct project_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    LOCK(st);
+    enum err e = sq_each(st, project_row, w, "SELECT " PROJECT_COLUMNS " FROM projects WHERE id = ?",
+                         "t", id);
+    UNLOCK(st);
+    if (!e && !w->found)
+        e = ERR_NOT_FOUND;
+    if (!e)
+        *out = w->rec;
+    free(w);
+    return e;
+}
+
+static enum err sq_project_each(struct store *s, store_project_cb cb, void *ctx)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct project_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    w->cb = cb;
+    w->ctx = ctx;
+    LOCK(st);
+    enum err e = sq_each(st, project_row, w,
+                         "SELECT " PROJECT_COLUMNS " FROM projects ORDER BY created_at, id", NULL);
+    UNLOCK(st);
+    free(w);
+    return e;
+}
+
+static enum err sq_project_delete(struct store *s, const char *id)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int64_t used = 0;
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &used,
+                     "SELECT (SELECT count(*) FROM projects WHERE parent = ?1) +"
+                     " (SELECT count(*) FROM service_accounts WHERE project_id = ?1)",
+                     "t", id)) &&
+        used)
+        e = ERR_CONFLICT;
+    if (!e)
+        e = sq_run(st, &changes, "DELETE FROM projects WHERE id = ?", "t", id);
+    if (!e && changes == 0)
+        e = ERR_NOT_FOUND;
+    e = finish(st, e);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+/* ---- memberships ---- */
+
+static enum err sq_member_put(struct store *s, const char *project_id, const char *principal,
+                              const char *role, int max)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int64_t count = 0, exists = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &exists, "SELECT count(*) FROM projects WHERE id = ?", "t",
+                     project_id)) &&
+        !exists)
+        e = ERR_NOT_FOUND;
+    if (!e && !(e = sq_int(st, &count,
+                           "SELECT count(*) FROM project_members WHERE project_id = ?1 AND"
+                           " principal <> ?2",
+                           "tt", project_id, principal)) &&
+        count >= max)
+        e = ERR_LIMIT;
+    if (!e)
+        e = sq_run(st, NULL,
+                   "INSERT INTO project_members(project_id, principal, role) VALUES (?, ?, ?)"
+                   " ON CONFLICT (project_id, principal) DO UPDATE SET role = excluded.role",
+                   "ttt", project_id, principal, role);
+    e = finish(st, e);
+out:
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_member_delete(struct store *s, const char *project_id, const char *principal)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_run(st, &changes,
+                        "DELETE FROM project_members WHERE project_id = ? AND principal = ?", "tt",
+                        project_id, principal);
+    UNLOCK(st);
+    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+}
+
+struct member_walk {
+    store_member_cb cb;
+    void *ctx;
+};
+
+static int member_row(void *ctx, sqlite3_stmt *row)
+{
+    struct member_walk *w = ctx;
+    char project[STORE_ID_LEN + 1], principal[STORE_PRINCIPAL_MAX + 1], role[16];
+    sq_text(row, 0, project, sizeof project);
+    sq_text(row, 1, principal, sizeof principal);
+    sq_text(row, 2, role, sizeof role);
+    return w->cb(w->ctx, project, principal, role);
+}
+
+static enum err sq_member_each(struct store *s, const char *project_id, store_member_cb cb,
+                               void *ctx)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct member_walk w = {cb, ctx};
+    LOCK(st);
+    enum err e = project_id
+                     ? sq_each(st, member_row, &w,
+                               "SELECT project_id, principal, role FROM project_members"
+                               " WHERE project_id = ? ORDER BY principal",
+                               "t", project_id)
+                     : sq_each(st, member_row, &w,
+                               "SELECT project_id, principal, role FROM project_members", NULL);
+    UNLOCK(st);
+    return e;
+}
+
+/* ---- API accounts ---- */
+
+struct account_walk {
+    store_account_cb cb;
+    void *ctx;
+    struct account_record rec;
+    int found;
+};
+
+static int account_row(void *ctx, sqlite3_stmt *row)
+{
+    struct account_walk *w = ctx;
+    struct account_record *a = &w->rec;
+    memset(a, 0, sizeof *a);
+    sq_text(row, 0, a->id, sizeof a->id);
+    sq_text(row, 1, a->name, sizeof a->name);
+    sq_text(row, 2, a->description, sizeof a->description);
+    sq_text(row, 3, a->project, sizeof a->project);
+    sq_text(row, 4, a->created_by, sizeof a->created_by);
+    a->created_at = sqlite3_column_int64(row, 5);
+    a->disabled = sqlite3_column_int(row, 6);
+    w->found = 1;
+    return w->cb ? w->cb(w->ctx, a) : 1;
+}
+
+#define ACCOUNT_COLUMNS                                                                            \
+    "id, name, description, coalesce(project_id, ''), created_by, created_at, disabled"
+
+static enum err sq_account_create(struct store *s, const struct account_record *a,
+                                  const char *role)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (!e)
+        e = sq_run(st, NULL,
+                   "INSERT INTO service_accounts(id, name, description, project_id, created_by,"
+                   " created_at, disabled) VALUES (?, ?, ?, ?, ?, ?, 0)",
+                   "tttTti", a->id, a->name, a->description, a->project[0] ? a->project : NULL,
+                   a->created_by, a->created_at);
+    if (!e && a->project[0]) {
+        char principal[STORE_PRINCIPAL_MAX + 1];
+        snprintf(principal, sizeof principal, "service-account:%s", a->id);
+        e = sq_run(st, NULL,
+                   "INSERT INTO project_members(project_id, principal, role) VALUES (?, ?, ?)",
+                   "ttt", a->project, principal, role);
+    }
+    e = finish(st, e);
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_account_get(struct store *s, const char *id, struct account_record *out)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct account_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    LOCK(st);
+    enum err e = sq_each(st, account_row, w,
+                         "SELECT " ACCOUNT_COLUMNS " FROM service_accounts WHERE id = ?", "t", id);
+    UNLOCK(st);
+    if (!e && !w->found)
+        e = ERR_NOT_FOUND;
+    if (!e)
+        *out = w->rec;
+    free(w);
+    return e;
+}
+
+static enum err sq_account_each(struct store *s, store_account_cb cb, void *ctx)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    struct account_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    w->cb = cb;
+    w->ctx = ctx;
+    LOCK(st);
+    enum err e = sq_each(st, account_row, w,
+                         "SELECT " ACCOUNT_COLUMNS " FROM service_accounts ORDER BY created_at, id",
+                         NULL);
+    UNLOCK(st);
+    free(w);
+    return e;
+}
+
+static enum err sq_account_update(struct store *s, const struct account_record *a)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_run(st, &changes,
+                        "UPDATE service_accounts SET name = ?, description = ?, disabled = ?"
+                        " WHERE id = ?",
+                        "ttit", a->name, a->description, (int64_t)a->disabled, a->id);
+    UNLOCK(st);
+    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+}
+
+static enum err sq_account_delete(struct store *s, const char *id)
+{
+    struct sqlite_store *st = as_sqlite(s);
+    int changes = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (!e)
+        e = sq_run(st, NULL,
+                   "DELETE FROM api_keys WHERE owner_type = 'service-account' AND owner_id = ?",
+                   "t", id);
+    if (!e)
+        e = sq_run(st, NULL,
+                   "DELETE FROM project_members WHERE principal = 'service-account:' || ?", "t",
+                   id);
+    if (!e)
+        e = sq_run(st, &changes, "DELETE FROM service_accounts WHERE id = ?", "t", id);
+    if (!e && changes == 0)
+        e = ERR_NOT_FOUND;
+    e = finish(st, e);
+    UNLOCK(st);
+    return e;
+}
+
+void sqlite_projects_ops(struct store_ops *ops)
+{
+    ops->project_create = sq_project_create;
+    ops->project_get = sq_project_get;
+    ops->project_each = sq_project_each;
+    ops->project_delete = sq_project_delete;
+    ops->member_put = sq_member_put;
+    ops->member_delete = sq_member_delete;
+    ops->member_each = sq_member_each;
+    ops->account_create = sq_account_create;
+    ops->account_get = sq_account_get;
+    ops->account_each = sq_account_each;
+    ops->account_update = sq_account_update;
+    ops->account_delete = sq_account_delete;
+}
