@@ -2,7 +2,7 @@
 # SANITIZE=address,undefined builds an instrumented copy under build/san and tests that.
 
 CC ?= cc
-PKGS := libmicrohttpd jansson libsodium sqlite3 zlib liboath
+PKGS := libmicrohttpd jansson libsodium sqlite3 zlib liboath libqrencode
 SANITIZE ?=
 ifeq ($(SANITIZE),)
 BUILD := build
@@ -19,7 +19,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP $(WARNINGS) $(CFLAGS) $(SANFLAGS) \
 LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+WEB_FILES := $(sort $(shell find web -type f 2>/dev/null))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web_assets.o
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 
@@ -39,6 +40,19 @@ test-deps:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The portal (web/) is compiled in: tools/embed.c turns the files into C arrays.
+$(BUILD)/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/gen/web_assets.c: $(BUILD)/embed $(WEB_FILES)
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed web $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I. -Wno-missing-prototypes -c $< -o $@
 
 $(BUILD)/apikeyd: $(BUILD)/obj/src/main.o $(LIB_OBJ)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)

@@ -1,11 +1,13 @@
 /* h_me.c — /v1/me: the caller's profile, password and TOTP multi-factor authentication. */
 #include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../core/mfa.h"
 #include "../core/users.h"
 #include "body.h"
 #include "handlers.h"
+#include "qr_svg.h"
 #include "render.h"
 
 enum err h_me(struct request *req, struct reply *rep)
@@ -86,9 +88,15 @@ enum err h_me_mfa_begin(struct request *req, struct reply *rep)
         return reply_error(rep, e, "MFA is already on; turn it off first", NULL);
     if (e)
         return e;
+    char *svg = qr_svg(en.otpauth_uri);
     e = reply_json(rep, 200,
-                   json_pack("{s:s, s:s}", "secret", en.secret, "otpauth_uri", en.otpauth_uri));
+                   json_pack("{s:s, s:s, s:s}", "secret", en.secret, "otpauth_uri",
+                             en.otpauth_uri, "qr_svg", svg ? svg : ""));
     rep->wipe = 1; /* the body holds the secret */
+    if (svg) {
+        sodium_memzero(svg, strlen(svg));
+        free(svg);
+    }
     sodium_memzero(&en, sizeof en);
     return e;
 }

@@ -6,6 +6,7 @@
 #include "http.h"
 
 enum err h_healthz(struct request *req, struct reply *rep);
+enum err h_static(struct request *req, struct reply *rep);
 
 enum err h_login(struct request *req, struct reply *rep);
 enum err h_logout(struct request *req, struct reply *rep);

@@ -20,6 +20,9 @@ struct route {
 
 static const struct route routes[] = {
     {"GET", "/healthz", h_healthz, ROUTE_PUBLIC, NULL},
+    {"GET", "/", h_static, ROUTE_PUBLIC, NULL},
+    {"GET", "/index.html", h_static, ROUTE_PUBLIC, NULL},
+    {"GET", "/assets/{}", h_static, ROUTE_PUBLIC, NULL},
     {"POST", "/v1/login", h_login, ROUTE_PUBLIC, NULL},
     {"POST", "/v1/logout", h_logout, ROUTE_AUTHENTICATED, NULL},
     {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User"},
