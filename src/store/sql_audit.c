@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlite_internal.h"
+#include "sql_internal.h"
 
 struct audit_walk {
     store_audit_cb cb;
@@ -10,13 +10,13 @@ struct audit_walk {
     struct audit_record rec;
 };
 
-static int audit_row(void *ctx, sqlite3_stmt *row)
+static int audit_row(void *ctx, struct sq_row *row)
 {
     struct audit_walk *w = ctx;
     struct audit_record *a = &w->rec;
     memset(a, 0, sizeof *a);
-    a->id = sqlite3_column_int64(row, 0);
-    a->at = sqlite3_column_int64(row, 1);
+    a->id = sq_col_int64(row, 0);
+    a->at = sq_col_int64(row, 1);
     sq_text(row, 2, a->actor, sizeof a->actor);
     sq_text(row, 3, a->action, sizeof a->action);
     sq_text(row, 4, a->target_type, sizeof a->target_type);
@@ -28,7 +28,7 @@ static int audit_row(void *ctx, sqlite3_stmt *row)
 
 static enum err sq_audit_append(struct store *s, const struct audit_record *a)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     pthread_mutex_lock(&st->lock);
     enum err e = sq_run(st, NULL,
                         "INSERT INTO audit(at, actor, action, target_type, target, client, detail)"
@@ -42,7 +42,7 @@ static enum err sq_audit_append(struct store *s, const struct audit_record *a)
 static enum err sq_audit_query(struct store *s, const struct audit_filter *f, store_audit_cb cb,
                                void *ctx)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct audit_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -63,7 +63,7 @@ static enum err sq_audit_query(struct store *s, const struct audit_filter *f, st
     return e;
 }
 
-void sqlite_audit_ops(struct store_ops *ops)
+void sql_audit_ops(struct store_ops *ops)
 {
     ops->audit_append = sq_audit_append;
     ops->audit_query = sq_audit_query;

@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlite_internal.h"
+#include "sql_internal.h"
 
 #define LOCK(st) pthread_mutex_lock(&(st)->lock)
 #define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
 
 /* Calls fn(st, item, arg) for each comma-separated item of csv; stops at the first error. */
-static enum err each_csv(struct sqlite_store *st, const char *csv,
-                         enum err (*fn)(struct sqlite_store *, const char *, const char *),
+static enum err each_csv(struct sql_store *st, const char *csv,
+                         enum err (*fn)(struct sql_store *, const char *, const char *),
                          const char *arg)
 {
     char item[STORE_NAME_MAX + 1];
@@ -33,27 +33,27 @@ static enum err each_csv(struct sqlite_store *st, const char *csv,
     return ERR_OK;
 }
 
-static enum err require(struct sqlite_store *st, const char *sql, const char *name)
+static enum err require(struct sql_store *st, const char *sql, const char *name)
 {
     int64_t n = 0;
     enum err e = sq_int(st, &n, sql, "t", name);
     return e ? e : (n ? ERR_OK : ERR_INVALID);
 }
 
-static enum err add_user_role(struct sqlite_store *st, const char *role, const char *username)
+static enum err add_user_role(struct sql_store *st, const char *role, const char *username)
 {
     enum err e = require(st, "SELECT count(*) FROM roles WHERE name = ?", role);
     return e ? e
-             : sq_run(st, NULL, "INSERT OR IGNORE INTO user_roles(username, role) VALUES (?, ?)",
+             : sq_run(st, NULL, "INSERT INTO user_roles(username, role) VALUES (?, ?) ON CONFLICT DO NOTHING",
                       "tt", username, role);
 }
 
-static enum err add_group_role(struct sqlite_store *st, const char *role, const char *group)
+static enum err add_group_role(struct sql_store *st, const char *role, const char *group)
 {
     enum err e = require(st, "SELECT count(*) FROM roles WHERE name = ?", role);
     return e ? e
              : sq_run(st, NULL,
-                      "INSERT OR IGNORE INTO group_roles(group_name, role) VALUES (?, ?)", "tt",
+                      "INSERT INTO group_roles(group_name, role) VALUES (?, ?) ON CONFLICT DO NOTHING", "tt",
                       group, role);
 }
 
@@ -63,7 +63,7 @@ static enum err add_group_role(struct sqlite_store *st, const char *role, const 
     "username, password_hash, full_name, email, auth_source, environment, disabled, created_at, " \
     "mfa_enabled, mfa_secret, mfa_pending, mfa_last_step, "                                        \
     "(SELECT group_concat(role, ',') FROM (SELECT role FROM user_roles r"                          \
-    " WHERE r.username = users.username ORDER BY role))"
+    " WHERE r.username = users.username ORDER BY role) AS own_roles)"
 
 struct user_walk {
     store_user_cb cb;
@@ -72,7 +72,7 @@ struct user_walk {
     int found;
 };
 
-static int user_row(void *ctx, sqlite3_stmt *row)
+static int user_row(void *ctx, struct sq_row *row)
 {
     struct user_walk *w = ctx;
     struct user_record *u = &w->rec;
@@ -83,25 +83,25 @@ static int user_row(void *ctx, sqlite3_stmt *row)
     sq_text(row, 3, u->email, sizeof u->email);
     sq_text(row, 4, u->auth_source, sizeof u->auth_source);
     sq_text(row, 5, u->environment, sizeof u->environment);
-    u->disabled = sqlite3_column_int(row, 6);
-    u->created_at = sqlite3_column_int64(row, 7);
-    u->mfa_enabled = sqlite3_column_int(row, 8);
+    u->disabled = (int)sq_col_int64(row, 6);
+    u->created_at = sq_col_int64(row, 7);
+    u->mfa_enabled = (int)sq_col_int64(row, 8);
     u->mfa_secret_len = sq_blob(row, 9, u->mfa_secret, sizeof u->mfa_secret);
     u->mfa_pending_len = sq_blob(row, 10, u->mfa_pending, sizeof u->mfa_pending);
-    u->mfa_last_step = sqlite3_column_int64(row, 11);
+    u->mfa_last_step = sq_col_int64(row, 11);
     sq_text(row, 12, u->roles, sizeof u->roles);
     w->found = 1;
     return w->cb ? w->cb(w->ctx, u) : 1;
 }
 
-static enum err check_user_refs(struct sqlite_store *st, const struct user_record *u)
+static enum err check_user_refs(struct sql_store *st, const struct user_record *u)
 {
     return require(st, "SELECT count(*) FROM environments WHERE name = ?", u->environment);
 }
 
 static enum err sq_user_create(struct store *s, const struct user_record *u, int max)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int64_t count = 0;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -133,7 +133,7 @@ out:
 
 static enum err sq_user_get(struct store *s, const char *username, struct user_record *out)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct user_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -152,7 +152,7 @@ static enum err sq_user_get(struct store *s, const char *username, struct user_r
 
 static enum err sq_user_count(struct store *s, int64_t *out)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     LOCK(st);
     enum err e = sq_int(st, out, "SELECT count(*) FROM users", NULL);
     UNLOCK(st);
@@ -161,7 +161,7 @@ static enum err sq_user_count(struct store *s, int64_t *out)
 
 static enum err sq_user_each(struct store *s, store_user_cb cb, void *ctx)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct user_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -177,7 +177,7 @@ static enum err sq_user_each(struct store *s, store_user_cb cb, void *ctx)
 
 static enum err sq_user_update(struct store *s, const struct user_record *u)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -216,7 +216,7 @@ out:
 
 static enum err sq_user_delete(struct store *s, const char *username)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -242,7 +242,7 @@ static enum err sq_user_delete(struct store *s, const char *username)
 
 static enum err sq_user_mfa_advance(struct store *s, const char *username, int64_t step)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
     enum err e = sq_run(st, &changes,
@@ -264,14 +264,14 @@ struct role_walk {
     int found;
 };
 
-static int role_row(void *ctx, sqlite3_stmt *row)
+static int role_row(void *ctx, struct sq_row *row)
 {
     struct role_walk *w = ctx;
     memset(&w->rec, 0, sizeof w->rec);
     sq_text(row, 0, w->rec.name, sizeof w->rec.name);
     sq_text(row, 1, w->rec.description, sizeof w->rec.description);
     sq_text(row, 2, w->rec.authorities, sizeof w->rec.authorities);
-    w->rec.builtin = sqlite3_column_int(row, 3);
+    w->rec.builtin = (int)sq_col_int64(row, 3);
     w->found = 1;
     return w->cb ? w->cb(w->ctx, &w->rec) : 1;
 }
@@ -280,7 +280,7 @@ static int role_row(void *ctx, sqlite3_stmt *row)
 static enum err role_query(struct store *s, const char *sql, const char *arg, store_role_cb cb,
                            void *ctx, struct role_record *out)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct role_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -325,7 +325,7 @@ static enum err sq_role_get(struct store *s, const char *name, struct role_recor
 
 static enum err sq_role_holders(struct store *s, const char *role, int64_t *out)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     LOCK(st);
     enum err e = sq_int(st, out,
                         "SELECT count(*) FROM users u WHERE u.disabled = 0 AND ("
@@ -341,7 +341,7 @@ static enum err sq_role_holders(struct store *s, const char *role, int64_t *out)
 
 static enum err sq_role_create(struct store *s, const struct role_record *r, int max)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int64_t count = 0;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -364,7 +364,7 @@ out:
 
 static enum err sq_role_update(struct store *s, const struct role_record *r)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
     enum err e = sq_run(st, &changes,
@@ -376,7 +376,7 @@ static enum err sq_role_update(struct store *s, const struct role_record *r)
 
 static enum err sq_role_delete(struct store *s, const char *name)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int64_t used = 0;
     int changes = 0;
     LOCK(st);
@@ -406,7 +406,7 @@ out:
 
 #define GROUP_COLUMNS                                                                              \
     "name, description, environment, (SELECT group_concat(role, ',') FROM (SELECT role FROM"     \
-    " group_roles r WHERE r.group_name = groups.name ORDER BY role))"
+    " group_roles r WHERE r.group_name = groups.name ORDER BY role) AS own_roles)"
 
 struct group_walk {
     store_group_cb cb;
@@ -415,7 +415,7 @@ struct group_walk {
     int found;
 };
 
-static int group_row(void *ctx, sqlite3_stmt *row)
+static int group_row(void *ctx, struct sq_row *row)
 {
     struct group_walk *w = ctx;
     memset(&w->rec, 0, sizeof w->rec);
@@ -429,7 +429,7 @@ static int group_row(void *ctx, sqlite3_stmt *row)
 
 static enum err sq_group_each(struct store *s, store_group_cb cb, void *ctx)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct group_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -445,7 +445,7 @@ static enum err sq_group_each(struct store *s, store_group_cb cb, void *ctx)
 
 static enum err sq_group_get(struct store *s, const char *name, struct group_record *out)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct group_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -467,17 +467,17 @@ struct name_walk {
     void *ctx;
 };
 
-static int name_row(void *ctx, sqlite3_stmt *row)
+static int name_row(void *ctx, struct sq_row *row)
 {
     struct name_walk *w = ctx;
-    const unsigned char *t = sqlite3_column_text(row, 0);
-    return w->cb(w->ctx, t ? (const char *)t : "");
+    const char *t = sq_col_text(row, 0);
+    return w->cb(w->ctx, t ? t : "");
 }
 
 static enum err sq_group_members_each(struct store *s, const char *name, store_name_cb cb,
                                       void *ctx)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct name_walk w = {cb, ctx};
     LOCK(st);
     enum err e = sq_each(st, name_row, &w,
@@ -491,7 +491,7 @@ static enum err sq_group_members_each(struct store *s, const char *name, store_n
 static enum err sq_user_groups_each(struct store *s, const char *username, store_name_cb cb,
                                     void *ctx)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct name_walk w = {cb, ctx};
     LOCK(st);
     enum err e = sq_each(st, name_row, &w,
@@ -503,7 +503,7 @@ static enum err sq_user_groups_each(struct store *s, const char *username, store
 }
 
 /* Replaces a group's roles and members. Caller holds the lock inside a transaction. */
-static enum err set_group_lists(struct sqlite_store *st, const struct group_record *g,
+static enum err set_group_lists(struct sql_store *st, const struct group_record *g,
                                 const char *const *members, size_t n)
 {
     enum err e = sq_run(st, NULL, "DELETE FROM group_roles WHERE group_name = ?", "t", g->name);
@@ -519,7 +519,8 @@ static enum err set_group_lists(struct sqlite_store *st, const struct group_reco
             e = ERR_INVALID;
         if (!e)
             e = sq_run(st, NULL,
-                       "INSERT OR IGNORE INTO group_members(group_name, username) VALUES (?, ?)",
+                       "INSERT INTO group_members(group_name, username) VALUES (?, ?)"
+                       " ON CONFLICT DO NOTHING",
                        "tt", g->name, members[i]);
     }
     return e;
@@ -528,7 +529,7 @@ static enum err set_group_lists(struct sqlite_store *st, const struct group_reco
 static enum err sq_group_create(struct store *s, const struct group_record *g,
                                 const char *const *members, size_t n, int max)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int64_t count = 0;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -555,7 +556,7 @@ out:
 static enum err sq_group_update(struct store *s, const struct group_record *g,
                                 const char *const *members, size_t n)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -578,7 +579,7 @@ out:
 
 static enum err sq_group_delete(struct store *s, const char *name)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
     enum err e = sq_run(st, &changes, "DELETE FROM groups WHERE name = ?", "t", name);
@@ -595,7 +596,7 @@ struct env_walk {
     int found;
 };
 
-static int env_row(void *ctx, sqlite3_stmt *row)
+static int env_row(void *ctx, struct sq_row *row)
 {
     struct env_walk *w = ctx;
     sq_text(row, 0, w->rec.name, sizeof w->rec.name);
@@ -606,7 +607,7 @@ static int env_row(void *ctx, sqlite3_stmt *row)
 
 static enum err sq_environment_each(struct store *s, store_environment_cb cb, void *ctx)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct env_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -624,7 +625,7 @@ static enum err sq_environment_each(struct store *s, store_environment_cb cb, vo
 static enum err sq_environment_get(struct store *s, const char *name,
                                    struct environment_record *out)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct env_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -643,7 +644,7 @@ static enum err sq_environment_get(struct store *s, const char *name,
 static enum err sq_environment_create(struct store *s, const struct environment_record *env,
                                       int max)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int64_t count = 0;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -665,7 +666,7 @@ out:
 
 static enum err sq_environment_delete(struct store *s, const char *name)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int64_t used = 0;
     int changes = 0;
     LOCK(st);
@@ -691,7 +692,7 @@ out:
     return e;
 }
 
-void sqlite_identity_ops(struct store_ops *ops)
+void sql_identity_ops(struct store_ops *ops)
 {
     ops->user_create = sq_user_create;
     ops->user_get = sq_user_get;

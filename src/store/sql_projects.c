@@ -3,13 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlite_internal.h"
+#include "sql_internal.h"
 
 #define LOCK(st) pthread_mutex_lock(&(st)->lock)
 #define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
 
 /* Commits when e is ERR_OK, else rolls back; returns the outcome. Caller holds the lock. */
-static enum err finish(struct sqlite_store *st, enum err e)
+static enum err finish(struct sql_store *st, enum err e)
 {
     if (!e)
         e = sq_commit(st);
@@ -27,7 +27,7 @@ struct project_walk {
     int found;
 };
 
-static int project_row(void *ctx, sqlite3_stmt *row)
+static int project_row(void *ctx, struct sq_row *row)
 {
     struct project_walk *w = ctx;
     memset(&w->rec, 0, sizeof w->rec);
@@ -35,7 +35,7 @@ static int project_row(void *ctx, sqlite3_stmt *row)
     sq_text(row, 1, w->rec.name, sizeof w->rec.name);
     sq_text(row, 2, w->rec.parent, sizeof w->rec.parent);
     sq_text(row, 3, w->rec.created_by, sizeof w->rec.created_by);
-    w->rec.created_at = sqlite3_column_int64(row, 4);
+    w->rec.created_at = sq_col_int64(row, 4);
     w->found = 1;
     return w->cb ? w->cb(w->ctx, &w->rec) : 1;
 }
@@ -44,7 +44,7 @@ static int project_row(void *ctx, sqlite3_stmt *row)
 
 static enum err sq_project_create(struct store *s, const struct project_record *p, int max)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int64_t count = 0, parent_ok = 1;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -71,7 +71,7 @@ out:
 
 static enum err sq_project_get(struct store *s, const char *id, struct project_record *out)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct project_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -89,7 +89,7 @@ static enum err sq_project_get(struct store *s, const char *id, struct project_r
 
 static enum err sq_project_each(struct store *s, store_project_cb cb, void *ctx)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct project_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -105,7 +105,7 @@ static enum err sq_project_each(struct store *s, store_project_cb cb, void *ctx)
 
 static enum err sq_project_delete(struct store *s, const char *id)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int64_t used = 0;
     int changes = 0;
     LOCK(st);
@@ -133,7 +133,7 @@ out:
 static enum err sq_member_put(struct store *s, const char *project_id, const char *principal,
                               const char *role, int max)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int64_t count = 0, exists = 0;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -162,7 +162,7 @@ out:
 
 static enum err sq_member_delete(struct store *s, const char *project_id, const char *principal)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
     enum err e = sq_run(st, &changes,
@@ -177,7 +177,7 @@ struct member_walk {
     void *ctx;
 };
 
-static int member_row(void *ctx, sqlite3_stmt *row)
+static int member_row(void *ctx, struct sq_row *row)
 {
     struct member_walk *w = ctx;
     char project[STORE_ID_LEN + 1], principal[STORE_PRINCIPAL_MAX + 1], role[16];
@@ -190,7 +190,7 @@ static int member_row(void *ctx, sqlite3_stmt *row)
 static enum err sq_member_each(struct store *s, const char *project_id, store_member_cb cb,
                                void *ctx)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct member_walk w = {cb, ctx};
     LOCK(st);
     enum err e = project_id
@@ -213,7 +213,7 @@ struct account_walk {
     int found;
 };
 
-static int account_row(void *ctx, sqlite3_stmt *row)
+static int account_row(void *ctx, struct sq_row *row)
 {
     struct account_walk *w = ctx;
     struct account_record *a = &w->rec;
@@ -223,8 +223,8 @@ static int account_row(void *ctx, sqlite3_stmt *row)
     sq_text(row, 2, a->description, sizeof a->description);
     sq_text(row, 3, a->project, sizeof a->project);
     sq_text(row, 4, a->created_by, sizeof a->created_by);
-    a->created_at = sqlite3_column_int64(row, 5);
-    a->disabled = sqlite3_column_int(row, 6);
+    a->created_at = sq_col_int64(row, 5);
+    a->disabled = (int)sq_col_int64(row, 6);
     w->found = 1;
     return w->cb ? w->cb(w->ctx, a) : 1;
 }
@@ -235,7 +235,7 @@ static int account_row(void *ctx, sqlite3_stmt *row)
 static enum err sq_account_create(struct store *s, const struct account_record *a,
                                   const char *role)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     LOCK(st);
     enum err e = sq_begin(st);
     if (!e)
@@ -258,7 +258,7 @@ static enum err sq_account_create(struct store *s, const struct account_record *
 
 static enum err sq_account_get(struct store *s, const char *id, struct account_record *out)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct account_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -276,7 +276,7 @@ static enum err sq_account_get(struct store *s, const char *id, struct account_r
 
 static enum err sq_account_each(struct store *s, store_account_cb cb, void *ctx)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct account_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -293,7 +293,7 @@ static enum err sq_account_each(struct store *s, store_account_cb cb, void *ctx)
 
 static enum err sq_account_update(struct store *s, const struct account_record *a)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
     enum err e = sq_run(st, &changes,
@@ -306,7 +306,7 @@ static enum err sq_account_update(struct store *s, const struct account_record *
 
 static enum err sq_account_delete(struct store *s, const char *id)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -327,7 +327,7 @@ static enum err sq_account_delete(struct store *s, const char *id)
     return e;
 }
 
-void sqlite_projects_ops(struct store_ops *ops)
+void sql_projects_ops(struct store_ops *ops)
 {
     ops->project_create = sq_project_create;
     ops->project_get = sq_project_get;

@@ -1,5 +1,5 @@
-/* sqlite_base.c — the SQLite backend of struct store: opening, numbered schema migrations
- * (PRAGMA user_version), and the statement helpers the other sqlite_*.c files use.
+/* sqlite_driver.c — the embedded SQLite backend of struct store: opening, numbered schema
+ * migrations (PRAGMA user_version), and the driver that runs the shared SQL operations.
  * One connection in WAL mode with synchronous=FULL, so a write is durable when its call
  * returns; a mutex serialises use of the connection. */
 #include <errno.h>
@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 
 #include "../base/log.h"
-#include "sqlite_internal.h"
+#include <sqlite3.h>
+
+#include "sql_internal.h"
 
 static const char *const migrations[] = {
     /* 1: users, scopes, keys, sessions */
@@ -140,16 +142,21 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX service_accounts_name ON service_accounts(coalesce(project_id, ''), name);",
 };
 
-static enum err sql_fail(struct sqlite_store *st, const char *what)
+static sqlite3 *db_of(struct sql_store *st)
 {
-    log_error("sqlite: %s: %s", what, sqlite3_errmsg(st->db));
+    return st->conn;
+}
+
+static enum err sql_fail(struct sql_store *st, const char *what)
+{
+    log_error("sqlite: %s: %s", what, sqlite3_errmsg(db_of(st)));
     return ERR_STORE;
 }
 
-static enum err exec(struct sqlite_store *st, const char *sql)
+static enum err lite_exec(struct sql_store *st, const char *sql)
 {
     char *msg = NULL;
-    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(db_of(st), sql, NULL, NULL, &msg) != SQLITE_OK) {
         log_error("sqlite: %s", msg ? msg : "exec failed");
         sqlite3_free(msg);
         return ERR_STORE;
@@ -157,27 +164,12 @@ static enum err exec(struct sqlite_store *st, const char *sql)
     return ERR_OK;
 }
 
-enum err sq_begin(struct sqlite_store *st)
-{
-    return exec(st, "BEGIN IMMEDIATE");
-}
-
-enum err sq_commit(struct sqlite_store *st)
-{
-    return exec(st, "COMMIT");
-}
-
-void sq_rollback(struct sqlite_store *st)
-{
-    exec(st, "ROLLBACK");
-}
-
 /* Prepares sql and binds arguments per fmt (see sq_run). */
-static enum err prepare_bind(struct sqlite_store *st, sqlite3_stmt **out, const char *sql,
+static enum err prepare_bind(struct sql_store *st, sqlite3_stmt **out, const char *sql,
                              const char *fmt, va_list ap)
 {
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db_of(st), sql, -1, &stmt, NULL) != SQLITE_OK)
         return sql_fail(st, "prepare");
     for (int i = 1; fmt && *fmt; fmt++, i++) {
         switch (*fmt) {
@@ -214,13 +206,11 @@ static enum err prepare_bind(struct sqlite_store *st, sqlite3_stmt **out, const 
     return ERR_OK;
 }
 
-enum err sq_run(struct sqlite_store *st, int *changes, const char *sql, const char *fmt, ...)
+static enum err lite_run(struct sql_store *st, int *changes, const char *sql, const char *fmt,
+                         va_list ap)
 {
     sqlite3_stmt *stmt;
-    va_list ap;
-    va_start(ap, fmt);
     enum err e = prepare_bind(st, &stmt, sql, fmt, ap);
-    va_end(ap);
     if (e)
         return e;
     int rc = sqlite3_step(stmt);
@@ -231,24 +221,24 @@ enum err sq_run(struct sqlite_store *st, int *changes, const char *sql, const ch
     else
         e = sql_fail(st, "step");
     if (changes)
-        *changes = sqlite3_changes(st->db);
+        *changes = sqlite3_changes(db_of(st));
     sqlite3_finalize(stmt);
     return e;
 }
 
-enum err sq_each(struct sqlite_store *st, sq_row_fn row, void *ctx, const char *sql,
-                 const char *fmt, ...)
+static const struct sql_driver sqlite_driver;
+
+static enum err lite_each(struct sql_store *st, sq_row_fn fn, void *ctx, const char *sql,
+                          const char *fmt, va_list ap)
 {
     sqlite3_stmt *stmt;
-    va_list ap;
-    va_start(ap, fmt);
     enum err e = prepare_bind(st, &stmt, sql, fmt, ap);
-    va_end(ap);
     if (e)
         return e;
+    struct sq_row row = {&sqlite_driver, stmt, 0};
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-        if (row(ctx, stmt))
+        if (fn(ctx, &row))
             break;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         e = sql_fail(st, "each");
@@ -256,43 +246,49 @@ enum err sq_each(struct sqlite_store *st, sq_row_fn row, void *ctx, const char *
     return e;
 }
 
-enum err sq_int(struct sqlite_store *st, int64_t *out, const char *sql, const char *fmt, ...)
+static const char *lite_col_text(struct sq_row *row, int col)
 {
-    sqlite3_stmt *stmt;
-    va_list ap;
-    va_start(ap, fmt);
-    enum err e = prepare_bind(st, &stmt, sql, fmt, ap);
-    va_end(ap);
-    if (e)
-        return e;
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(stmt, 0);
-    else if (rc == SQLITE_DONE)
-        *out = 0;
-    else
-        e = sql_fail(st, "int");
-    sqlite3_finalize(stmt);
-    return e;
+    return (const char *)sqlite3_column_text(row->impl, col);
 }
 
-void sq_text(sqlite3_stmt *row, int col, char *dst, size_t cap)
+static int64_t lite_col_int64(struct sq_row *row, int col)
 {
-    const unsigned char *t = sqlite3_column_text(row, col);
-    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+    return sqlite3_column_int64(row->impl, col);
 }
 
-size_t sq_blob(sqlite3_stmt *row, int col, void *dst, size_t cap)
+static int lite_col_is_null(struct sq_row *row, int col)
 {
-    int len = sqlite3_column_bytes(row, col);
-    const void *p = sqlite3_column_blob(row, col);
+    return sqlite3_column_type(row->impl, col) == SQLITE_NULL;
+}
+
+static size_t lite_col_blob(struct sq_row *row, int col, void *dst, size_t cap)
+{
+    int len = sqlite3_column_bytes(row->impl, col);
+    const void *p = sqlite3_column_blob(row->impl, col);
     if (!p || len <= 0 || (size_t)len > cap)
         return 0;
     memcpy(dst, p, (size_t)len);
     return (size_t)len;
 }
 
-static enum err migrate(struct sqlite_store *st)
+static void lite_close(struct sql_store *st)
+{
+    sqlite3_close(db_of(st));
+}
+
+static const struct sql_driver sqlite_driver = {
+    .begin_sql = "BEGIN IMMEDIATE",
+    .exec = lite_exec,
+    .run = lite_run,
+    .each = lite_each,
+    .col_text = lite_col_text,
+    .col_int64 = lite_col_int64,
+    .col_is_null = lite_col_is_null,
+    .col_blob = lite_col_blob,
+    .close = lite_close,
+};
+
+static enum err migrate(struct sql_store *st)
 {
     int64_t version = 0;
     enum err e = sq_int(st, &version, "PRAGMA user_version", NULL);
@@ -304,7 +300,7 @@ static enum err migrate(struct sqlite_store *st)
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if ((e = sq_begin(st)))
             return e;
-        if ((e = exec(st, migrations[v])) || (e = exec(st, pragma))) {
+        if ((e = lite_exec(st, migrations[v])) || (e = lite_exec(st, pragma))) {
             sq_rollback(st);
             return e;
         }
@@ -315,26 +311,12 @@ static enum err migrate(struct sqlite_store *st)
     return ERR_OK;
 }
 
-static void sq_close(struct store *s)
-{
-    struct sqlite_store *st = as_sqlite(s);
-    if (!st)
-        return;
-    sqlite3_close(st->db);
-    pthread_mutex_destroy(&st->lock);
-    free(st);
-}
-
 static struct store_ops sqlite_ops;
 static pthread_once_t sqlite_ops_once = PTHREAD_ONCE_INIT;
 
 static void fill_ops(void)
 {
-    sqlite_ops.close = sq_close;
-    sqlite_keys_ops(&sqlite_ops);
-    sqlite_identity_ops(&sqlite_ops);
-    sqlite_audit_ops(&sqlite_ops);
-    sqlite_projects_ops(&sqlite_ops);
+    sql_fill_ops(&sqlite_ops);
 }
 
 enum err store_sqlite_open(const char *dir, struct store **out)
@@ -347,24 +329,28 @@ enum err store_sqlite_open(const char *dir, struct store **out)
     if ((size_t)snprintf(path, sizeof path, "%s/apikeyd.db", dir) >= sizeof path)
         return ERR_STORE;
     pthread_once(&sqlite_ops_once, fill_ops);
-    struct sqlite_store *st = calloc(1, sizeof *st);
+    struct sql_store *st = calloc(1, sizeof *st);
     if (!st)
         return ERR_NOMEM;
     st->base.ops = &sqlite_ops;
+    st->drv = &sqlite_driver;
     pthread_mutex_init(&st->lock, NULL);
+    sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-        log_error("store: cannot open %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "?");
-        sq_close(&st->base);
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    st->conn = db;
+    if (rc != SQLITE_OK) {
+        log_error("store: cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "?");
+        sqlite_ops.close(&st->base);
         return ERR_STORE;
     }
-    sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_busy_timeout(db, 5000);
     enum err e;
     /* foreign keys stay off during migrations (ALTER TABLE), on afterwards */
-    if ((e = exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                      " PRAGMA secure_delete = ON;")) ||
-        (e = migrate(st)) || (e = exec(st, "PRAGMA foreign_keys = ON;"))) {
-        sq_close(&st->base);
+    if ((e = lite_exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                           " PRAGMA secure_delete = ON;")) ||
+        (e = migrate(st)) || (e = lite_exec(st, "PRAGMA foreign_keys = ON;"))) {
+        sqlite_ops.close(&st->base);
         return e;
     }
     *out = &st->base;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlite_internal.h"
+#include "sql_internal.h"
 
 #define LOCK(st) pthread_mutex_lock(&(st)->lock)
 #define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
@@ -16,7 +16,7 @@ struct scope_walk {
     struct scope_record rec;
 };
 
-static int scope_row(void *ctx, sqlite3_stmt *row)
+static int scope_row(void *ctx, struct sq_row *row)
 {
     struct scope_walk *w = ctx;
     sq_text(row, 0, w->rec.name, sizeof w->rec.name);
@@ -26,7 +26,7 @@ static int scope_row(void *ctx, sqlite3_stmt *row)
 
 static enum err sq_scope_each(struct store *s, store_scope_cb cb, void *ctx)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct scope_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -42,7 +42,7 @@ static enum err sq_scope_each(struct store *s, store_scope_cb cb, void *ctx)
 
 static enum err sq_scope_create(struct store *s, const struct scope_record *sc, int max)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int64_t count = 0;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -75,7 +75,7 @@ struct key_walk {
     int found;
 };
 
-static int key_row(void *ctx, sqlite3_stmt *row)
+static int key_row(void *ctx, struct sq_row *row)
 {
     struct key_walk *w = ctx;
     struct key_record *k = &w->rec;
@@ -87,19 +87,19 @@ static int key_row(void *ctx, sqlite3_stmt *row)
     sq_text(row, 4, k->owner_id, sizeof k->owner_id);
     sq_text(row, 5, k->created_by, sizeof k->created_by);
     sq_text(row, 6, k->name, sizeof k->name);
-    k->has_description = sqlite3_column_type(row, 7) != SQLITE_NULL;
+    k->has_description = !sq_col_is_null(row, 7);
     sq_text(row, 7, k->description, sizeof k->description);
     sq_text(row, 8, k->scopes, sizeof k->scopes);
-    k->created_at = sqlite3_column_int64(row, 9);
-    k->expires_at = sqlite3_column_int64(row, 10);
-    k->last_used_at = sqlite3_column_int64(row, 11);
+    k->created_at = sq_col_int64(row, 9);
+    k->expires_at = sq_col_int64(row, 10);
+    k->last_used_at = sq_col_int64(row, 11);
     w->found = 1;
     return w->cb ? w->cb(w->ctx, k) : 1;
 }
 
 static enum err sq_key_create(struct store *s, const struct key_record *k, int max_per_owner)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int64_t count = 0, usable = 1;
     LOCK(st);
     enum err e = sq_begin(st);
@@ -139,7 +139,7 @@ out:
 
 static enum err sq_key_get(struct store *s, const char *id, struct key_record *out)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct key_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -157,7 +157,7 @@ static enum err sq_key_get(struct store *s, const char *id, struct key_record *o
 
 static enum err sq_key_update(struct store *s, const struct key_record *k)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
     enum err e = sq_run(st, &changes, "UPDATE api_keys SET name = ?, description = ? WHERE id = ?",
@@ -168,7 +168,7 @@ static enum err sq_key_update(struct store *s, const struct key_record *k)
 
 static enum err sq_key_delete(struct store *s, const char *id)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
     enum err e = sq_run(st, &changes, "DELETE FROM api_keys WHERE id = ?", "t", id);
@@ -179,7 +179,7 @@ static enum err sq_key_delete(struct store *s, const char *id)
 static enum err sq_key_each(struct store *s, const char *owner_type, const char *owner_id,
                             store_key_cb cb, void *ctx)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     struct key_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
@@ -190,7 +190,7 @@ static enum err sq_key_each(struct store *s, const char *owner_type, const char 
     if (owner_type)
         e = sq_each(st, key_row, w,
                     "SELECT " KEY_COLUMNS " FROM api_keys WHERE owner_type = ? AND owner_id = ?"
-                    " ORDER BY created_at DESC, rowid DESC",
+                    " ORDER BY created_at DESC, id DESC",
                     "tt", owner_type, owner_id);
     else
         e = sq_each(st, key_row, w, "SELECT " KEY_COLUMNS " FROM api_keys", NULL);
@@ -201,7 +201,7 @@ static enum err sq_key_each(struct store *s, const char *owner_type, const char 
 
 static enum err sq_key_touch(struct store *s, const struct key_touch *items, size_t n)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     LOCK(st);
     enum err e = sq_begin(st);
     for (size_t i = 0; !e && i < n; i++)
@@ -221,7 +221,7 @@ static enum err sq_key_touch(struct store *s, const struct key_touch *items, siz
 static enum err sq_session_create(struct store *s, const struct session_record *r,
                                   int max_per_user)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     LOCK(st);
     enum err e = sq_begin(st);
     if (!e)
@@ -235,7 +235,7 @@ static enum err sq_session_create(struct store *s, const struct session_record *
         e = sq_run(st, NULL,
                    "DELETE FROM sessions WHERE expires_at <= ?1 OR (username = ?2 AND"
                    " token_hash NOT IN (SELECT token_hash FROM sessions WHERE username = ?2"
-                   " ORDER BY created_at DESC, rowid DESC LIMIT ?3))",
+                   " ORDER BY created_at DESC, token_hash LIMIT ?3))",
                    "iti", r->created_at, r->username, (int64_t)max_per_user);
     if (!e)
         e = sq_commit(st);
@@ -250,14 +250,14 @@ struct session_walk {
     int found;
 };
 
-static int session_row(void *ctx, sqlite3_stmt *row)
+static int session_row(void *ctx, struct sq_row *row)
 {
     struct session_walk *w = ctx;
     if (sq_blob(row, 0, w->out->csrf_hash, STORE_HASH_LEN) != STORE_HASH_LEN)
         return 1;
     sq_text(row, 1, w->out->username, sizeof w->out->username);
-    w->out->created_at = sqlite3_column_int64(row, 2);
-    w->out->expires_at = sqlite3_column_int64(row, 3);
+    w->out->created_at = sq_col_int64(row, 2);
+    w->out->expires_at = sq_col_int64(row, 3);
     w->found = 1;
     return 1;
 }
@@ -265,7 +265,7 @@ static int session_row(void *ctx, sqlite3_stmt *row)
 static enum err sq_session_get(struct store *s, const uint8_t token_hash[STORE_HASH_LEN],
                                int64_t now, struct session_record *out)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     memset(out, 0, sizeof *out);
     memcpy(out->token_hash, token_hash, STORE_HASH_LEN);
     struct session_walk w = {out, 0};
@@ -280,7 +280,7 @@ static enum err sq_session_get(struct store *s, const uint8_t token_hash[STORE_H
 
 static enum err sq_session_delete(struct store *s, const uint8_t token_hash[STORE_HASH_LEN])
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     LOCK(st);
     enum err e =
         sq_run(st, NULL, "DELETE FROM sessions WHERE token_hash = ?", "b", token_hash,
@@ -292,7 +292,7 @@ static enum err sq_session_delete(struct store *s, const uint8_t token_hash[STOR
 static enum err sq_session_delete_user(struct store *s, const char *username,
                                        const uint8_t *keep_hash)
 {
-    struct sqlite_store *st = as_sqlite(s);
+    struct sql_store *st = as_sql(s);
     LOCK(st);
     enum err e = sq_run(st, NULL,
                         "DELETE FROM sessions WHERE username = ? AND (?2 IS NULL OR"
@@ -302,7 +302,7 @@ static enum err sq_session_delete_user(struct store *s, const char *username,
     return e;
 }
 
-void sqlite_keys_ops(struct store_ops *ops)
+void sql_keys_ops(struct store_ops *ops)
 {
     ops->scope_each = sq_scope_each;
     ops->scope_create = sq_scope_create;

@@ -1,0 +1,87 @@
+/* sql_internal.h — what the SQL backends share. The operations (sql_keys.c,
+ * sql_identity.c, sql_audit.c, sql_projects.c) are written once in SQL that both SQLite and
+ * PostgreSQL accept; a driver (sqlite_driver.c, pg_driver.c) runs it. Placeholders are `?` or
+ * `?N`; the PostgreSQL driver rewrites them to `$N`. Helpers expect the caller to hold
+ * st->lock. */
+#ifndef APIKEYD_SQL_INTERNAL_H
+#define APIKEYD_SQL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct sql_store;
+
+/* One result row, valid only inside a row callback. */
+struct sq_row {
+    const struct sql_driver *drv;
+    void *impl; /* sqlite3_stmt * or PGresult * */
+    int index;  /* row number (PostgreSQL) */
+};
+
+/* Row callback for sq_each: return nonzero to stop. */
+typedef int (*sq_row_fn)(void *ctx, struct sq_row *row);
+
+struct sql_driver {
+    const char *begin_sql; /* "BEGIN IMMEDIATE" or "BEGIN" */
+    enum err (*exec)(struct sql_store *st, const char *sql);
+    enum err (*run)(struct sql_store *st, int *changes, const char *sql, const char *fmt,
+                    va_list ap);
+    enum err (*each)(struct sql_store *st, sq_row_fn row, void *ctx, const char *sql,
+                     const char *fmt, va_list ap);
+    const char *(*col_text)(struct sq_row *row, int col); /* NULL for SQL NULL */
+    int64_t (*col_int64)(struct sq_row *row, int col);
+    int (*col_is_null)(struct sq_row *row, int col);
+    /* Copies a blob column into dst (cap bytes); its length, 0 when NULL or too long. */
+    size_t (*col_blob)(struct sq_row *row, int col, void *dst, size_t cap);
+    void (*close)(struct sql_store *st);
+};
+
+struct sql_store {
+    struct store base; /* first: a struct store * is a struct sql_store * */
+    const struct sql_driver *drv;
+    pthread_mutex_t lock; /* one connection, one user at a time */
+    void *conn;           /* sqlite3 * or PGconn * */
+    void *extra;          /* the driver's own state */
+};
+
+static inline struct sql_store *as_sql(struct store *s)
+{
+    return (struct sql_store *)s;
+}
+
+/* Runs sql with arguments bound per fmt, one letter each: 't' text (const char *),
+ * 'T' text or NULL for SQL NULL, 'i' int64_t, 'b' blob (const void *, int length).
+ * sq_run expects no rows: ERR_CONFLICT on a constraint violation, ERR_STORE otherwise.
+ * *changes (if not NULL) receives the number of rows changed. */
+enum err sq_run(struct sql_store *st, int *changes, const char *sql, const char *fmt, ...);
+/* Calls row for every result row. */
+enum err sq_each(struct sql_store *st, sq_row_fn row, void *ctx, const char *sql,
+                 const char *fmt, ...);
+/* The first column of the first row as an integer (0 when there is no row). */
+enum err sq_int(struct sql_store *st, int64_t *out, const char *sql, const char *fmt, ...);
+
+/* BEGIN / COMMIT / ROLLBACK. */
+enum err sq_begin(struct sql_store *st);
+enum err sq_commit(struct sql_store *st);
+void sq_rollback(struct sql_store *st);
+
+/* Column accessors. */
+const char *sq_col_text(struct sq_row *row, int col);
+int64_t sq_col_int64(struct sq_row *row, int col);
+int sq_col_is_null(struct sq_row *row, int col);
+/* Copies a text column (NULL as "") into dst of cap bytes. */
+void sq_text(struct sq_row *row, int col, char *dst, size_t cap);
+/* Copies a blob column into dst (cap bytes); returns its length, 0 when NULL or too long. */
+size_t sq_blob(struct sq_row *row, int col, void *dst, size_t cap);
+
+/* Fills ops with the shared operations (and close). */
+void sql_fill_ops(struct store_ops *ops);
+void sql_keys_ops(struct store_ops *ops);
+void sql_identity_ops(struct store_ops *ops);
+void sql_audit_ops(struct store_ops *ops);
+void sql_projects_ops(struct store_ops *ops);
+
+#endif
