@@ -4,7 +4,7 @@
 # Runs apt-get as root, or through sudo; does nothing when everything is present.
 set -euo pipefail
 want=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev
-      libsqlite3-dev zlib1g-dev liboath-dev libqrencode-dev)
+      libsqlite3-dev zlib1g-dev liboath-dev libqrencode-dev libpq-dev)
 if [ "${1:-build}" = test ]; then
   want+=(libcmocka-dev python3 curl)
 fi

@@ -64,6 +64,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_int(name, value, 1, 3600, &cfg->core.login_backoff_seconds);
     if (strcmp(name, "secret_key_file") == 0)
         return set_text(name, value, cfg->core.secret_key_file, sizeof cfg->core.secret_key_file);
+    if (strcmp(name, "stale_after_ms") == 0)
+        return set_int(name, value, 100, 600000, &cfg->core.stale_after_ms);
     if (strcmp(name, "verify_max_failures") == 0)
         return set_int(name, value, 1, 1000000, &cfg->core.verify_max_failures);
     if (strcmp(name, "session_ttl_seconds") == 0)
@@ -126,6 +128,7 @@ static const struct {
     {"APIKEYD_SESSION_TTL_SECONDS", "session_ttl_seconds"},
     {"APIKEYD_VERIFY_MAX_FAILURES", "verify_max_failures"},
     {"APIKEYD_SECRET_KEY_FILE", "secret_key_file"},
+    {"APIKEYD_STALE_AFTER_MS", "stale_after_ms"},
 };
 
 static void usage(FILE *f)

@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "api/server.h"
@@ -15,9 +16,12 @@
 static enum err open_store(const struct config *cfg, struct store **out)
 {
     if (cfg->db_url[0]) {
-        log_error("--db: only the embedded SQLite store is built into this version;"
-                  " use --data DIR");
-        return ERR_INVALID;
+        if (strncmp(cfg->db_url, "postgresql://", 13) != 0 &&
+            strncmp(cfg->db_url, "postgres://", 11) != 0) {
+            log_error("--db must be a postgresql:// URL");
+            return ERR_INVALID;
+        }
+        return store_pg_open(cfg->db_url, out);
     }
     return store_sqlite_open(cfg->data_dir, out);
 }
@@ -45,6 +49,7 @@ int main(int argc, char **argv)
     struct core *core = NULL;
     struct server *server = NULL;
     int status = 1;
+    mkdir(cfg.data_dir, 0700); /* holds the server key even when the store is PostgreSQL */
     if (open_store(&cfg, &store) != ERR_OK)
         goto out;
     if (core_open(&cfg.core, store, &core) != ERR_OK) {

@@ -88,6 +88,12 @@ enum err h_auth(struct request *req, struct reply *rep)
         reply_header(rep, "Retry-After", secs);
         return ERR_OK;
     }
+    if (r.code == VERIFY_UNAVAILABLE) {
+        reply_problem(rep, ERR_UNAVAILABLE,
+                      "this node cannot be sure its view of the keys is current; retry", NULL);
+        reply_header(rep, "Retry-After", "1");
+        return ERR_OK;
+    }
     if (r.code == VERIFY_INSUFFICIENT_SCOPE || r.code == VERIFY_INSUFFICIENT_ROLE) {
         reply_problem(rep, ERR_FORBIDDEN,
                       r.code == VERIFY_INSUFFICIENT_SCOPE

@@ -151,6 +151,10 @@ static enum err authenticate(struct request *req, const struct route *rt, const 
             *detail = "too many invalid keys from this client; try again later";
             return e;
         }
+        if (e == ERR_UNAVAILABLE) {
+            *detail = "this node cannot be sure its view of the keys is current; retry";
+            return e;
+        }
         if (e) {
             *detail = "the API key is not valid (unknown, deleted, expired or malformed)";
             return ERR_UNAUTHENTICATED;

@@ -93,6 +93,23 @@ void access_free(struct access *a)
     free(a);
 }
 
+enum err access_reload(struct access *a, struct store *st)
+{
+    struct access *fresh = NULL;
+    enum err e = access_load(st, &fresh);
+    if (e)
+        return e;
+    pthread_rwlock_wrlock(&a->lock);
+    struct strmap *old_parents = a->parents, *old_roles = a->roles;
+    a->parents = fresh->parents;
+    a->roles = fresh->roles;
+    fresh->parents = old_parents;
+    fresh->roles = old_roles;
+    pthread_rwlock_unlock(&a->lock);
+    access_free(fresh);
+    return ERR_OK;
+}
+
 enum project_role access_role(struct access *a, const char *project_id, const char *principal,
                               char from[STORE_ID_LEN + 1])
 {

@@ -20,6 +20,9 @@ struct access;
 enum err access_load(struct store *st, struct access **out);
 void access_free(struct access *a);
 
+/* Replaces the contents with what the store holds now. */
+enum err access_reload(struct access *a, struct store *st);
+
 /* The strongest role principal ("user:alice") holds in project_id or a parent of it; when
  * from is not NULL it receives the id of the project that grants it. ROLE_NONE for unknown
  * projects. */

@@ -130,6 +130,8 @@ enum err auth_key(struct core *c, const char *key, size_t len, const char *clien
     verify_key(c, key, len, NULL, client, &r, retry_after_s);
     if (r.code == VERIFY_RATE_LIMITED)
         return ERR_THROTTLED;
+    if (r.code == VERIFY_UNAVAILABLE)
+        return ERR_UNAVAILABLE;
     if (r.code != VERIFY_VALID)
         return ERR_UNAUTHENTICATED;
     memset(out, 0, sizeof *out);

@@ -10,6 +10,7 @@
 #include <liboath/oath.h>
 
 #include "../base/log.h"
+#include "sync.h"
 
 
 void core_config_defaults(struct core_config *cfg)
@@ -23,6 +24,7 @@ void core_config_defaults(struct core_config *cfg)
     cfg->max_keys_per_owner = 1000;
     cfg->max_sessions_per_user = 50;
     cfg->usage_flush_ms = 1000;
+    cfg->stale_after_ms = 5000;
 }
 
 void core_view_of_record(struct core *c, const struct key_record *k, struct keyindex_view *out)
@@ -34,30 +36,6 @@ void core_view_of_record(struct core *c, const struct key_record *k, struct keyi
     memcpy(out->created_by, k->created_by, sizeof out->created_by);
     out->scopes = scopes_mask_from_csv(c->scopes, k->scopes);
     out->expires_at = k->expires_at;
-}
-
-static int index_one(void *ctx, const struct key_record *k)
-{
-    struct core *c = ctx;
-    struct keyindex_view v;
-    core_view_of_record(c, k, &v);
-    return keyindex_put(c->index, k->hash, &v) != ERR_OK;
-}
-
-static int mark_disabled_user(void *ctx, const struct user_record *u)
-{
-    struct core *c = ctx;
-    if (u->disabled)
-        return keyindex_set_owner_disabled(c->index, "user", u->username, 1) != ERR_OK;
-    return 0;
-}
-
-static int mark_disabled_account(void *ctx, const struct account_record *a)
-{
-    struct core *c = ctx;
-    if (a->disabled)
-        return keyindex_set_owner_disabled(c->index, "service-account", a->id, 1) != ERR_OK;
-    return 0;
 }
 
 void core_flush_usage(struct core *c)
@@ -115,10 +93,7 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
         e = ERR_NOMEM;
         goto fail;
     }
-    if ((e = access_load(st, &c->access)) ||
-        (e = st->ops->key_each(st, NULL, NULL, index_one, c)) ||
-        (e = st->ops->account_each(st, mark_disabled_account, c)) ||
-        (e = st->ops->user_each(st, mark_disabled_user, c)))
+    if ((e = access_load(st, &c->access)) || (e = sync_start(c, 10000)))
         goto fail;
     if (pthread_create(&c->usage_thread, NULL, usage_main, c) != 0) {
         e = ERR_INTERNAL;
@@ -137,6 +112,7 @@ void core_close(struct core *c)
 {
     if (!c)
         return;
+    sync_stop(c);
     if (c->usage_started) {
         pthread_mutex_lock(&c->usage_lock);
         c->usage_stop = 1;

@@ -21,6 +21,7 @@ struct core_config {
     int max_sessions_per_user;
     int usage_flush_ms; /* how often last_used times are written */
     char secret_key_file[1024]; /* server key that encrypts MFA secrets ("" = none) */
+    int stale_after_ms; /* with a shared store: feed silent this long -> UNAVAILABLE */
 };
 
 /* Fills the defaults documented in docs/API.md. */

@@ -27,6 +27,11 @@ struct core {
     int usage_stop;
     int usage_started;
     int oath_started;
+
+    /* sync.c: the view's freshness when several nodes share the store */
+    int feed_required, feed_started;
+    _Atomic int view_loaded;
+    _Atomic int64_t feed_alive_ms;
 };
 
 /* Index view of a stored key (scopes resolved to bits of the catalogue). */

@@ -426,3 +426,22 @@ size_t keyindex_count(struct keyindex *ix)
     pthread_rwlock_unlock(&ix->lock);
     return n;
 }
+
+void keyindex_clear(struct keyindex *ix)
+{
+    pthread_rwlock_wrlock(&ix->lock);
+    for (size_t i = 0; i < ix->cap; i++) {
+        free(ix->slots[i]);
+        ix->slots[i] = NULL;
+    }
+    ix->count = 0;
+    for (size_t i = 0; i < ix->names_cap; i++) {
+        for (struct name_rec *n = ix->names[i], *next; n; n = next) {
+            next = n->next_in_bucket;
+            free(n);
+        }
+        ix->names[i] = NULL;
+    }
+    ix->names_count = 0;
+    pthread_rwlock_unlock(&ix->lock);
+}

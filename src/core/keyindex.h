@@ -53,6 +53,9 @@ int keyindex_lookup(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN], int
 /* Moves up to max queued last-use records into out and returns how many. */
 size_t keyindex_drain_touches(struct keyindex *ix, struct key_touch *out, size_t max);
 
+/* Removes every key and every owner flag (before a full reload). */
+void keyindex_clear(struct keyindex *ix);
+
 /* Number of keys held. */
 size_t keyindex_count(struct keyindex *ix);
 

@@ -38,6 +38,22 @@ enum err scopes_load(struct store *st, struct scopes **out)
     return ERR_OK;
 }
 
+enum err scopes_reload(struct scopes *sc, struct store *st)
+{
+    struct scopes *fresh = calloc(1, sizeof *fresh);
+    if (!fresh)
+        return ERR_NOMEM;
+    enum err e = st->ops->scope_each(st, load_one, fresh);
+    if (!e) {
+        pthread_rwlock_wrlock(&sc->lock);
+        memcpy(sc->items, fresh->items, sizeof sc->items);
+        sc->count = fresh->count;
+        pthread_rwlock_unlock(&sc->lock);
+    }
+    free(fresh);
+    return e;
+}
+
 void scopes_free(struct scopes *sc)
 {
     if (!sc)

@@ -18,6 +18,10 @@ struct scopes;
 enum err scopes_load(struct store *st, struct scopes **out);
 void scopes_free(struct scopes *sc);
 
+/* Reads the catalogue again (scopes added by another node). Positions only grow, so the bits
+ * of known scopes do not change. */
+enum err scopes_reload(struct scopes *sc, struct store *st);
+
 /* Bit index of the scope called name, or -1 when the catalogue has no such scope. */
 int scopes_bit(struct scopes *sc, const char *name);
 

@@ -7,6 +7,7 @@
 #include "../base/timeutil.h"
 #include "access.h"
 #include "core_internal.h"
+#include "sync.h"
 
 static const char *const code_names[] = {
     [VERIFY_VALID] = "VALID",
@@ -40,6 +41,10 @@ void verify_key(struct core *c, const char *key, size_t len, const char *scope,
                 const char *client, struct verify_result *out, int64_t *retry_after_s)
 {
     memset(out, 0, sizeof *out);
+    if (sync_view_stale(c)) { /* never VALID from a view that may have missed a revocation */
+        out->code = VERIFY_UNAVAILABLE;
+        return;
+    }
     out->code = VERIFY_NOT_FOUND;
     int64_t now_ms = time_monotonic_ms();
     if (client) {

@@ -190,7 +190,7 @@ static enum err sq_key_each(struct store *s, const char *owner_type, const char 
     if (owner_type)
         e = sq_each(st, key_row, w,
                     "SELECT " KEY_COLUMNS " FROM api_keys WHERE owner_type = ? AND owner_id = ?"
-                    " ORDER BY created_at DESC, id DESC",
+                    " ORDER BY created_at DESC, rowid DESC",
                     "tt", owner_type, owner_id);
     else
         e = sq_each(st, key_row, w, "SELECT " KEY_COLUMNS " FROM api_keys", NULL);
@@ -235,7 +235,7 @@ static enum err sq_session_create(struct store *s, const struct session_record *
         e = sq_run(st, NULL,
                    "DELETE FROM sessions WHERE expires_at <= ?1 OR (username = ?2 AND"
                    " token_hash NOT IN (SELECT token_hash FROM sessions WHERE username = ?2"
-                   " ORDER BY created_at DESC, token_hash LIMIT ?3))",
+                   " ORDER BY created_at DESC, rowid DESC LIMIT ?3))",
                    "iti", r->created_at, r->username, (int64_t)max_per_user);
     if (!e)
         e = sq_commit(st);

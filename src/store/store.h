@@ -135,6 +135,7 @@ struct key_touch {
 };
 
 struct store;
+struct store_feed_handler;
 
 /* Callbacks for streamed lists: return 0 to go on, nonzero to stop early. */
 typedef int (*store_user_cb)(void *ctx, const struct user_record *u);
@@ -230,6 +231,11 @@ struct store_ops {
     enum err (*account_update)(struct store *s, const struct account_record *a);
     enum err (*account_delete)(struct store *s, const char *id);
 
+    /* Change feed of a store shared by several nodes: starts delivering to h (from another
+     * thread) until unwatch. NULL for a store only one node uses. */
+    enum err (*watch)(struct store *s, const struct store_feed_handler *h);
+    void (*unwatch)(struct store *s);
+
     /* Audit trail: append sets nothing visible; query streams newest first. */
     enum err (*audit_append)(struct store *s, const struct audit_record *a);
     enum err (*audit_query)(struct store *s, const struct audit_filter *f, store_audit_cb cb,
@@ -267,6 +273,24 @@ struct store_ops {
 struct store {
     const struct store_ops *ops;
 };
+
+/* What a shared store tells a node about other nodes' writes (see store_ops.watch). */
+struct store_feed_handler {
+    /* A change: "key+:ID", "key-:HASHHEX", "owner:TYPE:ID:0|1", "owner-:TYPE:ID",
+     * "member:PROJECT:PRINCIPAL:ROLE" (ROLE "" when removed), "project+:ID:PARENT",
+     * "project-:ID", "scope+:NAME". Applying one twice is harmless. */
+    void (*event)(void *ctx, const char *payload);
+    /* The feed is (again) listening: everything before may have been missed; the node
+     * reloads its view from the store, then returns. */
+    void (*connected)(void *ctx);
+    /* The feed is known to be working now (called at least once a second while it does). */
+    void (*alive)(void *ctx);
+    void *ctx;
+};
+
+/* Connects to PostgreSQL at url ("postgresql://..."), migrating the schema (safe when several
+ * nodes start at once). Sets *out on success. */
+enum err store_pg_open(const char *url, struct store **out);
 
 /* Opens (creating if needed, and migrating) the SQLite store in directory dir, file
  * apikeyd.db. Sets *out on success; the caller closes it with (*out)->ops->close. */
