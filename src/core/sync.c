@@ -142,17 +142,18 @@ static void feed_event(void *ctx, const char *payload)
         scopes_reload(c->scopes, c->store);
 }
 
-static void feed_connected(void *ctx)
+static int feed_connected(void *ctx)
 {
     struct core *c = ctx;
     atomic_store(&c->view_loaded, 0); /* verification answers UNAVAILABLE meanwhile */
     enum err e = sync_load_all(c);
     if (e) {
-        log_warn("sync: reload failed; will retry on the next connection");
-        return;
+        log_warn("sync: reload failed; retrying");
+        return -1;
     }
     log_info("sync: view reloaded, %zu keys", keyindex_count(c->index));
     atomic_store(&c->view_loaded, 1);
+    return 0;
 }
 
 static void feed_alive(void *ctx)

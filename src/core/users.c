@@ -139,7 +139,10 @@ enum err users_bootstrap(struct core *c, const char *spec, FILE *notice)
     u->created_at = time_now();
     if (!(e = password_hash(password, strlen(password), u->password_hash)))
         e = c->store->ops->user_create(c->store, u, USERS_MAX);
-    if (e == ERR_OK) {
+    if (e == ERR_CONFLICT) { /* another node sharing the store bootstrapped first */
+        e = ERR_OK;
+        generated = 0;
+    } else if (e == ERR_OK) {
         log_info("bootstrap: created admin user '%s'", u->username);
         if (generated) {
             fprintf(notice, "apikeyd: created admin user 'admin' with password: %s\n"

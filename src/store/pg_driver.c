@@ -147,6 +147,13 @@ static PGconn *conn_of(struct sql_store *st)
     return st->conn;
 }
 
+/* A connection lost earlier is re-established before the next command. */
+static void ensure_connected(struct sql_store *st)
+{
+    if (PQstatus(conn_of(st)) == CONNECTION_BAD)
+        PQreset(conn_of(st));
+}
+
 /* Logs a failure; a lost connection is reset for the next call and answers ERR_UNAVAILABLE. */
 static enum err pg_fail(struct sql_store *st, PGresult *res, const char *what)
 {
@@ -154,11 +161,7 @@ static enum err pg_fail(struct sql_store *st, PGresult *res, const char *what)
     if (state && strncmp(state, "23", 2) == 0)
         return ERR_CONFLICT; /* integrity constraint violation */
     log_error("postgresql: %s: %s", what, PQerrorMessage(conn_of(st)));
-    if (PQstatus(conn_of(st)) == CONNECTION_BAD) {
-        PQreset(conn_of(st));
-        return ERR_UNAVAILABLE;
-    }
-    return ERR_STORE;
+    return PQstatus(conn_of(st)) == CONNECTION_BAD ? ERR_UNAVAILABLE : ERR_STORE;
 }
 
 /* Rewrites SQLite-style placeholders (? and ?N) to $N, leaving string literals alone. */
@@ -201,6 +204,7 @@ static PGresult *pg_exec_params(struct sql_store *st, const char *sql, const cha
     int n = 0;
     if (rewrite_placeholders(sql, text, sizeof text) != 0)
         return NULL;
+    ensure_connected(st);
     for (; fmt && *fmt && n < PG_MAX_PARAMS; fmt++, n++) {
         lengths[n] = 0;
         formats[n] = 0;
@@ -233,6 +237,7 @@ static PGresult *pg_exec_params(struct sql_store *st, const char *sql, const cha
 
 static enum err pgd_exec(struct sql_store *st, const char *sql)
 {
+    ensure_connected(st);
     PGresult *res = PQexec(conn_of(st), sql);
     ExecStatusType s = PQresultStatus(res);
     enum err e = (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) ? ERR_OK : pg_fail(st, res, "exec");
@@ -329,6 +334,12 @@ static const struct sql_driver pg_driver = {
     .close = pgd_close,
 };
 
+/* Server notices ("relation already exists, skipping") are not worth a log line. */
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg, (void)message;
+}
+
 static enum err migrate(struct sql_store *st)
 {
     enum err e = sq_begin(st);
@@ -382,6 +393,8 @@ enum err store_pg_open(const char *url, struct store **out)
                   conn ? PQerrorMessage(conn) : "out of memory");
         e = ERR_UNAVAILABLE;
     }
+    if (!e)
+        PQsetNoticeProcessor(conn, ignore_notice, NULL);
     if (!e && (e = pg_feed_init(st, url)) == ERR_OK)
         e = migrate(st);
     if (e) {

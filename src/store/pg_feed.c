@@ -119,7 +119,12 @@ static void *feed_main(void *arg)
         }
         PQclear(res);
         log_info("feed: listening for changes");
-        f->handler.connected(f->handler.ctx); /* reload what may have been missed */
+        if (f->handler.connected(f->handler.ctx) != 0) { /* reload what may have been missed */
+            PQfinish(conn);
+            sleep_ms(backoff);
+            backoff = backoff * 2 > FEED_BACKOFF_MAX_MS ? FEED_BACKOFF_MAX_MS : backoff * 2;
+            continue;
+        }
         f->handler.alive(f->handler.ctx);
         backoff = FEED_BACKOFF_MIN_MS;
         int64_t next_beat = time_monotonic_ms() + FEED_HEARTBEAT_MS;

@@ -281,8 +281,9 @@ struct store_feed_handler {
      * "project-:ID", "scope+:NAME". Applying one twice is harmless. */
     void (*event)(void *ctx, const char *payload);
     /* The feed is (again) listening: everything before may have been missed; the node
-     * reloads its view from the store, then returns. */
-    void (*connected)(void *ctx);
+     * reloads its view from the store, then returns 0 (or -1 when it could not: the feed then
+     * reconnects and asks again). */
+    int (*connected)(void *ctx);
     /* The feed is known to be working now (called at least once a second while it does). */
     void (*alive)(void *ctx);
     void *ctx;
