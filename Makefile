@@ -65,10 +65,11 @@ run: deps
 	@mkdir -p $(DATA)
 	exec $(BUILD)/apikeyd --listen $(LISTEN) --data $(DATA)
 
-# Every test: unit tests (cmocka), then HTTP tests against a real daemon.
+# Every test: unit tests (cmocka, the store suite on SQLite and PostgreSQL), then HTTP tests
+# against real daemons. scripts/run-tests.sh starts and stops a throwaway PostgreSQL.
 test: test-deps
 	@$(MAKE) --no-print-directory $(BUILD)/apikeyd $(BUILD)/unit-tests
-	@$(MAKE) --no-print-directory unit http
+	scripts/run-tests.sh $(BUILD)
 
 unit:
 	$(BUILD)/unit-tests

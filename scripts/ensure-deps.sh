@@ -6,7 +6,7 @@ set -euo pipefail
 want=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev
       libsqlite3-dev zlib1g-dev liboath-dev libqrencode-dev libpq-dev)
 if [ "${1:-build}" = test ]; then
-  want+=(libcmocka-dev python3 curl)
+  want+=(libcmocka-dev python3 curl postgresql)
 fi
 missing=()
 for p in "${want[@]}"; do

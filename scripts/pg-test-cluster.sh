@@ -2,6 +2,7 @@
 # pg-test-cluster.sh — a throwaway PostgreSQL server for the tests, on loopback only.
 #   scripts/pg-test-cluster.sh start DIR PORT   initdb (as the postgres user) + start; prints the URL
 #   scripts/pg-test-cluster.sh stop DIR         stops it (the caller removes DIR)
+# DIR's parent must be searchable by the postgres user (e.g. mode 0755).
 # PostgreSQL refuses to run as root, so the cluster runs as "postgres" with its data in DIR.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?data directory}

@@ -228,7 +228,7 @@ def free_port():
 class Daemon:
     """One apikeyd data directory; start() / stop() may be called repeatedly."""
 
-    def __init__(self, label, bootstrap=f"{ADMIN_USER}:{ADMIN_PASS}", env=None):
+    def __init__(self, label, bootstrap=f"{ADMIN_USER}:{ADMIN_PASS}", env=None, db_url=None):
         _daemon_seq[0] += 1
         self.seq = _daemon_seq[0]
         self.label = label
@@ -238,6 +238,7 @@ class Daemon:
         os.makedirs(self.data)
         self.bootstrap = bootstrap
         self.env = dict(env or {})
+        self.db_url = db_url         # PostgreSQL store instead of SQLite in self.data
         self.proc = None
         self.port = None
         self.starts = 0
@@ -263,7 +264,8 @@ class Daemon:
             self.stderr_path = err_path
             with open(err_path, "wb") as err, open(out_path, "wb") as out:
                 self.proc = subprocess.Popen(
-                    [BIN, "--listen", f"127.0.0.1:{self.port}", "--data", self.data],
+                    [BIN, "--listen", f"127.0.0.1:{self.port}", "--data", self.data] +
+                    (["--db", self.db_url] if self.db_url else []),
                     env=env, cwd=self.tmp, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
             _LIVE.append(self)
             deadline = time.monotonic() + START_TIMEOUT

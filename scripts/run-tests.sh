@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# run-tests.sh BUILD_DIR — every test of `make test`: the unit tests (cmocka; the store suite
+# also against PostgreSQL), then the HTTP tests against real daemons (SQLite, and several
+# nodes on PostgreSQL). Starts a throwaway PostgreSQL on loopback for the store suite unless
+# APIKEYD_TEST_PG_URL is already set, and stops it at the end.
+set -uo pipefail
+build=${1:?build dir}
+root=$(cd "$(dirname "$0")/.." && pwd)
+pg_dir=""
+cleanup() {
+  if [ -n "$pg_dir" ]; then
+    bash "$root/scripts/pg-test-cluster.sh" stop "$pg_dir/cluster"
+    rm -rf "$pg_dir"
+  fi
+}
+trap cleanup EXIT
+if [ -z "${APIKEYD_TEST_PG_URL:-}" ]; then
+  pg_dir=$(mktemp -d /tmp/apikeyd-pg-XXXXXX)
+  chmod 755 "$pg_dir"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  if url=$(bash "$root/scripts/pg-test-cluster.sh" start "$pg_dir/cluster" "$port"); then
+    export APIKEYD_TEST_PG_URL=$url
+  else
+    echo "run-tests: could not start PostgreSQL; see $pg_dir/cluster/*.log" >&2
+    exit 1
+  fi
+fi
+status=0
+"$root/$build/unit-tests" || status=1
+APIKEYD_BIN="$root/$build/apikeyd" python3 "$root/tests/http/run.py" || status=1
+exit $status
