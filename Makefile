@@ -27,7 +27,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 DATA ?= var
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps test-deps run test unit http clean
+.PHONY: all deps test-deps run test unit http bench clean
 
 all: $(BUILD)/apikeyd
 
@@ -76,6 +76,16 @@ unit:
 
 http:
 	APIKEYD_BIN=$(CURDIR)/$(BUILD)/apikeyd python3 tests/http/run.py
+
+# Benchmark against nginx (bench/run.py); KEYS=1000000 by default.
+KEYS ?= 1000000
+$(BUILD)/bench-seed: bench/seed.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+bench: deps
+	@scripts/ensure-deps.sh bench
+	@$(MAKE) --no-print-directory $(BUILD)/apikeyd $(BUILD)/bench-seed
+	python3 bench/run.py --keys $(KEYS)
 
 clean:
 	rm -rf build

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # ensure-deps.sh — installs the Debian packages apikeyd needs to build and test, when missing.
-# Usage: scripts/ensure-deps.sh [build|test]   (test adds what the test suites need)
+# Usage: scripts/ensure-deps.sh [build|test|bench]   (test and bench add what they need)
 # Runs apt-get as root, or through sudo; does nothing when everything is present.
 set -euo pipefail
 want=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev
       libsqlite3-dev zlib1g-dev liboath-dev libqrencode-dev libpq-dev)
-if [ "${1:-build}" = test ]; then
-  want+=(libcmocka-dev python3 curl postgresql)
-fi
+case "${1:-build}" in
+  test) want+=(libcmocka-dev python3 curl postgresql) ;;
+  bench) want+=(python3 wrk nginx-light) ;;
+esac
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -64,6 +64,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_int(name, value, 1, 3600, &cfg->core.login_backoff_seconds);
     if (strcmp(name, "secret_key_file") == 0)
         return set_text(name, value, cfg->core.secret_key_file, sizeof cfg->core.secret_key_file);
+    if (strcmp(name, "max_keys_per_owner") == 0)
+        return set_int(name, value, 1, 100000000, &cfg->core.max_keys_per_owner);
     if (strcmp(name, "stale_after_ms") == 0)
         return set_int(name, value, 100, 600000, &cfg->core.stale_after_ms);
     if (strcmp(name, "verify_max_failures") == 0)
@@ -129,6 +131,7 @@ static const struct {
     {"APIKEYD_VERIFY_MAX_FAILURES", "verify_max_failures"},
     {"APIKEYD_SECRET_KEY_FILE", "secret_key_file"},
     {"APIKEYD_STALE_AFTER_MS", "stale_after_ms"},
+    {"APIKEYD_MAX_KEYS_PER_OWNER", "max_keys_per_owner"},
 };
 
 static void usage(FILE *f)
