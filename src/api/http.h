@@ -28,9 +28,11 @@ struct request {
     const char *params[HTTP_PATH_PARAMS]; /* {id}-style path segments, NUL-terminated */
 };
 
+#define REPLY_HEADER_BYTES (64 * 66 + 1024) /* every scope name in X-Apikey-Scopes, and more */
+
 struct reply_header {
-    char name[40];
-    char value[64 * 66]; /* room for every scope name in X-Apikey-Scopes */
+    const char *name; /* both point into the reply's header text */
+    const char *value;
 };
 
 struct reply {
@@ -41,7 +43,12 @@ struct reply {
     const char *content_type;
     size_t header_count;
     struct reply_header headers[REPLY_HEADERS_MAX];
+    size_t header_used;                  /* bytes of header_text in use */
+    char header_text[REPLY_HEADER_BYTES]; /* names and values, NUL-separated */
 };
+
+/* Makes r an empty reply without touching the header text (so it is cheap per request). */
+void reply_init(struct reply *r);
 
 /* Value of request header name (case-insensitive), or NULL. */
 const char *request_header(const struct request *req, const char *name);

@@ -6,14 +6,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+void reply_init(struct reply *r)
+{
+    r->status = 0;
+    r->body = NULL;
+    r->body_len = 0;
+    r->wipe = 0;
+    r->content_type = NULL;
+    r->header_count = 0;
+    r->header_used = 0;
+}
+
 void reply_header(struct reply *r, const char *name, const char *value)
 {
-    if (r->header_count >= REPLY_HEADERS_MAX || strlen(name) >= sizeof r->headers[0].name ||
-        strlen(value) >= sizeof r->headers[0].value)
+    size_t nlen = strlen(name) + 1, vlen = strlen(value) + 1;
+    if (r->header_count >= REPLY_HEADERS_MAX || r->header_used + nlen + vlen > REPLY_HEADER_BYTES)
         return;
-    struct reply_header *h = &r->headers[r->header_count++];
-    snprintf(h->name, sizeof h->name, "%s", name);
-    snprintf(h->value, sizeof h->value, "%s", value);
+    char *n = r->header_text + r->header_used;
+    memcpy(n, name, nlen);
+    memcpy(n + nlen, value, vlen);
+    r->header_used += nlen + vlen;
+    r->headers[r->header_count].name = n;
+    r->headers[r->header_count].value = n + nlen;
+    r->header_count++;
 }
 
 enum err reply_json(struct reply *r, int status, json_t *obj)
@@ -84,7 +99,8 @@ void reply_release(struct reply *r)
     if (r->body && r->wipe)
         sodium_memzero(r->body, r->body_len);
     free(r->body);
-    sodium_memzero(r, sizeof *r);
+    sodium_memzero(r->header_text, r->header_used); /* Set-Cookie holds a session token */
+    reply_init(r);
 }
 
 enum err reply_error(struct reply *r, enum err e, const char *detail,
