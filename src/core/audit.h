@@ -15,6 +15,11 @@ void audit_log(struct core *c, const struct caller *who, const char *action,
 void audit_log_as(struct core *c, const char *actor, const char *client, const char *action,
                   const char *target_type, const char *target, const char *detail);
 
+/* Fills *out with the event audit_log would record (for writes that store it together with
+ * the change itself). */
+void audit_record_of(const struct caller *who, const char *action, const char *target_type,
+                     const char *target, const char *detail, struct audit_record *out);
+
 /* Streams events matching f, newest first (callers need view_audit: ERR_FORBIDDEN). */
 enum err audit_query(struct core *c, const struct caller *who, const struct audit_filter *f,
                      store_audit_cb cb, void *ctx);

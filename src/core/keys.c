@@ -128,7 +128,10 @@ enum err keys_create_owned(struct core *c, const struct caller *who, const char 
     k->created_at = now;
     k->expires_at = expires_at;
 
-    enum err e = c->store->ops->key_create(c->store, k, c->cfg.max_keys_per_owner);
+    struct audit_record audit; /* stored in the same transaction as the key */
+    audit_record_of(who, "key.create", "key", k->id, k->name, &audit);
+    enum err e =
+        c->store->ops->key_create_audited(c->store, k, c->cfg.max_keys_per_owner, &audit);
     if (e == ERR_OK) {
         struct keyindex_view v;
         core_view_of_record(c, k, &v);
@@ -138,8 +141,6 @@ enum err keys_create_owned(struct core *c, const struct caller *who, const char 
     }
     if (e)
         sodium_memzero(secret, KEYFMT_MAX_LEN + 1);
-    else
-        audit_log(c, who, "key.create", "key", k->id, k->name);
     return e;
 }
 

@@ -144,7 +144,7 @@ static const char *const pg_migrations[] = {
 
 static PGconn *conn_of(struct sql_store *st)
 {
-    return st->conn;
+    return sq_conn(st);
 }
 
 /* A connection lost earlier is re-established before the next command. */
@@ -319,7 +319,9 @@ static size_t pgd_col_blob(struct sq_row *row, int col, void *dst, size_t cap)
 static void pgd_close(struct sql_store *st)
 {
     pg_feed_stop(st);
-    PQfinish(conn_of(st));
+    if (st->read_conn)
+        PQfinish(st->read_conn);
+    PQfinish(st->conn);
 }
 
 static const struct sql_driver pg_driver = {
@@ -384,7 +386,7 @@ enum err store_pg_open(const char *url, struct store **out)
         return ERR_NOMEM;
     st->base.ops = &pg_ops;
     st->drv = &pg_driver;
-    pthread_mutex_init(&st->lock, NULL);
+    sql_store_init(st);
     PGconn *conn = PQconnectdb(url);
     st->conn = conn;
     enum err e = ERR_OK;
@@ -397,6 +399,15 @@ enum err store_pg_open(const char *url, struct store **out)
         PQsetNoticeProcessor(conn, ignore_notice, NULL);
     if (!e && (e = pg_feed_init(st, url)) == ERR_OK)
         e = migrate(st);
+    if (!e) { /* reads need not wait for a commit in progress */
+        PGconn *reader = PQconnectdb(url);
+        if (reader && PQstatus(reader) == CONNECTION_OK) {
+            PQsetNoticeProcessor(reader, ignore_notice, NULL);
+            st->read_conn = reader;
+        } else {
+            PQfinish(reader);
+        }
+    }
     if (e) {
         pg_ops.close(&st->base);
         return e;

@@ -26,17 +26,24 @@ static int audit_row(void *ctx, struct sq_row *row)
     return w->cb(w->ctx, a);
 }
 
+enum err sql_audit_insert(struct sql_store *st, const struct audit_record *a)
+{
+    return sq_run(st, NULL,
+                  "INSERT INTO audit(at, actor, action, target_type, target, client, detail)"
+                  " VALUES (?,?,?,?,?,?,?)",
+                  "itttttt", a->at, a->actor, a->action, a->target_type, a->target, a->client,
+                  a->detail);
+}
+
+static enum err audit_append_job(struct sql_store *st, const void *arg)
+{
+    return sql_audit_insert(st, arg);
+}
+
+/* Durable when it returns; shares a group commit with concurrent writes. */
 static enum err sq_audit_append(struct store *s, const struct audit_record *a)
 {
-    struct sql_store *st = as_sql(s);
-    pthread_mutex_lock(&st->lock);
-    enum err e = sq_run(st, NULL,
-                        "INSERT INTO audit(at, actor, action, target_type, target, client, detail)"
-                        " VALUES (?,?,?,?,?,?,?)",
-                        "itttttt", a->at, a->actor, a->action, a->target_type, a->target,
-                        a->client, a->detail);
-    pthread_mutex_unlock(&st->lock);
-    return e;
+    return sq_group_commit(as_sql(s), audit_append_job, a);
 }
 
 static enum err sq_audit_query(struct store *s, const struct audit_filter *f, store_audit_cb cb,
@@ -48,7 +55,7 @@ static enum err sq_audit_query(struct store *s, const struct audit_filter *f, st
         return ERR_NOMEM;
     w->cb = cb;
     w->ctx = ctx;
-    pthread_mutex_lock(&st->lock);
+    sq_read_begin(st);
     enum err e = sq_each(st, audit_row, w,
                          "SELECT id, at, actor, action, target_type, target, client, detail"
                          " FROM audit WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR target = ?2)"
@@ -58,7 +65,7 @@ static enum err sq_audit_query(struct store *s, const struct audit_filter *f, st
                          "tttiiii", f->actor ? f->actor : "", f->target ? f->target : "",
                          f->action ? f->action : "", f->since, f->until, f->before_id,
                          (int64_t)f->limit);
-    pthread_mutex_unlock(&st->lock);
+    sq_read_end(st);
     free(w);
     return e;
 }

@@ -87,13 +87,114 @@ size_t sq_blob(struct sq_row *row, int col, void *dst, size_t cap)
     return row->drv->col_blob(row, col, dst, cap);
 }
 
+/* One batch: every queued write in one transaction, one savepoint each. */
+static void run_batch(struct sql_store *st, struct sql_pending *batch)
+{
+    pthread_mutex_lock(&st->lock);
+    enum err e = sq_begin(st);
+    for (struct sql_pending *p = batch; p; p = p->next) {
+        if (e) {
+            p->result = e;
+            continue;
+        }
+        enum err pe = sq_run(st, NULL, "SAVEPOINT grouped_write", NULL);
+        if (!pe)
+            pe = p->fn(st, p->arg);
+        if (pe)
+            sq_run(st, NULL, "ROLLBACK TO SAVEPOINT grouped_write", NULL);
+        sq_run(st, NULL, "RELEASE SAVEPOINT grouped_write", NULL);
+        p->result = pe;
+    }
+    if (!e && (e = sq_commit(st)) != ERR_OK) {
+        sq_rollback(st);
+        for (struct sql_pending *p = batch; p; p = p->next)
+            p->result = e; /* nothing of this batch is stored */
+    }
+    pthread_mutex_unlock(&st->lock);
+}
+
+enum err sq_group_commit(struct sql_store *st, sq_job_fn fn, const void *arg)
+{
+    struct sql_pending me = {fn, arg, ERR_OK, 0, NULL};
+    pthread_mutex_lock(&st->batch_lock);
+    *st->batch_tail = &me;
+    st->batch_tail = &me.next;
+    while (!me.done) {
+        if (st->batch_running) { /* another caller is committing: wait for its turn to end */
+            pthread_cond_wait(&st->batch_done, &st->batch_lock);
+            continue;
+        }
+        struct sql_pending *batch = st->batch_head; /* lead a batch of everyone queued */
+        st->batch_head = NULL;
+        st->batch_tail = &st->batch_head;
+        st->batch_running = 1;
+        pthread_mutex_unlock(&st->batch_lock);
+        run_batch(st, batch);
+        pthread_mutex_lock(&st->batch_lock);
+        for (struct sql_pending *p = batch, *next; p; p = next) {
+            next = p->next; /* p may return and vanish once done is set */
+            p->done = 1;
+        }
+        st->batch_running = 0;
+        pthread_cond_broadcast(&st->batch_done);
+    }
+    pthread_mutex_unlock(&st->batch_lock);
+    return me.result;
+}
+
+static __thread int reading; /* inside sq_read_begin/end on this thread */
+
+void sq_read_begin(struct sql_store *st)
+{
+    if (st->read_conn) {
+        pthread_mutex_lock(&st->read_lock);
+        reading = 1;
+    } else {
+        pthread_mutex_lock(&st->lock);
+    }
+}
+
+void sq_read_end(struct sql_store *st)
+{
+    if (st->read_conn) {
+        reading = 0;
+        pthread_mutex_unlock(&st->read_lock);
+    } else {
+        pthread_mutex_unlock(&st->lock);
+    }
+}
+
+void *sq_conn(struct sql_store *st)
+{
+    return reading && st->read_conn ? st->read_conn : st->conn;
+}
+
+void sql_store_init(struct sql_store *st)
+{
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_mutex_init(&st->read_lock, NULL);
+    pthread_mutex_init(&st->batch_lock, NULL);
+    pthread_cond_init(&st->batch_done, NULL);
+    st->batch_head = NULL;
+    st->batch_tail = &st->batch_head;
+    st->batch_running = 0;
+}
+
+void sql_store_destroy(struct sql_store *st)
+{
+    pthread_cond_destroy(&st->batch_done);
+    pthread_mutex_destroy(&st->batch_lock);
+    pthread_mutex_destroy(&st->read_lock);
+    pthread_mutex_destroy(&st->lock);
+}
+
 static void sql_close(struct store *s)
 {
     struct sql_store *st = as_sql(s);
     if (!st)
         return;
     st->drv->close(st);
-    pthread_mutex_destroy(&st->lock);
+    sql_store_destroy(st);
     free(st);
 }
 

@@ -8,6 +8,8 @@
 
 #define LOCK(st) pthread_mutex_lock(&(st)->lock)
 #define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
+#define RLOCK(st) sq_read_begin(st)
+#define RUNLOCK(st) sq_read_end(st)
 
 /* Calls fn(st, item, arg) for each comma-separated item of csv; stops at the first error. */
 static enum err each_csv(struct sql_store *st, const char *csv,
@@ -137,11 +139,11 @@ static enum err sq_user_get(struct store *s, const char *username, struct user_r
     struct user_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
-    LOCK(st);
+    RLOCK(st);
     enum err e =
         sq_each(st, user_row, w, "SELECT " USER_COLUMNS " FROM users WHERE username = ?", "t",
                 username);
-    UNLOCK(st);
+    RUNLOCK(st);
     if (!e && !w->found)
         e = ERR_NOT_FOUND;
     if (!e)
@@ -153,9 +155,9 @@ static enum err sq_user_get(struct store *s, const char *username, struct user_r
 static enum err sq_user_count(struct store *s, int64_t *out)
 {
     struct sql_store *st = as_sql(s);
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_int(st, out, "SELECT count(*) FROM users", NULL);
-    UNLOCK(st);
+    RUNLOCK(st);
     return e;
 }
 
@@ -167,10 +169,10 @@ static enum err sq_user_each(struct store *s, store_user_cb cb, void *ctx)
         return ERR_NOMEM;
     w->cb = cb;
     w->ctx = ctx;
-    LOCK(st);
+    RLOCK(st);
     enum err e =
         sq_each(st, user_row, w, "SELECT " USER_COLUMNS " FROM users ORDER BY username", NULL);
-    UNLOCK(st);
+    RUNLOCK(st);
     free(w);
     return e;
 }
@@ -286,9 +288,9 @@ static enum err role_query(struct store *s, const char *sql, const char *arg, st
         return ERR_NOMEM;
     w->cb = cb;
     w->ctx = ctx;
-    LOCK(st);
+    RLOCK(st);
     enum err e = arg ? sq_each(st, role_row, w, sql, "t", arg) : sq_each(st, role_row, w, sql, NULL);
-    UNLOCK(st);
+    RUNLOCK(st);
     if (!e && out) {
         if (w->found)
             *out = w->rec;
@@ -326,7 +328,7 @@ static enum err sq_role_get(struct store *s, const char *name, struct role_recor
 static enum err sq_role_holders(struct store *s, const char *role, int64_t *out)
 {
     struct sql_store *st = as_sql(s);
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_int(st, out,
                         "SELECT count(*) FROM users u WHERE u.disabled = 0 AND ("
                         " EXISTS (SELECT 1 FROM user_roles ur WHERE ur.username = u.username"
@@ -335,7 +337,7 @@ static enum err sq_role_holders(struct store *s, const char *role, int64_t *out)
                         "  ON gr.group_name = gm.group_name"
                         "  WHERE gm.username = u.username AND gr.role = ?1))",
                         "t", role);
-    UNLOCK(st);
+    RUNLOCK(st);
     return e;
 }
 
@@ -435,10 +437,10 @@ static enum err sq_group_each(struct store *s, store_group_cb cb, void *ctx)
         return ERR_NOMEM;
     w->cb = cb;
     w->ctx = ctx;
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_each(st, group_row, w, "SELECT " GROUP_COLUMNS " FROM groups ORDER BY name",
                          NULL);
-    UNLOCK(st);
+    RUNLOCK(st);
     free(w);
     return e;
 }
@@ -449,11 +451,11 @@ static enum err sq_group_get(struct store *s, const char *name, struct group_rec
     struct group_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
-    LOCK(st);
+    RLOCK(st);
     enum err e =
         sq_each(st, group_row, w, "SELECT " GROUP_COLUMNS " FROM groups WHERE name = ?", "t",
                 name);
-    UNLOCK(st);
+    RUNLOCK(st);
     if (!e && !w->found)
         e = ERR_NOT_FOUND;
     if (!e)
@@ -479,12 +481,12 @@ static enum err sq_group_members_each(struct store *s, const char *name, store_n
 {
     struct sql_store *st = as_sql(s);
     struct name_walk w = {cb, ctx};
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_each(st, name_row, &w,
                          "SELECT username FROM group_members WHERE group_name = ?"
                          " ORDER BY username",
                          "t", name);
-    UNLOCK(st);
+    RUNLOCK(st);
     return e;
 }
 
@@ -493,12 +495,12 @@ static enum err sq_user_groups_each(struct store *s, const char *username, store
 {
     struct sql_store *st = as_sql(s);
     struct name_walk w = {cb, ctx};
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_each(st, name_row, &w,
                          "SELECT group_name FROM group_members WHERE username = ?"
                          " ORDER BY group_name",
                          "t", username);
-    UNLOCK(st);
+    RUNLOCK(st);
     return e;
 }
 
@@ -613,11 +615,11 @@ static enum err sq_environment_each(struct store *s, store_environment_cb cb, vo
         return ERR_NOMEM;
     w->cb = cb;
     w->ctx = ctx;
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_each(st, env_row, w,
                          "SELECT name, description FROM environments ORDER BY name <> 'ROOT', name",
                          NULL);
-    UNLOCK(st);
+    RUNLOCK(st);
     free(w);
     return e;
 }
@@ -629,10 +631,10 @@ static enum err sq_environment_get(struct store *s, const char *name,
     struct env_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_each(st, env_row, w,
                          "SELECT name, description FROM environments WHERE name = ?", "t", name);
-    UNLOCK(st);
+    RUNLOCK(st);
     if (!e && !w->found)
         e = ERR_NOT_FOUND;
     if (!e)

@@ -39,13 +39,35 @@ struct sql_driver {
     void (*close)(struct sql_store *st);
 };
 
+/* A write waiting for the group commit (sq_group_commit). */
+typedef enum err (*sq_job_fn)(struct sql_store *st, const void *arg);
+struct sql_pending {
+    sq_job_fn fn;
+    const void *arg;
+    enum err result;
+    int done;
+    struct sql_pending *next;
+};
+
 struct sql_store {
     struct store base; /* first: a struct store * is a struct sql_store * */
     const struct sql_driver *drv;
     pthread_mutex_t lock; /* one connection, one user at a time */
     void *conn;           /* sqlite3 * or PGconn * */
+    void *read_conn;      /* a second connection for reads outside transactions, or NULL */
+    pthread_mutex_t read_lock;
     void *extra;          /* the driver's own state */
+
+    /* group commit of key creations */
+    pthread_mutex_t batch_lock;
+    pthread_cond_t batch_done;
+    struct sql_pending *batch_head, **batch_tail;
+    int batch_running;
 };
+
+/* Initialises and destroys the shared parts of a sql_store (locks, batch queue). */
+void sql_store_init(struct sql_store *st);
+void sql_store_destroy(struct sql_store *st);
 
 static inline struct sql_store *as_sql(struct store *s)
 {
@@ -63,6 +85,19 @@ enum err sq_each(struct sql_store *st, sq_row_fn row, void *ctx, const char *sql
 /* The first column of the first row as an integer (0 when there is no row). */
 enum err sq_int(struct sql_store *st, int64_t *out, const char *sql, const char *fmt, ...);
 
+/* Brackets a read that needs no transaction: it uses the read connection (so it does not wait
+ * for a commit in progress) when the driver opened one, else the main connection. */
+void sq_read_begin(struct sql_store *st);
+void sq_read_end(struct sql_store *st);
+/* The connection the calling thread uses now (read or main). */
+void *sq_conn(struct sql_store *st);
+
+/* Runs fn(st, arg) inside a transaction shared with every other write waiting at the same
+ * time (group commit: one durable commit for all of them), each in its own savepoint so a
+ * refused write does not undo the others. Returns fn's result once the commit is durable.
+ * Takes st->lock itself: do not hold it. */
+enum err sq_group_commit(struct sql_store *st, sq_job_fn fn, const void *arg);
+
 /* BEGIN / COMMIT / ROLLBACK. */
 enum err sq_begin(struct sql_store *st);
 enum err sq_commit(struct sql_store *st);
@@ -76,6 +111,9 @@ int sq_col_is_null(struct sq_row *row, int col);
 void sq_text(struct sq_row *row, int col, char *dst, size_t cap);
 /* Copies a blob column into dst (cap bytes); returns its length, 0 when NULL or too long. */
 size_t sq_blob(struct sq_row *row, int col, void *dst, size_t cap);
+
+/* Inserts one audit record (inside the caller's transaction). */
+enum err sql_audit_insert(struct sql_store *st, const struct audit_record *a);
 
 /* Fills ops with the shared operations (and close). */
 void sql_fill_ops(struct store_ops *ops);

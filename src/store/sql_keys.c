@@ -7,6 +7,8 @@
 
 #define LOCK(st) pthread_mutex_lock(&(st)->lock)
 #define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
+#define RLOCK(st) sq_read_begin(st)
+#define RUNLOCK(st) sq_read_end(st)
 
 /* ---- scopes ---- */
 
@@ -32,10 +34,10 @@ static enum err sq_scope_each(struct store *s, store_scope_cb cb, void *ctx)
         return ERR_NOMEM;
     w->cb = cb;
     w->ctx = ctx;
-    LOCK(st);
+    RLOCK(st);
     enum err e =
         sq_each(st, scope_row, w, "SELECT name, description FROM scopes ORDER BY position", NULL);
-    UNLOCK(st);
+    RUNLOCK(st);
     free(w);
     return e;
 }
@@ -97,14 +99,11 @@ static int key_row(void *ctx, struct sq_row *row)
     return w->cb ? w->cb(w->ctx, k) : 1;
 }
 
-static enum err sq_key_create(struct store *s, const struct key_record *k, int max_per_owner)
+/* Checks and inserts one key inside the open transaction. */
+static enum err insert_key(struct sql_store *st, const struct key_record *k, int max_per_owner)
 {
-    struct sql_store *st = as_sql(s);
     int64_t count = 0, usable = 1;
-    LOCK(st);
-    enum err e = sq_begin(st);
-    if (e)
-        goto out;
+    enum err e = ERR_OK;
     if (strcmp(k->owner_type, "user") == 0 &&
         !(e = sq_int(st, &usable, "SELECT count(*) FROM users WHERE username = ? AND disabled = 0",
                      "t", k->owner_id)) &&
@@ -116,10 +115,12 @@ static enum err sq_key_create(struct store *s, const struct key_record *k, int m
                      "t", k->owner_id)) &&
         !usable)
         e = ERR_FORBIDDEN;
+    /* is there a max_per_owner-th key already? (reads at most max_per_owner index entries) */
     if (!e && !(e = sq_int(st, &count,
-                           "SELECT count(*) FROM api_keys WHERE owner_type = ? AND owner_id = ?",
-                           "tt", k->owner_type, k->owner_id)) &&
-        count >= max_per_owner)
+                           "SELECT count(*) FROM (SELECT 1 FROM api_keys WHERE owner_type = ? AND"
+                           " owner_id = ? LIMIT 1 OFFSET ?) AS over_limit",
+                           "tti", k->owner_type, k->owner_id, (int64_t)max_per_owner - 1)) &&
+        count > 0)
         e = ERR_LIMIT;
     if (!e)
         e = sq_run(st, NULL,
@@ -128,13 +129,36 @@ static enum err sq_key_create(struct store *s, const struct key_record *k, int m
                    k->owner_id, k->created_by, k->name,
                    k->has_description ? k->description : NULL, k->scopes, k->created_at,
                    k->expires_at, k->last_used_at);
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
-out:
-    UNLOCK(st);
     return e;
+}
+
+struct key_create_args {
+    const struct key_record *key;
+    int max_per_owner;
+    const struct audit_record *audit; /* or NULL */
+};
+
+static enum err key_create_job(struct sql_store *st, const void *arg)
+{
+    const struct key_create_args *a = arg;
+    enum err e = insert_key(st, a->key, a->max_per_owner);
+    if (!e && a->audit)
+        e = sql_audit_insert(st, a->audit);
+    return e;
+}
+
+/* Durable when it returns: written in a group commit with other concurrent writes. */
+static enum err sq_key_create(struct store *s, const struct key_record *k, int max_per_owner)
+{
+    struct key_create_args a = {k, max_per_owner, NULL};
+    return sq_group_commit(as_sql(s), key_create_job, &a);
+}
+
+static enum err sq_key_create_audited(struct store *s, const struct key_record *k,
+                                      int max_per_owner, const struct audit_record *audit)
+{
+    struct key_create_args a = {k, max_per_owner, audit};
+    return sq_group_commit(as_sql(s), key_create_job, &a);
 }
 
 static enum err sq_key_get(struct store *s, const char *id, struct key_record *out)
@@ -143,10 +167,10 @@ static enum err sq_key_get(struct store *s, const char *id, struct key_record *o
     struct key_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_each(st, key_row, w, "SELECT " KEY_COLUMNS " FROM api_keys WHERE id = ?", "t",
                          id);
-    UNLOCK(st);
+    RUNLOCK(st);
     if (!e && !w->found)
         e = ERR_NOT_FOUND;
     if (!e)
@@ -185,7 +209,7 @@ static enum err sq_key_each(struct store *s, const char *owner_type, const char 
         return ERR_NOMEM;
     w->cb = cb;
     w->ctx = ctx;
-    LOCK(st);
+    RLOCK(st);
     enum err e;
     if (owner_type)
         e = sq_each(st, key_row, w,
@@ -194,7 +218,7 @@ static enum err sq_key_each(struct store *s, const char *owner_type, const char 
                     "tt", owner_type, owner_id);
     else
         e = sq_each(st, key_row, w, "SELECT " KEY_COLUMNS " FROM api_keys", NULL);
-    UNLOCK(st);
+    RUNLOCK(st);
     free(w);
     return e;
 }
@@ -269,12 +293,12 @@ static enum err sq_session_get(struct store *s, const uint8_t token_hash[STORE_H
     memset(out, 0, sizeof *out);
     memcpy(out->token_hash, token_hash, STORE_HASH_LEN);
     struct session_walk w = {out, 0};
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_each(st, session_row, &w,
                          "SELECT csrf_hash, username, created_at, expires_at FROM sessions"
                          " WHERE token_hash = ? AND expires_at > ?",
                          "bi", token_hash, STORE_HASH_LEN, now);
-    UNLOCK(st);
+    RUNLOCK(st);
     return !e && !w.found ? ERR_NOT_FOUND : e;
 }
 
@@ -307,6 +331,7 @@ void sql_keys_ops(struct store_ops *ops)
     ops->scope_each = sq_scope_each;
     ops->scope_create = sq_scope_create;
     ops->key_create = sq_key_create;
+    ops->key_create_audited = sq_key_create_audited;
     ops->key_get = sq_key_get;
     ops->key_update = sq_key_update;
     ops->key_delete = sq_key_delete;

@@ -7,6 +7,8 @@
 
 #define LOCK(st) pthread_mutex_lock(&(st)->lock)
 #define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
+#define RLOCK(st) sq_read_begin(st)
+#define RUNLOCK(st) sq_read_end(st)
 
 /* Commits when e is ERR_OK, else rolls back; returns the outcome. Caller holds the lock. */
 static enum err finish(struct sql_store *st, enum err e)
@@ -75,10 +77,10 @@ static enum err sq_project_get(struct store *s, const char *id, struct project_r
     struct project_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_each(st, project_row, w, "SELECT " PROJECT_COLUMNS " FROM projects WHERE id = ?",
                          "t", id);
-    UNLOCK(st);
+    RUNLOCK(st);
     if (!e && !w->found)
         e = ERR_NOT_FOUND;
     if (!e)
@@ -95,10 +97,10 @@ static enum err sq_project_each(struct store *s, store_project_cb cb, void *ctx)
         return ERR_NOMEM;
     w->cb = cb;
     w->ctx = ctx;
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_each(st, project_row, w,
                          "SELECT " PROJECT_COLUMNS " FROM projects ORDER BY created_at, id", NULL);
-    UNLOCK(st);
+    RUNLOCK(st);
     free(w);
     return e;
 }
@@ -192,7 +194,7 @@ static enum err sq_member_each(struct store *s, const char *project_id, store_me
 {
     struct sql_store *st = as_sql(s);
     struct member_walk w = {cb, ctx};
-    LOCK(st);
+    RLOCK(st);
     enum err e = project_id
                      ? sq_each(st, member_row, &w,
                                "SELECT project_id, principal, role FROM project_members"
@@ -200,7 +202,7 @@ static enum err sq_member_each(struct store *s, const char *project_id, store_me
                                "t", project_id)
                      : sq_each(st, member_row, &w,
                                "SELECT project_id, principal, role FROM project_members", NULL);
-    UNLOCK(st);
+    RUNLOCK(st);
     return e;
 }
 
@@ -262,10 +264,10 @@ static enum err sq_account_get(struct store *s, const char *id, struct account_r
     struct account_walk *w = calloc(1, sizeof *w);
     if (!w)
         return ERR_NOMEM;
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_each(st, account_row, w,
                          "SELECT " ACCOUNT_COLUMNS " FROM service_accounts WHERE id = ?", "t", id);
-    UNLOCK(st);
+    RUNLOCK(st);
     if (!e && !w->found)
         e = ERR_NOT_FOUND;
     if (!e)
@@ -282,11 +284,11 @@ static enum err sq_account_each(struct store *s, store_account_cb cb, void *ctx)
         return ERR_NOMEM;
     w->cb = cb;
     w->ctx = ctx;
-    LOCK(st);
+    RLOCK(st);
     enum err e = sq_each(st, account_row, w,
                          "SELECT " ACCOUNT_COLUMNS " FROM service_accounts ORDER BY created_at, id",
                          NULL);
-    UNLOCK(st);
+    RUNLOCK(st);
     free(w);
     return e;
 }

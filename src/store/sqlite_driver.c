@@ -144,7 +144,7 @@ static const char *const migrations[] = {
 
 static sqlite3 *db_of(struct sql_store *st)
 {
-    return st->conn;
+    return sq_conn(st);
 }
 
 static enum err sql_fail(struct sql_store *st, const char *what)
@@ -273,7 +273,8 @@ static size_t lite_col_blob(struct sq_row *row, int col, void *dst, size_t cap)
 
 static void lite_close(struct sql_store *st)
 {
-    sqlite3_close(db_of(st));
+    sqlite3_close(st->read_conn);
+    sqlite3_close(st->conn);
 }
 
 static const struct sql_driver sqlite_driver = {
@@ -334,7 +335,7 @@ enum err store_sqlite_open(const char *dir, struct store **out)
         return ERR_NOMEM;
     st->base.ops = &sqlite_ops;
     st->drv = &sqlite_driver;
-    pthread_mutex_init(&st->lock, NULL);
+    sql_store_init(st);
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
@@ -352,6 +353,16 @@ enum err store_sqlite_open(const char *dir, struct store **out)
         (e = migrate(st)) || (e = lite_exec(st, "PRAGMA foreign_keys = ON;"))) {
         sqlite_ops.close(&st->base);
         return e;
+    }
+    /* WAL lets this one read while the other commits */
+    sqlite3 *reader = NULL;
+    if (sqlite3_open_v2(path, &reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
+        SQLITE_OK) {
+        sqlite3_busy_timeout(reader, 5000);
+        st->read_conn = reader;
+    } else {
+        sqlite3_close(reader);
+        log_warn("store: no separate read connection; reads wait for commits");
     }
     *out = &st->base;
     return ERR_OK;

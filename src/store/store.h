@@ -250,6 +250,9 @@ struct store_ops {
      * durable when it returns ERR_OK. update changes name and
      * description of k->id. each: owner_type/owner_id NULL for all keys, newest first. */
     enum err (*key_create)(struct store *s, const struct key_record *k, int max_per_owner);
+    /* key_create that also appends audit record a in the same transaction (one commit). */
+    enum err (*key_create_audited)(struct store *s, const struct key_record *k,
+                                   int max_per_owner, const struct audit_record *a);
     enum err (*key_get)(struct store *s, const char *id, struct key_record *out);
     enum err (*key_update)(struct store *s, const struct key_record *k);
     enum err (*key_delete)(struct store *s, const char *id);
