@@ -44,7 +44,7 @@ enum err sync_load_all(struct core *c)
         e = access_reload(c->access, st);
     if (!e) {
         keyindex_clear(c->index);
-        e = st->ops->key_each(st, NULL, NULL, index_one, c);
+        e = st->ops->key_each_for_index(st, index_one, c);
     }
     if (!e)
         e = st->ops->user_each(st, mark_disabled_user, c);

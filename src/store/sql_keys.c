@@ -223,6 +223,38 @@ static enum err sq_key_each(struct store *s, const char *owner_type, const char 
     return e;
 }
 
+static int key_index_row(void *ctx, struct sq_row *row)
+{
+    struct key_walk *w = ctx;
+    struct key_record *k = &w->rec;
+    sq_text(row, 0, k->id, sizeof k->id);
+    sq_blob(row, 1, k->hash, sizeof k->hash);
+    sq_text(row, 2, k->owner_type, sizeof k->owner_type);
+    sq_text(row, 3, k->owner_id, sizeof k->owner_id);
+    sq_text(row, 4, k->created_by, sizeof k->created_by);
+    sq_text(row, 5, k->scopes, sizeof k->scopes);
+    k->expires_at = sq_col_int64(row, 6);
+    return w->cb(w->ctx, k);
+}
+
+static enum err sq_key_each_for_index(struct store *s, store_key_cb cb, void *ctx)
+{
+    struct sql_store *st = as_sql(s);
+    struct key_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return ERR_NOMEM;
+    w->cb = cb;
+    w->ctx = ctx;
+    RLOCK(st);
+    enum err e = sq_each(st, key_index_row, w,
+                         "SELECT id, hash, owner_type, owner_id, created_by, scopes, expires_at"
+                         " FROM api_keys",
+                         NULL);
+    RUNLOCK(st);
+    free(w);
+    return e;
+}
+
 static enum err sq_key_touch(struct store *s, const struct key_touch *items, size_t n)
 {
     struct sql_store *st = as_sql(s);
@@ -336,6 +368,7 @@ void sql_keys_ops(struct store_ops *ops)
     ops->key_update = sq_key_update;
     ops->key_delete = sq_key_delete;
     ops->key_each = sq_key_each;
+    ops->key_each_for_index = sq_key_each_for_index;
     ops->key_touch = sq_key_touch;
     ops->session_create = sq_session_create;
     ops->session_get = sq_session_get;

@@ -258,6 +258,9 @@ struct store_ops {
     enum err (*key_delete)(struct store *s, const char *id);
     enum err (*key_each)(struct store *s, const char *owner_type, const char *owner_id,
                          store_key_cb cb, void *ctx);
+    /* Every key with only what verification needs (id, hash, owner, created_by, scopes,
+     * expires_at; name and description left empty): the fast path for loading the index. */
+    enum err (*key_each_for_index)(struct store *s, store_key_cb cb, void *ctx);
     /* Records last use times of n keys (by hash) in one transaction; unknown hashes are
      * skipped; a time never moves backwards. */
     enum err (*key_touch)(struct store *s, const struct key_touch *items, size_t n);
