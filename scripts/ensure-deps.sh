@@ -6,7 +6,7 @@ set -euo pipefail
 want=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev
       libsqlite3-dev zlib1g-dev liboath-dev libqrencode-dev libpq-dev)
 case "${1:-build}" in
-  test) want+=(libcmocka-dev python3 curl postgresql) ;;
+  test) want+=(libcmocka-dev python3 curl postgresql nginx-light) ;;
   bench) want+=(python3 wrk nginx-light) ;;
 esac
 missing=()
