@@ -46,8 +46,10 @@ int main(int argc, char **argv)
         printf("static const unsigned char asset_%d[] = {", i);
         int c;
         size_t n = 0;
-        while ((c = fgetc(f)) != EOF)
-            printf("%s%d", n++ % 24 ? "," : "\n", c);
+        while ((c = fgetc(f)) != EOF) {
+            printf("%s%s%d", n ? "," : "", n % 24 ? "" : "\n", c);
+            n++;
+        }
         printf("%s0};\n", n ? "," : "");
         fclose(f);
     }
