@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run-tests.sh BUILD_DIR — every test of `make test`: the unit tests (cmocka; the store suite
 # also against PostgreSQL), then the HTTP tests against real daemons (SQLite, and several
-# nodes on PostgreSQL). Starts a throwaway PostgreSQL on loopback for the store suite unless
+# nodes on PostgreSQL), then the portal in Debian's chromium (tests/browser). Starts a throwaway PostgreSQL on loopback for the store suite unless
 # APIKEYD_TEST_PG_URL is already set, and stops it at the end.
 set -uo pipefail
 build=${1:?build dir}
@@ -28,4 +28,7 @@ fi
 status=0
 "$root/$build/unit-tests" || status=1
 APIKEYD_BIN="$root/$build/apikeyd" python3 "$root/tests/http/run.py" || status=1
+if [ -f "$root/tests/browser/run.sh" ]; then
+  APIKEYD_BIN="$root/$build/apikeyd" bash "$root/tests/browser/run.sh" || status=1
+fi
 exit $status
