@@ -253,21 +253,21 @@ static int csv_has(const char *csv, const char *item)
     return 0;
 }
 
-struct group_role_probe {
-    struct core *c;
-    int found;
+struct group_names {
+    char (*names)[STORE_NAME_MAX + 1];
+    size_t n, cap;
 };
 
-static int group_gives_admin(void *ctx, const char *group)
+static int collect_group(void *ctx, const char *group)
 {
-    struct group_role_probe *p = ctx;
-    struct group_record g;
-    if (p->c->store->ops->group_get(p->c->store, group, &g) == ERR_OK && csv_has(g.roles, "admin"))
-        p->found = 1;
-    return p->found;
+    struct group_names *g = ctx;
+    if (g->n < g->cap)
+        snprintf(g->names[g->n++], sizeof g->names[0], "%s", group);
+    return 0;
 }
 
-/* 1 when user holds the admin role now (directly or through a group) and is enabled. */
+/* 1 when user holds the admin role now (directly or through a group) and is enabled. The
+ * group names are collected first: a store callback must not call the store again. */
 static int holds_admin(struct core *c, const struct user_record *u, const char *direct_roles,
                        int disabled)
 {
@@ -275,9 +275,18 @@ static int holds_admin(struct core *c, const struct user_record *u, const char *
         return 0;
     if (csv_has(direct_roles, "admin"))
         return 1;
-    struct group_role_probe p = {c, 0};
-    c->store->ops->user_groups_each(c->store, u->username, group_gives_admin, &p);
-    return p.found;
+    struct group_names g = {calloc(1000, sizeof *g.names), 0, 1000};
+    int found = 0;
+    if (!g.names)
+        return 1; /* cannot tell: assume admin, so the last-admin check stays on */
+    c->store->ops->user_groups_each(c->store, u->username, collect_group, &g);
+    for (size_t i = 0; i < g.n && !found; i++) {
+        struct group_record rec;
+        found = c->store->ops->group_get(c->store, g.names[i], &rec) == ERR_OK &&
+                csv_has(rec.roles, "admin");
+    }
+    free(g.names);
+    return found;
 }
 
 /* ERR_CONFLICT when a change that takes a user from was_admin to is_admin_after would

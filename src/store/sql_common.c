@@ -90,7 +90,7 @@ size_t sq_blob(struct sq_row *row, int col, void *dst, size_t cap)
 /* One batch: every queued write in one transaction, one savepoint each. */
 static void run_batch(struct sql_store *st, struct sql_pending *batch)
 {
-    pthread_mutex_lock(&st->lock);
+    sq_write_begin(st);
     enum err e = sq_begin(st);
     for (struct sql_pending *p = batch; p; p = p->next) {
         if (e) {
@@ -110,7 +110,7 @@ static void run_batch(struct sql_store *st, struct sql_pending *batch)
         for (struct sql_pending *p = batch; p; p = p->next)
             p->result = e; /* nothing of this batch is stored */
     }
-    pthread_mutex_unlock(&st->lock);
+    sq_write_end(st);
 }
 
 enum err sq_group_commit(struct sql_store *st, sq_job_fn fn, const void *arg)
@@ -142,37 +142,60 @@ enum err sq_group_commit(struct sql_store *st, sq_job_fn fn, const void *arg)
     return me.result;
 }
 
-static __thread int reading; /* inside sq_read_begin/end on this thread */
+/* How deep this thread is in reads and writes. Both locks are recursive, so a row callback
+ * may call the store again (a nested read, or a write, which then uses the main connection). */
+static __thread int reading, writing;
 
 void sq_read_begin(struct sql_store *st)
 {
     if (st->read_conn) {
         pthread_mutex_lock(&st->read_lock);
-        reading = 1;
+        reading++;
     } else {
-        pthread_mutex_lock(&st->lock);
+        sq_write_begin(st);
     }
 }
 
 void sq_read_end(struct sql_store *st)
 {
     if (st->read_conn) {
-        reading = 0;
+        reading--;
         pthread_mutex_unlock(&st->read_lock);
     } else {
-        pthread_mutex_unlock(&st->lock);
+        sq_write_end(st);
     }
+}
+
+void sq_write_begin(struct sql_store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    writing++;
+}
+
+void sq_write_end(struct sql_store *st)
+{
+    writing--;
+    pthread_mutex_unlock(&st->lock);
 }
 
 void *sq_conn(struct sql_store *st)
 {
-    return reading && st->read_conn ? st->read_conn : st->conn;
+    return !writing && reading && st->read_conn ? st->read_conn : st->conn;
+}
+
+static void init_recursive(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(m, &attr);
+    pthread_mutexattr_destroy(&attr);
 }
 
 void sql_store_init(struct sql_store *st)
 {
-    pthread_mutex_init(&st->lock, NULL);
-    pthread_mutex_init(&st->read_lock, NULL);
+    init_recursive(&st->lock);
+    init_recursive(&st->read_lock);
     pthread_mutex_init(&st->batch_lock, NULL);
     pthread_cond_init(&st->batch_done, NULL);
     st->batch_head = NULL;

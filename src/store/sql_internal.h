@@ -1,8 +1,8 @@
 /* sql_internal.h — what the SQL backends share. The operations (sql_keys.c,
  * sql_identity.c, sql_audit.c, sql_projects.c) are written once in SQL that both SQLite and
  * PostgreSQL accept; a driver (sqlite_driver.c, pg_driver.c) runs it. Placeholders are `?` or
- * `?N`; the PostgreSQL driver rewrites them to `$N`. Helpers expect the caller to hold
- * st->lock. */
+ * `?N`; the PostgreSQL driver rewrites them to `$N`. Helpers expect the caller to be inside
+ * sq_read_begin/end or sq_write_begin/end. */
 #ifndef APIKEYD_SQL_INTERNAL_H
 #define APIKEYD_SQL_INTERNAL_H
 
@@ -89,6 +89,9 @@ enum err sq_int(struct sql_store *st, int64_t *out, const char *sql, const char 
  * for a commit in progress) when the driver opened one, else the main connection. */
 void sq_read_begin(struct sql_store *st);
 void sq_read_end(struct sql_store *st);
+/* Brackets work on the main connection (writes, transactions). Both kinds nest. */
+void sq_write_begin(struct sql_store *st);
+void sq_write_end(struct sql_store *st);
 /* The connection the calling thread uses now (read or main). */
 void *sq_conn(struct sql_store *st);
 

@@ -5,8 +5,8 @@
 
 #include "sql_internal.h"
 
-#define LOCK(st) pthread_mutex_lock(&(st)->lock)
-#define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
+#define LOCK(st) sq_write_begin(st)
+#define UNLOCK(st) sq_write_end(st)
 #define RLOCK(st) sq_read_begin(st)
 #define RUNLOCK(st) sq_read_end(st)
 

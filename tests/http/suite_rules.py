@@ -321,3 +321,18 @@ def test_last_owner_of_a_top_level_project_stays_and_busy_projects_are_not_delet
     expect(owner.request("DELETE", f"/v1/projects/{p['id']}/members/user:{owner_name}"), 409)
     expect(owner.request("POST", "/v1/projects", json={"name": "child", "parent": p["id"]}), 201)
     expect(owner.request("DELETE", f"/v1/projects/{p['id']}"), 409, "conflict")
+
+
+def test_admin_lists_users_and_groups_with_their_memberships():
+    d = shared()
+    _, name, _ = _user(d)
+    g = uniq("listed")
+    expect(d.admin.request("POST", "/v1/groups", json={"name": g, "members": [name]}), 201)
+    users = expect(d.admin.request("GET", "/v1/users"), 200).body["users"]
+    me = [u for u in users if u["username"] == name]
+    eq(len(me), 1, "the new user in GET /v1/users")
+    check(g in me[0]["groups"], f"the user's groups list the group: {me[0]['groups']}")
+    check("password_hash" not in str(users), "no password hashes in the list")
+    groups = expect(d.admin.request("GET", "/v1/groups"), 200).body["groups"]
+    mine = [x for x in groups if x["name"] == g]
+    eq(mine[0]["members"], [name], "GET /v1/groups lists the members")

@@ -20,6 +20,11 @@ int run_keyindex_tests(void);
 int run_scopes_tests(void);
 int run_keys_tests(void);
 int run_users_tests(void);
+int run_authority_tests(void);
+int run_policy_tests(void);
+int run_secretkey_tests(void);
+int run_identity_tests(void);
+int run_mfa_tests(void);
 
 /* A fresh directory under $TMPDIR (or /tmp); malloc'd path. Fails the test when it cannot. */
 char *unit_tempdir(void);
