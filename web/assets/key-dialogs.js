@@ -1,0 +1,186 @@
+// key-dialogs.js — the "New API Key" dialog and the show-once "Save generated key" dialog.
+// Used for a user's own keys and for API accounts' keys (the `create` callback differs).
+// The secret lives only in the read-only input; it is wiped when the dialog closes.
+import { api } from './api.js';
+import { field, h, uid, ymd } from './dom.js';
+import { dialogButtons, openDialog } from './dialog.js';
+import { showProblem } from './errors.js';
+
+const MAX_HINT = 'The maximum expiration date for any API key is 1 year from the creation date.';
+
+function addDays(date, n) {
+  const d = new Date(date.getFullYear(), date.getMonth(), date.getDate());
+  d.setDate(d.getDate() + n);
+  return d;
+}
+
+// Same month and day a year later; 29 February becomes 28 February (as the server does).
+function addYear(date) {
+  const d = new Date(date.getFullYear() + 1, date.getMonth(), date.getDate());
+  if (d.getMonth() !== date.getMonth()) d.setDate(0);
+  return d;
+}
+
+// "YYYY-MM-DD" from the date picker → RFC 3339 at the current time of day on that date.
+function expiryFromDate(value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return undefined;
+  const now = new Date();
+  const t = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]),
+    now.getHours(), now.getMinutes(), now.getSeconds());
+  return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function scopeLists(scopes) {
+  const selected = new Set();
+  const describe = new Map(scopes.map((s) => [s.name, s.description || '']));
+  const avail = h('select', { multiple: true, size: '9', class: 'scope-list' });
+  const chosen = h('select', { multiple: true, size: '9', class: 'scope-list', name: 'scopes' });
+  const info = h('p', { class: 'hint scope-info', 'aria-live': 'polite' });
+  const fill = () => {
+    const keep = (sel) => new Set([...sel.selectedOptions].map((o) => o.value));
+    const [a, c] = [keep(avail), keep(chosen)];
+    avail.replaceChildren(...scopes.filter((s) => !selected.has(s.name))
+      .map((s) => h('option', { value: s.name, selected: a.has(s.name) }, s.name)));
+    chosen.replaceChildren(...scopes.filter((s) => selected.has(s.name))
+      .map((s) => h('option', { value: s.name, selected: c.has(s.name) }, s.name)));
+  };
+  const move = (from, add) => {
+    const names = [...from.selectedOptions].map((o) => o.value);
+    names.forEach((n) => (add ? selected.add(n) : selected.delete(n)));
+    fill();
+    const to = add ? chosen : avail;
+    for (const o of to.options) o.selected = names.includes(o.value);
+  };
+  const addBtn = h('button', { type: 'button', class: 'btn icon', 'aria-label': 'Add selected',
+    title: 'Add selected' }, '→');
+  const removeBtn = h('button', { type: 'button', class: 'btn icon', 'aria-label': 'Remove selected',
+    title: 'Remove selected' }, '←');
+  addBtn.addEventListener('click', () => move(avail, true));
+  removeBtn.addEventListener('click', () => move(chosen, false));
+  for (const [list, add] of [[avail, true], [chosen, false]]) {
+    list.addEventListener('dblclick', () => move(list, add));
+    list.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') {
+        ev.preventDefault();
+        move(list, add);
+      }
+    });
+    list.addEventListener('change', () => {
+      const o = list.selectedOptions[list.selectedOptions.length - 1];
+      info.textContent = o && describe.get(o.value) ? `${o.value}: ${describe.get(o.value)}` : '';
+    });
+  }
+  fill();
+  const a = field('Available API', avail);
+  const c = field('Selected API', chosen);
+  const box = h('div', { class: 'scope-picker' },
+    a.wrap, h('div', { class: 'scope-moves' }, addBtn, removeBtn), c.wrap);
+  return { box, info, chosen, values: () => scopes.map((s) => s.name).filter((n) => selected.has(n)) };
+}
+
+// Opens "New API Key"; `create(body)` makes the key (returns the key object with `key`).
+// After Finish, the "Save generated key" dialog shows the secret once. `onCreated(keyWithoutSecret)`
+// runs as soon as the key exists. Errors loading the scopes are thrown to the caller.
+export async function newKeyFlow({ create, onCreated, returnFocus }) {
+  const { scopes } = await api('GET', '/v1/scopes');
+  const today = new Date();
+  const name = field('Name', h('input', { type: 'text', name: 'name', maxlength: '100',
+    autocomplete: 'off', autofocus: true }), { required: true });
+  const desc = field('Description', h('textarea', { name: 'description', rows: '2', maxlength: '1000' }));
+  const lists = scopeLists(scopes || []);
+  const expiry = field('Expiry date', h('input', {
+    type: 'date', name: 'expires_at', value: ymd(addDays(today, 90)),
+    min: ymd(addDays(today, 1)), max: ymd(addYear(today)),
+  }), { hint: MAX_HINT });
+  const finish = h('button', { type: 'submit', class: 'btn primary' }, 'Finish');
+  const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+  const form = h('form', { novalidate: true, class: 'form' },
+    h('p', { class: 'hint' }, 'Required fields are marked with an asterisk (*).'),
+    name.wrap, desc.wrap, lists.box, lists.info, expiry.wrap,
+    dialogButtons(finish, cancel));
+  const fields = {
+    name: { input: name.input, label: 'Name' },
+    description: { input: desc.input, label: 'Description' },
+    scopes: { input: lists.chosen, label: 'Selected API' },
+    expires_at: { input: expiry.input, label: 'Expiry date' },
+  };
+  let created = null;
+  const dlg = openDialog({
+    title: 'New API Key', body: [form], className: 'dialog-wide', returnFocus,
+    onClose: () => { if (created) saveKeyDialog(created, returnFocus); },
+  });
+  cancel.addEventListener('click', () => dlg.close());
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = { name: name.input.value, scopes: lists.values() };
+    if (desc.input.value.trim()) body.description = desc.input.value;
+    const exp = expiryFromDate(expiry.input.value);
+    if (exp) body.expires_at = exp;
+    finish.disabled = true;
+    try {
+      created = await create(body);
+    } catch (err) {
+      finish.disabled = false;
+      showProblem(form, err, fields, form.querySelector('.dialog-actions'));
+      return;
+    }
+    const listed = { ...created };
+    delete listed.key;
+    if (onCreated) onCreated(listed);
+    dlg.close(); // opens the save dialog (onClose above)
+  });
+}
+
+// The show-once window. `created` carries the secret in `key`; it is moved into the input
+// and deleted from the object at once, and the input is emptied when the window closes.
+function saveKeyDialog(created, returnFocus) {
+  const keyName = created.name;
+  const input = h('input', { type: 'text', readOnly: true, class: 'secret', spellcheck: 'false',
+    autocomplete: 'off', autofocus: true });
+  input.value = created.key;
+  delete created.key;
+  const status = h('p', { role: 'status', class: 'status', id: uid('status') });
+  const copy = h('button', { type: 'button', class: 'btn primary' }, 'Copy to clipboard');
+  const download = h('button', { type: 'button', class: 'btn' }, 'Download');
+  const close = h('button', { type: 'button', class: 'btn' }, 'Close');
+  const keyField = field('API key', input);
+  const dlg = openDialog({
+    title: 'Save generated key',
+    className: 'dialog-wide',
+    returnFocus,
+    body: [
+      h('p', { class: 'warning' },
+        'Copy and save your API key now. For security reasons, it will not be shown again.'),
+      keyField.wrap,
+      status,
+      dialogButtons(copy, download, close),
+    ],
+    onClose: () => {
+      input.value = '';
+      input.remove();
+    },
+  });
+  input.addEventListener('focus', () => input.select());
+  copy.addEventListener('click', async () => {
+    try {
+      if (!navigator.clipboard || !window.isSecureContext) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(input.value);
+      status.textContent = 'Copied to clipboard.';
+    } catch {
+      input.focus();
+      input.select();
+      status.textContent = 'Press Ctrl+C to copy.';
+    }
+  });
+  download.addEventListener('click', () => {
+    const url = URL.createObjectURL(new Blob([`${input.value}\n`], { type: 'text/plain' }));
+    const a = h('a', { href: url, download: `${keyName}.APIKEY`, hidden: true });
+    dlg.dialog.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    status.textContent = `Downloaded ${keyName}.APIKEY.`;
+  });
+  close.addEventListener('click', () => dlg.close());
+}

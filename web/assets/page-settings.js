@@ -1,0 +1,207 @@
+// page-settings.js — #/settings "User Settings": profile, security (MFA, password) and the
+// caller's API keys (read-only, with a link to manage them).
+import { api } from './api.js';
+import { field, h, uid } from './dom.js';
+import { clearErrors, showProblem } from './errors.js';
+import { keyTable } from './key-table.js';
+
+function section(title, ...children) {
+  const id = uid('sec');
+  return h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title), children);
+}
+
+function svgDataUrl(svg) {
+  const bytes = new TextEncoder().encode(svg);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return `data:image/svg+xml;base64,${btoa(bin)}`;
+}
+
+function profile(me) {
+  const username = field('Username', h('input', { type: 'text', readOnly: true, value: me.username }));
+  const fullName = field('Full name', h('input', { type: 'text', name: 'full_name', maxlength: '100',
+    autocomplete: 'name', value: me.full_name || '' }));
+  const email = field('Email', h('input', { type: 'email', name: 'email', maxlength: '254',
+    autocomplete: 'email', value: me.email || '' }));
+  const save = h('button', { type: 'submit', class: 'btn primary' }, 'Save profile');
+  const status = h('p', { role: 'status', class: 'status' });
+  const form = h('form', { class: 'form', novalidate: true },
+    username.wrap, fullName.wrap, email.wrap, h('div', { class: 'form-actions' }, save), status);
+  const fields = {
+    full_name: { input: fullName.input, label: 'Full name' },
+    email: { input: email.input, label: 'Email' },
+  };
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    status.textContent = '';
+    save.disabled = true;
+    try {
+      const u = await api('PATCH', '/v1/me', { full_name: fullName.input.value, email: email.input.value });
+      clearErrors(form);
+      fullName.input.value = u.full_name || '';
+      email.input.value = u.email || '';
+      status.textContent = 'Profile saved.';
+    } catch (err) {
+      showProblem(form, err, fields, form.querySelector('.form-actions'));
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return section('Profile', form);
+}
+
+// The MFA part of Security; re-renders itself as MFA turns on and off.
+function mfa(me) {
+  const state = h('p', { class: 'mfa-state' });
+  const box = h('div', { class: 'mfa-box' });
+  const status = h('p', { role: 'status', class: 'status' });
+  const wrap = h('div', { class: 'subsection' }, h('h3', {}, 'Multi-factor authentication'), state, box, status);
+
+  function show(on) {
+    me.mfa_enabled = on;
+    state.replaceChildren('MFA: ', h('strong', { class: on ? 'on' : 'off' }, on ? 'On' : 'Off'));
+    if (on) showOn();
+    else showOff();
+  }
+
+  function showOff() {
+    const enable = h('button', { type: 'button', class: 'btn' }, 'Enable MFA');
+    box.replaceChildren(
+      h('p', { class: 'hint' }, 'Protect your account with a one-time code from an authenticator app.'),
+      enable);
+    enable.addEventListener('click', async () => {
+      enable.disabled = true;
+      try {
+        enroll(await api('POST', '/v1/me/mfa'));
+      } catch (err) {
+        enable.disabled = false;
+        showProblem(box, err);
+      }
+    });
+  }
+
+  function enroll(en) {
+    const secretId = uid('secret');
+    const img = h('img', { class: 'qr', alt: 'QR code for your authenticator app', width: '200', height: '200' });
+    img.src = svgDataUrl(en.qr_svg || '');
+    const code = field('Code from your authenticator', h('input', { type: 'text', name: 'code',
+      inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '10' }));
+    const confirm = h('button', { type: 'submit', class: 'btn primary' }, 'Confirm');
+    const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
+    const form = h('form', { class: 'form', novalidate: true },
+      code.wrap, h('div', { class: 'form-actions' }, confirm, cancel));
+    box.replaceChildren(
+      h('p', {}, 'Scan the QR code with your authenticator app (or type the secret into it), '
+        + 'then enter the code it shows.'),
+      img,
+      h('div', { class: 'secret-line' },
+        h('label', { for: secretId }, 'Secret'),
+        h('output', { id: secretId, class: 'mono' }, en.secret)),
+      form);
+    code.input.focus();
+    cancel.addEventListener('click', () => show(false));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      confirm.disabled = true;
+      try {
+        await api('POST', '/v1/me/mfa/confirm', { code: code.input.value.replace(/\s+/g, '') });
+        show(true);
+        status.textContent = 'MFA is now on.';
+      } catch (err) {
+        confirm.disabled = false;
+        showProblem(form, err, { code: { input: code.input, label: 'Code' } },
+          form.querySelector('.form-actions'));
+      }
+    });
+  }
+
+  function showOn() {
+    const pw = field('Password', h('input', { type: 'password', name: 'password',
+      autocomplete: 'current-password' }), { hint: 'Enter your password to turn MFA off.' });
+    const disable = h('button', { type: 'submit', class: 'btn danger' }, 'Disable MFA');
+    const form = h('form', { class: 'form', novalidate: true },
+      pw.wrap, h('div', { class: 'form-actions' }, disable));
+    box.replaceChildren(form);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      disable.disabled = true;
+      try {
+        await api('DELETE', '/v1/me/mfa', { password: pw.input.value });
+        show(false);
+        status.textContent = 'MFA is now off.';
+      } catch (err) {
+        disable.disabled = false;
+        const f = { input: pw.input, label: 'Password' };
+        showProblem(form, err, { password: f, code: f }, form.querySelector('.form-actions'));
+      }
+    });
+  }
+
+  show(Boolean(me.mfa_enabled));
+  return wrap;
+}
+
+function password() {
+  const current = field('Current password', h('input', { type: 'password', name: 'current_password',
+    autocomplete: 'current-password' }));
+  const next = field('New password', h('input', { type: 'password', name: 'new_password',
+    autocomplete: 'new-password', maxlength: '128' }),
+  { hint: '12 to 128 characters; not a common password and not your username.' });
+  const change = h('button', { type: 'submit', class: 'btn' }, 'Change password');
+  const status = h('p', { role: 'status', class: 'status' });
+  const form = h('form', { class: 'form', novalidate: true },
+    current.wrap, next.wrap, h('div', { class: 'form-actions' }, change), status);
+  const fields = {
+    current_password: { input: current.input, label: 'Current password' },
+    new_password: { input: next.input, label: 'New password' },
+  };
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    status.textContent = '';
+    change.disabled = true;
+    try {
+      await api('POST', '/v1/me/password', {
+        current_password: current.input.value, new_password: next.input.value,
+      });
+      clearErrors(form);
+      current.input.value = '';
+      next.input.value = '';
+      status.textContent = 'Password changed.';
+    } catch (err) {
+      showProblem(form, err, fields, form.querySelector('.form-actions'));
+    } finally {
+      change.disabled = false;
+    }
+  });
+  return h('div', { class: 'subsection' }, h('h3', {}, 'Change password'), form);
+}
+
+function security(me) {
+  if (me.auth_source && me.auth_source !== 'local') {
+    return section('Security',
+      h('p', { class: 'mfa-state' }, 'MFA: ', h('strong', {}, me.mfa_enabled ? 'On' : 'Off')),
+      h('p', {}, 'MFA is not available for SSO users.'),
+      h('p', {}, 'Your password is managed by your identity provider.'));
+  }
+  return section('Security', mfa(me), password());
+}
+
+function apiKeys() {
+  const box = h('div', { class: 'table-wrap' }, h('p', { class: 'loading' }, 'Loading…'));
+  api('GET', '/v1/keys')
+    .then(({ keys }) => box.replaceChildren(keyTable({ caption: 'Your API keys', keys })))
+    .catch((err) => { box.replaceChildren(); showProblem(box, err); });
+  return section('API Keys',
+    h('p', { class: 'intro' }, 'Requests made to the REST API are authenticated and authorized by '
+      + 'using API Keys. This section lists all your API keys used for programmatic access. The '
+      + 'maximum expiration date for any API key is 1 year from the creation date.'),
+    box,
+    h('p', {}, h('a', { href: '#/keys', class: 'btn' }, 'Manage API keys')));
+}
+
+export function render(view, { me }) {
+  view.append(
+    h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'User Settings')),
+    h('p', { class: 'intro' }, 'Manage your personal profile, security preferences and API keys.'),
+    profile(me), security(me), apiKeys());
+}
