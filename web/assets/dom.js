@@ -27,11 +27,6 @@ export function append(el, children) {
   return el;
 }
 
-export function clear(el) {
-  while (el.firstChild) el.firstChild.remove();
-  return el;
-}
-
 let counter = 0;
 export function uid(prefix = 'id') {
   counter += 1;
@@ -66,16 +61,10 @@ export function field(label, input, { hint, required } = {}) {
     wrap.append(h('p', { class: 'hint', id: hid }, hint));
     input.setAttribute('aria-describedby', hid);
   }
-  wrap.dataset.field = input.name || '';
   return { wrap, input, id };
 }
 
 // A visually hidden text (for screen readers only).
 export function srOnly(text) {
   return h('span', { class: 'sr-only' }, text);
-}
-
-// Sets the text of a status / live region (created up front so changes are announced).
-export function say(el, text) {
-  el.textContent = text;
 }

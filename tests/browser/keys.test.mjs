@@ -1,0 +1,318 @@
+// keys.test.mjs — the User API Keys page (docs/PORTAL.md "User API Keys", "New API key
+// dialog", "Save generated key dialog"): create, see once, copy, download, close, list,
+// verify, delete, field errors.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { test } from 'node:test';
+import { createUser, uniq, verify } from './daemon.mjs';
+import {
+  addDaysUTC, addYearUTC, dialog, eventually, lbl, expectGone, expectText, expectVisible, login,
+  pageHolds, rowWith, shot, suite, tableRows, TEST_TIMEOUT, ymd,
+} from './portal.mjs';
+
+const s = suite('keys');
+const T = { timeout: TEST_TIMEOUT };
+const KEY_RE = /^[a-z0-9]{1,16}_[0-9A-Za-z]{49}$/;
+const WARNING = 'Copy and save your API key now. For security reasons, it will not be shown again.';
+const DELETE_TEXT = 'Deleting an API key is permanent and cannot be undone. Any integrations or '
+  + 'scripts using that key will immediately stop working.';
+
+// A fresh user logged in on a fresh page, on the User API Keys page.
+async function userPage() {
+  const u = await createUser(s.admin);
+  const page = await s.newPage();
+  await login(page, u.username, u.password);
+  return { page, u };
+}
+
+const keysTable = (page) => page.getByRole('table', { name: 'Your API keys' });
+
+// Opens "+ New API key"; returns the dialog locator.
+async function openNewKey(page) {
+  await page.getByRole('button', { name: '+ New API key', exact: true }).click();
+  const dlg = dialog(page, 'New API Key');
+  await expectVisible(dlg, 'dialog "New API Key"');
+  return dlg;
+}
+
+// Fills the New API Key dialog (name, scopes moved to "Selected API") and presses Finish;
+// returns {key, save} with the secret read from the "API key" field of "Save generated key".
+async function createKeyInUI(page, { name, scopes = ['APIKey', 'Tasks'], description } = {}) {
+  const dlg = await openNewKey(page);
+  await dlg.getByLabel(lbl('Name')).fill(name);
+  if (description !== undefined) await dlg.getByLabel(lbl('Description')).fill(description);
+  await dlg.getByLabel(lbl('Available API')).selectOption(scopes.map((label) => ({ label })));
+  await dlg.getByRole('button', { name: 'Add selected', exact: true }).click();
+  await dlg.getByRole('button', { name: 'Finish', exact: true }).click();
+  const save = dialog(page, 'Save generated key');
+  await expectVisible(save, 'dialog "Save generated key"');
+  const field = save.getByLabel(lbl('API key'));
+  const key = await eventually(async () => {
+    const v = await field.inputValue({ timeout: 1000 });
+    assert.ok(v, 'the "API key" field is filled');
+    return v;
+  });
+  assert.match(key, KEY_RE, 'the "API key" field holds a key');
+  return { key, save };
+}
+
+async function createKeyViaApi(u, name, scopes = ['APIKey']) {
+  const api = await s.daemon.api(u.username, u.password);
+  return api.post('/v1/keys', { name, scopes });
+}
+
+test('an empty key list says "You have no API keys yet."', T, async () => {
+  const { page } = await userPage();
+  await expectVisible(page.getByText('You have no API keys yet.', { exact: true }), 'empty-state text');
+  await expectVisible(page.getByText(/Requests made to the REST API are authenticated and authorized using API Keys/),
+    'the seed paragraph');
+  await expectVisible(page.getByRole('button', { name: '+ New API key', exact: true }), 'button "+ New API key"');
+  await shot(page, 'keys-empty.png');
+  await page.context().close();
+});
+
+test('the "+ New API key" button is at the top right of the page', T, async () => {
+  const { page } = await userPage();
+  const box = await page.getByRole('button', { name: '+ New API key', exact: true }).boundingBox();
+  const vp = page.viewportSize();
+  assert.ok(box.x + box.width / 2 > vp.width / 2, `button centre x ${box.x + box.width / 2} should be right of ${vp.width / 2}`);
+  const h1 = await page.getByRole('heading', { name: 'User API Keys', level: 1 }).boundingBox();
+  assert.ok(box.y < h1.y + h1.height + 80, `button top ${box.y} should be near the heading (bottom ${h1.y + h1.height})`);
+  await page.context().close();
+});
+
+test('the New API Key dialog has its fields, a 90-day default expiry capped at one year, and the hint', T, async () => {
+  const { page } = await userPage();
+  const dlg = await openNewKey(page);
+  for (const label of ['Name', 'Description', 'Available API', 'Selected API', 'Expiry date']) {
+    await expectVisible(dlg.getByLabel(lbl(label)), `field "${label}"`);
+  }
+  const name = dlg.getByLabel(lbl('Name'));
+  assert.ok(await name.evaluate((el) => el.required || el.getAttribute('aria-required') === 'true'),
+    'Name is required');
+  await expectVisible(dlg.getByText('*'), 'the required marker *');
+  const expiry = dlg.getByLabel(lbl('Expiry date'));
+  assert.equal(await expiry.getAttribute('type'), 'date', 'Expiry date is a date field');
+  assert.equal(await expiry.inputValue(), ymd(addDaysUTC(90)), 'default expiry is today + 90 days');
+  assert.equal(await expiry.getAttribute('max'), ymd(addYearUTC()), 'max expiry is today + 1 year');
+  await expectVisible(dlg.getByText('The maximum expiration date for any API key is 1 year from the creation date.'),
+    'the one-year hint');
+  const avail = (await dlg.getByLabel(lbl('Available API')).locator('option').allInnerTexts())
+    .map((t) => t.trim());
+  for (const sc of ['Authentication', 'PublishApp', 'PublishAimms', 'Tasks', 'APIKey', 'Session', 'Secret', 'User', 'Account']) {
+    assert.ok(avail.includes(sc), `"Available API" lists ${sc} (got ${avail.join(', ')})`);
+  }
+  for (const b of ['Add selected', 'Remove selected', 'Finish', 'Cancel']) {
+    await expectVisible(dlg.getByRole('button', { name: b, exact: true }), `button "${b}"`);
+  }
+  await dlg.getByLabel(lbl('Name')).fill('my-first-key');
+  await dlg.getByLabel(lbl('Available API')).selectOption([{ label: 'APIKey' }, { label: 'Tasks' }]);
+  await dlg.getByRole('button', { name: 'Add selected', exact: true }).click();
+  const selected = (await dlg.getByLabel(lbl('Selected API')).locator('option').allInnerTexts())
+    .map((t) => t.trim());
+  assert.deepEqual(selected.sort(), ['APIKey', 'Tasks'], '"Add selected" moves the scopes to "Selected API"');
+  await shot(page, 'new-key-dialog.png');
+  await dlg.getByRole('button', { name: 'Cancel', exact: true }).click();
+  await expectGone(dlg, 'dialog "New API Key" after Cancel');
+  await expectVisible(page.getByText('You have no API keys yet.', { exact: true }), 'still no keys after Cancel');
+  await page.context().close();
+});
+
+test('Finish shows the key once in "Save generated key" with the warning', T, async () => {
+  const { page } = await userPage();
+  const { key, save } = await createKeyInUI(page, { name: uniq('once-') });
+  await expectVisible(save.getByText(WARNING, { exact: true }), 'the show-once warning');
+  const field = save.getByLabel(lbl('API key'));
+  assert.equal(await field.isEditable(), false, 'the "API key" field is read-only');
+  assert.match(key, /^apk_/, 'default prefix apk_');
+  for (const b of ['Copy to clipboard', 'Download', 'Close']) {
+    await expectVisible(save.getByRole('button', { name: b, exact: true }), `button "${b}"`);
+  }
+  await shot(page, 'save-once.png');
+  await page.context().close();
+});
+
+test('"Copy to clipboard" copies the key and says "Copied to clipboard."', T, async () => {
+  const { page } = await userPage();
+  const { key, save } = await createKeyInUI(page, { name: uniq('copy-') });
+  await save.getByRole('button', { name: 'Copy to clipboard', exact: true }).click();
+  await expectVisible(save.getByText('Copied to clipboard.', { exact: true }), 'status "Copied to clipboard."');
+  const clip = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(clip, key, 'the clipboard holds the key');
+  await page.context().close();
+});
+
+test('"Download" saves NAME.APIKEY holding the key and a newline', T, async () => {
+  const { page } = await userPage();
+  const name = uniq('dl-');
+  const { key, save } = await createKeyInUI(page, { name });
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 10_000 }),
+    save.getByRole('button', { name: 'Download', exact: true }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), `${name}.APIKEY`);
+  const file = await download.path();
+  assert.equal(fs.readFileSync(file, 'utf8'), `${key}\n`, 'the file holds the key and a newline');
+  await page.context().close();
+});
+
+test('after Close the row shows Key Name, Expiry Date, Scope and Last used "Never"', T, async () => {
+  const { page, u } = await userPage();
+  const name = uniq('row-');
+  const { save } = await createKeyInUI(page, { name, scopes: ['APIKey', 'Tasks'] });
+  await save.getByRole('button', { name: 'Close', exact: true }).click();
+  await expectGone(save, 'dialog "Save generated key" after Close');
+  const table = keysTable(page);
+  await expectVisible(rowWith(table, name), `row of ${name}`);
+  const { headers, rows } = await tableRows(table);
+  for (const hd of ['Key Name', 'Expiry Date', 'Scope', 'Last used']) {
+    assert.ok(headers.includes(hd), `column header "${hd}" (got ${JSON.stringify(headers)})`);
+  }
+  const row = rows.find((r) => r['Key Name'] === name);
+  assert.ok(row, `a row with Key Name ${name} (rows: ${JSON.stringify(rows)})`);
+  const { keys } = await s.admin.get(`/v1/users/${u.username}/keys`);
+  assert.equal(keys.length, 1);
+  assert.equal(row['Expiry Date'], keys[0].expires_at.slice(0, 10), 'Expiry Date as YYYY-MM-DD');
+  assert.equal(row['Expiry Date'], ymd(addDaysUTC(90)), 'the default expiry is today + 90 days');
+  assert.deepEqual(row.Scope.split(/\s*,\s*/).sort(), ['APIKey', 'Tasks'], 'Scope comma-separated');
+  assert.equal(row['Last used'], 'Never');
+  await expectVisible(page.getByRole('button', { name: `Actions for ${name}`, exact: true }),
+    `button "Actions for ${name}"`);
+  await shot(page, 'keys-list.png');
+  await page.context().close();
+});
+
+test('a key created in the portal verifies VALID', T, async () => {
+  const { page, u } = await userPage();
+  const { key, save } = await createKeyInUI(page, { name: uniq('valid-'), scopes: ['Tasks'] });
+  await save.getByRole('button', { name: 'Close', exact: true }).click();
+  const v = await verify(s.base, key);
+  assert.equal(v.code, 'VALID', JSON.stringify(v));
+  assert.equal(v.valid, true);
+  assert.deepEqual(v.owner, { type: 'user', name: u.username });
+  assert.deepEqual(v.scopes, ['Tasks']);
+  await page.context().close();
+});
+
+test('after Close the key is nowhere in the page', T, async () => {
+  const { page } = await userPage();
+  const name = uniq('gone-');
+  const { key, save } = await createKeyInUI(page, { name });
+  assert.ok(await pageHolds(page, key), 'the key is shown before Close');
+  await save.getByRole('button', { name: 'Close', exact: true }).click();
+  await expectGone(save, 'dialog "Save generated key" after Close');
+  await expectVisible(rowWith(keysTable(page), name), `row of ${name}`);
+  assert.equal(await pageHolds(page, key), null, 'the key text must not remain in the page');
+  assert.ok(!(await page.content()).includes(key), 'page.content() must not contain the key');
+  await page.context().close();
+});
+
+test('the ⋮ menu\'s Delete asks for a confirmation saying it cannot be undone; Cancel keeps the key', T, async () => {
+  const { page, u } = await userPage();
+  const name = uniq('del-');
+  const created = await createKeyViaApi(u, name);
+  await page.reload();
+  const table = keysTable(page);
+  await expectVisible(rowWith(table, name), `row of ${name}`);
+  const menuButton = page.getByRole('button', { name: `Actions for ${name}`, exact: true });
+  await expectText(menuButton, '⋮', 'the actions button text');
+  await menuButton.click();
+  const menu = page.getByRole('menu');
+  await expectVisible(menu, 'the actions menu');
+  await menu.getByRole('menuitem', { name: 'Delete', exact: true }).click();
+  const dlg = dialog(page, 'Delete API key');
+  await expectVisible(dlg, 'dialog "Delete API key"');
+  await expectVisible(dlg.getByText(DELETE_TEXT), 'the cannot-be-undone text');
+  await expectVisible(dlg.getByRole('button', { name: 'Delete', exact: true }), 'button "Delete"');
+  await shot(page, 'delete-confirm.png');
+  await dlg.getByRole('button', { name: 'Cancel', exact: true }).click();
+  await expectGone(dlg, 'the confirmation after Cancel');
+  await expectVisible(rowWith(table, name), `row of ${name} after Cancel`);
+  assert.equal((await verify(s.base, created.key)).code, 'VALID', 'the key still works after Cancel');
+  await page.context().close();
+});
+
+test('confirming Delete removes the row and the key verifies NOT_FOUND', T, async () => {
+  const { page, u } = await userPage();
+  const name = uniq('del-');
+  const keep = uniq('keep-');
+  const created = await createKeyViaApi(u, name);
+  await createKeyViaApi(u, keep);
+  await page.reload();
+  const table = keysTable(page);
+  await expectVisible(rowWith(table, name), `row of ${name}`);
+  await page.getByRole('button', { name: `Actions for ${name}`, exact: true }).click();
+  await page.getByRole('menu').getByRole('menuitem', { name: 'Delete', exact: true }).click();
+  const dlg = dialog(page, 'Delete API key');
+  await dlg.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expectGone(dlg, 'the confirmation after Delete');
+  await expectGone(rowWith(table, name), `row of ${name} after Delete`);
+  await expectVisible(rowWith(table, keep), `row of the other key ${keep}`);
+  const v = await verify(s.base, created.key);
+  assert.equal(v.code, 'NOT_FOUND', JSON.stringify(v));
+  await page.reload();
+  await expectVisible(rowWith(keysTable(page), keep), `row of ${keep} after reload`);
+  await expectGone(rowWith(keysTable(page), name), `row of ${name} after reload`);
+  await page.context().close();
+});
+
+test('a 422 (expiry past the one-year limit) shows the error next to the Expiry date field', T, async () => {
+  const { page, u } = await userPage();
+  const dlg = await openNewKey(page);
+  await dlg.getByLabel(lbl('Name')).fill(uniq('late-'));
+  await dlg.getByLabel(lbl('Available API')).selectOption([{ label: 'Tasks' }]);
+  await dlg.getByRole('button', { name: 'Add selected', exact: true }).click();
+  const expiry = dlg.getByLabel(lbl('Expiry date'));
+  await expiry.fill(ymd(addDaysUTC(3, addYearUTC())));
+  const [resp] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/v1/keys') && r.request().method() === 'POST', { timeout: 10_000 }),
+    dlg.getByRole('button', { name: 'Finish', exact: true }).click(),
+  ]);
+  assert.equal(resp.status(), 422, 'the server refuses the expiry');
+  const alert = dlg.getByRole('alert');
+  await expectVisible(alert, 'an alert in the dialog');
+  const text = (await alert.first().innerText()).trim();
+  assert.ok(text.length > 0, 'the alert says something');
+  // next to the field: nearer to "Expiry date" than to any other field of the form
+  const a = await alert.first().boundingBox();
+  const dist = async (label) => {
+    const b = await dlg.getByLabel(lbl(label)).boundingBox();
+    const mid = (r) => r.y + r.height / 2;
+    return Math.abs(mid(a) - mid(b));
+  };
+  const dExpiry = await dist('Expiry date');
+  for (const other of ['Name', 'Description']) {
+    const d = await dist(other);
+    assert.ok(dExpiry < d, `the alert (${JSON.stringify(text)}) should be next to "Expiry date" (distance ${dExpiry}) rather than "${other}" (${d})`);
+  }
+  assert.ok(dExpiry < 120, `the alert should be right by the "Expiry date" field (distance ${dExpiry}px)`);
+  await expectVisible(dlg, 'the dialog stays open');
+  const { keys } = await s.admin.get(`/v1/users/${u.username}/keys`);
+  assert.equal(keys.length, 0, 'nothing stored');
+  await page.context().close();
+});
+
+test('a name of 101 characters is refused (maxlength or an error next to Name)', T, async () => {
+  const { page, u } = await userPage();
+  const dlg = await openNewKey(page);
+  const name = dlg.getByLabel(lbl('Name'));
+  await name.fill('n'.repeat(101));
+  await dlg.getByLabel(lbl('Available API')).selectOption([{ label: 'Tasks' }]);
+  await dlg.getByRole('button', { name: 'Add selected', exact: true }).click();
+  const typed = await name.inputValue();
+  if (typed.length <= 100) {
+    // the field itself stops at 100 characters: nothing to refuse
+    assert.equal(typed.length, 100, 'the Name field keeps the first 100 characters');
+  } else {
+    await dlg.getByRole('button', { name: 'Finish', exact: true }).click();
+    const alert = dlg.getByRole('alert');
+    await expectVisible(alert, 'an alert for the 101-character name');
+    const a = await alert.first().boundingBox();
+    const n = await name.boundingBox();
+    const e = await dlg.getByLabel(lbl('Expiry date')).boundingBox();
+    assert.ok(Math.abs(a.y - n.y) < Math.abs(a.y - e.y), 'the alert is next to Name');
+    const { keys } = await s.admin.get(`/v1/users/${u.username}/keys`);
+    assert.equal(keys.length, 0, 'nothing stored');
+  }
+  await page.context().close();
+});
