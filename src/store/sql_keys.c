@@ -116,6 +116,8 @@ static enum err insert_key(struct sql_store *st, const struct key_record *k, int
         !usable)
         e = ERR_FORBIDDEN;
     /* is there a max_per_owner-th key already? (reads at most max_per_owner index entries) */
+    if (!e && max_per_owner <= 0)
+        e = ERR_LIMIT;
     if (!e && !(e = sq_int(st, &count,
                            "SELECT count(*) FROM (SELECT 1 FROM api_keys WHERE owner_type = ? AND"
                            " owner_id = ? LIMIT 1 OFFSET ?) AS over_limit",
@@ -217,7 +219,9 @@ static enum err sq_key_each(struct store *s, const char *owner_type, const char 
                     " ORDER BY created_at DESC, rowid DESC",
                     "tt", owner_type, owner_id);
     else
-        e = sq_each(st, key_row, w, "SELECT " KEY_COLUMNS " FROM api_keys", NULL);
+        e = sq_each(st, key_row, w,
+                    "SELECT " KEY_COLUMNS " FROM api_keys ORDER BY created_at DESC, rowid DESC",
+                    NULL);
     RUNLOCK(st);
     free(w);
     return e;
