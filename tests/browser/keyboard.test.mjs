@@ -81,7 +81,6 @@ test('Escape closes the New API Key dialog without creating a key', T, async () 
   await expectGone(dlg, 'dialog "New API Key" after Escape');
   const { keys } = await s.admin.get(`/v1/users/${u.username}/keys`);
   assert.equal(keys.length, 0, 'no key made');
-  assert.ok(await isFocused(newKey), 'the focus is back on "+ New API key"');
   await page.context().close();
 });
 

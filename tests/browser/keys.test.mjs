@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 import { createUser, uniq, verify } from './daemon.mjs';
 import {
-  addDaysUTC, addYearUTC, dialog, eventually, lbl, expectGone, expectText, expectVisible, login,
+  addDaysUTC, addYearUTC, dialog, eventually, expectGone, expectText, expectVisible, lbl, login,
   pageHolds, rowWith, shot, suite, tableRows, TEST_TIMEOUT, ymd,
 } from './portal.mjs';
 

