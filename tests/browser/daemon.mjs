@@ -117,7 +117,7 @@ export async function startDaemon({ label = 'browser', env = {} } = {}) {
       async stop() {
         if (exited) {
           saveLog();
-          throw new Error(`daemon had already exited (${JSON.stringify(exited)}) before it was stopped; log: ${readLog().slice(-600)}`);
+          throw new Error(`daemon (${label}) had already exited (${JSON.stringify(exited)}) before it was stopped; log: ${readLog().slice(-600)}`);
         }
         proc.kill('SIGTERM');
         const res = await within(exitP, STOP_TIMEOUT_MS);
@@ -125,11 +125,11 @@ export async function startDaemon({ label = 'browser', env = {} } = {}) {
           proc.kill('SIGKILL');
           await within(exitP, 5000);
           saveLog();
-          throw new Error(`daemon did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM`);
+          throw new Error(`daemon (${label}) did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM`);
         }
         saveLog();
         if (res.code !== 0) {
-          throw new Error(`daemon exited with ${JSON.stringify(res)} after SIGTERM, expected code 0; log: ${readLog().slice(-800)}`);
+          throw new Error(`daemon (${label}) exited with ${JSON.stringify(res)} after SIGTERM, expected code 0; log: ${readLog().slice(-800)}`);
         }
         if (!process.env.APIKEYD_TEST_KEEP) fs.rmSync(tmp, { recursive: true, force: true });
       },
