@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-tests.sh BUILD_DIR — every test of `make test`: the unit tests (cmocka; the store suite
-# also against PostgreSQL), then the HTTP tests against real daemons (SQLite, and several
-# nodes on PostgreSQL), then the portal in Debian's chromium (tests/browser). Starts a throwaway PostgreSQL on loopback for the store suite unless
-# APIKEYD_TEST_PG_URL is already set, and stops it at the end.
+# also against PostgreSQL), the HTTP tests against real daemons (SQLite, several nodes on
+# PostgreSQL, nginx auth_request), then the portal in Debian's chromium (tests/browser).
+# Starts a throwaway PostgreSQL on loopback for the store suite unless APIKEYD_TEST_PG_URL is
+# already set, and stops it at the end.
 set -uo pipefail
 build=${1:?build dir}
 root=$(cd "$(dirname "$0")/.." && pwd)
