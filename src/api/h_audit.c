@@ -13,18 +13,22 @@
 
 struct audit_page {
     json_t *events;
-    int64_t last_id;
-    int count;
+    int64_t last_id; /* of the last event on the page */
+    int count;       /* events seen: one more than the page holds means there is a next page */
+    int limit;
 };
 
 static int event_one(void *ctx, const struct audit_record *a)
 {
     struct audit_page *p = ctx;
+    char id[24]; /* ids are opaque strings (docs/API.md); today the event's sequence number */
+    if (++p->count > p->limit)
+        return 1; /* the probe for a next page: not shown */
+    snprintf(id, sizeof id, "%lld", (long long)a->id);
     p->last_id = a->id;
-    p->count++;
     return json_array_append_new(
                p->events,
-               json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)a->id,
+               json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "id", id,
                          "at", render_time(a->at), "actor", a->actor, "action", a->action,
                          "target_type", a->target_type, "target", a->target, "client",
                          a->client, "detail", a->detail)) != 0;
@@ -61,8 +65,8 @@ enum err h_audit(struct request *req, struct reply *rep)
                            NULL);
     if ((v = request_query(req, "before")) && parse_int(v, 1, INT64_MAX, &f.before_id))
         return reply_error(rep, ERR_BAD_REQUEST, "before must be an event id", NULL);
-    f.limit = (int)limit;
-    struct audit_page page = {json_array(), 0, 0};
+    f.limit = (int)limit + 1; /* one more, to know whether a next page exists */
+    struct audit_page page = {json_array(), 0, 0, (int)limit};
     if (!page.events)
         return ERR_NOMEM;
     enum err e = audit_query(req->core, &req->caller, &f, event_one, &page);
@@ -72,7 +76,9 @@ enum err h_audit(struct request *req, struct reply *rep)
             return reply_error(rep, e, "reading the audit trail needs view_audit", NULL);
         return e;
     }
-    json_t *next = page.count == f.limit ? json_integer(page.last_id) : json_null();
+    char last[24];
+    snprintf(last, sizeof last, "%lld", (long long)page.last_id);
+    json_t *next = page.count > page.limit ? json_string(last) : json_null();
     return reply_json(rep, 200, json_pack("{s:o, s:o}", "events", page.events, "next_before",
                                           next));
 }
