@@ -1,5 +1,5 @@
 /* config.c — see config.h. A config file holds "name = value" lines; '#' starts a comment.
- * Names: listen, data, db, key_prefix, threads, login_max_failures, login_backoff_seconds,
+ * Names: listen, data, db, key_prefix, threads, workers, login_max_failures, login_backoff_seconds,
  * session_ttl_seconds, verify_max_failures, secret_key_file (default DATA/secret.key). */
 #include "config.h"
 
@@ -56,6 +56,12 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         if (set_int(name, value, 1, 256, &n))
             return -1;
         cfg->threads = (unsigned)n;
+        return 0;
+    }
+    if (strcmp(name, "workers") == 0) {
+        if (set_int(name, value, 1, 1024, &n))
+            return -1;
+        cfg->workers = (unsigned)n;
         return 0;
     }
     if (strcmp(name, "login_max_failures") == 0)
@@ -125,6 +131,7 @@ static const struct {
     {"APIKEYD_DB", "db"},
     {"APIKEYD_KEY_PREFIX", "key_prefix"},
     {"APIKEYD_THREADS", "threads"},
+    {"APIKEYD_WORKERS", "workers"},
     {"APIKEYD_LOGIN_MAX_FAILURES", "login_max_failures"},
     {"APIKEYD_LOGIN_BACKOFF_SECONDS", "login_backoff_seconds"},
     {"APIKEYD_SESSION_TTL_SECONDS", "session_ttl_seconds"},
@@ -149,6 +156,7 @@ int config_load(struct config *cfg, int argc, char **argv)
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "./var");
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = cpus > 0 ? (unsigned)cpus * 2 : 4;
+    cfg->workers = 32;
     core_config_defaults(&cfg->core);
 
     const char *config_path = NULL;

@@ -9,7 +9,8 @@ struct config {
     char listen[128];
     char data_dir[1024];
     char db_url[1024];
-    unsigned threads;
+    unsigned threads; /* event threads: parsing and verification */
+    unsigned workers; /* threads for requests that may block on the store */
     struct core_config core;
 };
 

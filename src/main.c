@@ -58,7 +58,7 @@ int main(int argc, char **argv)
     }
     if (users_bootstrap(core, getenv("APIKEYD_BOOTSTRAP_ADMIN"), stderr) != ERR_OK)
         goto out;
-    if (server_start(core, cfg.listen, cfg.threads, &server) != ERR_OK)
+    if (server_start(core, cfg.listen, cfg.threads, cfg.workers, &server) != ERR_OK)
         goto out;
     log_info("apikeyd listening on http://%s (port %u), data in %s", cfg.listen,
              server_port(server), cfg.data_dir);

@@ -16,75 +16,76 @@ struct route {
     enum err (*fn)(struct request *, struct reply *);
     enum route_auth auth;
     const char *key_scope; /* scope a key caller needs; NULL = any valid key */
+    int on_event_thread;   /* 1: never blocks (memory only), so runs on the event thread */
 };
 
 static const struct route routes[] = {
-    {"GET", "/healthz", h_healthz, ROUTE_PUBLIC, NULL},
-    {"GET", "/", h_static, ROUTE_PUBLIC, NULL},
-    {"GET", "/index.html", h_static, ROUTE_PUBLIC, NULL},
-    {"GET", "/assets/{}", h_static, ROUTE_PUBLIC, NULL},
-    {"POST", "/v1/login", h_login, ROUTE_PUBLIC, NULL},
-    {"POST", "/v1/logout", h_logout, ROUTE_AUTHENTICATED, NULL},
-    {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User"},
-    {"PATCH", "/v1/me", h_me_update, ROUTE_AUTHENTICATED, "User"},
-    {"POST", "/v1/me/password", h_me_password, ROUTE_AUTHENTICATED, "User"},
-    {"POST", "/v1/me/mfa", h_me_mfa_begin, ROUTE_AUTHENTICATED, "User"},
-    {"DELETE", "/v1/me/mfa", h_me_mfa_disable, ROUTE_AUTHENTICATED, "User"},
-    {"POST", "/v1/me/mfa/confirm", h_me_mfa_confirm, ROUTE_AUTHENTICATED, "User"},
-    {"GET", "/v1/scopes", h_scopes_list, ROUTE_AUTHENTICATED, NULL},
-    {"POST", "/v1/scopes", h_scopes_create, ROUTE_AUTHENTICATED, "Account"},
-    {"GET", "/v1/keys", h_keys_list, ROUTE_AUTHENTICATED, "APIKey"},
-    {"POST", "/v1/keys", h_keys_create, ROUTE_AUTHENTICATED, "APIKey"},
-    {"GET", "/v1/keys/{}", h_keys_get, ROUTE_AUTHENTICATED, "APIKey"},
-    {"PATCH", "/v1/keys/{}", h_keys_update, ROUTE_AUTHENTICATED, "APIKey"},
-    {"DELETE", "/v1/keys/{}", h_keys_delete, ROUTE_AUTHENTICATED, "APIKey"},
-    {"POST", "/v1/verify", h_verify, ROUTE_PUBLIC, NULL},
-    {"GET", "/v1/auth", h_auth, ROUTE_PUBLIC, NULL},
-    {"GET", "/v1/users", h_users_list, ROUTE_AUTHENTICATED, "Authentication"},
-    {"POST", "/v1/users", h_users_create, ROUTE_AUTHENTICATED, "Authentication"},
-    {"GET", "/v1/users/{}", h_users_get, ROUTE_AUTHENTICATED, "Authentication"},
-    {"PATCH", "/v1/users/{}", h_users_update, ROUTE_AUTHENTICATED, "Authentication"},
-    {"DELETE", "/v1/users/{}", h_users_delete, ROUTE_AUTHENTICATED, "Authentication"},
-    {"GET", "/v1/users/{}/keys", h_user_keys_list, ROUTE_AUTHENTICATED, "Authentication"},
-    {"POST", "/v1/users/{}/keys", h_user_keys_create, ROUTE_AUTHENTICATED, "Authentication"},
-    {"DELETE", "/v1/users/{}/keys/{}", h_user_keys_delete, ROUTE_AUTHENTICATED,
-     "Authentication"},
-    {"GET", "/v1/authorities", h_authorities, ROUTE_AUTHENTICATED, "Authentication"},
-    {"GET", "/v1/roles", h_roles_list, ROUTE_AUTHENTICATED, "Authentication"},
-    {"POST", "/v1/roles", h_roles_create, ROUTE_AUTHENTICATED, "Authentication"},
-    {"GET", "/v1/roles/{}", h_roles_get, ROUTE_AUTHENTICATED, "Authentication"},
-    {"PUT", "/v1/roles/{}", h_roles_update, ROUTE_AUTHENTICATED, "Authentication"},
-    {"DELETE", "/v1/roles/{}", h_roles_delete, ROUTE_AUTHENTICATED, "Authentication"},
-    {"GET", "/v1/groups", h_groups_list, ROUTE_AUTHENTICATED, "Authentication"},
-    {"POST", "/v1/groups", h_groups_create, ROUTE_AUTHENTICATED, "Authentication"},
-    {"GET", "/v1/groups/{}", h_groups_get, ROUTE_AUTHENTICATED, "Authentication"},
-    {"PUT", "/v1/groups/{}", h_groups_update, ROUTE_AUTHENTICATED, "Authentication"},
-    {"DELETE", "/v1/groups/{}", h_groups_delete, ROUTE_AUTHENTICATED, "Authentication"},
-    {"GET", "/v1/environments", h_environments_list, ROUTE_AUTHENTICATED, "Authentication"},
-    {"POST", "/v1/environments", h_environments_create, ROUTE_AUTHENTICATED, "Authentication"},
-    {"GET", "/v1/environments/{}", h_environments_get, ROUTE_AUTHENTICATED, "Authentication"},
-    {"DELETE", "/v1/environments/{}", h_environments_delete, ROUTE_AUTHENTICATED,
-     "Authentication"},
-    {"GET", "/v1/audit", h_audit, ROUTE_AUTHENTICATED, "Account"},
-    {"GET", "/v1/projects", h_projects_list, ROUTE_AUTHENTICATED, "Account"},
-    {"POST", "/v1/projects", h_projects_create, ROUTE_AUTHENTICATED, "Account"},
-    {"GET", "/v1/projects/{}", h_projects_get, ROUTE_AUTHENTICATED, "Account"},
-    {"DELETE", "/v1/projects/{}", h_projects_delete, ROUTE_AUTHENTICATED, "Account"},
-    {"GET", "/v1/projects/{}/members", h_project_members_list, ROUTE_AUTHENTICATED, "Account"},
-    {"GET", "/v1/projects/{}/members/{}", h_project_member_get, ROUTE_AUTHENTICATED, "Account"},
-    {"PUT", "/v1/projects/{}/members/{}", h_project_member_put, ROUTE_AUTHENTICATED, "Account"},
+    {"GET", "/healthz", h_healthz, ROUTE_PUBLIC, NULL, 1},
+    {"GET", "/", h_static, ROUTE_PUBLIC, NULL, 1},
+    {"GET", "/index.html", h_static, ROUTE_PUBLIC, NULL, 1},
+    {"GET", "/assets/{}", h_static, ROUTE_PUBLIC, NULL, 1},
+    {"POST", "/v1/login", h_login, ROUTE_PUBLIC, NULL, 0},
+    {"POST", "/v1/logout", h_logout, ROUTE_AUTHENTICATED, NULL, 0},
+    {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User", 0},
+    {"PATCH", "/v1/me", h_me_update, ROUTE_AUTHENTICATED, "User", 0},
+    {"POST", "/v1/me/password", h_me_password, ROUTE_AUTHENTICATED, "User", 0},
+    {"POST", "/v1/me/mfa", h_me_mfa_begin, ROUTE_AUTHENTICATED, "User", 0},
+    {"DELETE", "/v1/me/mfa", h_me_mfa_disable, ROUTE_AUTHENTICATED, "User", 0},
+    {"POST", "/v1/me/mfa/confirm", h_me_mfa_confirm, ROUTE_AUTHENTICATED, "User", 0},
+    {"GET", "/v1/scopes", h_scopes_list, ROUTE_AUTHENTICATED, NULL, 0},
+    {"POST", "/v1/scopes", h_scopes_create, ROUTE_AUTHENTICATED, "Account", 0},
+    {"GET", "/v1/keys", h_keys_list, ROUTE_AUTHENTICATED, "APIKey", 0},
+    {"POST", "/v1/keys", h_keys_create, ROUTE_AUTHENTICATED, "APIKey", 0},
+    {"GET", "/v1/keys/{}", h_keys_get, ROUTE_AUTHENTICATED, "APIKey", 0},
+    {"PATCH", "/v1/keys/{}", h_keys_update, ROUTE_AUTHENTICATED, "APIKey", 0},
+    {"DELETE", "/v1/keys/{}", h_keys_delete, ROUTE_AUTHENTICATED, "APIKey", 0},
+    {"POST", "/v1/verify", h_verify, ROUTE_PUBLIC, NULL, 1},
+    {"GET", "/v1/auth", h_auth, ROUTE_PUBLIC, NULL, 1},
+    {"GET", "/v1/users", h_users_list, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"POST", "/v1/users", h_users_create, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"GET", "/v1/users/{}", h_users_get, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"PATCH", "/v1/users/{}", h_users_update, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"DELETE", "/v1/users/{}", h_users_delete, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"GET", "/v1/users/{}/keys", h_user_keys_list, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"POST", "/v1/users/{}/keys", h_user_keys_create, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"DELETE", "/v1/users/{}/keys/{}", h_user_keys_delete, ROUTE_AUTHENTICATED, "Authentication",
+     0},
+    {"GET", "/v1/authorities", h_authorities, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"GET", "/v1/roles", h_roles_list, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"POST", "/v1/roles", h_roles_create, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"GET", "/v1/roles/{}", h_roles_get, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"PUT", "/v1/roles/{}", h_roles_update, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"DELETE", "/v1/roles/{}", h_roles_delete, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"GET", "/v1/groups", h_groups_list, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"POST", "/v1/groups", h_groups_create, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"GET", "/v1/groups/{}", h_groups_get, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"PUT", "/v1/groups/{}", h_groups_update, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"DELETE", "/v1/groups/{}", h_groups_delete, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"GET", "/v1/environments", h_environments_list, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"POST", "/v1/environments", h_environments_create, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"GET", "/v1/environments/{}", h_environments_get, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"DELETE", "/v1/environments/{}", h_environments_delete, ROUTE_AUTHENTICATED, "Authentication",
+     0},
+    {"GET", "/v1/audit", h_audit, ROUTE_AUTHENTICATED, "Account", 0},
+    {"GET", "/v1/projects", h_projects_list, ROUTE_AUTHENTICATED, "Account", 0},
+    {"POST", "/v1/projects", h_projects_create, ROUTE_AUTHENTICATED, "Account", 0},
+    {"GET", "/v1/projects/{}", h_projects_get, ROUTE_AUTHENTICATED, "Account", 0},
+    {"DELETE", "/v1/projects/{}", h_projects_delete, ROUTE_AUTHENTICATED, "Account", 0},
+    {"GET", "/v1/projects/{}/members", h_project_members_list, ROUTE_AUTHENTICATED, "Account", 0},
+    {"GET", "/v1/projects/{}/members/{}", h_project_member_get, ROUTE_AUTHENTICATED, "Account", 0},
+    {"PUT", "/v1/projects/{}/members/{}", h_project_member_put, ROUTE_AUTHENTICATED, "Account", 0},
     {"DELETE", "/v1/projects/{}/members/{}", h_project_member_delete, ROUTE_AUTHENTICATED,
-     "Account"},
-    {"GET", "/v1/service-accounts", h_accounts_list, ROUTE_AUTHENTICATED, "Account"},
-    {"POST", "/v1/service-accounts", h_accounts_create, ROUTE_AUTHENTICATED, "Account"},
-    {"GET", "/v1/service-accounts/{}", h_accounts_get, ROUTE_AUTHENTICATED, "Account"},
-    {"PATCH", "/v1/service-accounts/{}", h_accounts_update, ROUTE_AUTHENTICATED, "Account"},
-    {"DELETE", "/v1/service-accounts/{}", h_accounts_delete, ROUTE_AUTHENTICATED, "Account"},
-    {"GET", "/v1/service-accounts/{}/keys", h_account_keys_list, ROUTE_AUTHENTICATED, "Account"},
-    {"POST", "/v1/service-accounts/{}/keys", h_account_keys_create, ROUTE_AUTHENTICATED,
-     "Account"},
+     "Account", 0},
+    {"GET", "/v1/service-accounts", h_accounts_list, ROUTE_AUTHENTICATED, "Account", 0},
+    {"POST", "/v1/service-accounts", h_accounts_create, ROUTE_AUTHENTICATED, "Account", 0},
+    {"GET", "/v1/service-accounts/{}", h_accounts_get, ROUTE_AUTHENTICATED, "Account", 0},
+    {"PATCH", "/v1/service-accounts/{}", h_accounts_update, ROUTE_AUTHENTICATED, "Account", 0},
+    {"DELETE", "/v1/service-accounts/{}", h_accounts_delete, ROUTE_AUTHENTICATED, "Account", 0},
+    {"GET", "/v1/service-accounts/{}/keys", h_account_keys_list, ROUTE_AUTHENTICATED, "Account", 0},
+    {"POST", "/v1/service-accounts/{}/keys", h_account_keys_create, ROUTE_AUTHENTICATED, "Account",
+     0},
     {"DELETE", "/v1/service-accounts/{}/keys/{}", h_account_keys_delete, ROUTE_AUTHENTICATED,
-     "Account"},
+     "Account", 0},
 };
 
 /* Matches path against pattern, storing {} segments (NUL-terminated copies) in params. */
@@ -183,32 +184,49 @@ static enum err authenticate(struct request *req, const struct route *rt, const 
     return ERR_OK;
 }
 
+void router_match(const char *method, const char *path, struct route_match *m)
+{
+    m->route = NULL;
+    m->allow[0] = '\0';
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (!match(routes[i].pattern, path, m->params))
+            continue;
+        if (strcmp(routes[i].method, method) == 0) {
+            m->route = &routes[i];
+            return;
+        }
+        size_t used = strlen(m->allow);
+        snprintf(m->allow + used, sizeof m->allow - used, "%s%s", used ? ", " : "",
+                 routes[i].method);
+    }
+}
+
+int router_may_block(const struct route_match *m)
+{
+    return m->route && !m->route->on_event_thread;
+}
+
 void router_dispatch(struct request *req, struct reply *rep)
 {
-    char params[HTTP_PATH_PARAMS][128];
-    char allow[128] = "";
-    const struct route *found = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (!match(routes[i].pattern, req->path, params))
-            continue;
-        if (strcmp(routes[i].method, req->method) == 0) {
-            found = &routes[i];
-            break;
-        }
-        size_t used = strlen(allow);
-        snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", routes[i].method);
-    }
+    struct route_match m;
+    router_match(req->method, req->path, &m);
+    router_run(req, &m, rep);
+}
+
+void router_run(struct request *req, struct route_match *m, struct reply *rep)
+{
+    const struct route *found = m->route;
     if (!found) {
-        if (allow[0]) {
+        if (m->allow[0]) {
             reply_problem(rep, ERR_METHOD, "this path does not accept that method", NULL);
-            reply_header(rep, "Allow", allow);
+            reply_header(rep, "Allow", m->allow);
         } else {
             reply_problem(rep, ERR_NOT_FOUND, "no such endpoint", NULL);
         }
         return;
     }
     for (int i = 0; i < HTTP_PATH_PARAMS; i++)
-        req->params[i] = params[i];
+        req->params[i] = m->params[i];
     if (found->auth == ROUTE_AUTHENTICATED) {
         const char *detail = NULL;
         int64_t retry_after = 0;

@@ -5,7 +5,28 @@
 
 #include "http.h"
 
-/* Answers req into rep (always sets a status). */
+struct route;
+
+/* The route a method and path name, with its {} segments; allow lists the methods the path
+ * accepts when route is NULL because only the method differs. */
+struct route_match {
+    const struct route *route; /* NULL: no such endpoint, or not with this method */
+    char params[HTTP_PATH_PARAMS][128];
+    char allow[128];
+};
+
+/* Finds the route for method and path. */
+void router_match(const char *method, const char *path, struct route_match *m);
+
+/* 1 when the matched route may block (store I/O, password hashing) and so belongs on a worker
+ * thread; 0 for the memory-only routes (verification, static files) and for no route. */
+int router_may_block(const struct route_match *m);
+
+/* Answers req for the matched route m into rep (always sets a status); req's path
+ * parameters point into m, which must outlive req's use. */
+void router_run(struct request *req, struct route_match *m, struct reply *rep);
+
+/* router_match then router_run. */
 void router_dispatch(struct request *req, struct reply *rep);
 
 #endif

@@ -1,12 +1,15 @@
 /* server.c — libmicrohttpd glue. Each request gets a small state: the body is collected up to
  * HTTP_BODY_MAX; header and URI limits are checked on the first call; the response is queued
- * on a later call than the first (queueing on the first call breaks keep-alive). */
+ * on a later call than the first (queueing on the first call breaks keep-alive). Routes that
+ * may block run on the worker pool: the connection is suspended, a worker answers into a
+ * deferred reply and resumes it, and the next call of the handler sends that reply. */
 #include "server.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +19,29 @@
 #include "../base/log.h"
 #include "http.h"
 #include "router.h"
+#include "workers.h"
 
 struct server {
     struct MHD_Daemon *mhd;
     struct core *core;
+    struct workers *workers;
+};
+
+/* A request answered on a worker thread while its connection is suspended. */
+struct deferred {
+    struct worker_job job; /* first: the job is the deferred */
+    struct MHD_Connection *conn;
+    struct request req;
+    struct route_match match;
+    struct reply rep;
+    int done; /* rep is ready; set before the connection is resumed */
 };
 
 struct request_state {
     char *body;
     size_t body_len;
-    enum err early; /* a limit already broken: answer with it */
+    enum err early;       /* a limit already broken: answer with it */
+    struct deferred *def; /* while or after a worker answers */
 };
 
 const char *request_header(const struct request *req, const char *name)
@@ -126,10 +142,57 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
         snprintf(out, cap, "%s", real);
 }
 
+static void fill_request(struct request *req, struct server *srv, struct MHD_Connection *conn,
+                         const char *method, const char *url, const struct request_state *st)
+{
+    req->conn = conn;
+    req->method = method;
+    req->path = url;
+    req->body = st->body;
+    req->body_len = st->body_len;
+    req->core = srv->core;
+    client_address(conn, req->client, sizeof req->client);
+}
+
+static void run_deferred(struct worker_job *job)
+{
+    struct deferred *d = (struct deferred *)job;
+    router_run(&d->req, &d->match, &d->rep);
+    d->done = 1;
+    MHD_resume_connection(d->conn); /* the handler is called again and sends d->rep */
+}
+
+static void free_deferred(struct deferred *d)
+{
+    reply_release(&d->rep);
+    sodium_memzero(&d->req, sizeof d->req); /* the caller's session hashes */
+    free(d);
+}
+
+/* Hands the request to a worker and suspends the connection until the worker resumes it. */
+static enum MHD_Result defer(struct server *srv, struct MHD_Connection *conn,
+                             struct request_state *st, const struct request *req,
+                             const struct route_match *m)
+{
+    struct deferred *d = malloc(sizeof *d);
+    if (!d)
+        return MHD_NO;
+    memset(d, 0, offsetof(struct deferred, rep));
+    d->job.run = run_deferred;
+    d->conn = conn;
+    d->req = *req;
+    d->match = *m;
+    reply_init(&d->rep);
+    st->def = d;
+    MHD_suspend_connection(conn);
+    if (workers_submit(srv->workers, &d->job) != 0)
+        run_deferred(&d->job); /* the pool is stopping: answer here */
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct server *srv = cls;
@@ -157,25 +220,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (st->def) /* resumed: the worker's answer is ready */
+        return st->def->done ? send_reply(conn, &st->def->rep) : MHD_YES;
     struct reply rep;
     reply_init(&rep);
     if (st->early) {
         reply_problem(&rep, st->early, NULL, NULL);
         return send_reply(conn, &rep);
     }
-    struct request *req = calloc(1, sizeof *req);
-    if (!req)
-        return MHD_NO;
-    req->conn = conn;
-    req->method = method;
-    req->path = url;
-    req->body = st->body;
-    req->body_len = st->body_len;
-    req->core = srv->core;
-    client_address(conn, req->client, sizeof req->client);
-    router_dispatch(req, &rep);
-    sodium_memzero(req, sizeof *req);
-    free(req);
+    struct route_match m;
+    router_match(method, url, &m);
+    struct request req;
+    memset(&req, 0, sizeof req);
+    fill_request(&req, srv, conn, method, url, st);
+    if (router_may_block(&m))
+        return defer(srv, conn, st, &req, &m);
+    router_run(&req, &m, &rep);
+    sodium_memzero(&req, sizeof req);
     return send_reply(conn, &rep);
 }
 
@@ -190,6 +251,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         sodium_memzero(st->body, st->body_len);
         free(st->body);
     }
+    if (st->def)
+        free_deferred(st->def);
     free(st);
     *con_cls = NULL;
 }
@@ -245,7 +308,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *is
     return 0;
 }
 
-enum err server_start(struct core *core, const char *listen, unsigned threads,
+enum err server_start(struct core *core, const char *listen, unsigned threads, unsigned workers,
                       struct server **out)
 {
     struct sockaddr_storage ss;
@@ -258,7 +321,14 @@ enum err server_start(struct core *core, const char *listen, unsigned threads,
     if (!srv)
         return ERR_NOMEM;
     srv->core = core;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    srv->workers = workers_start(workers);
+    if (!srv->workers) {
+        log_error("server: cannot start %u worker threads", workers);
+        free(srv);
+        return ERR_NOMEM;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (is_v6)
         flags |= MHD_USE_IPv6;
     srv->mhd = MHD_start_daemon(
@@ -268,6 +338,7 @@ enum err server_start(struct core *core, const char *listen, unsigned threads,
         (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_END);
     if (!srv->mhd) {
         log_error("server: cannot listen on %s", listen);
+        workers_stop(srv->workers);
         free(srv);
         return ERR_UNAVAILABLE;
     }
@@ -285,6 +356,9 @@ void server_stop(struct server *s)
 {
     if (!s)
         return;
+    /* answer and resume every deferred request first: libmicrohttpd must not be stopped with
+     * suspended connections; requests arriving meanwhile are answered on the event thread */
+    workers_stop(s->workers);
     MHD_stop_daemon(s->mhd);
     free(s);
 }
