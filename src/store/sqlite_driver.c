@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "sql_internal.h"
+#include "sqlite_stmts.h"
 
 static const char *const migrations[] = {
     /* 1: users, scopes, keys, sessions */
@@ -139,12 +140,25 @@ static const char *const migrations[] = {
     "  created_by TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL,"
     "  disabled INTEGER NOT NULL DEFAULT 0);"
-    "CREATE UNIQUE INDEX service_accounts_name ON service_accounts(coalesce(project_id, ''), name);",
+    "CREATE UNIQUE INDEX service_accounts_name ON service_accounts(coalesce(project_id, ''), "
+    "name);",
+};
+
+/* The driver's state: a statement cache per connection. */
+struct lite_state {
+    struct stmt_cache *write_stmts, *read_stmts;
 };
 
 static sqlite3 *db_of(struct sql_store *st)
 {
     return sq_conn(st);
+}
+
+/* The statement cache of the connection this thread uses now. */
+static struct stmt_cache *stmts_of(struct sql_store *st)
+{
+    struct lite_state *ls = st->extra;
+    return sq_conn(st) == st->conn ? ls->write_stmts : ls->read_stmts;
 }
 
 static enum err sql_fail(struct sql_store *st, const char *what)
@@ -168,8 +182,8 @@ static enum err lite_exec(struct sql_store *st, const char *sql)
 static enum err prepare_bind(struct sql_store *st, sqlite3_stmt **out, const char *sql,
                              const char *fmt, va_list ap)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(db_of(st), sql, -1, &stmt, NULL) != SQLITE_OK)
+    sqlite3_stmt *stmt = stmt_cache_take(stmts_of(st), sql);
+    if (!stmt)
         return sql_fail(st, "prepare");
     for (int i = 1; fmt && *fmt; fmt++, i++) {
         switch (*fmt) {
@@ -197,7 +211,7 @@ static enum err prepare_bind(struct sql_store *st, sqlite3_stmt **out, const cha
             break;
         }
         default:
-            sqlite3_finalize(stmt);
+            stmt_cache_give(stmts_of(st), sql, stmt);
             log_error("sqlite: bad bind format");
             return ERR_INTERNAL;
         }
@@ -222,7 +236,7 @@ static enum err lite_run(struct sql_store *st, int *changes, const char *sql, co
         e = sql_fail(st, "step");
     if (changes)
         *changes = sqlite3_changes(db_of(st));
-    sqlite3_finalize(stmt);
+    stmt_cache_give(stmts_of(st), sql, stmt);
     return e;
 }
 
@@ -242,7 +256,7 @@ static enum err lite_each(struct sql_store *st, sq_row_fn fn, void *ctx, const c
             break;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         e = sql_fail(st, "each");
-    sqlite3_finalize(stmt);
+    stmt_cache_give(stmts_of(st), sql, stmt);
     return e;
 }
 
@@ -273,6 +287,13 @@ static size_t lite_col_blob(struct sq_row *row, int col, void *dst, size_t cap)
 
 static void lite_close(struct sql_store *st)
 {
+    struct lite_state *ls = st->extra;
+    if (ls) {
+        stmt_cache_free(ls->read_stmts);
+        stmt_cache_free(ls->write_stmts);
+        free(ls);
+        st->extra = NULL;
+    }
     sqlite3_close(st->read_conn);
     sqlite3_close(st->conn);
 }
@@ -346,6 +367,12 @@ enum err store_sqlite_open(const char *dir, struct store **out)
         return ERR_STORE;
     }
     sqlite3_busy_timeout(db, 5000);
+    struct lite_state *ls = calloc(1, sizeof *ls);
+    st->extra = ls;
+    if (!ls || !(ls->write_stmts = stmt_cache_new(db))) {
+        sqlite_ops.close(&st->base);
+        return ERR_NOMEM;
+    }
     enum err e;
     /* foreign keys stay off during migrations (ALTER TABLE), on afterwards */
     if ((e = lite_exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
@@ -359,7 +386,13 @@ enum err store_sqlite_open(const char *dir, struct store **out)
     if (sqlite3_open_v2(path, &reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
         SQLITE_OK) {
         sqlite3_busy_timeout(reader, 5000);
-        st->read_conn = reader;
+        ls->read_stmts = stmt_cache_new(reader);
+        if (ls->read_stmts) {
+            st->read_conn = reader;
+        } else {
+            sqlite3_close(reader);
+            log_warn("store: no separate read connection; reads wait for commits");
+        }
     } else {
         sqlite3_close(reader);
         log_warn("store: no separate read connection; reads wait for commits");
