@@ -140,6 +140,23 @@ static const char *const pg_migrations[] = {
     "  PERFORM pg_notify('apikeyd', 'scope+:' || NEW.name); RETURN NULL; END $$;"
     "CREATE TRIGGER scopes_feed AFTER INSERT ON scopes"
     "  FOR EACH ROW EXECUTE FUNCTION apikeyd_notify_scope();",
+
+    /* 2: each owner's number of keys, kept by triggers (the per-owner limit reads one row; the
+     * row lock of the increment orders concurrent creates of one owner across nodes) */
+    "CREATE TABLE key_counts (owner_type TEXT NOT NULL, owner_id TEXT NOT NULL,"
+    "  keys BIGINT NOT NULL, PRIMARY KEY (owner_type, owner_id));"
+    "INSERT INTO key_counts SELECT owner_type, owner_id, count(*) FROM api_keys"
+    "  GROUP BY owner_type, owner_id;"
+    "CREATE FUNCTION apikeyd_count_key() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    "  IF TG_OP = 'INSERT' THEN"
+    "    INSERT INTO key_counts VALUES (NEW.owner_type, NEW.owner_id, 1)"
+    "      ON CONFLICT (owner_type, owner_id) DO UPDATE SET keys = key_counts.keys + 1;"
+    "  ELSE"
+    "    UPDATE key_counts SET keys = keys - 1"
+    "      WHERE owner_type = OLD.owner_type AND owner_id = OLD.owner_id;"
+    "  END IF; RETURN NULL; END $$;"
+    "CREATE TRIGGER api_keys_count AFTER INSERT OR DELETE ON api_keys"
+    "  FOR EACH ROW EXECUTE FUNCTION apikeyd_count_key();",
 };
 
 static PGconn *conn_of(struct sql_store *st)

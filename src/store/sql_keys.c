@@ -115,14 +115,9 @@ static enum err insert_key(struct sql_store *st, const struct key_record *k, int
                      "t", k->owner_id)) &&
         !usable)
         e = ERR_FORBIDDEN;
-    /* is there a max_per_owner-th key already? (reads at most max_per_owner index entries) */
+    /* insert, then read the owner's count (kept by a trigger, so it includes this key): over
+     * the limit undoes both with the caller's savepoint */
     if (!e && max_per_owner <= 0)
-        e = ERR_LIMIT;
-    if (!e && !(e = sq_int(st, &count,
-                           "SELECT count(*) FROM (SELECT 1 FROM api_keys WHERE owner_type = ? AND"
-                           " owner_id = ? LIMIT 1 OFFSET ?) AS over_limit",
-                           "tti", k->owner_type, k->owner_id, (int64_t)max_per_owner - 1)) &&
-        count > 0)
         e = ERR_LIMIT;
     if (!e)
         e = sq_run(st, NULL,
@@ -131,6 +126,11 @@ static enum err insert_key(struct sql_store *st, const struct key_record *k, int
                    k->owner_id, k->created_by, k->name,
                    k->has_description ? k->description : NULL, k->scopes, k->created_at,
                    k->expires_at, k->last_used_at);
+    if (!e && !(e = sq_int(st, &count,
+                           "SELECT keys FROM key_counts WHERE owner_type = ? AND owner_id = ?",
+                           "tt", k->owner_type, k->owner_id)) &&
+        count > max_per_owner)
+        e = ERR_LIMIT;
     return e;
 }
 

@@ -142,6 +142,23 @@ static const char *const migrations[] = {
     "  disabled INTEGER NOT NULL DEFAULT 0);"
     "CREATE UNIQUE INDEX service_accounts_name ON service_accounts(coalesce(project_id, ''), "
     "name);",
+
+    /* 4: each owner's number of keys, kept by triggers (the per-owner limit reads one row) */
+    "CREATE TABLE key_counts ("
+    "  owner_type TEXT NOT NULL,"
+    "  owner_id TEXT NOT NULL,"
+    "  keys INTEGER NOT NULL,"
+    "  PRIMARY KEY (owner_type, owner_id)) WITHOUT ROWID;"
+    "INSERT INTO key_counts SELECT owner_type, owner_id, count(*) FROM api_keys"
+    "  GROUP BY owner_type, owner_id;"
+    "CREATE TRIGGER api_keys_count_insert AFTER INSERT ON api_keys BEGIN"
+    "  INSERT INTO key_counts VALUES (NEW.owner_type, NEW.owner_id, 1)"
+    "    ON CONFLICT (owner_type, owner_id) DO UPDATE SET keys = keys + 1;"
+    "END;"
+    "CREATE TRIGGER api_keys_count_delete AFTER DELETE ON api_keys BEGIN"
+    "  UPDATE key_counts SET keys = keys - 1"
+    "    WHERE owner_type = OLD.owner_type AND owner_id = OLD.owner_id;"
+    "END;",
 };
 
 /* The driver's state: a statement cache per connection. */

@@ -1699,6 +1699,27 @@ static void test_key_create_at_max_per_owner_is_limit(void **state)
     free(l);
 }
 
+static void test_key_limit_counts_deletes_and_not_refusals(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct key_record k1 = key_rec(1, "user", "alice", "k1", T0);
+    struct key_record k2 = key_rec(2, "user", "alice", "k2", T0);
+    struct key_record k3 = key_rec(3, "user", "alice", "k3", T0);
+    struct key_record k4 = key_rec(4, "user", "alice", "k4", T0);
+    assert_err(s->ops->key_create(s, &k1, 2), ERR_OK);
+    assert_err(s->ops->key_create(s, &k2, 2), ERR_OK);
+    assert_err(s->ops->key_create(s, &k3, 2), ERR_LIMIT); /* refused: not counted */
+    assert_err(s->ops->key_create(s, &k3, 2), ERR_LIMIT);
+    assert_err(s->ops->key_delete(s, k1.id), ERR_OK); /* a deleted key frees its place */
+    assert_err(s->ops->key_create(s, &k3, 2), ERR_OK);
+    assert_err(s->ops->key_create(s, &k4, 2), ERR_LIMIT);
+    assert_err(s->ops->key_create(s, &k4, 3), ERR_OK); /* a higher limit counts the same keys */
+    struct list *l = keys_of(s, "user", "alice");
+    assert_int_equal(l->n, 3);
+    free(l);
+}
+
 static void test_key_create_with_max_zero_is_limit(void **state)
 {
     struct store *s = store_of(state);
@@ -2957,6 +2978,7 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_key_create_same_name_other_owner_is_ok)                                                 \
     X(test_key_create_same_hash_is_conflict)                                                       \
     X(test_key_create_at_max_per_owner_is_limit)                                                   \
+    X(test_key_limit_counts_deletes_and_not_refusals)                                             \
     X(test_key_create_with_max_zero_is_limit)                                                      \
     X(test_key_longest_fields_round_trip)                                                          \
     X(test_key_extreme_times_round_trip)                                                           \
