@@ -15,9 +15,14 @@ static int is_json_media_type(const char *ct)
     return len == strlen("application/json") && strncasecmp(ct, "application/json", len) == 0;
 }
 
+int body_media_type_ok(const struct request *req)
+{
+    return is_json_media_type(request_header(req, "Content-Type"));
+}
+
 enum err body_object(const struct request *req, json_t **out, const char **detail)
 {
-    if (!is_json_media_type(request_header(req, "Content-Type"))) {
+    if (!body_media_type_ok(req)) {
         *detail = "the body must be sent as Content-Type: application/json";
         return ERR_MEDIA_TYPE;
     }

@@ -7,6 +7,10 @@
 
 #include "http.h"
 
+/* 1 when the request's Content-Type is application/json (parameters allowed), the check
+ * body_object makes first (it answers ERR_MEDIA_TYPE otherwise). */
+int body_media_type_ok(const struct request *req);
+
 /* Parses the request body as a JSON object into *out (caller decrefs). ERR_MEDIA_TYPE when
  * Content-Type is not application/json, ERR_MALFORMED_JSON for bad syntax, duplicate keys or a
  * non-object; *detail then says why. */

@@ -1752,6 +1752,137 @@ def test_verify_json_string_body_400():
            400, "malformed-json")
 
 
+# The verify body is read by a fast reader when it is a flat object of plain ASCII strings
+# (src/base/flatjson.c) and by jansson otherwise; both must give the same answers.
+
+def _verify_raw(body, content_type="application/json"):
+    return Client(shared()).request("POST", "/v1/verify", raw_body=body, content_type=content_type)
+
+
+def _escape_first_letter(s):
+    """s with its first letter written as a JSON \\u escape (forces the jansson path)."""
+    return "\\u%04x" % ord(s[0]) + s[1:]
+
+
+def _same_answer(plain, escaped, status, what):
+    a, b = _verify_raw(plain), _verify_raw(escaped)
+    expect(a, status, what=f"{what} (plain)")
+    expect(b, status, what=f"{what} (escaped)")
+    eq(a.body, b.body, f"{what}: plain and escaped bodies answered alike")
+    return a
+
+
+def test_verify_escaped_key_string_is_valid_via_fallback():
+    c = new_user()
+    k = create_key(c, scopes=["Tasks"])
+    body = '{"key":"%s","scope":"Tasks"}' % _escape_first_letter(k["key"])
+    check(body.startswith('{"key":"\\u0061pk_'), f"escaped body: {body[:20]}")
+    r = expect(_verify_raw(body), 200)
+    eq((r.body.get("valid"), r.body.get("code")), (True, "VALID"), "(valid, code)")
+    eq(r.body.get("key_id"), k["id"], "key_id")
+
+
+def test_verify_escaped_and_plain_bodies_give_identical_verdicts():
+    c = new_user()
+    k = create_key(c, scopes=["Tasks", "Secret"])
+    key, esc = k["key"], _escape_first_letter(k["key"])
+    for scope in ("Tasks", "Secret", "PublishApp", "NoSuchScope"):
+        _same_answer('{"key":"%s","scope":"%s"}' % (key, scope),
+                     '{"key":"%s","scope":"%s"}' % (esc, scope), 200, f"scope {scope}")
+    _same_answer('{"key":"%s"}' % key, '{"key":"%s"}' % esc, 200, "no scope")
+    _same_answer('{"key":"%s","project":"no-such-project"}' % key,
+                 '{"key":"%s","project":"no-such-project"}' % esc, 200, "unknown project")
+    fake = forge_key()
+    _same_answer('{"key":"%s"}' % fake, '{"key":"%s"}' % _escape_first_letter(fake), 200,
+                 "forged key")
+    _same_answer('{"key":""}', '{"key":"","scope":"\\u0054asks"}', 200, "empty key")
+
+
+def test_verify_member_names_with_escapes_are_read_via_fallback():
+    c = new_user()
+    k = create_key(c, scopes=["Tasks"])
+    r = expect(_verify_raw('{"k\\u0065y":"%s","scop\\u0065":"Tasks"}' % k["key"]), 200)
+    eq(r.body.get("code"), "VALID", "code")
+
+
+def test_verify_white_space_around_tokens_is_accepted():
+    c = new_user()
+    k = create_key(c, scopes=["Tasks"])
+    body = '\r\n \t{ \n"key"\t:\r\n "%s" \t,\n"scope" :"Tasks"\r\n}\n\t ' % k["key"]
+    r = expect(_verify_raw(body), 200)
+    eq((r.body.get("valid"), r.body.get("code"), r.body.get("key_id")), (True, "VALID", k["id"]),
+       "(valid, code, key_id)")
+
+
+def test_verify_content_type_with_parameters_is_accepted():
+    c = new_user()
+    k = create_key(c, scopes=["Tasks"])
+    for ct in ("application/json; charset=utf-8", "Application/JSON", " application/json"):
+        r = expect(_verify_raw('{"key":"%s"}' % k["key"], content_type=ct), 200,
+                   what=f"Content-Type {ct!r}")
+        eq(r.body.get("code"), "VALID", f"code with Content-Type {ct!r}")
+
+
+def test_verify_duplicate_member_400_on_both_paths():
+    k = create_key(new_user())["key"]
+    for body in ('{"key":"%s","key":"%s"}' % (k, k),
+                 '{"key":"%s","scope":"Tasks","key":"x"}' % k,
+                 '{"key":"%s","k\\u0065y":"%s"}' % (k, k)):
+        r = expect(_verify_raw(body), 400, "malformed-json", what=f"duplicate: {body[:40]}")
+        assert_problem(r)
+        eq(r.body.get("detail"), "the body is not valid JSON (or repeats a member)", "detail")
+
+
+def test_verify_unknown_members_422_same_on_both_paths():
+    k = create_key(new_user())["key"]
+    r = _same_answer('{"zeta":"1","key":"%s","scopes":"Tasks","alpha":"2"}' % k,
+                     '{"zeta":"1","key":"%s","scopes":"\\u0054asks","alpha":"2"}' % k, 422,
+                     "unknown members")
+    expect(r, 422, "validation-failed")
+    eq([e.get("field") for e in r.body.get("errors")], ["zeta", "scopes", "alpha"],
+       "fields in body order")
+    long_name = "n" * 100
+    r = _same_answer('{"key":"%s","%s":"x"}' % (k, long_name),
+                     '{"key":"%s","%s":"\\u0078"}' % (k, long_name), 422, "long unknown name")
+    eq([e.get("field") for e in r.body.get("errors")], [long_name[:63]], "name cut at 63 bytes")
+
+
+def test_verify_missing_key_and_role_without_project_422_same_on_both_paths():
+    r = _same_answer('{}', '{"scope":"\\u0054asks"}', 422, "no key")
+    eq([e.get("field") for e in r.body.get("errors")], ["key"], "fields")
+    k = create_key(new_user())["key"]
+    r = _same_answer('{"key":"%s","role":"reader"}' % k,
+                     '{"key":"%s","role":"r\\u0065ader"}' % k, 422, "role without project")
+    eq(r.body.get("errors"), [{"field": "role", "detail": "needs a project"}], "errors")
+    r = _same_answer('{"role":"reader","other":"x"}', '{"role":"r\\u0065ader","other":"x"}', 422,
+                     "all three problems")
+    eq([e.get("field") for e in r.body.get("errors")], ["other", "key", "role"], "fields")
+
+
+def test_verify_wrong_content_type_415_before_the_body_is_read():
+    k = create_key(new_user())["key"]
+    for ct in ("text/plain", "application/x-www-form-urlencoded", "application/jsonx", None):
+        for body in ('{"key":"%s"}' % k, "not json at all"):
+            r = expect(_verify_raw(body, content_type=ct), 415, "unsupported-media-type",
+                       what=f"Content-Type {ct!r}, body {body[:12]!r}")
+            assert_problem(r)
+
+
+def test_verify_empty_body_400():
+    expect(_verify_raw(b""), 400, "malformed-json")
+
+
+def test_verify_non_string_values_and_nesting_422_or_400():
+    k = create_key(new_user())["key"]
+    r = expect(_verify_raw('{"key":"%s","scope":null}' % k), 200)
+    eq(r.body.get("code"), "VALID", "null scope is no scope")
+    expect(_verify_raw('{"key":"%s","scope":{"a":"b"}}' % k), 422, "validation-failed")
+    expect(_verify_raw('{"key":"%s",}' % k), 400, "malformed-json")
+    expect(_verify_raw('{"key":"%s"} x' % k), 400, "malformed-json")
+    expect(_verify_raw('{"key" "%s"}' % k), 400, "malformed-json")
+    expect(_verify_raw('[{"key":"%s"}]' % k), 400, "malformed-json")
+
+
 _EXPIRED = {}
 
 

@@ -53,6 +53,79 @@ static void test_format_last_second_of_9999(void **state)
     assert_string_equal(out, "9999-12-31T23:59:59Z");
 }
 
+static void assert_formats(int64_t t, const char *want)
+{
+    char out[TIME_RFC3339_LEN];
+    memset(out, 'x', sizeof out);
+    time_format_rfc3339(t, out);
+    if (strcmp(out, want) != 0)
+        fail_msg("%lld formatted as \"%s\", expected \"%s\"", (long long)t, out, want);
+}
+
+static void test_format_calendar_edges(void **state)
+{
+    (void)state;
+    assert_formats(0, "1970-01-01T00:00:00Z");
+    assert_formats(INT64_C(1709164800), "2024-02-29T00:00:00Z");
+    assert_formats(INT64_C(1709251199), "2024-02-29T23:59:59Z");
+    assert_formats(INT64_C(1709251200), "2024-03-01T00:00:00Z");
+    assert_formats(INT64_C(4102444799), "2099-12-31T23:59:59Z");
+    assert_formats(INT64_C(4102444800), "2100-01-01T00:00:00Z");
+    assert_formats(INT64_C(4107542400), "2100-03-01T00:00:00Z"); /* 2100 has no 29 February */
+    assert_formats(INT64_C(946684799), "1999-12-31T23:59:59Z");
+    assert_formats(INT64_C(946684800), "2000-01-01T00:00:00Z");
+    assert_formats(INT64_C(2147483647), "2038-01-19T03:14:07Z");
+    assert_formats(INT64_C(2147483648), "2038-01-19T03:14:08Z");
+    assert_formats(INT64_C(4294967296), "2106-02-07T06:28:16Z");
+}
+
+static void test_format_before_1970(void **state)
+{
+    (void)state;
+    assert_formats(-1, "1969-12-31T23:59:59Z");
+    assert_formats(-86400, "1969-12-31T00:00:00Z");
+    assert_formats(-86401, "1969-12-30T23:59:59Z");
+    assert_formats(INT64_C(-2203891201), "1900-02-28T23:59:59Z");
+    assert_formats(INT64_C(-11670953104), "1600-02-29T12:34:56Z");
+    assert_formats(INT64_C(-30610224000), "1000-01-01T00:00:00Z");
+}
+
+static void test_format_clamps_outside_years_0_to_9999(void **state)
+{
+    (void)state;
+    assert_formats(INT64_C(253402300800), "9999-12-31T23:59:59Z");
+    assert_formats(INT64_MAX, "9999-12-31T23:59:59Z");
+    assert_formats(INT64_C(-62167219200), "0000-01-01T00:00:00Z");
+    assert_formats(INT64_MIN, "0000-01-01T00:00:00Z");
+}
+
+/* The same text as gmtime_r + strftime (what it replaced) wherever those give four-digit years:
+ * every four hours or so from 1969 to 2110, and a spread of times over years 1000..9999. */
+static void check_against_libc(int64_t t)
+{
+    char want[64];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    assert_non_null(gmtime_r(&tt, &tm));
+    assert_int_equal(strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm), 20);
+    assert_formats(t, want);
+}
+
+static void test_format_matches_gmtime_and_strftime(void **state)
+{
+    (void)state;
+    for (int64_t t = INT64_C(-31536000); t < INT64_C(4418064000); t += 4 * 3600 + 7)
+        check_against_libc(t);
+    uint64_t x = 88172645463325252u; /* xorshift64: a fixed, reproducible spread */
+    const int64_t lo = INT64_C(-30610224000), span = INT64_C(253402300799) - lo + 1;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        check_against_libc(lo + (int64_t)(x % (uint64_t)span));
+    }
+}
+
 static void test_parse_utc_z(void **state)
 {
     (void)state;
@@ -328,6 +401,10 @@ int run_time_tests(void)
         cmocka_unit_test(test_format_epoch),
         cmocka_unit_test(test_format_example_from_docs),
         cmocka_unit_test(test_format_last_second_of_9999),
+        cmocka_unit_test(test_format_calendar_edges),
+        cmocka_unit_test(test_format_before_1970),
+        cmocka_unit_test(test_format_clamps_outside_years_0_to_9999),
+        cmocka_unit_test(test_format_matches_gmtime_and_strftime),
         cmocka_unit_test(test_parse_utc_z),
         cmocka_unit_test(test_parse_epoch),
         cmocka_unit_test(test_parse_accepts_lowercase_t_and_z),
