@@ -102,16 +102,19 @@ uint64_t scopes_mask_from_csv(struct scopes *sc, const char *csv)
 
 void scopes_mask_to_text(struct scopes *sc, uint64_t mask, const char *sep, char *out, size_t cap)
 {
-    size_t used = 0;
+    size_t used = 0, sep_len = strlen(sep);
     out[0] = '\0';
     pthread_rwlock_rdlock(&sc->lock);
     for (size_t i = 0; i < sc->count; i++) {
         if (!(mask & (UINT64_C(1) << i)))
             continue;
-        int n = snprintf(out + used, cap - used, "%s%s", used ? sep : "", sc->items[i].name);
-        if (n < 0 || (size_t)n >= cap - used)
+        size_t len = strlen(sc->items[i].name), lead = used ? sep_len : 0;
+        if (used + lead + len >= cap) /* whole names only */
             break;
-        used += (size_t)n;
+        memcpy(out + used, sep, lead);
+        memcpy(out + used + lead, sc->items[i].name, len);
+        used += lead + len;
+        out[used] = '\0';
     }
     pthread_rwlock_unlock(&sc->lock);
 }
