@@ -11,11 +11,11 @@ int main(void)
         return 2;
     }
     int (*const groups[])(void) = {
-        run_base62_tests,    run_time_tests,      run_text_tests,     run_err_tests,
-        run_keyfmt_tests,    run_password_tests,  run_throttle_tests, run_keyindex_tests,
-        run_scopes_tests,    run_keys_tests,      run_users_tests,    run_authority_tests,
-        run_policy_tests,    run_secretkey_tests, run_identity_tests, run_mfa_tests,
-        run_store_tests,     run_flatjson_tests,
+        run_base62_tests, run_time_tests,      run_text_tests,     run_err_tests,
+        run_keyfmt_tests, run_password_tests,  run_throttle_tests, run_keyindex_tests,
+        run_scopes_tests, run_keys_tests,      run_users_tests,    run_authority_tests,
+        run_policy_tests, run_secretkey_tests, run_identity_tests, run_mfa_tests,
+        run_store_tests,  run_flatjson_tests,  run_workers_tests,
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)

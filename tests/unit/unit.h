@@ -13,6 +13,7 @@ int run_base62_tests(void);
 int run_time_tests(void);
 int run_text_tests(void);
 int run_flatjson_tests(void);
+int run_workers_tests(void);
 int run_err_tests(void);
 int run_keyfmt_tests(void);
 int run_password_tests(void);
