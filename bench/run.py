@@ -9,6 +9,7 @@ RSS per key; start-up time with N keys; durable key creations per second with 16
 Only 127.0.0.1 is used; every process is stopped at the end.
 
 usage: bench/run.py [--keys N] [--duration S] [--rounds R] [--threads T] [--connections C]
+                    [--json FILE]
 """
 import argparse
 import json
@@ -164,7 +165,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--keys", type=int, default=1_000_000)
     ap.add_argument("--duration", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--json", help="also write the results here")
@@ -221,6 +222,9 @@ def main():
                              "errors": sum(r["errors"] for r in runs[name]), "runs": runs[name]}
         for name in ("verify", "auth"):
             results[name]["rps_ratio"] = round(results[name]["rps"] / results["nginx"]["rps"], 3)
+            # each round against the nginx run just before it: the spread shows the noise
+            results[name]["round_ratios"] = [round(a["rps"] / n["rps"], 3) for a, n in
+                                             zip(runs[name], runs["nginx"])]
             results[name]["p99_ratio"] = round(results[name]["p99_ms"] /
                                                max(results["nginx"]["p99_ms"], 0.001), 2)
 
@@ -261,6 +265,8 @@ def main():
           f"({r['auth']['p99_ratio']:.2f}x) |")
     print(f"| non-2xx answers | {r['nginx']['errors']} | {r['verify']['errors']} | "
           f"{r['auth']['errors']} |")
+    print(f"\nper-round requests/s ratios (each against the nginx run before it): verify "
+          f"{r['verify']['round_ratios']}, auth {r['auth']['round_ratios']}")
     print(f"\nRSS: {r['rss_base_kib']} KiB empty, {r['rss_kib']} KiB with {r['keys']} keys = "
           f"{r['rss_bytes_per_key']} bytes/key; start-up with {r['keys']} keys: "
           f"{r['startup_seconds']} s (seeding took {r['seed_seconds']} s)")
