@@ -206,6 +206,10 @@ enum err h_auth(struct request *req, struct reply *rep)
     const char *scope = request_header(req, "X-Required-Scope");
     const char *project = request_header(req, "X-Required-Project");
     const char *role = request_header(req, "X-Required-Role");
+    if (role && *role && !(project && *project)) { /* refuse rather than ignore the role */
+        reply_problem(rep, ERR_BAD_REQUEST, "X-Required-Role needs X-Required-Project", NULL);
+        return ERR_OK;
+    }
     if (!request_api_key(req, &key, &len)) {
         reply_problem(rep, ERR_UNAUTHENTICATED, "send an API key as Authorization: Bearer <key>",
                       NULL);

@@ -1486,6 +1486,17 @@ def test_verify_project_without_role_means_reader():
     eq(pcode(d, key, pid), "VALID", "a reader with only project given")
 
 
+def test_auth_role_without_project_is_400_not_ignored():
+    d = shared()
+    _, pid, _, key = project_with_account(d, role="owner")
+    for role in ("reader", "owner"):
+        r = Client(d).request("GET", "/v1/auth", headers={"Authorization": f"Bearer {key}",
+                                                            "X-Required-Role": role})
+        expect(r, 400, "bad-request", what=f"/v1/auth X-Required-Role {role} without project")
+        check("X-Apikey-Id" not in r.headers, "a refused auth names no key")
+    eq(pauth(d, key, pid, "owner").status, 204, "the same key with the project")
+
+
 def test_verify_reader_lacks_contributor_and_owner():
     d = shared()
     _, pid, _, key = project_with_account(d, role="reader")
