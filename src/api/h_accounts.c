@@ -38,8 +38,10 @@ enum err h_accounts_list(struct request *req, struct reply *rep)
 static enum err account_problem(struct reply *rep, enum err e, const struct field_errors *fe)
 {
     if (e == ERR_FORBIDDEN)
-        return reply_error(rep, e, "site-wide API accounts need manage_service_accounts;"
-                                   " project accounts need an owner of the project", NULL);
+        return reply_error(rep, e,
+                           "site-wide API accounts need manage_service_accounts;"
+                           " project accounts need an owner of the project",
+                           NULL);
     if (e == ERR_CONFLICT)
         return reply_error(rep, e, "an API account with this name exists there", NULL);
     return reply_error(rep, e, NULL, fe);
@@ -147,6 +149,18 @@ enum err h_account_keys_list(struct request *req, struct reply *rep)
 enum err h_account_keys_create(struct request *req, struct reply *rep)
 {
     return keys_json_create(req, rep, req->params[0]);
+}
+
+enum err h_account_key_get(struct request *req, struct reply *rep)
+{
+    struct key_record *k = malloc(sizeof *k);
+    if (!k)
+        return ERR_NOMEM;
+    enum err e = accounts_key_get(req->core, &req->caller, req->params[0], req->params[1], k);
+    if (e == ERR_OK)
+        e = reply_json(rep, 200, render_key(k));
+    free(k);
+    return e;
 }
 
 enum err h_account_keys_delete(struct request *req, struct reply *rep)

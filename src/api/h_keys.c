@@ -62,7 +62,8 @@ static size_t read_scopes(json_t *doc, const char **names, size_t cap, struct fi
 
 /* Builds the create response: the key object with the secret spliced in as "key", so the
  * secret never sits in a jansson string. The body is wiped when the reply is released. */
-static enum err reply_created(struct reply *rep, const struct key_record *k, const char *secret)
+static enum err reply_created(struct reply *rep, const struct key_record *k, const char *secret,
+                              const char *account_id)
 {
     json_t *obj = render_key(k);
     char *rest = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
@@ -82,8 +83,11 @@ static enum err reply_created(struct reply *rep, const struct key_record *k, con
     rep->body_len = len;
     rep->wipe = 1;
     rep->content_type = "application/json";
-    char location[64];
-    snprintf(location, sizeof location, "/v1/keys/%s", k->id);
+    char location[160];
+    if (account_id)
+        snprintf(location, sizeof location, "/v1/service-accounts/%s/keys/%s", account_id, k->id);
+    else
+        snprintf(location, sizeof location, "/v1/keys/%s", k->id);
     reply_header(rep, "Location", location);
     return ERR_OK;
 }
@@ -127,14 +131,16 @@ enum err keys_json_create(struct request *req, struct reply *rep, const char *ac
                    : keys_create(req->core, &req->caller, &in, &fe, k, secret);
     json_decref(doc);
     if (e == ERR_OK) {
-        e = reply_created(rep, k, secret);
+        e = reply_created(rep, k, secret, account_id);
         sodium_memzero(secret, sizeof secret);
     } else if (e == ERR_INVALID) {
         reply_problem(rep, e, NULL, &fe);
         e = ERR_OK;
     } else if (e == ERR_FORBIDDEN) {
-        reply_problem(rep, e, "a key can only grant scopes it holds itself, for an owner that"
-                              " exists and is enabled", NULL);
+        reply_problem(rep, e,
+                      "a key can only grant scopes it holds itself, for an owner that"
+                      " exists and is enabled",
+                      NULL);
         e = ERR_OK;
     } else if (e == ERR_CONFLICT) {
         reply_problem(rep, e, "the owner already has a key with this name (or is disabled)", NULL);

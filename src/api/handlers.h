@@ -74,6 +74,7 @@ enum err h_accounts_update(struct request *req, struct reply *rep);
 enum err h_accounts_delete(struct request *req, struct reply *rep);
 enum err h_account_keys_list(struct request *req, struct reply *rep);
 enum err h_account_keys_create(struct request *req, struct reply *rep);
+enum err h_account_key_get(struct request *req, struct reply *rep);
 enum err h_account_keys_delete(struct request *req, struct reply *rep);
 
 /* Reads the API key a request presents in "Authorization: Bearer" or "X-API-Key".

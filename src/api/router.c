@@ -85,6 +85,8 @@ static const struct route routes[] = {
     {"GET", "/v1/service-accounts/{}/keys", h_account_keys_list, ROUTE_AUTHENTICATED, "Account", 0},
     {"POST", "/v1/service-accounts/{}/keys", h_account_keys_create, ROUTE_AUTHENTICATED, "Account",
      0},
+    {"GET", "/v1/service-accounts/{}/keys/{}", h_account_key_get, ROUTE_AUTHENTICATED, "Account",
+     0},
     {"DELETE", "/v1/service-accounts/{}/keys/{}", h_account_keys_delete, ROUTE_AUTHENTICATED,
      "Account", 0},
 };

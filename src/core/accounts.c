@@ -40,8 +40,8 @@ enum err accounts_create(struct core *c, const struct caller *who, const char *n
     memset(out, 0, sizeof *out);
     check_name(name, fe);
     check_description(description, fe);
-    if (project && (strlen(project) != STORE_ID_LEN ||
-                    !access_project_exists(c->access, project, NULL)))
+    if (project &&
+        (strlen(project) != STORE_ID_LEN || !access_project_exists(c->access, project, NULL)))
         field_errors_add(fe, "project", "names a project that does not exist");
     if (role && (!project || project_role_parse(role) == ROLE_NONE))
         field_errors_add(fe, "role", "must be owner, contributor or reader, with a project");
@@ -97,9 +97,9 @@ enum err accounts_list(struct core *c, const struct caller *who, store_account_c
     return c->store->ops->account_each(c->store, managed_one, &w);
 }
 
-enum err accounts_update(struct core *c, const struct caller *who, const char *id,
-                         const char *name, const char *description, int disabled,
-                         struct field_errors *fe, struct account_record *out)
+enum err accounts_update(struct core *c, const struct caller *who, const char *id, const char *name,
+                         const char *description, int disabled, struct field_errors *fe,
+                         struct account_record *out)
 {
     if (name)
         check_name(name, fe);
@@ -170,6 +170,21 @@ enum err accounts_key_create(struct core *c, const struct caller *who, const cha
     if (a.disabled)
         return ERR_CONFLICT;
     return keys_create_owned(c, who, "service-account", id, in, fe, out, secret);
+}
+
+enum err accounts_key_get(struct core *c, const struct caller *who, const char *id,
+                          const char *key_id, struct key_record *out)
+{
+    struct account_record a;
+    enum err e = accounts_get(c, who, id, &a);
+    if (e)
+        return e;
+    if (strlen(key_id) != STORE_ID_LEN)
+        return ERR_NOT_FOUND;
+    e = c->store->ops->key_get(c->store, key_id, out);
+    if (!e && (strcmp(out->owner_type, "service-account") != 0 || strcmp(out->owner_id, id) != 0))
+        e = ERR_NOT_FOUND; /* another owner's key is not found here */
+    return e;
 }
 
 enum err accounts_key_delete(struct core *c, const struct caller *who, const char *id,

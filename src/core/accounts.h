@@ -38,6 +38,9 @@ enum err accounts_keys_list(struct core *c, const struct caller *who, const char
 enum err accounts_key_create(struct core *c, const struct caller *who, const char *id,
                              const struct key_input *in, struct field_errors *fe,
                              struct key_record *out, char secret[KEYFMT_MAX_LEN + 1]);
+/* One key of an account the caller manages; ERR_NOT_FOUND when it is not that account's. */
+enum err accounts_key_get(struct core *c, const struct caller *who, const char *id,
+                          const char *key_id, struct key_record *out);
 enum err accounts_key_delete(struct core *c, const struct caller *who, const char *id,
                              const char *key_id);
 

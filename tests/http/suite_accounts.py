@@ -1356,6 +1356,30 @@ def test_account_key_delete_by_non_manager_is_refused_and_key_valid():
     eq(verify(d, k["key"]).get("code"), "VALID", "the key after the refusal")
 
 
+def test_account_key_location_names_the_account_key_and_get_shows_it_without_secret():
+    d = shared()
+    owner, pid, sid, _ = project_with_account(d)
+    r = owner.request("POST", f"/v1/service-accounts/{sid}/keys",
+                      json={"name": uniq("loc"), "scopes": ["Tasks"]})
+    expect(r, 201, what="account key create")
+    loc = r.headers.get("Location")
+    eq(loc, f"/v1/service-accounts/{sid}/keys/{r.body['id']}", "Location")
+    g = expect(owner.request("GET", loc), 200, what="GET the Location")
+    check_key_object(g.body, "account key")
+    eq((g.body["id"], g.body["name"], g.body["created_by"]),
+       (r.body["id"], r.body["name"], owner.username), "(id, name, created_by)")
+    check("key" not in g.body and r.body["key"] not in g.raw.decode(), "GET shows no secret")
+    other = account_key(owner, mkaccount(owner, project=pid))
+    expect(owner.request("GET", f"/v1/service-accounts/{sid}/keys/{other['id']}"), 404,
+           "not-found", what="another account's key under this account")
+    mine = create_key(owner)
+    expect(owner.request("GET", f"/v1/service-accounts/{sid}/keys/{mine['id']}"), 404,
+           "not-found", what="a user key under this account")
+    expect(owner.request("GET", f"/v1/service-accounts/{sid}/keys/nope"), 404, "not-found")
+    stranger = user(d)
+    expect_one_of(stranger.request("GET", loc), HIDDEN)
+
+
 def test_account_key_of_site_account_issued_by_holder_is_201():
     d = shared()
     c = user(d, "manage_service_accounts")
