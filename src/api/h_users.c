@@ -44,8 +44,10 @@ static enum err reply_user(struct request *req, struct reply *rep, enum err e, i
     if (e == ERR_OK)
         return reply_json(rep, status, render_user(req->core, u));
     if (e == ERR_CONFLICT)
-        return reply_error(rep, e, "a user with this username exists, or the change would"
-                                   " leave no enabled admin", NULL);
+        return reply_error(rep, e,
+                           "a user with this username exists, or the change would"
+                           " leave no enabled admin",
+                           NULL);
     if (e == ERR_FORBIDDEN)
         return reply_error(rep, e, "this needs the authority manage_users", NULL);
     if (e == ERR_LIMIT)
@@ -55,8 +57,8 @@ static enum err reply_user(struct request *req, struct reply *rep, enum err e, i
 
 enum err h_users_create(struct request *req, struct reply *rep)
 {
-    static const char *const allowed[] = {"username", "password", "full_name", "email",
-                                          "roles", "auth_source", "environment", NULL};
+    static const char *const allowed[] = {"username", "password",    "full_name",   "email",
+                                          "roles",    "auth_source", "environment", NULL};
     json_t *doc = NULL;
     const char *detail = NULL;
     struct field_errors fe = {0};
@@ -106,8 +108,8 @@ enum err h_users_get(struct request *req, struct reply *rep)
 
 enum err h_users_update(struct request *req, struct reply *rep)
 {
-    static const char *const allowed[] = {"full_name", "email", "roles", "disabled", "password",
-                                          "environment", NULL};
+    static const char *const allowed[] = {"full_name", "email",       "roles", "disabled",
+                                          "password",  "environment", NULL};
     json_t *doc = NULL;
     const char *detail = NULL;
     struct field_errors fe = {0};
@@ -137,9 +139,8 @@ enum err h_users_update(struct request *req, struct reply *rep)
     else if (fe.count)
         e = reply_error(rep, ERR_INVALID, NULL, &fe);
     else
-        e = reply_user(req, rep,
-                       users_update(req->core, &req->caller, req->params[0], &p, &fe, u), 200, u,
-                       &fe);
+        e = reply_user(req, rep, users_update(req->core, &req->caller, req->params[0], &p, &fe, u),
+                       200, u, &fe);
     body_wipe_string(doc, "password");
     json_decref(doc);
     free(u);
@@ -148,7 +149,15 @@ enum err h_users_update(struct request *req, struct reply *rep)
 
 enum err h_users_delete(struct request *req, struct reply *rep)
 {
-    enum err e = users_delete(req->core, &req->caller, req->params[0]);
+    char project[STORE_ID_LEN + 1] = "";
+    enum err e = users_delete(req->core, &req->caller, req->params[0], project);
+    if (e == ERR_CONFLICT && project[0]) {
+        char detail[160];
+        snprintf(detail, sizeof detail,
+                 "the user is the only owner of project %s; make someone else an owner first",
+                 project);
+        return reply_error(rep, e, detail, NULL);
+    }
     if (e == ERR_CONFLICT)
         return reply_error(rep, e, "deleting this user would leave no enabled admin", NULL);
     if (e == ERR_FORBIDDEN)

@@ -183,8 +183,7 @@ struct owner_count {
     const char *except;
 };
 
-static int count_owner(void *ctx, const char *project_id, const char *principal,
-                       const char *role)
+static int count_owner(void *ctx, const char *project_id, const char *principal, const char *role)
 {
     (void)project_id;
     struct owner_count *oc = ctx;
@@ -194,14 +193,60 @@ static int count_owner(void *ctx, const char *project_id, const char *principal,
 }
 
 /* ERR_CONFLICT when principal is the last direct owner of top-level project p. */
-static enum err keep_an_owner(struct core *c, const struct project_record *p,
-                              const char *principal)
+static enum err keep_an_owner(struct core *c, const struct project_record *p, const char *principal)
 {
     if (p->parent[0])
         return ERR_OK; /* owners of the parent still reach it */
     struct owner_count oc = {0, principal};
     enum err e = c->store->ops->member_each(c->store, p->id, count_owner, &oc);
     return e ? e : (oc.owners ? ERR_OK : ERR_CONFLICT);
+}
+
+struct owned_projects {
+    const char *principal;
+    char (*ids)[STORE_ID_LEN + 1];
+    size_t count, cap;
+    int out_of_memory;
+};
+
+static int collect_owned(void *ctx, const char *project_id, const char *principal, const char *role)
+{
+    struct owned_projects *o = ctx;
+    if (strcmp(role, "owner") != 0 || strcmp(principal, o->principal) != 0)
+        return 0;
+    if (o->count == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 16;
+        void *grown = realloc(o->ids, cap * sizeof *o->ids);
+        if (!grown) {
+            o->out_of_memory = 1;
+            return 1;
+        }
+        o->ids = grown;
+        o->cap = cap;
+    }
+    snprintf(o->ids[o->count++], sizeof o->ids[0], "%s", project_id);
+    return 0;
+}
+
+enum err projects_sole_owner(struct core *c, const char *principal,
+                             char project_id[STORE_ID_LEN + 1])
+{
+    struct owned_projects o = {principal, NULL, 0, 0, 0};
+    enum err e = c->store->ops->member_each(c->store, NULL, collect_owned, &o);
+    if (!e && o.out_of_memory)
+        e = ERR_NOMEM;
+    for (size_t i = 0; !e && i < o.count; i++) {
+        struct project_record p;
+        e = c->store->ops->project_get(c->store, o.ids[i], &p);
+        if (e == ERR_NOT_FOUND) { /* deleted meanwhile */
+            e = ERR_OK;
+            continue;
+        }
+        if (!e && (e = keep_an_owner(c, &p, principal)) == ERR_CONFLICT)
+            snprintf(project_id, STORE_ID_LEN + 1, "%s", p.id);
+    }
+    free(o.ids);
+    return e;
 }
 
 enum err projects_member_put(struct core *c, const struct caller *who, const char *id,
@@ -238,8 +283,7 @@ struct member_find {
     enum project_role role;
 };
 
-static int find_member(void *ctx, const char *project_id, const char *principal,
-                       const char *role)
+static int find_member(void *ctx, const char *project_id, const char *principal, const char *role)
 {
     (void)project_id;
     struct member_find *f = ctx;

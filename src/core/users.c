@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "authority.h"
 #include "core_internal.h"
+#include "projects.h"
 #include "password.h"
 
 int users_name_valid(const char *name)
@@ -60,8 +61,8 @@ enum err users_groups_each(struct core *c, const char *username, store_name_cb c
 }
 
 /* Checks role names exist and joins them into csv. */
-static void check_roles(struct core *c, const char *const *roles, size_t n,
-                        struct field_errors *fe, char *csv, size_t cap)
+static void check_roles(struct core *c, const char *const *roles, size_t n, struct field_errors *fe,
+                        char *csv, size_t cap)
 {
     size_t used = 0;
     csv[0] = '\0';
@@ -145,8 +146,9 @@ enum err users_bootstrap(struct core *c, const char *spec, FILE *notice)
     } else if (e == ERR_OK) {
         log_info("bootstrap: created admin user '%s'", u->username);
         if (generated) {
-            fprintf(notice, "apikeyd: created admin user 'admin' with password: %s\n"
-                            "apikeyd: this password is shown once; change it after logging in\n",
+            fprintf(notice,
+                    "apikeyd: created admin user 'admin' with password: %s\n"
+                    "apikeyd: this password is shown once; change it after logging in\n",
                     password);
             fflush(notice);
         }
@@ -303,8 +305,7 @@ static enum err keep_an_admin(struct core *c, int was_admin, int is_admin_after)
 }
 
 enum err users_update(struct core *c, const struct caller *who, const char *username,
-                      const struct user_patch *p, struct field_errors *fe,
-                      struct user_record *out)
+                      const struct user_patch *p, struct field_errors *fe, struct user_record *out)
 {
     if (!(who->authorities & AUTH_MANAGE_USERS))
         return ERR_FORBIDDEN;
@@ -367,7 +368,8 @@ enum err users_update(struct core *c, const struct caller *who, const char *user
     return e;
 }
 
-enum err users_delete(struct core *c, const struct caller *who, const char *username)
+enum err users_delete(struct core *c, const struct caller *who, const char *username,
+                      char sole_owner_of[STORE_ID_LEN + 1])
 {
     if (!(who->authorities & AUTH_MANAGE_USERS))
         return ERR_FORBIDDEN;
@@ -377,6 +379,12 @@ enum err users_delete(struct core *c, const struct caller *who, const char *user
     enum err e = users_get(c, username, u);
     if (!e)
         e = keep_an_admin(c, holds_admin(c, u, u->roles, u->disabled), 0);
+    if (!e) { /* nor a top-level project without an owner */
+        char principal[STORE_PRINCIPAL_MAX + 1];
+        snprintf(principal, sizeof principal, "user:%s", username);
+        sole_owner_of[0] = '\0';
+        e = projects_sole_owner(c, principal, sole_owner_of);
+    }
     /* refuse the keys first, so no verification succeeds once the store no longer has them */
     if (!e)
         e = keyindex_set_owner_disabled(c->index, "user", username, 1);
@@ -434,8 +442,7 @@ enum err users_change_password(struct core *c, const struct caller *who, const c
     char account[STORE_NAME_MAX + 8];
     snprintf(account, sizeof account, "u:%s", u->username);
     if (!password_verify(u->password_hash, current, strlen(current))) {
-        throttle_fail(c->login_throttle, account, c->cfg.login_max_failures,
-                      time_monotonic_ms());
+        throttle_fail(c->login_throttle, account, c->cfg.login_max_failures, time_monotonic_ms());
         field_errors_add(fe, "current_password", "is not your current password");
     }
     password_check_policy(u->username, next, "new_password", fe);

@@ -1380,6 +1380,31 @@ def test_account_key_location_names_the_account_key_and_get_shows_it_without_sec
     expect_one_of(stranger.request("GET", loc), HIDDEN)
 
 
+def test_deleting_the_only_owner_of_a_project_is_409_until_someone_else_owns_it():
+    d = shared()
+    owner, other = user(d), user(d)
+    pid = mkproject(owner)
+    sub = mkproject(owner, parent=pid)
+    r = d.admin.request("DELETE", f"/v1/users/{owner.username}")
+    expect(r, 409, "conflict", what="delete the only owner")
+    check(pid in (r.body.get("detail") or ""), f"the detail names the project: {r.body!r}")
+    expect(owner.request("GET", f"/v1/projects/{pid}"), 200, what="the refused user still works")
+    put_member(owner, sub, usr(other), "owner")  # a subproject owner does not own the top
+    expect(d.admin.request("DELETE", f"/v1/users/{owner.username}"), 409, "conflict")
+    put_member(owner, pid, usr(other), "owner")
+    expect(d.admin.request("DELETE", f"/v1/users/{owner.username}"), 204, what="then the delete")
+    check(usr(owner) not in members(other, pid), "the deleted owner's membership is gone")
+
+
+def test_a_subproject_owner_can_be_deleted_while_the_parent_has_owners():
+    d = shared()
+    owner, sub_owner = user(d), user(d)
+    pid = mkproject(owner)
+    sub = mkproject(owner, parent=pid)
+    put_member(owner, sub, usr(sub_owner), "owner")
+    expect(d.admin.request("DELETE", f"/v1/users/{sub_owner.username}"), 204)
+
+
 def test_account_key_of_site_account_issued_by_holder_is_201():
     d = shared()
     c = user(d, "manage_service_accounts")
