@@ -187,6 +187,7 @@ enum err h_verify(struct request *req, struct reply *rep)
         field_errors_add(&fe, "role", "needs a project");
     if (fe.count) {
         reply_problem(rep, ERR_INVALID, NULL, &fe);
+        body_wipe_string(doc, "key");
         json_decref(doc);
         return ERR_OK;
     }
@@ -194,6 +195,7 @@ enum err h_verify(struct request *req, struct reply *rep)
     size_t len = strlen(key);
     verify_key_in_project(req->core, key, len > VERIFY_KEY_MAX ? 0 : len, scope, project, role,
                           req->client, &r, NULL);
+    body_wipe_string(doc, "key"); /* jansson's copy of the secret */
     json_decref(doc);
 
     return reply_verdict(rep, req->core, &r);
