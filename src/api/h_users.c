@@ -149,13 +149,14 @@ enum err h_users_update(struct request *req, struct reply *rep)
 
 enum err h_users_delete(struct request *req, struct reply *rep)
 {
-    char project[STORE_ID_LEN + 1] = "";
-    enum err e = users_delete(req->core, &req->caller, req->params[0], project);
-    if (e == ERR_CONFLICT && project[0]) {
-        char detail[160];
+    struct project_record project = {0};
+    enum err e = users_delete(req->core, &req->caller, req->params[0], &project);
+    if (e == ERR_CONFLICT && project.id[0]) {
+        char detail[sizeof project.name + sizeof project.id + 96];
         snprintf(detail, sizeof detail,
-                 "the user is the only owner of project %s; make someone else an owner first",
-                 project);
+                 "the user is the only owner of project %s (%s); make someone else an owner "
+                 "first",
+                 project.name, project.id);
         return reply_error(rep, e, detail, NULL);
     }
     if (e == ERR_CONFLICT)

@@ -228,8 +228,7 @@ static int collect_owned(void *ctx, const char *project_id, const char *principa
     return 0;
 }
 
-enum err projects_sole_owner(struct core *c, const char *principal,
-                             char project_id[STORE_ID_LEN + 1])
+enum err projects_sole_owner(struct core *c, const char *principal, struct project_record *out)
 {
     struct owned_projects o = {principal, NULL, 0, 0, 0};
     enum err e = c->store->ops->member_each(c->store, NULL, collect_owned, &o);
@@ -243,7 +242,7 @@ enum err projects_sole_owner(struct core *c, const char *principal,
             continue;
         }
         if (!e && (e = keep_an_owner(c, &p, principal)) == ERR_CONFLICT)
-            snprintf(project_id, STORE_ID_LEN + 1, "%s", p.id);
+            *out = p;
     }
     free(o.ids);
     return e;

@@ -53,9 +53,8 @@ enum project_role projects_caller_role(struct core *c, const struct caller *who,
 /* 1 when the caller may manage project id (owner there or above, or manage_projects). */
 int projects_can_manage(struct core *c, const struct caller *who, const char *id);
 
-/* ERR_CONFLICT, with the project's id in project_id, when principal is the only direct owner
- * of a top-level project (which would be left with no one to manage it); ERR_OK otherwise. */
-enum err projects_sole_owner(struct core *c, const char *principal,
-                             char project_id[STORE_ID_LEN + 1]);
+/* ERR_CONFLICT, with the project in *out, when principal is the only direct owner of a
+ * top-level project (which would be left with no one to manage it); ERR_OK otherwise. */
+enum err projects_sole_owner(struct core *c, const char *principal, struct project_record *out);
 
 #endif

@@ -369,7 +369,7 @@ enum err users_update(struct core *c, const struct caller *who, const char *user
 }
 
 enum err users_delete(struct core *c, const struct caller *who, const char *username,
-                      char sole_owner_of[STORE_ID_LEN + 1])
+                      struct project_record *sole_owner_of)
 {
     if (!(who->authorities & AUTH_MANAGE_USERS))
         return ERR_FORBIDDEN;
@@ -382,7 +382,7 @@ enum err users_delete(struct core *c, const struct caller *who, const char *user
     if (!e) { /* nor a top-level project without an owner */
         char principal[STORE_PRINCIPAL_MAX + 1];
         snprintf(principal, sizeof principal, "user:%s", username);
-        sole_owner_of[0] = '\0';
+        memset(sole_owner_of, 0, sizeof *sole_owner_of);
         e = projects_sole_owner(c, principal, sole_owner_of);
     }
     /* refuse the keys first, so no verification succeeds once the store no longer has them */

@@ -58,10 +58,10 @@ enum err users_update(struct core *c, const struct caller *who, const char *user
                       struct user_record *out);
 
 /* Deletes a user with their keys (refused at once), sessions and memberships. ERR_CONFLICT
- * when it would leave no enabled admin, or (with the project's id in sole_owner_of) a
+ * when it would leave no enabled admin, or (with the project in *sole_owner_of, id set) a
  * top-level project with no owner. */
 enum err users_delete(struct core *c, const struct caller *who, const char *username,
-                      char sole_owner_of[STORE_ID_LEN + 1]);
+                      struct project_record *sole_owner_of);
 
 /* The caller changes their own full name and email. */
 enum err users_update_self(struct core *c, const struct caller *who, const char *full_name,

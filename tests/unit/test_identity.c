@@ -85,7 +85,7 @@ struct bounded_call {
     struct user_patch patch;
     struct field_errors fe;
     struct user_record out;
-    char sole_owner_of[STORE_ID_LEN + 1];
+    struct project_record sole_owner_of;
     enum err result;
 };
 
@@ -93,7 +93,7 @@ static void *bounded_main(void *arg)
 {
     struct bounded_call *k = arg;
     enum err e = k->is_delete
-                     ? users_delete(k->c, &k->who, k->username, k->sole_owner_of)
+                     ? users_delete(k->c, &k->who, k->username, &k->sole_owner_of)
                      : users_update(k->c, &k->who, k->username, &k->patch, &k->fe, &k->out);
     pthread_mutex_lock(&k->lock);
     k->result = e;
