@@ -14,8 +14,8 @@ enum err sq_run(struct sql_store *st, int *changes, const char *sql, const char 
     return e;
 }
 
-enum err sq_each(struct sql_store *st, sq_row_fn row, void *ctx, const char *sql,
-                 const char *fmt, ...)
+enum err sq_each(struct sql_store *st, sq_row_fn row, void *ctx, const char *sql, const char *fmt,
+                 ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -59,6 +59,36 @@ enum err sq_commit(struct sql_store *st)
 void sq_rollback(struct sql_store *st)
 {
     st->drv->exec(st, "ROLLBACK");
+}
+
+enum err sq_finish(struct sql_store *st, enum err e)
+{
+    if (!e)
+        e = sq_commit(st);
+    if (e)
+        sq_rollback(st);
+    return e;
+}
+
+enum err sq_delete_unless_used(struct sql_store *st, const char *used_sql, const char *delete_sql,
+                               const char *key)
+{
+    int64_t used = 0;
+    int changes = 0;
+    sq_write_begin(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &used, used_sql, "t", key)) && used)
+        e = ERR_CONFLICT;
+    if (!e)
+        e = sq_run(st, &changes, delete_sql, "t", key);
+    if (!e && changes == 0)
+        e = ERR_NOT_FOUND;
+    e = sq_finish(st, e);
+out:
+    sq_write_end(st);
+    return e;
 }
 
 const char *sq_col_text(struct sq_row *row, int col)

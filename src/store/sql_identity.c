@@ -46,7 +46,8 @@ static enum err add_user_role(struct sql_store *st, const char *role, const char
 {
     enum err e = require(st, "SELECT count(*) FROM roles WHERE name = ?", role);
     return e ? e
-             : sq_run(st, NULL, "INSERT INTO user_roles(username, role) VALUES (?, ?) ON CONFLICT DO NOTHING",
+             : sq_run(st, NULL,
+                      "INSERT INTO user_roles(username, role) VALUES (?, ?) ON CONFLICT DO NOTHING",
                       "tt", username, role);
 }
 
@@ -54,15 +55,16 @@ static enum err add_group_role(struct sql_store *st, const char *role, const cha
 {
     enum err e = require(st, "SELECT count(*) FROM roles WHERE name = ?", role);
     return e ? e
-             : sq_run(st, NULL,
-                      "INSERT INTO group_roles(group_name, role) VALUES (?, ?) ON CONFLICT DO NOTHING", "tt",
-                      group, role);
+             : sq_run(
+                   st, NULL,
+                   "INSERT INTO group_roles(group_name, role) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                   "tt", group, role);
 }
 
 /* ---- users ---- */
 
 #define USER_COLUMNS                                                                               \
-    "username, password_hash, full_name, email, auth_source, environment, disabled, created_at, " \
+    "username, password_hash, full_name, email, auth_source, environment, disabled, created_at, "  \
     "mfa_enabled, mfa_secret, mfa_pending, mfa_last_step, "                                        \
     "(SELECT group_concat(role, ',') FROM (SELECT role FROM user_roles r"                          \
     " WHERE r.username = users.username ORDER BY role) AS own_roles)"
@@ -120,14 +122,11 @@ static enum err sq_user_create(struct store *s, const struct user_record *u, int
                    " mfa_last_step) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                    "ttttttiiibbi", u->username, u->password_hash, u->full_name, u->email,
                    u->auth_source, u->environment, (int64_t)u->disabled, u->created_at,
-                   (int64_t)u->mfa_enabled, u->mfa_secret, (int)u->mfa_secret_len,
-                   u->mfa_pending, (int)u->mfa_pending_len, u->mfa_last_step);
+                   (int64_t)u->mfa_enabled, u->mfa_secret, (int)u->mfa_secret_len, u->mfa_pending,
+                   (int)u->mfa_pending_len, u->mfa_last_step);
     if (!e)
         e = each_csv(st, u->roles, add_user_role, u->username);
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
+    e = sq_finish(st, e);
 out:
     UNLOCK(st);
     return e;
@@ -140,9 +139,8 @@ static enum err sq_user_get(struct store *s, const char *username, struct user_r
     if (!w)
         return ERR_NOMEM;
     RLOCK(st);
-    enum err e =
-        sq_each(st, user_row, w, "SELECT " USER_COLUMNS " FROM users WHERE username = ?", "t",
-                username);
+    enum err e = sq_each(st, user_row, w, "SELECT " USER_COLUMNS " FROM users WHERE username = ?",
+                         "t", username);
     RUNLOCK(st);
     if (!e && !w->found)
         e = ERR_NOT_FOUND;
@@ -207,10 +205,7 @@ static enum err sq_user_update(struct store *s, const struct user_record *u)
         e = sq_run(st, NULL, "DELETE FROM user_roles WHERE username = ?", "t", u->username);
     if (!e)
         e = each_csv(st, u->roles, add_user_role, u->username);
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
+    e = sq_finish(st, e);
 out:
     UNLOCK(st);
     return e;
@@ -223,8 +218,8 @@ static enum err sq_user_delete(struct store *s, const char *username)
     LOCK(st);
     enum err e = sq_begin(st);
     if (!e)
-        e = sq_run(st, NULL, "DELETE FROM api_keys WHERE owner_type = 'user' AND owner_id = ?",
-                   "t", username);
+        e = sq_run(st, NULL, "DELETE FROM api_keys WHERE owner_type = 'user' AND owner_id = ?", "t",
+                   username);
     if (!e)
         e = sq_run(st, NULL, "DELETE FROM sessions WHERE username = ?", "t", username);
     if (!e)
@@ -234,10 +229,7 @@ static enum err sq_user_delete(struct store *s, const char *username)
         e = sq_run(st, &changes, "DELETE FROM users WHERE username = ?", "t", username);
     if (!e && changes == 0)
         e = ERR_NOT_FOUND;
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
+    e = sq_finish(st, e);
     UNLOCK(st);
     return e;
 }
@@ -289,7 +281,8 @@ static enum err role_query(struct store *s, const char *sql, const char *arg, st
     w->cb = cb;
     w->ctx = ctx;
     RLOCK(st);
-    enum err e = arg ? sq_each(st, role_row, w, sql, "t", arg) : sq_each(st, role_row, w, sql, NULL);
+    enum err e =
+        arg ? sq_each(st, role_row, w, sql, "t", arg) : sq_each(st, role_row, w, sql, NULL);
     RUNLOCK(st);
     if (!e && out) {
         if (w->found)
@@ -315,8 +308,8 @@ static enum err sq_user_roles_each(struct store *s, const char *username, store_
 
 static enum err sq_role_each(struct store *s, store_role_cb cb, void *ctx)
 {
-    return role_query(s, "SELECT " ROLE_COLUMNS " FROM roles ORDER BY builtin DESC, name", NULL,
-                      cb, ctx, NULL);
+    return role_query(s, "SELECT " ROLE_COLUMNS " FROM roles ORDER BY builtin DESC, name", NULL, cb,
+                      ctx, NULL);
 }
 
 static enum err sq_role_get(struct store *s, const char *name, struct role_record *out)
@@ -355,10 +348,7 @@ static enum err sq_role_create(struct store *s, const struct role_record *r, int
         e = sq_run(st, NULL,
                    "INSERT INTO roles(name, description, authorities, builtin) VALUES (?,?,?,0)",
                    "ttt", r->name, r->description, r->authorities);
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
+    e = sq_finish(st, e);
 out:
     UNLOCK(st);
     return e;
@@ -369,45 +359,25 @@ static enum err sq_role_update(struct store *s, const struct role_record *r)
     struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
-    enum err e = sq_run(st, &changes,
-                        "UPDATE roles SET description = ?, authorities = ? WHERE name = ?", "ttt",
-                        r->description, r->authorities, r->name);
+    enum err e =
+        sq_run(st, &changes, "UPDATE roles SET description = ?, authorities = ? WHERE name = ?",
+               "ttt", r->description, r->authorities, r->name);
     UNLOCK(st);
     return !e && changes == 0 ? ERR_NOT_FOUND : e;
 }
 
 static enum err sq_role_delete(struct store *s, const char *name)
 {
-    struct sql_store *st = as_sql(s);
-    int64_t used = 0;
-    int changes = 0;
-    LOCK(st);
-    enum err e = sq_begin(st);
-    if (e)
-        goto out;
-    if (!(e = sq_int(st, &used,
-                     "SELECT (SELECT count(*) FROM user_roles WHERE role = ?1) +"
-                     " (SELECT count(*) FROM group_roles WHERE role = ?1)",
-                     "t", name)) &&
-        used)
-        e = ERR_CONFLICT;
-    if (!e)
-        e = sq_run(st, &changes, "DELETE FROM roles WHERE name = ?", "t", name);
-    if (!e && changes == 0)
-        e = ERR_NOT_FOUND;
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
-out:
-    UNLOCK(st);
-    return e;
+    return sq_delete_unless_used(as_sql(s),
+                                 "SELECT (SELECT count(*) FROM user_roles WHERE role = ?1) +"
+                                 " (SELECT count(*) FROM group_roles WHERE role = ?1)",
+                                 "DELETE FROM roles WHERE name = ?", name);
 }
 
 /* ---- groups ---- */
 
 #define GROUP_COLUMNS                                                                              \
-    "name, description, environment, (SELECT group_concat(role, ',') FROM (SELECT role FROM"     \
+    "name, description, environment, (SELECT group_concat(role, ',') FROM (SELECT role FROM"       \
     " group_roles r WHERE r.group_name = groups.name ORDER BY role) AS own_roles)"
 
 struct group_walk {
@@ -438,8 +408,8 @@ static enum err sq_group_each(struct store *s, store_group_cb cb, void *ctx)
     w->cb = cb;
     w->ctx = ctx;
     RLOCK(st);
-    enum err e = sq_each(st, group_row, w, "SELECT " GROUP_COLUMNS " FROM groups ORDER BY name",
-                         NULL);
+    enum err e =
+        sq_each(st, group_row, w, "SELECT " GROUP_COLUMNS " FROM groups ORDER BY name", NULL);
     RUNLOCK(st);
     free(w);
     return e;
@@ -453,8 +423,7 @@ static enum err sq_group_get(struct store *s, const char *name, struct group_rec
         return ERR_NOMEM;
     RLOCK(st);
     enum err e =
-        sq_each(st, group_row, w, "SELECT " GROUP_COLUMNS " FROM groups WHERE name = ?", "t",
-                name);
+        sq_each(st, group_row, w, "SELECT " GROUP_COLUMNS " FROM groups WHERE name = ?", "t", name);
     RUNLOCK(st);
     if (!e && !w->found)
         e = ERR_NOT_FOUND;
@@ -546,10 +515,7 @@ static enum err sq_group_create(struct store *s, const struct group_record *g,
                    "ttt", g->name, g->description, g->environment);
     if (!e)
         e = set_group_lists(st, g, members, n);
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
+    e = sq_finish(st, e);
 out:
     UNLOCK(st);
     return e;
@@ -570,10 +536,7 @@ static enum err sq_group_update(struct store *s, const struct group_record *g,
         e = ERR_NOT_FOUND;
     if (!e)
         e = set_group_lists(st, g, members, n);
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
+    e = sq_finish(st, e);
 out:
     UNLOCK(st);
     return e;
@@ -616,9 +579,9 @@ static enum err sq_environment_each(struct store *s, store_environment_cb cb, vo
     w->cb = cb;
     w->ctx = ctx;
     RLOCK(st);
-    enum err e = sq_each(st, env_row, w,
-                         "SELECT name, description FROM environments ORDER BY name <> 'ROOT', name",
-                         NULL);
+    enum err e =
+        sq_each(st, env_row, w,
+                "SELECT name, description FROM environments ORDER BY name <> 'ROOT', name", NULL);
     RUNLOCK(st);
     free(w);
     return e;
@@ -657,10 +620,7 @@ static enum err sq_environment_create(struct store *s, const struct environment_
     if (!e)
         e = sq_run(st, NULL, "INSERT INTO environments(name, description) VALUES (?, ?)", "tt",
                    env->name, env->description);
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
+    e = sq_finish(st, e);
 out:
     UNLOCK(st);
     return e;
@@ -668,30 +628,10 @@ out:
 
 static enum err sq_environment_delete(struct store *s, const char *name)
 {
-    struct sql_store *st = as_sql(s);
-    int64_t used = 0;
-    int changes = 0;
-    LOCK(st);
-    enum err e = sq_begin(st);
-    if (e)
-        goto out;
-    if (!(e = sq_int(st, &used,
-                     "SELECT (SELECT count(*) FROM users WHERE environment = ?1) +"
-                     " (SELECT count(*) FROM groups WHERE environment = ?1)",
-                     "t", name)) &&
-        used)
-        e = ERR_CONFLICT;
-    if (!e)
-        e = sq_run(st, &changes, "DELETE FROM environments WHERE name = ?", "t", name);
-    if (!e && changes == 0)
-        e = ERR_NOT_FOUND;
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
-out:
-    UNLOCK(st);
-    return e;
+    return sq_delete_unless_used(as_sql(s),
+                                 "SELECT (SELECT count(*) FROM users WHERE environment = ?1) +"
+                                 " (SELECT count(*) FROM groups WHERE environment = ?1)",
+                                 "DELETE FROM environments WHERE name = ?", name);
 }
 
 void sql_identity_ops(struct store_ops *ops)

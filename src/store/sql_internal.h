@@ -56,7 +56,7 @@ struct sql_store {
     void *conn;           /* sqlite3 * or PGconn * */
     void *read_conn;      /* a second connection for reads outside transactions, or NULL */
     pthread_mutex_t read_lock;
-    void *extra;          /* the driver's own state */
+    void *extra; /* the driver's own state */
 
     /* group commit of key creations */
     pthread_mutex_t batch_lock;
@@ -80,8 +80,8 @@ static inline struct sql_store *as_sql(struct store *s)
  * *changes (if not NULL) receives the number of rows changed. */
 enum err sq_run(struct sql_store *st, int *changes, const char *sql, const char *fmt, ...);
 /* Calls row for every result row. */
-enum err sq_each(struct sql_store *st, sq_row_fn row, void *ctx, const char *sql,
-                 const char *fmt, ...);
+enum err sq_each(struct sql_store *st, sq_row_fn row, void *ctx, const char *sql, const char *fmt,
+                 ...);
 /* The first column of the first row as an integer (0 when there is no row). */
 enum err sq_int(struct sql_store *st, int64_t *out, const char *sql, const char *fmt, ...);
 
@@ -105,6 +105,12 @@ enum err sq_group_commit(struct sql_store *st, sq_job_fn fn, const void *arg);
 enum err sq_begin(struct sql_store *st);
 enum err sq_commit(struct sql_store *st);
 void sq_rollback(struct sql_store *st);
+/* Ends a transaction: COMMIT when e is ERR_OK, else (or if COMMIT fails) ROLLBACK; the result. */
+enum err sq_finish(struct sql_store *st, enum err e);
+/* In one transaction under the write lock: ERR_CONFLICT when used_sql (one text argument, key)
+ * counts a row, else runs delete_sql (same argument), ERR_NOT_FOUND when it deletes nothing. */
+enum err sq_delete_unless_used(struct sql_store *st, const char *used_sql, const char *delete_sql,
+                               const char *key);
 
 /* Column accessors. */
 const char *sq_col_text(struct sq_row *row, int col);

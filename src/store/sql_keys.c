@@ -53,12 +53,9 @@ static enum err sq_scope_create(struct store *s, const struct scope_record *sc, 
     if (!(e = sq_int(st, &count, "SELECT count(*) FROM scopes", NULL)) && count >= max)
         e = ERR_LIMIT;
     if (!e)
-        e = sq_run(st, NULL, "INSERT INTO scopes(name, description) VALUES (?, ?)", "tt",
-                   sc->name, sc->description);
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
+        e = sq_run(st, NULL, "INSERT INTO scopes(name, description) VALUES (?, ?)", "tt", sc->name,
+                   sc->description);
+    e = sq_finish(st, e);
 out:
     UNLOCK(st);
     return e;
@@ -67,7 +64,7 @@ out:
 /* ---- keys ---- */
 
 #define KEY_COLUMNS                                                                                \
-    "id, hash, hint, owner_type, owner_id, created_by, name, description, scopes, created_at, "   \
+    "id, hash, hint, owner_type, owner_id, created_by, name, description, scopes, created_at, "    \
     "expires_at, last_used_at"
 
 struct key_walk {
@@ -110,8 +107,9 @@ static enum err insert_key(struct sql_store *st, const struct key_record *k, int
         !usable)
         e = ERR_FORBIDDEN;
     if (!e && strcmp(k->owner_type, "service-account") == 0 &&
-        !(e = sq_int(st, &usable, "SELECT count(*) FROM service_accounts WHERE id = ? AND"
-                                  " disabled = 0",
+        !(e = sq_int(st, &usable,
+                     "SELECT count(*) FROM service_accounts WHERE id = ? AND"
+                     " disabled = 0",
                      "t", k->owner_id)) &&
         !usable)
         e = ERR_FORBIDDEN;
@@ -123,12 +121,12 @@ static enum err insert_key(struct sql_store *st, const struct key_record *k, int
         e = sq_run(st, NULL,
                    "INSERT INTO api_keys(" KEY_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                    "tbtttttTtiii", k->id, k->hash, STORE_HASH_LEN, k->hint, k->owner_type,
-                   k->owner_id, k->created_by, k->name,
-                   k->has_description ? k->description : NULL, k->scopes, k->created_at,
-                   k->expires_at, k->last_used_at);
-    if (!e && !(e = sq_int(st, &count,
-                           "SELECT keys FROM key_counts WHERE owner_type = ? AND owner_id = ?",
-                           "tt", k->owner_type, k->owner_id)) &&
+                   k->owner_id, k->created_by, k->name, k->has_description ? k->description : NULL,
+                   k->scopes, k->created_at, k->expires_at, k->last_used_at);
+    if (!e &&
+        !(e = sq_int(st, &count,
+                     "SELECT keys FROM key_counts WHERE owner_type = ? AND owner_id = ?", "tt",
+                     k->owner_type, k->owner_id)) &&
         count > max_per_owner)
         e = ERR_LIMIT;
     return e;
@@ -170,8 +168,8 @@ static enum err sq_key_get(struct store *s, const char *id, struct key_record *o
     if (!w)
         return ERR_NOMEM;
     RLOCK(st);
-    enum err e = sq_each(st, key_row, w, "SELECT " KEY_COLUMNS " FROM api_keys WHERE id = ?", "t",
-                         id);
+    enum err e =
+        sq_each(st, key_row, w, "SELECT " KEY_COLUMNS " FROM api_keys WHERE id = ?", "t", id);
     RUNLOCK(st);
     if (!e && !w->found)
         e = ERR_NOT_FOUND;
@@ -268,18 +266,14 @@ static enum err sq_key_touch(struct store *s, const struct key_touch *items, siz
         e = sq_run(st, NULL,
                    "UPDATE api_keys SET last_used_at = ?1 WHERE hash = ?2 AND last_used_at < ?1",
                    "ib", items[i].last_used_at, items[i].hash, STORE_HASH_LEN);
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
+    e = sq_finish(st, e);
     UNLOCK(st);
     return e;
 }
 
 /* ---- sessions ---- */
 
-static enum err sq_session_create(struct store *s, const struct session_record *r,
-                                  int max_per_user)
+static enum err sq_session_create(struct store *s, const struct session_record *r, int max_per_user)
 {
     struct sql_store *st = as_sql(s);
     LOCK(st);
@@ -297,10 +291,7 @@ static enum err sq_session_create(struct store *s, const struct session_record *
                    " token_hash NOT IN (SELECT token_hash FROM sessions WHERE username = ?2"
                    " ORDER BY created_at DESC, rowid DESC LIMIT ?3))",
                    "iti", r->created_at, r->username, (int64_t)max_per_user);
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
+    e = sq_finish(st, e);
     UNLOCK(st);
     return e;
 }
@@ -342,9 +333,8 @@ static enum err sq_session_delete(struct store *s, const uint8_t token_hash[STOR
 {
     struct sql_store *st = as_sql(s);
     LOCK(st);
-    enum err e =
-        sq_run(st, NULL, "DELETE FROM sessions WHERE token_hash = ?", "b", token_hash,
-               STORE_HASH_LEN);
+    enum err e = sq_run(st, NULL, "DELETE FROM sessions WHERE token_hash = ?", "b", token_hash,
+                        STORE_HASH_LEN);
     UNLOCK(st);
     return e;
 }

@@ -10,16 +10,6 @@
 #define RLOCK(st) sq_read_begin(st)
 #define RUNLOCK(st) sq_read_end(st)
 
-/* Commits when e is ERR_OK, else rolls back; returns the outcome. Caller holds the lock. */
-static enum err finish(struct sql_store *st, enum err e)
-{
-    if (!e)
-        e = sq_commit(st);
-    if (e)
-        sq_rollback(st);
-    return e;
-}
-
 /* ---- projects ---- */
 
 struct project_walk {
@@ -65,7 +55,7 @@ static enum err sq_project_create(struct store *s, const struct project_record *
                    " VALUES (?, ?, ?, ?, ?)",
                    "ttTti", p->id, p->name, p->parent[0] ? p->parent : NULL, p->created_by,
                    p->created_at);
-    e = finish(st, e);
+    e = sq_finish(st, e);
 out:
     UNLOCK(st);
     return e;
@@ -78,8 +68,8 @@ static enum err sq_project_get(struct store *s, const char *id, struct project_r
     if (!w)
         return ERR_NOMEM;
     RLOCK(st);
-    enum err e = sq_each(st, project_row, w, "SELECT " PROJECT_COLUMNS " FROM projects WHERE id = ?",
-                         "t", id);
+    enum err e = sq_each(st, project_row, w,
+                         "SELECT " PROJECT_COLUMNS " FROM projects WHERE id = ?", "t", id);
     RUNLOCK(st);
     if (!e && !w->found)
         e = ERR_NOT_FOUND;
@@ -107,27 +97,10 @@ static enum err sq_project_each(struct store *s, store_project_cb cb, void *ctx)
 
 static enum err sq_project_delete(struct store *s, const char *id)
 {
-    struct sql_store *st = as_sql(s);
-    int64_t used = 0;
-    int changes = 0;
-    LOCK(st);
-    enum err e = sq_begin(st);
-    if (e)
-        goto out;
-    if (!(e = sq_int(st, &used,
-                     "SELECT (SELECT count(*) FROM projects WHERE parent = ?1) +"
-                     " (SELECT count(*) FROM service_accounts WHERE project_id = ?1)",
-                     "t", id)) &&
-        used)
-        e = ERR_CONFLICT;
-    if (!e)
-        e = sq_run(st, &changes, "DELETE FROM projects WHERE id = ?", "t", id);
-    if (!e && changes == 0)
-        e = ERR_NOT_FOUND;
-    e = finish(st, e);
-out:
-    UNLOCK(st);
-    return e;
+    return sq_delete_unless_used(as_sql(s),
+                                 "SELECT (SELECT count(*) FROM projects WHERE parent = ?1) +"
+                                 " (SELECT count(*) FROM service_accounts WHERE project_id = ?1)",
+                                 "DELETE FROM projects WHERE id = ?", id);
 }
 
 /* ---- memberships ---- */
@@ -141,14 +114,14 @@ static enum err sq_member_put(struct store *s, const char *project_id, const cha
     enum err e = sq_begin(st);
     if (e)
         goto out;
-    if (!(e = sq_int(st, &exists, "SELECT count(*) FROM projects WHERE id = ?", "t",
-                     project_id)) &&
+    if (!(e = sq_int(st, &exists, "SELECT count(*) FROM projects WHERE id = ?", "t", project_id)) &&
         !exists)
         e = ERR_NOT_FOUND;
-    if (!e && !(e = sq_int(st, &count,
-                           "SELECT count(*) FROM project_members WHERE project_id = ?1 AND"
-                           " principal <> ?2",
-                           "tt", project_id, principal)) &&
+    if (!e &&
+        !(e = sq_int(st, &count,
+                     "SELECT count(*) FROM project_members WHERE project_id = ?1 AND"
+                     " principal <> ?2",
+                     "tt", project_id, principal)) &&
         count >= max)
         e = ERR_LIMIT;
     if (!e)
@@ -156,7 +129,7 @@ static enum err sq_member_put(struct store *s, const char *project_id, const cha
                    "INSERT INTO project_members(project_id, principal, role) VALUES (?, ?, ?)"
                    " ON CONFLICT (project_id, principal) DO UPDATE SET role = excluded.role",
                    "ttt", project_id, principal, role);
-    e = finish(st, e);
+    e = sq_finish(st, e);
 out:
     UNLOCK(st);
     return e;
@@ -167,9 +140,9 @@ static enum err sq_member_delete(struct store *s, const char *project_id, const 
     struct sql_store *st = as_sql(s);
     int changes = 0;
     LOCK(st);
-    enum err e = sq_run(st, &changes,
-                        "DELETE FROM project_members WHERE project_id = ? AND principal = ?", "tt",
-                        project_id, principal);
+    enum err e =
+        sq_run(st, &changes, "DELETE FROM project_members WHERE project_id = ? AND principal = ?",
+               "tt", project_id, principal);
     UNLOCK(st);
     return !e && changes == 0 ? ERR_NOT_FOUND : e;
 }
@@ -234,8 +207,7 @@ static int account_row(void *ctx, struct sq_row *row)
 #define ACCOUNT_COLUMNS                                                                            \
     "id, name, description, coalesce(project_id, ''), created_by, created_at, disabled"
 
-static enum err sq_account_create(struct store *s, const struct account_record *a,
-                                  const char *role)
+static enum err sq_account_create(struct store *s, const struct account_record *a, const char *role)
 {
     struct sql_store *st = as_sql(s);
     LOCK(st);
@@ -253,7 +225,7 @@ static enum err sq_account_create(struct store *s, const struct account_record *
                    "INSERT INTO project_members(project_id, principal, role) VALUES (?, ?, ?)",
                    "ttt", a->project, principal, role);
     }
-    e = finish(st, e);
+    e = sq_finish(st, e);
     UNLOCK(st);
     return e;
 }
@@ -285,9 +257,9 @@ static enum err sq_account_each(struct store *s, store_account_cb cb, void *ctx)
     w->cb = cb;
     w->ctx = ctx;
     RLOCK(st);
-    enum err e = sq_each(st, account_row, w,
-                         "SELECT " ACCOUNT_COLUMNS " FROM service_accounts ORDER BY created_at, id",
-                         NULL);
+    enum err e =
+        sq_each(st, account_row, w,
+                "SELECT " ACCOUNT_COLUMNS " FROM service_accounts ORDER BY created_at, id", NULL);
     RUNLOCK(st);
     free(w);
     return e;
@@ -324,7 +296,7 @@ static enum err sq_account_delete(struct store *s, const char *id)
         e = sq_run(st, &changes, "DELETE FROM service_accounts WHERE id = ?", "t", id);
     if (!e && changes == 0)
         e = ERR_NOT_FOUND;
-    e = finish(st, e);
+    e = sq_finish(st, e);
     UNLOCK(st);
     return e;
 }
