@@ -91,6 +91,47 @@ out:
     return e;
 }
 
+enum err sq_write_under_limit(struct sql_store *st, const char *count_sql, int max, sq_job_fn fn,
+                              const void *arg)
+{
+    int64_t count = 0;
+    sq_write_begin(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    if (!(e = sq_int(st, &count, count_sql, NULL)) && count >= max)
+        e = ERR_LIMIT;
+    if (!e)
+        e = fn(st, arg);
+    e = sq_finish(st, e);
+out:
+    sq_write_end(st);
+    return e;
+}
+
+/* One statement for sq_insert_under_limit; ap points to its va_list. */
+struct insert_job {
+    const char *sql, *fmt;
+    va_list *ap;
+};
+
+static enum err run_insert_job(struct sql_store *st, const void *arg)
+{
+    const struct insert_job *j = arg;
+    return st->drv->run(st, NULL, j->sql, j->fmt, *j->ap);
+}
+
+enum err sq_insert_under_limit(struct sql_store *st, const char *count_sql, int max,
+                               const char *insert_sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    struct insert_job j = {insert_sql, fmt, &ap};
+    enum err e = sq_write_under_limit(st, count_sql, max, run_insert_job, &j);
+    va_end(ap);
+    return e;
+}
+
 const char *sq_col_text(struct sq_row *row, int col)
 {
     return row->drv->col_text(row, col);

@@ -103,18 +103,11 @@ static enum err check_user_refs(struct sql_store *st, const struct user_record *
     return require(st, "SELECT count(*) FROM environments WHERE name = ?", u->environment);
 }
 
-static enum err sq_user_create(struct store *s, const struct user_record *u, int max)
+/* The writes of a user creation, after the limit check (sq_write_under_limit). */
+static enum err insert_user(struct sql_store *st, const void *arg)
 {
-    struct sql_store *st = as_sql(s);
-    int64_t count = 0;
-    LOCK(st);
-    enum err e = sq_begin(st);
-    if (e)
-        goto out;
-    if (!(e = sq_int(st, &count, "SELECT count(*) FROM users", NULL)) && count >= max)
-        e = ERR_LIMIT;
-    if (!e)
-        e = check_user_refs(st, u);
+    const struct user_record *u = arg;
+    enum err e = check_user_refs(st, u);
     if (!e)
         e = sq_run(st, NULL,
                    "INSERT INTO users(username, password_hash, full_name, email, auth_source,"
@@ -126,10 +119,12 @@ static enum err sq_user_create(struct store *s, const struct user_record *u, int
                    (int)u->mfa_pending_len, u->mfa_last_step);
     if (!e)
         e = each_csv(st, u->roles, add_user_role, u->username);
-    e = sq_finish(st, e);
-out:
-    UNLOCK(st);
     return e;
+}
+
+static enum err sq_user_create(struct store *s, const struct user_record *u, int max)
+{
+    return sq_write_under_limit(as_sql(s), "SELECT count(*) FROM users", max, insert_user, u);
 }
 
 static enum err sq_user_get(struct store *s, const char *username, struct user_record *out)
@@ -336,22 +331,10 @@ static enum err sq_role_holders(struct store *s, const char *role, int64_t *out)
 
 static enum err sq_role_create(struct store *s, const struct role_record *r, int max)
 {
-    struct sql_store *st = as_sql(s);
-    int64_t count = 0;
-    LOCK(st);
-    enum err e = sq_begin(st);
-    if (e)
-        goto out;
-    if (!(e = sq_int(st, &count, "SELECT count(*) FROM roles", NULL)) && count >= max)
-        e = ERR_LIMIT;
-    if (!e)
-        e = sq_run(st, NULL,
-                   "INSERT INTO roles(name, description, authorities, builtin) VALUES (?,?,?,0)",
-                   "ttt", r->name, r->description, r->authorities);
-    e = sq_finish(st, e);
-out:
-    UNLOCK(st);
-    return e;
+    return sq_insert_under_limit(
+        as_sql(s), "SELECT count(*) FROM roles", max,
+        "INSERT INTO roles(name, description, authorities, builtin) VALUES (?,?,?,0)", "ttt",
+        r->name, r->description, r->authorities);
 }
 
 static enum err sq_role_update(struct store *s, const struct role_record *r)
@@ -497,28 +480,30 @@ static enum err set_group_lists(struct sql_store *st, const struct group_record 
     return e;
 }
 
+struct group_create_args {
+    const struct group_record *g;
+    const char *const *members;
+    size_t n;
+};
+
+/* The writes of a group creation, after the limit check (sq_write_under_limit). */
+static enum err insert_group(struct sql_store *st, const void *arg)
+{
+    const struct group_create_args *a = arg;
+    enum err e = require(st, "SELECT count(*) FROM environments WHERE name = ?", a->g->environment);
+    if (!e)
+        e = sq_run(st, NULL, "INSERT INTO groups(name, description, environment) VALUES (?,?,?)",
+                   "ttt", a->g->name, a->g->description, a->g->environment);
+    if (!e)
+        e = set_group_lists(st, a->g, a->members, a->n);
+    return e;
+}
+
 static enum err sq_group_create(struct store *s, const struct group_record *g,
                                 const char *const *members, size_t n, int max)
 {
-    struct sql_store *st = as_sql(s);
-    int64_t count = 0;
-    LOCK(st);
-    enum err e = sq_begin(st);
-    if (e)
-        goto out;
-    if (!(e = sq_int(st, &count, "SELECT count(*) FROM groups", NULL)) && count >= max)
-        e = ERR_LIMIT;
-    if (!e)
-        e = require(st, "SELECT count(*) FROM environments WHERE name = ?", g->environment);
-    if (!e)
-        e = sq_run(st, NULL, "INSERT INTO groups(name, description, environment) VALUES (?,?,?)",
-                   "ttt", g->name, g->description, g->environment);
-    if (!e)
-        e = set_group_lists(st, g, members, n);
-    e = sq_finish(st, e);
-out:
-    UNLOCK(st);
-    return e;
+    struct group_create_args a = {g, members, n};
+    return sq_write_under_limit(as_sql(s), "SELECT count(*) FROM groups", max, insert_group, &a);
 }
 
 static enum err sq_group_update(struct store *s, const struct group_record *g,
@@ -609,21 +594,9 @@ static enum err sq_environment_get(struct store *s, const char *name,
 static enum err sq_environment_create(struct store *s, const struct environment_record *env,
                                       int max)
 {
-    struct sql_store *st = as_sql(s);
-    int64_t count = 0;
-    LOCK(st);
-    enum err e = sq_begin(st);
-    if (e)
-        goto out;
-    if (!(e = sq_int(st, &count, "SELECT count(*) FROM environments", NULL)) && count >= max)
-        e = ERR_LIMIT;
-    if (!e)
-        e = sq_run(st, NULL, "INSERT INTO environments(name, description) VALUES (?, ?)", "tt",
-                   env->name, env->description);
-    e = sq_finish(st, e);
-out:
-    UNLOCK(st);
-    return e;
+    return sq_insert_under_limit(as_sql(s), "SELECT count(*) FROM environments", max,
+                                 "INSERT INTO environments(name, description) VALUES (?, ?)", "tt",
+                                 env->name, env->description);
 }
 
 static enum err sq_environment_delete(struct store *s, const char *name)

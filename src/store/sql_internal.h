@@ -111,6 +111,13 @@ enum err sq_finish(struct sql_store *st, enum err e);
  * counts a row, else runs delete_sql (same argument), ERR_NOT_FOUND when it deletes nothing. */
 enum err sq_delete_unless_used(struct sql_store *st, const char *used_sql, const char *delete_sql,
                                const char *key);
+/* In one transaction under the write lock: ERR_LIMIT when count_sql (no arguments) counts max
+ * rows or more, else fn(st, arg); then sq_finish. */
+enum err sq_write_under_limit(struct sql_store *st, const char *count_sql, int max, sq_job_fn fn,
+                              const void *arg);
+/* sq_write_under_limit whose write is the one statement insert_sql, arguments bound per fmt. */
+enum err sq_insert_under_limit(struct sql_store *st, const char *count_sql, int max,
+                               const char *insert_sql, const char *fmt, ...);
 
 /* Column accessors. */
 const char *sq_col_text(struct sq_row *row, int col);

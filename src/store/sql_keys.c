@@ -44,21 +44,9 @@ static enum err sq_scope_each(struct store *s, store_scope_cb cb, void *ctx)
 
 static enum err sq_scope_create(struct store *s, const struct scope_record *sc, int max)
 {
-    struct sql_store *st = as_sql(s);
-    int64_t count = 0;
-    LOCK(st);
-    enum err e = sq_begin(st);
-    if (e)
-        goto out;
-    if (!(e = sq_int(st, &count, "SELECT count(*) FROM scopes", NULL)) && count >= max)
-        e = ERR_LIMIT;
-    if (!e)
-        e = sq_run(st, NULL, "INSERT INTO scopes(name, description) VALUES (?, ?)", "tt", sc->name,
-                   sc->description);
-    e = sq_finish(st, e);
-out:
-    UNLOCK(st);
-    return e;
+    return sq_insert_under_limit(as_sql(s), "SELECT count(*) FROM scopes", max,
+                                 "INSERT INTO scopes(name, description) VALUES (?, ?)", "tt",
+                                 sc->name, sc->description);
 }
 
 /* ---- keys ---- */

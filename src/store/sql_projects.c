@@ -34,17 +34,13 @@ static int project_row(void *ctx, struct sq_row *row)
 
 #define PROJECT_COLUMNS "id, name, coalesce(parent, ''), created_by, created_at"
 
-static enum err sq_project_create(struct store *s, const struct project_record *p, int max)
+/* The writes of a project creation, after the limit check (sq_write_under_limit). */
+static enum err insert_project(struct sql_store *st, const void *arg)
 {
-    struct sql_store *st = as_sql(s);
-    int64_t count = 0, parent_ok = 1;
-    LOCK(st);
-    enum err e = sq_begin(st);
-    if (e)
-        goto out;
-    if (!(e = sq_int(st, &count, "SELECT count(*) FROM projects", NULL)) && count >= max)
-        e = ERR_LIMIT;
-    if (!e && p->parent[0] &&
+    const struct project_record *p = arg;
+    int64_t parent_ok = 1;
+    enum err e = ERR_OK;
+    if (p->parent[0] &&
         !(e = sq_int(st, &parent_ok, "SELECT count(*) FROM projects WHERE id = ?", "t",
                      p->parent)) &&
         !parent_ok)
@@ -55,10 +51,12 @@ static enum err sq_project_create(struct store *s, const struct project_record *
                    " VALUES (?, ?, ?, ?, ?)",
                    "ttTti", p->id, p->name, p->parent[0] ? p->parent : NULL, p->created_by,
                    p->created_at);
-    e = sq_finish(st, e);
-out:
-    UNLOCK(st);
     return e;
+}
+
+static enum err sq_project_create(struct store *s, const struct project_record *p, int max)
+{
+    return sq_write_under_limit(as_sql(s), "SELECT count(*) FROM projects", max, insert_project, p);
 }
 
 static enum err sq_project_get(struct store *s, const char *id, struct project_record *out)
