@@ -1,19 +1,17 @@
 /* sqlite_audit.c — SQLite operations for the audit trail: append and filtered, paged query. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "sql_internal.h"
 
 struct audit_walk {
+    struct sq_walk base;
     store_audit_cb cb;
-    void *ctx;
-    struct audit_record rec;
 };
 
 static int audit_row(void *ctx, struct sq_row *row)
 {
     struct audit_walk *w = ctx;
-    struct audit_record *a = &w->rec;
+    struct audit_record *a = w->base.rec;
     memset(a, 0, sizeof *a);
     a->id = sq_col_int64(row, 0);
     a->at = sq_col_int64(row, 1);
@@ -23,7 +21,7 @@ static int audit_row(void *ctx, struct sq_row *row)
     sq_text(row, 5, a->target, sizeof a->target);
     sq_text(row, 6, a->client, sizeof a->client);
     sq_text(row, 7, a->detail, sizeof a->detail);
-    return w->cb(w->ctx, a);
+    return w->cb(w->base.ctx, a);
 }
 
 enum err sql_audit_insert(struct sql_store *st, const struct audit_record *a)
@@ -49,25 +47,16 @@ static enum err sq_audit_append(struct store *s, const struct audit_record *a)
 static enum err sq_audit_query(struct store *s, const struct audit_filter *f, store_audit_cb cb,
                                void *ctx)
 {
-    struct sql_store *st = as_sql(s);
-    struct audit_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    w->cb = cb;
-    w->ctx = ctx;
-    sq_read_begin(st);
-    enum err e = sq_each(st, audit_row, w,
-                         "SELECT id, at, actor, action, target_type, target, client, detail"
-                         " FROM audit WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR target = ?2)"
-                         " AND (?3 = '' OR action = ?3) AND (?4 = 0 OR at >= ?4)"
-                         " AND (?5 = 0 OR at <= ?5) AND (?6 = 0 OR id < ?6)"
-                         " ORDER BY id DESC LIMIT ?7",
-                         "tttiiii", f->actor ? f->actor : "", f->target ? f->target : "",
-                         f->action ? f->action : "", f->since, f->until, f->before_id,
-                         (int64_t)f->limit);
-    sq_read_end(st);
-    free(w);
-    return e;
+    struct audit_walk w = {.base.ctx = ctx, .cb = cb};
+    return sq_walk_run(as_sql(s), audit_row, &w.base, sizeof(struct audit_record), NULL,
+                       "SELECT id, at, actor, action, target_type, target, client, detail"
+                       " FROM audit WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR target = ?2)"
+                       " AND (?3 = '' OR action = ?3) AND (?4 = 0 OR at >= ?4)"
+                       " AND (?5 = 0 OR at <= ?5) AND (?6 = 0 OR id < ?6)"
+                       " ORDER BY id DESC LIMIT ?7",
+                       "tttiiii", f->actor ? f->actor : "", f->target ? f->target : "",
+                       f->action ? f->action : "", f->since, f->until, f->before_id,
+                       (int64_t)f->limit);
 }
 
 void sql_audit_ops(struct store_ops *ops)

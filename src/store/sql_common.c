@@ -132,6 +132,29 @@ enum err sq_insert_under_limit(struct sql_store *st, const char *count_sql, int 
     return e;
 }
 
+enum err sq_walk_run(struct sql_store *st, sq_row_fn row, struct sq_walk *w, size_t rec_size,
+                     void *out, const char *sql, const char *fmt, ...)
+{
+    w->rec = calloc(1, rec_size);
+    if (!w->rec)
+        return ERR_NOMEM;
+    va_list ap;
+    va_start(ap, fmt);
+    sq_read_begin(st);
+    enum err e = st->drv->each(st, row, w, sql, fmt, ap);
+    sq_read_end(st);
+    va_end(ap);
+    if (!e && out) {
+        if (w->found)
+            memcpy(out, w->rec, rec_size);
+        else
+            e = ERR_NOT_FOUND;
+    }
+    free(w->rec);
+    w->rec = NULL;
+    return e;
+}
+
 const char *sq_col_text(struct sq_row *row, int col)
 {
     return row->drv->col_text(row, col);

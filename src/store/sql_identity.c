@@ -1,7 +1,6 @@
 /* sqlite_identity.c — SQLite operations for users, roles, groups and environments.
  * A user's and a group's roles live in user_roles / group_roles; records carry them as
  * comma-separated text, which these functions split and join. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "sql_internal.h"
@@ -70,16 +69,14 @@ static enum err add_group_role(struct sql_store *st, const char *role, const cha
     " WHERE r.username = users.username ORDER BY role) AS own_roles)"
 
 struct user_walk {
+    struct sq_walk base;
     store_user_cb cb;
-    void *ctx;
-    struct user_record rec;
-    int found;
 };
 
 static int user_row(void *ctx, struct sq_row *row)
 {
     struct user_walk *w = ctx;
-    struct user_record *u = &w->rec;
+    struct user_record *u = w->base.rec;
     memset(u, 0, sizeof *u);
     sq_text(row, 0, u->username, sizeof u->username);
     sq_text(row, 1, u->password_hash, sizeof u->password_hash);
@@ -94,8 +91,8 @@ static int user_row(void *ctx, struct sq_row *row)
     u->mfa_pending_len = sq_blob(row, 10, u->mfa_pending, sizeof u->mfa_pending);
     u->mfa_last_step = sq_col_int64(row, 11);
     sq_text(row, 12, u->roles, sizeof u->roles);
-    w->found = 1;
-    return w->cb ? w->cb(w->ctx, u) : 1;
+    w->base.found = 1;
+    return w->cb ? w->cb(w->base.ctx, u) : 1;
 }
 
 static enum err check_user_refs(struct sql_store *st, const struct user_record *u)
@@ -129,20 +126,9 @@ static enum err sq_user_create(struct store *s, const struct user_record *u, int
 
 static enum err sq_user_get(struct store *s, const char *username, struct user_record *out)
 {
-    struct sql_store *st = as_sql(s);
-    struct user_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    RLOCK(st);
-    enum err e = sq_each(st, user_row, w, "SELECT " USER_COLUMNS " FROM users WHERE username = ?",
-                         "t", username);
-    RUNLOCK(st);
-    if (!e && !w->found)
-        e = ERR_NOT_FOUND;
-    if (!e)
-        *out = w->rec;
-    free(w);
-    return e;
+    struct user_walk w = {.cb = NULL};
+    return sq_walk_run(as_sql(s), user_row, &w.base, sizeof *out, out,
+                       "SELECT " USER_COLUMNS " FROM users WHERE username = ?", "t", username);
 }
 
 static enum err sq_user_count(struct store *s, int64_t *out)
@@ -156,18 +142,9 @@ static enum err sq_user_count(struct store *s, int64_t *out)
 
 static enum err sq_user_each(struct store *s, store_user_cb cb, void *ctx)
 {
-    struct sql_store *st = as_sql(s);
-    struct user_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    w->cb = cb;
-    w->ctx = ctx;
-    RLOCK(st);
-    enum err e =
-        sq_each(st, user_row, w, "SELECT " USER_COLUMNS " FROM users ORDER BY username", NULL);
-    RUNLOCK(st);
-    free(w);
-    return e;
+    struct user_walk w = {.base.ctx = ctx, .cb = cb};
+    return sq_walk_run(as_sql(s), user_row, &w.base, sizeof(struct user_record), NULL,
+                       "SELECT " USER_COLUMNS " FROM users ORDER BY username", NULL);
 }
 
 static enum err sq_user_update(struct store *s, const struct user_record *u)
@@ -247,70 +224,48 @@ static enum err sq_user_mfa_advance(struct store *s, const char *username, int64
 #define ROLE_COLUMNS "name, description, authorities, builtin"
 
 struct role_walk {
+    struct sq_walk base;
     store_role_cb cb;
-    void *ctx;
-    struct role_record rec;
-    int found;
 };
 
 static int role_row(void *ctx, struct sq_row *row)
 {
     struct role_walk *w = ctx;
-    memset(&w->rec, 0, sizeof w->rec);
-    sq_text(row, 0, w->rec.name, sizeof w->rec.name);
-    sq_text(row, 1, w->rec.description, sizeof w->rec.description);
-    sq_text(row, 2, w->rec.authorities, sizeof w->rec.authorities);
-    w->rec.builtin = (int)sq_col_int64(row, 3);
-    w->found = 1;
-    return w->cb ? w->cb(w->ctx, &w->rec) : 1;
-}
-
-/* Runs a role query with one text parameter (or none when arg is NULL). */
-static enum err role_query(struct store *s, const char *sql, const char *arg, store_role_cb cb,
-                           void *ctx, struct role_record *out)
-{
-    struct sql_store *st = as_sql(s);
-    struct role_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    w->cb = cb;
-    w->ctx = ctx;
-    RLOCK(st);
-    enum err e =
-        arg ? sq_each(st, role_row, w, sql, "t", arg) : sq_each(st, role_row, w, sql, NULL);
-    RUNLOCK(st);
-    if (!e && out) {
-        if (w->found)
-            *out = w->rec;
-        else
-            e = ERR_NOT_FOUND;
-    }
-    free(w);
-    return e;
+    struct role_record *r = w->base.rec;
+    memset(r, 0, sizeof *r);
+    sq_text(row, 0, r->name, sizeof r->name);
+    sq_text(row, 1, r->description, sizeof r->description);
+    sq_text(row, 2, r->authorities, sizeof r->authorities);
+    r->builtin = (int)sq_col_int64(row, 3);
+    w->base.found = 1;
+    return w->cb ? w->cb(w->base.ctx, r) : 1;
 }
 
 static enum err sq_user_roles_each(struct store *s, const char *username, store_role_cb cb,
                                    void *ctx)
 {
-    return role_query(s,
-                      "SELECT " ROLE_COLUMNS " FROM roles WHERE name IN"
-                      " (SELECT role FROM user_roles WHERE username = ?1"
-                      "  UNION SELECT gr.role FROM group_roles gr JOIN group_members gm"
-                      "  ON gm.group_name = gr.group_name WHERE gm.username = ?1)"
-                      " ORDER BY name",
-                      username, cb, ctx, NULL);
+    struct role_walk w = {.base.ctx = ctx, .cb = cb};
+    return sq_walk_run(as_sql(s), role_row, &w.base, sizeof(struct role_record), NULL,
+                       "SELECT " ROLE_COLUMNS " FROM roles WHERE name IN"
+                       " (SELECT role FROM user_roles WHERE username = ?1"
+                       "  UNION SELECT gr.role FROM group_roles gr JOIN group_members gm"
+                       "  ON gm.group_name = gr.group_name WHERE gm.username = ?1)"
+                       " ORDER BY name",
+                       "t", username);
 }
 
 static enum err sq_role_each(struct store *s, store_role_cb cb, void *ctx)
 {
-    return role_query(s, "SELECT " ROLE_COLUMNS " FROM roles ORDER BY builtin DESC, name", NULL, cb,
-                      ctx, NULL);
+    struct role_walk w = {.base.ctx = ctx, .cb = cb};
+    return sq_walk_run(as_sql(s), role_row, &w.base, sizeof(struct role_record), NULL,
+                       "SELECT " ROLE_COLUMNS " FROM roles ORDER BY builtin DESC, name", NULL);
 }
 
 static enum err sq_role_get(struct store *s, const char *name, struct role_record *out)
 {
-    return role_query(s, "SELECT " ROLE_COLUMNS " FROM roles WHERE name = ?", name, NULL, NULL,
-                      out);
+    struct role_walk w = {.cb = NULL};
+    return sq_walk_run(as_sql(s), role_row, &w.base, sizeof *out, out,
+                       "SELECT " ROLE_COLUMNS " FROM roles WHERE name = ?", "t", name);
 }
 
 static enum err sq_role_holders(struct store *s, const char *role, int64_t *out)
@@ -364,56 +319,35 @@ static enum err sq_role_delete(struct store *s, const char *name)
     " group_roles r WHERE r.group_name = groups.name ORDER BY role) AS own_roles)"
 
 struct group_walk {
+    struct sq_walk base;
     store_group_cb cb;
-    void *ctx;
-    struct group_record rec;
-    int found;
 };
 
 static int group_row(void *ctx, struct sq_row *row)
 {
     struct group_walk *w = ctx;
-    memset(&w->rec, 0, sizeof w->rec);
-    sq_text(row, 0, w->rec.name, sizeof w->rec.name);
-    sq_text(row, 1, w->rec.description, sizeof w->rec.description);
-    sq_text(row, 2, w->rec.environment, sizeof w->rec.environment);
-    sq_text(row, 3, w->rec.roles, sizeof w->rec.roles);
-    w->found = 1;
-    return w->cb ? w->cb(w->ctx, &w->rec) : 1;
+    struct group_record *g = w->base.rec;
+    memset(g, 0, sizeof *g);
+    sq_text(row, 0, g->name, sizeof g->name);
+    sq_text(row, 1, g->description, sizeof g->description);
+    sq_text(row, 2, g->environment, sizeof g->environment);
+    sq_text(row, 3, g->roles, sizeof g->roles);
+    w->base.found = 1;
+    return w->cb ? w->cb(w->base.ctx, g) : 1;
 }
 
 static enum err sq_group_each(struct store *s, store_group_cb cb, void *ctx)
 {
-    struct sql_store *st = as_sql(s);
-    struct group_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    w->cb = cb;
-    w->ctx = ctx;
-    RLOCK(st);
-    enum err e =
-        sq_each(st, group_row, w, "SELECT " GROUP_COLUMNS " FROM groups ORDER BY name", NULL);
-    RUNLOCK(st);
-    free(w);
-    return e;
+    struct group_walk w = {.base.ctx = ctx, .cb = cb};
+    return sq_walk_run(as_sql(s), group_row, &w.base, sizeof(struct group_record), NULL,
+                       "SELECT " GROUP_COLUMNS " FROM groups ORDER BY name", NULL);
 }
 
 static enum err sq_group_get(struct store *s, const char *name, struct group_record *out)
 {
-    struct sql_store *st = as_sql(s);
-    struct group_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    RLOCK(st);
-    enum err e =
-        sq_each(st, group_row, w, "SELECT " GROUP_COLUMNS " FROM groups WHERE name = ?", "t", name);
-    RUNLOCK(st);
-    if (!e && !w->found)
-        e = ERR_NOT_FOUND;
-    if (!e)
-        *out = w->rec;
-    free(w);
-    return e;
+    struct group_walk w = {.cb = NULL};
+    return sq_walk_run(as_sql(s), group_row, &w.base, sizeof *out, out,
+                       "SELECT " GROUP_COLUMNS " FROM groups WHERE name = ?", "t", name);
 }
 
 struct name_walk {
@@ -540,55 +474,34 @@ static enum err sq_group_delete(struct store *s, const char *name)
 /* ---- environments ---- */
 
 struct env_walk {
+    struct sq_walk base;
     store_environment_cb cb;
-    void *ctx;
-    struct environment_record rec;
-    int found;
 };
 
 static int env_row(void *ctx, struct sq_row *row)
 {
     struct env_walk *w = ctx;
-    sq_text(row, 0, w->rec.name, sizeof w->rec.name);
-    sq_text(row, 1, w->rec.description, sizeof w->rec.description);
-    w->found = 1;
-    return w->cb ? w->cb(w->ctx, &w->rec) : 1;
+    struct environment_record *env = w->base.rec;
+    sq_text(row, 0, env->name, sizeof env->name);
+    sq_text(row, 1, env->description, sizeof env->description);
+    w->base.found = 1;
+    return w->cb ? w->cb(w->base.ctx, env) : 1;
 }
 
 static enum err sq_environment_each(struct store *s, store_environment_cb cb, void *ctx)
 {
-    struct sql_store *st = as_sql(s);
-    struct env_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    w->cb = cb;
-    w->ctx = ctx;
-    RLOCK(st);
-    enum err e =
-        sq_each(st, env_row, w,
-                "SELECT name, description FROM environments ORDER BY name <> 'ROOT', name", NULL);
-    RUNLOCK(st);
-    free(w);
-    return e;
+    struct env_walk w = {.base.ctx = ctx, .cb = cb};
+    return sq_walk_run(as_sql(s), env_row, &w.base, sizeof(struct environment_record), NULL,
+                       "SELECT name, description FROM environments ORDER BY name <> 'ROOT', name",
+                       NULL);
 }
 
 static enum err sq_environment_get(struct store *s, const char *name,
                                    struct environment_record *out)
 {
-    struct sql_store *st = as_sql(s);
-    struct env_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    RLOCK(st);
-    enum err e = sq_each(st, env_row, w,
-                         "SELECT name, description FROM environments WHERE name = ?", "t", name);
-    RUNLOCK(st);
-    if (!e && !w->found)
-        e = ERR_NOT_FOUND;
-    if (!e)
-        *out = w->rec;
-    free(w);
-    return e;
+    struct env_walk w = {.cb = NULL};
+    return sq_walk_run(as_sql(s), env_row, &w.base, sizeof *out, out,
+                       "SELECT name, description FROM environments WHERE name = ?", "t", name);
 }
 
 static enum err sq_environment_create(struct store *s, const struct environment_record *env,

@@ -119,6 +119,19 @@ enum err sq_write_under_limit(struct sql_store *st, const char *count_sql, int m
 enum err sq_insert_under_limit(struct sql_store *st, const char *count_sql, int max,
                                const char *insert_sql, const char *fmt, ...);
 
+/* The shared head of a record walk (struct user_walk, ...: this first, then the typed callback).
+ * The row function fills rec, sets found and calls the typed callback with ctx. */
+struct sq_walk {
+    void *ctx; /* the caller's callback context */
+    void *rec; /* the record being read, allocated zeroed by sq_walk_run */
+    int found; /* a row was read */
+};
+/* Runs sql (arguments per fmt) on the read connection, row getting w (the typed walk) and a
+ * zeroed record of rec_size bytes; with out (a get): copies the record there, ERR_NOT_FOUND
+ * when there was no row. */
+enum err sq_walk_run(struct sql_store *st, sq_row_fn row, struct sq_walk *w, size_t rec_size,
+                     void *out, const char *sql, const char *fmt, ...);
+
 /* Column accessors. */
 const char *sq_col_text(struct sq_row *row, int col);
 int64_t sq_col_int64(struct sq_row *row, int col);

@@ -1,6 +1,5 @@
 /* sqlite_keys.c — SQLite operations for the scope catalogue, API keys, last-use times and
  * portal sessions. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "sql_internal.h"
@@ -13,33 +12,24 @@
 /* ---- scopes ---- */
 
 struct scope_walk {
+    struct sq_walk base;
     store_scope_cb cb;
-    void *ctx;
-    struct scope_record rec;
 };
 
 static int scope_row(void *ctx, struct sq_row *row)
 {
     struct scope_walk *w = ctx;
-    sq_text(row, 0, w->rec.name, sizeof w->rec.name);
-    sq_text(row, 1, w->rec.description, sizeof w->rec.description);
-    return w->cb(w->ctx, &w->rec);
+    struct scope_record *sc = w->base.rec;
+    sq_text(row, 0, sc->name, sizeof sc->name);
+    sq_text(row, 1, sc->description, sizeof sc->description);
+    return w->cb(w->base.ctx, sc);
 }
 
 static enum err sq_scope_each(struct store *s, store_scope_cb cb, void *ctx)
 {
-    struct sql_store *st = as_sql(s);
-    struct scope_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    w->cb = cb;
-    w->ctx = ctx;
-    RLOCK(st);
-    enum err e =
-        sq_each(st, scope_row, w, "SELECT name, description FROM scopes ORDER BY position", NULL);
-    RUNLOCK(st);
-    free(w);
-    return e;
+    struct scope_walk w = {.base.ctx = ctx, .cb = cb};
+    return sq_walk_run(as_sql(s), scope_row, &w.base, sizeof(struct scope_record), NULL,
+                       "SELECT name, description FROM scopes ORDER BY position", NULL);
 }
 
 static enum err sq_scope_create(struct store *s, const struct scope_record *sc, int max)
@@ -56,16 +46,14 @@ static enum err sq_scope_create(struct store *s, const struct scope_record *sc, 
     "expires_at, last_used_at"
 
 struct key_walk {
+    struct sq_walk base;
     store_key_cb cb;
-    void *ctx;
-    struct key_record rec;
-    int found;
 };
 
 static int key_row(void *ctx, struct sq_row *row)
 {
     struct key_walk *w = ctx;
-    struct key_record *k = &w->rec;
+    struct key_record *k = w->base.rec;
     memset(k, 0, sizeof *k);
     sq_text(row, 0, k->id, sizeof k->id);
     sq_blob(row, 1, k->hash, sizeof k->hash);
@@ -80,8 +68,8 @@ static int key_row(void *ctx, struct sq_row *row)
     k->created_at = sq_col_int64(row, 9);
     k->expires_at = sq_col_int64(row, 10);
     k->last_used_at = sq_col_int64(row, 11);
-    w->found = 1;
-    return w->cb ? w->cb(w->ctx, k) : 1;
+    w->base.found = 1;
+    return w->cb ? w->cb(w->base.ctx, k) : 1;
 }
 
 /* Checks and inserts one key inside the open transaction. */
@@ -151,20 +139,9 @@ static enum err sq_key_create_audited(struct store *s, const struct key_record *
 
 static enum err sq_key_get(struct store *s, const char *id, struct key_record *out)
 {
-    struct sql_store *st = as_sql(s);
-    struct key_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    RLOCK(st);
-    enum err e =
-        sq_each(st, key_row, w, "SELECT " KEY_COLUMNS " FROM api_keys WHERE id = ?", "t", id);
-    RUNLOCK(st);
-    if (!e && !w->found)
-        e = ERR_NOT_FOUND;
-    if (!e)
-        *out = w->rec;
-    free(w);
-    return e;
+    struct key_walk w = {.cb = NULL};
+    return sq_walk_run(as_sql(s), key_row, &w.base, sizeof *out, out,
+                       "SELECT " KEY_COLUMNS " FROM api_keys WHERE id = ?", "t", id);
 }
 
 static enum err sq_key_update(struct store *s, const struct key_record *k)
@@ -191,32 +168,21 @@ static enum err sq_key_delete(struct store *s, const char *id)
 static enum err sq_key_each(struct store *s, const char *owner_type, const char *owner_id,
                             store_key_cb cb, void *ctx)
 {
-    struct sql_store *st = as_sql(s);
-    struct key_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    w->cb = cb;
-    w->ctx = ctx;
-    RLOCK(st);
-    enum err e;
+    struct key_walk w = {.base.ctx = ctx, .cb = cb};
     if (owner_type)
-        e = sq_each(st, key_row, w,
-                    "SELECT " KEY_COLUMNS " FROM api_keys WHERE owner_type = ? AND owner_id = ?"
-                    " ORDER BY created_at DESC, rowid DESC",
-                    "tt", owner_type, owner_id);
-    else
-        e = sq_each(st, key_row, w,
-                    "SELECT " KEY_COLUMNS " FROM api_keys ORDER BY created_at DESC, rowid DESC",
-                    NULL);
-    RUNLOCK(st);
-    free(w);
-    return e;
+        return sq_walk_run(as_sql(s), key_row, &w.base, sizeof(struct key_record), NULL,
+                           "SELECT " KEY_COLUMNS " FROM api_keys WHERE owner_type = ? AND"
+                           " owner_id = ? ORDER BY created_at DESC, rowid DESC",
+                           "tt", owner_type, owner_id);
+    return sq_walk_run(as_sql(s), key_row, &w.base, sizeof(struct key_record), NULL,
+                       "SELECT " KEY_COLUMNS " FROM api_keys ORDER BY created_at DESC, rowid DESC",
+                       NULL);
 }
 
 static int key_index_row(void *ctx, struct sq_row *row)
 {
     struct key_walk *w = ctx;
-    struct key_record *k = &w->rec;
+    struct key_record *k = w->base.rec;
     sq_text(row, 0, k->id, sizeof k->id);
     sq_blob(row, 1, k->hash, sizeof k->hash);
     sq_text(row, 2, k->owner_type, sizeof k->owner_type);
@@ -224,25 +190,16 @@ static int key_index_row(void *ctx, struct sq_row *row)
     sq_text(row, 4, k->created_by, sizeof k->created_by);
     sq_text(row, 5, k->scopes, sizeof k->scopes);
     k->expires_at = sq_col_int64(row, 6);
-    return w->cb(w->ctx, k);
+    return w->cb(w->base.ctx, k);
 }
 
 static enum err sq_key_each_for_index(struct store *s, store_key_cb cb, void *ctx)
 {
-    struct sql_store *st = as_sql(s);
-    struct key_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    w->cb = cb;
-    w->ctx = ctx;
-    RLOCK(st);
-    enum err e = sq_each(st, key_index_row, w,
-                         "SELECT id, hash, owner_type, owner_id, created_by, scopes, expires_at"
-                         " FROM api_keys",
-                         NULL);
-    RUNLOCK(st);
-    free(w);
-    return e;
+    struct key_walk w = {.base.ctx = ctx, .cb = cb};
+    return sq_walk_run(as_sql(s), key_index_row, &w.base, sizeof(struct key_record), NULL,
+                       "SELECT id, hash, owner_type, owner_id, created_by, scopes, expires_at"
+                       " FROM api_keys",
+                       NULL);
 }
 
 static enum err sq_key_touch(struct store *s, const struct key_touch *items, size_t n)

@@ -1,6 +1,5 @@
 /* sqlite_projects.c — SQLite operations for projects, their memberships and API accounts. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "sql_internal.h"
@@ -13,23 +12,22 @@
 /* ---- projects ---- */
 
 struct project_walk {
+    struct sq_walk base;
     store_project_cb cb;
-    void *ctx;
-    struct project_record rec;
-    int found;
 };
 
 static int project_row(void *ctx, struct sq_row *row)
 {
     struct project_walk *w = ctx;
-    memset(&w->rec, 0, sizeof w->rec);
-    sq_text(row, 0, w->rec.id, sizeof w->rec.id);
-    sq_text(row, 1, w->rec.name, sizeof w->rec.name);
-    sq_text(row, 2, w->rec.parent, sizeof w->rec.parent);
-    sq_text(row, 3, w->rec.created_by, sizeof w->rec.created_by);
-    w->rec.created_at = sq_col_int64(row, 4);
-    w->found = 1;
-    return w->cb ? w->cb(w->ctx, &w->rec) : 1;
+    struct project_record *p = w->base.rec;
+    memset(p, 0, sizeof *p);
+    sq_text(row, 0, p->id, sizeof p->id);
+    sq_text(row, 1, p->name, sizeof p->name);
+    sq_text(row, 2, p->parent, sizeof p->parent);
+    sq_text(row, 3, p->created_by, sizeof p->created_by);
+    p->created_at = sq_col_int64(row, 4);
+    w->base.found = 1;
+    return w->cb ? w->cb(w->base.ctx, p) : 1;
 }
 
 #define PROJECT_COLUMNS "id, name, coalesce(parent, ''), created_by, created_at"
@@ -61,36 +59,16 @@ static enum err sq_project_create(struct store *s, const struct project_record *
 
 static enum err sq_project_get(struct store *s, const char *id, struct project_record *out)
 {
-    struct sql_store *st = as_sql(s);
-    struct project_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    RLOCK(st);
-    enum err e = sq_each(st, project_row, w,
-                         "SELECT " PROJECT_COLUMNS " FROM projects WHERE id = ?", "t", id);
-    RUNLOCK(st);
-    if (!e && !w->found)
-        e = ERR_NOT_FOUND;
-    if (!e)
-        *out = w->rec;
-    free(w);
-    return e;
+    struct project_walk w = {.cb = NULL};
+    return sq_walk_run(as_sql(s), project_row, &w.base, sizeof *out, out,
+                       "SELECT " PROJECT_COLUMNS " FROM projects WHERE id = ?", "t", id);
 }
 
 static enum err sq_project_each(struct store *s, store_project_cb cb, void *ctx)
 {
-    struct sql_store *st = as_sql(s);
-    struct project_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    w->cb = cb;
-    w->ctx = ctx;
-    RLOCK(st);
-    enum err e = sq_each(st, project_row, w,
-                         "SELECT " PROJECT_COLUMNS " FROM projects ORDER BY created_at, id", NULL);
-    RUNLOCK(st);
-    free(w);
-    return e;
+    struct project_walk w = {.base.ctx = ctx, .cb = cb};
+    return sq_walk_run(as_sql(s), project_row, &w.base, sizeof(struct project_record), NULL,
+                       "SELECT " PROJECT_COLUMNS " FROM projects ORDER BY created_at, id", NULL);
 }
 
 static enum err sq_project_delete(struct store *s, const char *id)
@@ -180,16 +158,14 @@ static enum err sq_member_each(struct store *s, const char *project_id, store_me
 /* ---- API accounts ---- */
 
 struct account_walk {
+    struct sq_walk base;
     store_account_cb cb;
-    void *ctx;
-    struct account_record rec;
-    int found;
 };
 
 static int account_row(void *ctx, struct sq_row *row)
 {
     struct account_walk *w = ctx;
-    struct account_record *a = &w->rec;
+    struct account_record *a = w->base.rec;
     memset(a, 0, sizeof *a);
     sq_text(row, 0, a->id, sizeof a->id);
     sq_text(row, 1, a->name, sizeof a->name);
@@ -198,8 +174,8 @@ static int account_row(void *ctx, struct sq_row *row)
     sq_text(row, 4, a->created_by, sizeof a->created_by);
     a->created_at = sq_col_int64(row, 5);
     a->disabled = (int)sq_col_int64(row, 6);
-    w->found = 1;
-    return w->cb ? w->cb(w->ctx, a) : 1;
+    w->base.found = 1;
+    return w->cb ? w->cb(w->base.ctx, a) : 1;
 }
 
 #define ACCOUNT_COLUMNS                                                                            \
@@ -230,37 +206,17 @@ static enum err sq_account_create(struct store *s, const struct account_record *
 
 static enum err sq_account_get(struct store *s, const char *id, struct account_record *out)
 {
-    struct sql_store *st = as_sql(s);
-    struct account_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    RLOCK(st);
-    enum err e = sq_each(st, account_row, w,
-                         "SELECT " ACCOUNT_COLUMNS " FROM service_accounts WHERE id = ?", "t", id);
-    RUNLOCK(st);
-    if (!e && !w->found)
-        e = ERR_NOT_FOUND;
-    if (!e)
-        *out = w->rec;
-    free(w);
-    return e;
+    struct account_walk w = {.cb = NULL};
+    return sq_walk_run(as_sql(s), account_row, &w.base, sizeof *out, out,
+                       "SELECT " ACCOUNT_COLUMNS " FROM service_accounts WHERE id = ?", "t", id);
 }
 
 static enum err sq_account_each(struct store *s, store_account_cb cb, void *ctx)
 {
-    struct sql_store *st = as_sql(s);
-    struct account_walk *w = calloc(1, sizeof *w);
-    if (!w)
-        return ERR_NOMEM;
-    w->cb = cb;
-    w->ctx = ctx;
-    RLOCK(st);
-    enum err e =
-        sq_each(st, account_row, w,
-                "SELECT " ACCOUNT_COLUMNS " FROM service_accounts ORDER BY created_at, id", NULL);
-    RUNLOCK(st);
-    free(w);
-    return e;
+    struct account_walk w = {.base.ctx = ctx, .cb = cb};
+    return sq_walk_run(as_sql(s), account_row, &w.base, sizeof(struct account_record), NULL,
+                       "SELECT " ACCOUNT_COLUMNS " FROM service_accounts ORDER BY created_at, id",
+                       NULL);
 }
 
 static enum err sq_account_update(struct store *s, const struct account_record *a)
