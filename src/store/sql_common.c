@@ -46,6 +46,18 @@ enum err sq_int(struct sql_store *st, int64_t *out, const char *sql, const char 
     return e;
 }
 
+enum err sq_change_one(struct sql_store *st, const char *sql, const char *fmt, ...)
+{
+    int changes = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    sq_write_begin(st);
+    enum err e = st->drv->run(st, &changes, sql, fmt, ap);
+    sq_write_end(st);
+    va_end(ap);
+    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+}
+
 enum err sq_begin(struct sql_store *st)
 {
     return st->drv->exec(st, st->drv->begin_sql);

@@ -294,14 +294,9 @@ static enum err sq_role_create(struct store *s, const struct role_record *r, int
 
 static enum err sq_role_update(struct store *s, const struct role_record *r)
 {
-    struct sql_store *st = as_sql(s);
-    int changes = 0;
-    LOCK(st);
-    enum err e =
-        sq_run(st, &changes, "UPDATE roles SET description = ?, authorities = ? WHERE name = ?",
-               "ttt", r->description, r->authorities, r->name);
-    UNLOCK(st);
-    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+    return sq_change_one(as_sql(s),
+                         "UPDATE roles SET description = ?, authorities = ? WHERE name = ?", "ttt",
+                         r->description, r->authorities, r->name);
 }
 
 static enum err sq_role_delete(struct store *s, const char *name)
@@ -463,12 +458,7 @@ out:
 
 static enum err sq_group_delete(struct store *s, const char *name)
 {
-    struct sql_store *st = as_sql(s);
-    int changes = 0;
-    LOCK(st);
-    enum err e = sq_run(st, &changes, "DELETE FROM groups WHERE name = ?", "t", name);
-    UNLOCK(st);
-    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+    return sq_change_one(as_sql(s), "DELETE FROM groups WHERE name = ?", "t", name);
 }
 
 /* ---- environments ---- */

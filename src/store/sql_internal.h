@@ -101,6 +101,9 @@ void *sq_conn(struct sql_store *st);
  * Takes st->lock itself: do not hold it. */
 enum err sq_group_commit(struct sql_store *st, sq_job_fn fn, const void *arg);
 
+/* sq_run under the write lock, outside a transaction: ERR_NOT_FOUND when it changes no row. */
+enum err sq_change_one(struct sql_store *st, const char *sql, const char *fmt, ...);
+
 /* BEGIN / COMMIT / ROLLBACK. */
 enum err sq_begin(struct sql_store *st);
 enum err sq_commit(struct sql_store *st);

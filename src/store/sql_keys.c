@@ -146,23 +146,13 @@ static enum err sq_key_get(struct store *s, const char *id, struct key_record *o
 
 static enum err sq_key_update(struct store *s, const struct key_record *k)
 {
-    struct sql_store *st = as_sql(s);
-    int changes = 0;
-    LOCK(st);
-    enum err e = sq_run(st, &changes, "UPDATE api_keys SET name = ?, description = ? WHERE id = ?",
-                        "tTt", k->name, k->has_description ? k->description : NULL, k->id);
-    UNLOCK(st);
-    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+    return sq_change_one(as_sql(s), "UPDATE api_keys SET name = ?, description = ? WHERE id = ?",
+                         "tTt", k->name, k->has_description ? k->description : NULL, k->id);
 }
 
 static enum err sq_key_delete(struct store *s, const char *id)
 {
-    struct sql_store *st = as_sql(s);
-    int changes = 0;
-    LOCK(st);
-    enum err e = sq_run(st, &changes, "DELETE FROM api_keys WHERE id = ?", "t", id);
-    UNLOCK(st);
-    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+    return sq_change_one(as_sql(s), "DELETE FROM api_keys WHERE id = ?", "t", id);
 }
 
 static enum err sq_key_each(struct store *s, const char *owner_type, const char *owner_id,

@@ -113,14 +113,9 @@ out:
 
 static enum err sq_member_delete(struct store *s, const char *project_id, const char *principal)
 {
-    struct sql_store *st = as_sql(s);
-    int changes = 0;
-    LOCK(st);
-    enum err e =
-        sq_run(st, &changes, "DELETE FROM project_members WHERE project_id = ? AND principal = ?",
-               "tt", project_id, principal);
-    UNLOCK(st);
-    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+    return sq_change_one(as_sql(s),
+                         "DELETE FROM project_members WHERE project_id = ? AND principal = ?", "tt",
+                         project_id, principal);
 }
 
 struct member_walk {
@@ -221,15 +216,10 @@ static enum err sq_account_each(struct store *s, store_account_cb cb, void *ctx)
 
 static enum err sq_account_update(struct store *s, const struct account_record *a)
 {
-    struct sql_store *st = as_sql(s);
-    int changes = 0;
-    LOCK(st);
-    enum err e = sq_run(st, &changes,
-                        "UPDATE service_accounts SET name = ?, description = ?, disabled = ?"
-                        " WHERE id = ?",
-                        "ttit", a->name, a->description, (int64_t)a->disabled, a->id);
-    UNLOCK(st);
-    return !e && changes == 0 ? ERR_NOT_FOUND : e;
+    return sq_change_one(as_sql(s),
+                         "UPDATE service_accounts SET name = ?, description = ?, disabled = ?"
+                         " WHERE id = ?",
+                         "ttit", a->name, a->description, (int64_t)a->disabled, a->id);
 }
 
 static enum err sq_account_delete(struct store *s, const char *id)
