@@ -1,4 +1,5 @@
 /* sql_common.c — the driver-neutral helpers of sql_internal.h and the shared ops table. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,7 @@ enum err sq_walk_run(struct sql_store *st, sq_row_fn row, struct sq_walk *w, siz
         else
             e = ERR_NOT_FOUND;
     }
+    sodium_memzero(w->rec, rec_size); /* records may hold password hashes and sealed seeds */
     free(w->rec);
     w->rec = NULL;
     return e;
