@@ -1,16 +1,20 @@
 """Verification and writes under concurrent load (issue 7), judged by the order of events, never
 by timings: a key deleted while verifications hammer it is refused by every verification sent
 after the delete was answered; concurrent creates are each answered, distinct and verifiable;
-verification is answered while password hashes occupy the server.
+verification is answered while password hashes occupy the server; the thread and worker
+settings are checked at start and one worker still answers everything in turn.
 Every client targets the test daemon on 127.0.0.1 and stops by itself.
 """
 import http.client
 import json
+import os
+import subprocess
+import tempfile
 import threading
 import time
 
-from run import (ADMIN_PASS, ADMIN_USER, Client, check, create_key, dedicated, eq, expect,
-                 new_user, shared, uniq, verify)
+from run import (ADMIN_PASS, ADMIN_USER, BIN, Client, check, create_key, dedicated, eq, expect,
+                 free_port, new_user, shared, uniq, verify)
 
 
 def _hammer(port, key, stop, log, path="/v1/verify"):
@@ -132,3 +136,30 @@ def test_verification_is_answered_while_logins_hash_passwords():
     finally:
         d.stop()
 
+
+
+def test_bad_thread_and_worker_counts_are_refused_at_start():
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, value in [("APIKEYD_WORKERS", "0"), ("APIKEYD_WORKERS", "1025"),
+                            ("APIKEYD_WORKERS", "many"), ("APIKEYD_WORKERS", "-3"),
+                            ("APIKEYD_THREADS", "0"), ("APIKEYD_THREADS", "257")]:
+            env = dict(os.environ, **{name: value})
+            p = subprocess.run([BIN, "--listen", f"127.0.0.1:{free_port()}", "--data",
+                                os.path.join(tmp, "data")], env=env, capture_output=True,
+                               text=True, timeout=30)
+            check(p.returncode != 0, f"{name}={value!r}: expected apikeyd to refuse to start")
+            setting = name[len("APIKEYD_"):].lower()
+            check(setting in p.stderr, f"{name}={value!r}: stderr should name {setting}: "
+                                       f"{p.stderr[-300:]!r}")
+
+
+def test_one_worker_answers_every_blocking_request_in_turn():
+    d = dedicated("one-worker", env={"APIKEYD_WORKERS": "1"})
+    try:
+        c = new_user(d)
+        keys = [create_key(c) for _ in range(5)]
+        listed = {k["id"] for k in expect(c.request("GET", "/v1/keys"), 200).body["keys"]}
+        check({k["id"] for k in keys} <= listed, "keys made through one worker are listed")
+        eq(verify(d, keys[0]["key"])["code"], "VALID", "and verify")
+    finally:
+        d.stop()
