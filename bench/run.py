@@ -2,9 +2,10 @@
 """bench/run.py — apikeyd against nginx answering a fixed 200, in one run on one machine.
 
 Starts apikeyd with N keys (put in the store in one transaction by bench/seed, not by N HTTP
-calls) and nginx serving a fixed JSON answer, then drives both with wrk (same threads,
-connections, duration, keep-alive), alternating them ROUNDS times. Reports, as ratios to
-nginx: requests/second and p50/p99 latency of POST /v1/verify and GET /v1/auth; apikeyd's
+calls) and nginx serving apikeyd's own answers for the bench key as fixed answers (the verify
+body; the auth 204 with its headers), then drives both with wrk (same threads, connections,
+duration, keep-alive), alternating them ROUNDS times. Reports, as ratios to nginx serving the
+same answer: requests/second and p50/p99 latency of POST /v1/verify and GET /v1/auth; apikeyd's
 RSS per key; start-up time with N keys; durable key creations per second with 16 clients.
 Only 127.0.0.1 is used; every process is stopped at the end.
 
@@ -84,7 +85,35 @@ class Apikeyd:
             self.proc = None
 
 
-def start_nginx(tmp, port, workers):
+def nginx_text(value):
+    """value as an nginx single-quoted string (nginx would expand a `$`: refuse it)."""
+    if "$" in value:
+        sys.exit("bench: an answer holds '$', which nginx cannot serve verbatim")
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def apikeyd_answers(port, key):
+    """apikeyd's own answers for the bench key: the verify body and the auth headers, which
+    nginx then serves as its fixed answers (the same bytes and headers on the wire)."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/verify", method="POST",
+                                 data=json.dumps({"key": key, "scope": "Tasks"}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        verify_body = r.read().decode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/auth", headers={
+        "Authorization": f"Bearer {key}", "X-Required-Scope": "Tasks"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        auth_headers = [(k, v) for k, v in r.headers.items() if k.lower().startswith("x-apikey-")]
+    return verify_body, auth_headers
+
+
+def start_nginx(tmp, port, workers, verify_body, auth_headers):
+    """nginx answering /v1/verify with apikeyd's verify body, /v1/auth with a 204 carrying
+    apikeyd's X-Apikey-* headers (both with apikeyd's Cache-Control and nosniff), and anything
+    else with the minimal fixed answer earlier benchmarks used."""
+    common = ("add_header Cache-Control no-store always; "
+              "add_header X-Content-Type-Options nosniff always;")
+    auth = " ".join(f"add_header {k} {nginx_text(v)} always;" for k, v in auth_headers)
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
         f.write(f"""worker_processes {workers};
@@ -96,6 +125,14 @@ http {{
     access_log off;
     server {{
         listen 127.0.0.1:{port};
+        location = /v1/verify {{
+            default_type application/json; {common}
+            return 200 {nginx_text(verify_body)};
+        }}
+        location = /v1/auth {{
+            {common} {auth}
+            return 204;
+        }}
         location / {{
             default_type application/json;
             return 200 '{{"valid":true,"code":"VALID"}}';
@@ -204,29 +241,37 @@ def main():
         results["rss_bytes_per_key"] = round((rssn - rss0) * 1024 / max(args.keys, 1), 1)
 
         ngx_port = free_port()
-        nginx = start_nginx(tmp, ngx_port, os.cpu_count() or 2)
-        runs = {"nginx": [], "verify": [], "auth": []}
+        verify_body, auth_headers = apikeyd_answers(d.port, key)
+        nginx = start_nginx(tmp, ngx_port, os.cpu_count() or 2, verify_body, auth_headers)
+        # each apikeyd run right after nginx serving the same answer to the same requests;
+        # nginx's minimal answer (earlier benchmarks' reference) once per round as well
+        plan = [("nginx_min", ngx_port, "/", "verify.lua"),
+                ("nginx_verify", ngx_port, "/v1/verify", "verify.lua"),
+                ("verify", d.port, "/v1/verify", "verify.lua"),
+                ("nginx_auth", ngx_port, "/v1/auth", "auth.lua"),
+                ("auth", d.port, "/v1/auth", "auth.lua")]
+        runs = {name: [] for name, _, _, _ in plan}
         for _ in range(args.rounds):
-            runs["nginx"].append(wrk(f"http://127.0.0.1:{ngx_port}/", os.path.join(HERE,
-                                     "verify.lua"), key, args))
-            runs["verify"].append(wrk(f"http://127.0.0.1:{d.port}/v1/verify",
-                                      os.path.join(HERE, "verify.lua"), key, args))
-            runs["auth"].append(wrk(f"http://127.0.0.1:{d.port}/v1/auth",
-                                    os.path.join(HERE, "auth.lua"), key, args))
+            for name, port, path, script in plan:
+                runs[name].append(wrk(f"http://127.0.0.1:{port}{path}",
+                                      os.path.join(HERE, script), key, args))
 
         def best(name, field, pick):
             return pick(r[field] for r in runs[name])
-        for name in ("nginx", "verify", "auth"):
+        for name in runs:
             results[name] = {"rps": best(name, "rps", max), "p50_ms": best(name, "p50_ms", min),
                              "p99_ms": best(name, "p99_ms", min),
                              "errors": sum(r["errors"] for r in runs[name]), "runs": runs[name]}
-        for name in ("verify", "auth"):
-            results[name]["rps_ratio"] = round(results[name]["rps"] / results["nginx"]["rps"], 3)
+        for name, ref in (("verify", "nginx_verify"), ("auth", "nginx_auth")):
+            results[name]["reference"] = ref
+            results[name]["rps_ratio"] = round(results[name]["rps"] / results[ref]["rps"], 3)
+            results[name]["rps_ratio_min"] = round(results[name]["rps"] /
+                                                   results["nginx_min"]["rps"], 3)
             # each round against the nginx run just before it: the spread shows the noise
             results[name]["round_ratios"] = [round(a["rps"] / n["rps"], 3) for a, n in
-                                             zip(runs[name], runs["nginx"])]
+                                             zip(runs[name], runs[ref])]
             results[name]["p99_ratio"] = round(results[name]["p99_ms"] /
-                                               max(results["nginx"]["p99_ms"], 0.001), 2)
+                                               max(results[ref]["p99_ms"], 0.001), 2)
 
         # a person of their own for the creates: the admin holds the N seeded keys
         ckey = create_user_key(d.port)
@@ -253,20 +298,23 @@ def main():
     r = results
     print(f"\napikeyd benchmark: {r['keys']} keys, {r['cpus']} CPUs, wrk -t{args.threads} "
           f"-c{args.connections} -d{args.duration}s, best of {args.rounds} alternating rounds\n")
-    print("| measure | nginx | apikeyd verify | apikeyd auth |")
-    print("|---|---|---|---|")
-    print(f"| requests/s | {r['nginx']['rps']:.0f} | {r['verify']['rps']:.0f} "
-          f"({r['verify']['rps_ratio']:.2f}x) | {r['auth']['rps']:.0f} "
-          f"({r['auth']['rps_ratio']:.2f}x) |")
-    print(f"| p50 ms | {r['nginx']['p50_ms']:.2f} | {r['verify']['p50_ms']:.2f} | "
-          f"{r['auth']['p50_ms']:.2f} |")
-    print(f"| p99 ms | {r['nginx']['p99_ms']:.2f} | {r['verify']['p99_ms']:.2f} "
-          f"({r['verify']['p99_ratio']:.2f}x) | {r['auth']['p99_ms']:.2f} "
-          f"({r['auth']['p99_ratio']:.2f}x) |")
-    print(f"| non-2xx answers | {r['nginx']['errors']} | {r['verify']['errors']} | "
-          f"{r['auth']['errors']} |")
-    print(f"\nper-round requests/s ratios (each against the nginx run before it): verify "
-          f"{r['verify']['round_ratios']}, auth {r['auth']['round_ratios']}")
+    v, a, nv, na, nm = r["verify"], r["auth"], r["nginx_verify"], r["nginx_auth"], r["nginx_min"]
+    print("| measure | nginx, verify's answer | apikeyd verify | nginx, auth's answer "
+          "| apikeyd auth | nginx, minimal answer |")
+    print("|---|---|---|---|---|---|")
+    print(f"| requests/s | {nv['rps']:.0f} | {v['rps']:.0f} ({v['rps_ratio']:.2f}x) | "
+          f"{na['rps']:.0f} | {a['rps']:.0f} ({a['rps_ratio']:.2f}x) | {nm['rps']:.0f} |")
+    print(f"| p50 ms | {nv['p50_ms']:.2f} | {v['p50_ms']:.2f} | {na['p50_ms']:.2f} | "
+          f"{a['p50_ms']:.2f} | {nm['p50_ms']:.2f} |")
+    print(f"| p99 ms | {nv['p99_ms']:.2f} | {v['p99_ms']:.2f} ({v['p99_ratio']:.2f}x) | "
+          f"{na['p99_ms']:.2f} | {a['p99_ms']:.2f} ({a['p99_ratio']:.2f}x) | "
+          f"{nm['p99_ms']:.2f} |")
+    print(f"| non-2xx answers | {nv['errors']} | {v['errors']} | {na['errors']} | "
+          f"{a['errors']} | {nm['errors']} |")
+    print(f"\nper-round requests/s ratios (each against nginx serving the same answer just "
+          f"before it): verify {v['round_ratios']}, auth {a['round_ratios']}")
+    print(f"against nginx's minimal answer (best rounds): verify {v['rps_ratio_min']:.2f}x, "
+          f"auth {a['rps_ratio_min']:.2f}x")
     print(f"\nRSS: {r['rss_base_kib']} KiB empty, {r['rss_kib']} KiB with {r['keys']} keys = "
           f"{r['rss_bytes_per_key']} bytes/key; start-up with {r['keys']} keys: "
           f"{r['startup_seconds']} s (seeding took {r['seed_seconds']} s)")
