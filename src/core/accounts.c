@@ -177,14 +177,7 @@ enum err accounts_key_get(struct core *c, const struct caller *who, const char *
 {
     struct account_record a;
     enum err e = accounts_get(c, who, id, &a);
-    if (e)
-        return e;
-    if (strlen(key_id) != STORE_ID_LEN)
-        return ERR_NOT_FOUND;
-    e = c->store->ops->key_get(c->store, key_id, out);
-    if (!e && (strcmp(out->owner_type, "service-account") != 0 || strcmp(out->owner_id, id) != 0))
-        e = ERR_NOT_FOUND; /* another owner's key is not found here */
-    return e;
+    return e ? e : keys_get_owned(c, "service-account", id, key_id, out);
 }
 
 enum err accounts_key_delete(struct core *c, const struct caller *who, const char *id,

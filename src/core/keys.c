@@ -130,8 +130,7 @@ enum err keys_create_owned(struct core *c, const struct caller *who, const char 
 
     struct audit_record audit; /* stored in the same transaction as the key */
     audit_record_of(who, "key.create", "key", k->id, k->name, &audit);
-    enum err e =
-        c->store->ops->key_create_audited(c->store, k, c->cfg.max_keys_per_owner, &audit);
+    enum err e = c->store->ops->key_create_audited(c->store, k, c->cfg.max_keys_per_owner, &audit);
     if (e == ERR_OK) {
         struct keyindex_view v;
         core_view_of_record(c, k, &v);
@@ -144,20 +143,21 @@ enum err keys_create_owned(struct core *c, const struct caller *who, const char 
     return e;
 }
 
-static int owns(const struct caller *who, const struct key_record *k)
-{
-    return strcmp(k->owner_type, who->owner_type) == 0 && strcmp(k->owner_id, who->owner_id) == 0;
-}
-
-enum err keys_get(struct core *c, const struct caller *who, const char *id,
-                  struct key_record *out)
+enum err keys_get_owned(struct core *c, const char *owner_type, const char *owner_id,
+                        const char *id, struct key_record *out)
 {
     if (strlen(id) != STORE_ID_LEN)
         return ERR_NOT_FOUND;
     enum err e = c->store->ops->key_get(c->store, id, out);
-    if (e == ERR_OK && !owns(who, out))
-        e = ERR_NOT_FOUND;
+    if (e == ERR_OK &&
+        (strcmp(out->owner_type, owner_type) != 0 || strcmp(out->owner_id, owner_id) != 0))
+        e = ERR_NOT_FOUND; /* another owner's key is not found here */
     return e;
+}
+
+enum err keys_get(struct core *c, const struct caller *who, const char *id, struct key_record *out)
+{
+    return keys_get_owned(c, who->owner_type, who->owner_id, id, out);
 }
 
 enum err keys_list(struct core *c, const struct caller *who, store_key_cb cb, void *ctx)
@@ -191,15 +191,12 @@ enum err keys_update(struct core *c, const struct caller *who, const char *id,
 }
 
 enum err keys_delete_owned(struct core *c, const struct caller *who, const char *owner_type,
-                             const char *owner_id, const char *id)
+                           const char *owner_id, const char *id)
 {
     struct key_record *k = malloc(sizeof *k);
     if (!k)
         return ERR_NOMEM;
-    enum err e = strlen(id) == STORE_ID_LEN ? c->store->ops->key_get(c->store, id, k)
-                                             : ERR_NOT_FOUND;
-    if (!e && (strcmp(k->owner_type, owner_type) != 0 || strcmp(k->owner_id, owner_id) != 0))
-        e = ERR_NOT_FOUND;
+    enum err e = keys_get_owned(c, owner_type, owner_id, id, k);
     if (!e)
         e = c->store->ops->key_delete(c->store, id);
     if (!e) {

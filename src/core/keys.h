@@ -23,8 +23,8 @@ struct key_input {
 };
 
 struct key_patch {
-    const char *name;        /* NULL = unchanged */
-    int set_description;     /* 1 = replace with description (NULL clears it) */
+    const char *name;    /* NULL = unchanged */
+    int set_description; /* 1 = replace with description (NULL clears it) */
     const char *description;
 };
 
@@ -54,9 +54,12 @@ enum err keys_create_owned(struct core *c, const struct caller *who, const char 
 enum err keys_delete_owned(struct core *c, const struct caller *who, const char *owner_type,
                            const char *owner_id, const char *id);
 
+/* Reads key id when it belongs to owner_type:owner_id; ERR_NOT_FOUND for anyone else's. */
+enum err keys_get_owned(struct core *c, const char *owner_type, const char *owner_id,
+                        const char *id, struct key_record *out);
+
 /* Reads one of the caller's own keys; ERR_NOT_FOUND for anyone else's. */
-enum err keys_get(struct core *c, const struct caller *who, const char *id,
-                  struct key_record *out);
+enum err keys_get(struct core *c, const struct caller *who, const char *id, struct key_record *out);
 
 /* Streams the caller's keys, newest first. */
 enum err keys_list(struct core *c, const struct caller *who, store_key_cb cb, void *ctx);
