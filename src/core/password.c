@@ -24,12 +24,18 @@ static void make_slots(void)
     sem_init(&hashing_slots, 0, cpus > 1 ? (unsigned)cpus : 1);
 }
 
-/* Argon2id hash of password into out, in one of the hashing slots. 0 on success. */
-static int hash_in_slot(char out[crypto_pwhash_STRBYTES], const char *password, size_t len)
+/* Waits for one of the hashing slots (sem_wait retried when a signal interrupts it). */
+static void slot_take(void)
 {
     pthread_once(&slots_once, make_slots);
     while (sem_wait(&hashing_slots) != 0) {
     }
+}
+
+/* Argon2id hash of password into out, in one of the hashing slots. 0 on success. */
+static int hash_in_slot(char out[crypto_pwhash_STRBYTES], const char *password, size_t len)
+{
+    slot_take();
     int rc = crypto_pwhash_str(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                crypto_pwhash_MEMLIMIT_INTERACTIVE);
     sem_post(&hashing_slots);
@@ -39,9 +45,7 @@ static int hash_in_slot(char out[crypto_pwhash_STRBYTES], const char *password, 
 /* 1 when password matches hash (an Argon2id string), checked in one of the hashing slots. */
 static int verify_in_slot(const char *hash, const char *password, size_t len)
 {
-    pthread_once(&slots_once, make_slots);
-    while (sem_wait(&hashing_slots) != 0) {
-    }
+    slot_take();
     int ok = crypto_pwhash_str_verify(hash, password, len) == 0;
     sem_post(&hashing_slots);
     return ok;
