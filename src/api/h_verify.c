@@ -14,9 +14,18 @@
 
 #define VERIFY_KEY_MAX 512
 
-static void owner_text(const struct keyindex_view *v, char *out, size_t cap)
+/* Room for "type:id": both names and the colon (each name's size counts its NUL). */
+#define OWNER_TEXT_LEN                                                                             \
+    (sizeof((struct keyindex_view *)0)->owner_type + sizeof((struct keyindex_view *)0)->owner_id)
+
+/* "type:id" of the key's owner into out, without printf: /v1/auth writes it for every valid
+ * key. */
+static void owner_text(const struct keyindex_view *v, char out[OWNER_TEXT_LEN])
 {
-    snprintf(out, cap, "%s:%s", v->owner_type, v->owner_id);
+    size_t t = strlen(v->owner_type), i = strlen(v->owner_id);
+    memcpy(out, v->owner_type, t);
+    out[t] = ':';
+    memcpy(out + t + 1, v->owner_id, i + 1);
 }
 
 /* Appends n bytes of s at *used in buf (cap bytes), cutting at the end rather than overflowing
@@ -250,8 +259,8 @@ enum err h_auth(struct request *req, struct reply *rep)
         reply_header(rep, "WWW-Authenticate", "Bearer realm=\"apikeyd\", error=\"invalid_token\"");
         return ERR_OK;
     }
-    char owner[128], scopes[STORE_SCOPES_BYTES];
-    owner_text(&r.view, owner, sizeof owner);
+    char owner[OWNER_TEXT_LEN], scopes[STORE_SCOPES_BYTES];
+    owner_text(&r.view, owner);
     verify_scopes_text(req->core, r.view.scopes, ",", scopes, sizeof scopes);
     reply_empty(rep, 204);
     reply_header(rep, "X-Apikey-Id", r.view.id);
