@@ -209,13 +209,6 @@ int router_may_block(const struct route_match *m)
     return m->route && !m->route->on_event_thread;
 }
 
-void router_dispatch(struct request *req, struct reply *rep)
-{
-    struct route_match m;
-    router_match(req->method, req->path, &m);
-    router_run(req, &m, rep);
-}
-
 _Static_assert(sizeof((struct request *)0)->client == sizeof((struct caller *)0)->client,
                "the request's and the caller's client address buffers differ");
 

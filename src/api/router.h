@@ -26,7 +26,4 @@ int router_may_block(const struct route_match *m);
  * parameters point into m, which must outlive req's use. */
 void router_run(struct request *req, struct route_match *m, struct reply *rep);
 
-/* router_match then router_run. */
-void router_dispatch(struct request *req, struct reply *rep);
-
 #endif
