@@ -2,7 +2,7 @@
 # SANITIZE=address,undefined builds an instrumented copy under build/san and tests that.
 
 CC ?= cc
-PKGS := libmicrohttpd jansson libsodium sqlite3 zlib liboath libqrencode libpq
+PKGS := jansson libsodium sqlite3 zlib liboath libqrencode libpq
 SANITIZE ?=
 ifeq ($(SANITIZE),)
 BUILD := build
@@ -16,7 +16,7 @@ WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prot
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP $(WARNINGS) $(CFLAGS) $(SANFLAGS) \
              $(shell pkg-config --cflags $(PKGS))
-LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+LIBS = $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpthread -lm
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
 WEB_FILES := $(sort $(shell find web -type f 2>/dev/null))

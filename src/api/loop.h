@@ -1,0 +1,28 @@
+/* loop.h — the HTTP layer's event threads. Each runs an epoll loop over the shared listening
+ * socket and the connections it accepted: it reads, parses and answers them (conn.c), closes
+ * the ones idle too long, and takes back connections that a worker thread has answered. */
+#ifndef APIKEYD_LOOP_H
+#define APIKEYD_LOOP_H
+
+#include "conn.h"
+
+struct loops;
+
+/* Starts n event threads serving listen_fd (bound, listening, non-blocking); each complete
+ * request goes to handler(ctx, conn). At most max_conns connections at once; a connection
+ * idle for idle_seconds is closed. NULL when a thread cannot be started. */
+struct loops *loops_start(int listen_fd, unsigned n, conn_handler handler, void *ctx,
+                          unsigned max_conns, unsigned idle_seconds);
+
+/* Stops accepting, answers what was handed back, closes every connection and joins the
+ * threads. Call once no worker still holds a connection. NULL is a no-op. */
+void loops_stop(struct loops *l);
+
+/* From any thread: hands a lent connection back to its event thread, which calls fn(c, arg)
+ * there (to send the reply) and then goes on reading c. */
+void loop_give_back(struct conn *c, void (*fn)(struct conn *c, void *arg), void *arg);
+
+/* Notes activity on c (event thread only), which puts off its idle timeout. */
+void loop_touch(struct conn *c);
+
+#endif
