@@ -1,5 +1,6 @@
 /* config.c — see config.h. A config file holds "name = value" lines; '#' starts a comment.
- * Names: listen, data, db, key_prefix, threads, workers, login_max_failures, login_backoff_seconds,
+ * Names: listen, data, db, key_prefix, threads, workers, max_connections, idle_timeout_seconds,
+ * login_max_failures, login_backoff_seconds,
  * session_ttl_seconds, verify_max_failures, secret_key_file (default DATA/secret.key). */
 #include "config.h"
 
@@ -62,6 +63,18 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         if (set_int(name, value, 1, 1024, &n))
             return -1;
         cfg->workers = (unsigned)n;
+        return 0;
+    }
+    if (strcmp(name, "max_connections") == 0) {
+        if (set_int(name, value, 1, 100000, &n))
+            return -1;
+        cfg->max_connections = (unsigned)n;
+        return 0;
+    }
+    if (strcmp(name, "idle_timeout_seconds") == 0) {
+        if (set_int(name, value, 1, 3600, &n))
+            return -1;
+        cfg->idle_timeout_seconds = (unsigned)n;
         return 0;
     }
     if (strcmp(name, "login_max_failures") == 0)
@@ -132,6 +145,8 @@ static const struct {
     {"APIKEYD_KEY_PREFIX", "key_prefix"},
     {"APIKEYD_THREADS", "threads"},
     {"APIKEYD_WORKERS", "workers"},
+    {"APIKEYD_MAX_CONNECTIONS", "max_connections"},
+    {"APIKEYD_IDLE_TIMEOUT_SECONDS", "idle_timeout_seconds"},
     {"APIKEYD_LOGIN_MAX_FAILURES", "login_max_failures"},
     {"APIKEYD_LOGIN_BACKOFF_SECONDS", "login_backoff_seconds"},
     {"APIKEYD_SESSION_TTL_SECONDS", "session_ttl_seconds"},
@@ -155,8 +170,10 @@ int config_load(struct config *cfg, int argc, char **argv)
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "./var");
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->threads = cpus > 0 ? (unsigned)cpus * 2 : 4;
+    cfg->threads = cpus > 0 ? (unsigned)cpus : 2; /* event threads never block: one per CPU */
     cfg->workers = 32;
+    cfg->max_connections = 4000;
+    cfg->idle_timeout_seconds = 60;
     core_config_defaults(&cfg->core);
 
     const char *config_path = NULL;

@@ -11,6 +11,8 @@ struct config {
     char db_url[1024];
     unsigned threads; /* event threads: parsing and verification */
     unsigned workers; /* threads for requests that may block on the store */
+    unsigned max_connections;      /* open client connections at once */
+    unsigned idle_timeout_seconds; /* a connection silent this long is closed */
     struct core_config core;
 };
 

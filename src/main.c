@@ -1,6 +1,7 @@
 /* main.c — apikeyd start-up and shut-down: settings, store, core, first admin, HTTP server;
  * then wait for SIGTERM or SIGINT and stop in order (server, last-used flush, store). */
 #include <signal.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,23 @@ static enum err open_store(const struct config *cfg, struct store **out)
         return store_pg_open(cfg->db_url, out);
     }
     return store_sqlite_open(cfg->data_dir, out);
+}
+
+/* Raises the soft limit of open files towards what max_connections needs (the hard limit
+ * caps it), so the connection limit, not EMFILE, is what refuses connections. */
+static void raise_open_files(unsigned max_connections)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t want = (rlim_t)max_connections + 256; /* the store, logs and threads need a few */
+    if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+        want = rl.rlim_max;
+    if (want > rl.rlim_cur) {
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_error("cannot raise the open files limit to %lu", (unsigned long)want);
+    }
 }
 
 int main(int argc, char **argv)
@@ -58,7 +76,10 @@ int main(int argc, char **argv)
     }
     if (users_bootstrap(core, getenv("APIKEYD_BOOTSTRAP_ADMIN"), stderr) != ERR_OK)
         goto out;
-    if (server_start(core, cfg.listen, cfg.threads, cfg.workers, &server) != ERR_OK)
+    raise_open_files(cfg.max_connections);
+    struct server_options opts = {cfg.threads, cfg.workers, cfg.max_connections,
+                                  cfg.idle_timeout_seconds};
+    if (server_start(core, cfg.listen, &opts, &server) != ERR_OK)
         goto out;
     log_info("apikeyd listening on http://%s (port %u), data in %s", cfg.listen,
              server_port(server), cfg.data_dir);

@@ -471,6 +471,7 @@ static int flush_output(struct conn *c)
                 continue;
             return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
         }
+        loop_touch(c); /* a slow reader that reads is not idle */
         size_t left = (size_t)w;
         size_t head_left = c->out_head_len - c->out_head_sent;
         size_t from_head = left < head_left ? left : head_left;

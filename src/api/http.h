@@ -1,4 +1,4 @@
-/* http.h — the request and reply types that route handlers see, free of libmicrohttpd.
+/* http.h — the request and reply types that route handlers see, free of the wire.
  * server.c fills a struct request and turns a struct reply into an HTTP response. */
 #ifndef APIKEYD_HTTP_H
 #define APIKEYD_HTTP_H

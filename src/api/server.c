@@ -22,8 +22,6 @@
 #include "workers.h"
 
 #define LISTEN_BACKLOG 1024
-#define CONNECTIONS_MAX 4000
-#define IDLE_TIMEOUT_S 60
 
 struct server {
     int listen_fd;
@@ -62,12 +60,13 @@ static void client_address(struct conn *c, char *out, size_t cap)
 {
     const char *real = c->peer_loopback ? conn_header(c, "X-Real-IP") : NULL;
     unsigned char probe[sizeof(struct in6_addr)];
-    size_t len;
-    if (real && (len = strlen(real)) < cap &&
+    const char *from = c->peer;
+    if (real && strlen(real) < cap &&
         (inet_pton(AF_INET, real, probe) == 1 || inet_pton(AF_INET6, real, probe) == 1))
-        memcpy(out, real, len + 1);
-    else
-        snprintf(out, cap, "%s", c->peer);
+        from = real;
+    size_t len = strnlen(from, cap - 1);
+    memcpy(out, from, len);
+    out[len] = '\0';
 }
 
 static void finish_deferred(struct conn *c, void *arg)
@@ -195,7 +194,7 @@ static int open_listener(const struct sockaddr_storage *ss, int is_v6)
     return fd;
 }
 
-enum err server_start(struct core *core, const char *listen, unsigned threads, unsigned workers,
+enum err server_start(struct core *core, const char *listen, const struct server_options *opts,
                       struct server **out)
 {
     struct sockaddr_storage ss;
@@ -214,17 +213,17 @@ enum err server_start(struct core *core, const char *listen, unsigned threads, u
         free(srv);
         return ERR_UNAVAILABLE;
     }
-    srv->workers = workers_start(workers);
+    srv->workers = workers_start(opts->workers);
     if (!srv->workers) {
-        log_error("server: cannot start %u worker threads", workers);
+        log_error("server: cannot start %u worker threads", opts->workers);
         close(srv->listen_fd);
         free(srv);
         return ERR_NOMEM;
     }
-    srv->loops = loops_start(srv->listen_fd, threads, on_request, srv, CONNECTIONS_MAX,
-                             IDLE_TIMEOUT_S);
+    srv->loops = loops_start(srv->listen_fd, opts->threads, on_request, srv,
+                             opts->max_connections, opts->idle_timeout_seconds);
     if (!srv->loops) {
-        log_error("server: cannot start %u event threads", threads);
+        log_error("server: cannot start %u event threads", opts->threads);
         workers_stop(srv->workers);
         close(srv->listen_fd);
         free(srv);

@@ -1,5 +1,5 @@
-/* server.h — the HTTP server (libmicrohttpd): listening, request limits, and handing each
- * complete request to the router. */
+/* server.h — the HTTP server: listening, event threads that parse requests (loop.c, conn.c),
+ * and handing each complete request to the router, on the event thread or a worker. */
 #ifndef APIKEYD_SERVER_H
 #define APIKEYD_SERVER_H
 
@@ -7,12 +7,17 @@
 
 struct server;
 
-/* Starts serving on listen ("127.0.0.1:8080", "[::1]:8080", ":8080") with `threads` event
- * threads (libmicrohttpd's pool: parsing, verification) and `workers` threads for requests
- * that may block on the store. Sets *out. ERR_INVALID for a bad address, ERR_UNAVAILABLE when
- * it cannot bind. */
-enum err server_start(struct core *core, const char *listen, unsigned threads,
-                      unsigned workers, struct server **out);
+struct server_options {
+    unsigned threads;              /* event threads: parsing, verification */
+    unsigned workers;              /* threads for requests that may block on the store */
+    unsigned max_connections;      /* connections past this are closed at once */
+    unsigned idle_timeout_seconds; /* a connection silent this long is closed */
+};
+
+/* Starts serving on listen ("127.0.0.1:8080", "[::1]:8080", ":8080") as opts says. Sets *out.
+ * ERR_INVALID for a bad address, ERR_UNAVAILABLE when it cannot bind. */
+enum err server_start(struct core *core, const char *listen, const struct server_options *opts,
+                      struct server **out);
 
 /* The port actually bound (useful with port 0). */
 unsigned server_port(struct server *s);

@@ -187,7 +187,11 @@ int sq_col_is_null(struct sq_row *row, int col)
 void sq_text(struct sq_row *row, int col, char *dst, size_t cap)
 {
     const char *t = sq_col_text(row, col);
-    snprintf(dst, cap, "%s", t ? t : "");
+    size_t len = t && cap ? strnlen(t, cap - 1) : 0; /* cut to cap like snprintf, but cheaper */
+    if (cap) {
+        memcpy(dst, t ? t : "", len);
+        dst[len] = '\0';
+    }
 }
 
 size_t sq_blob(struct sq_row *row, int col, void *dst, size_t cap)

@@ -16,7 +16,8 @@ import threading
 import time
 from email.utils import parsedate_to_datetime
 
-from run import Resp, assert_problem, check, create_key, eq, forge_key, new_user, shared, snippet
+from run import (BIN, Resp, assert_problem, check, create_key, dedicated, eq, forge_key, free_port,
+                 new_user, shared, snippet)
 
 TIMEOUT = 10.0              # seconds, every socket operation
 CLOSE_WAIT = 5.0            # how long a server gets to close a connection it must close
@@ -774,3 +775,80 @@ def test_protocol_percent_encoded_unreserved_path_is_the_same_resource():
         for path in ("/health%7A", "/health%7a", "/%68ealthz"):
             c.send(request("GET", path))
             expect_healthz(c.read_response(), f"GET {path}")
+
+
+# --------------------------------------------------------------------------- connection limits
+
+def test_protocol_idle_and_half_sent_connections_are_closed_after_the_idle_timeout():
+    d = dedicated("idle-timeout", env={"APIKEYD_IDLE_TIMEOUT_SECONDS": "1"})
+    try:
+        idle = Conn(d)
+        idle.send(request("GET", "/healthz"))
+        eq(idle.read_response().status, 200, "a first request on the idle connection")
+        slow = Conn(d)
+        slow.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
+        busy = Conn(d)
+        deadline = time.monotonic() + 3.5
+        while time.monotonic() < deadline:  # a connection in use stays open meanwhile
+            busy.send(request("GET", "/healthz"))
+            eq(busy.read_response().status, 200, "a connection kept busy")
+            time.sleep(0.2)
+        check(idle.closed_by_server(wait=1.0), "an idle keep-alive connection is closed")
+        check(slow.closed_by_server(wait=1.0), "a half-sent request's connection is closed")
+        busy.send(request("GET", "/healthz"))
+        eq(busy.read_response().status, 200, "the busy connection still answers")
+        for c in (idle, slow, busy):
+            c.close()
+    finally:
+        d.stop()
+
+
+def test_protocol_connections_past_max_connections_are_closed_and_a_freed_place_is_reused():
+    d = dedicated("max-connections", env={"APIKEYD_MAX_CONNECTIONS": "4"})
+    try:
+        held = [Conn(d) for _ in range(4)]
+        for c in held:
+            c.send(request("GET", "/healthz"))
+            eq(c.read_response().status, 200, "a connection within the limit")
+        extra = Conn(d)
+        check(extra.closed_by_server(wait=3.0), "the fifth connection is closed at once")
+        extra.close()
+        held.pop().close()
+        deadline = time.monotonic() + 5
+        answered = False
+        while not answered and time.monotonic() < deadline:  # the close reaches the server
+            again = Conn(d)
+            try:
+                again.send(request("GET", "/healthz"))
+                answered = again.read_response().status == 200
+            except (OSError, AssertionError):
+                time.sleep(0.1)
+            finally:
+                again.close()
+        check(answered, "a connection is accepted again once one of the four is closed")
+        for c in held:
+            c.send(request("GET", "/healthz"))
+            eq(c.read_response().status, 200, "the held connections still answer")
+            c.close()
+    finally:
+        d.stop()
+
+
+def test_protocol_bad_connection_settings_are_refused_at_start():
+    import os
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, value in [("APIKEYD_MAX_CONNECTIONS", "0"),
+                            ("APIKEYD_MAX_CONNECTIONS", "100001"),
+                            ("APIKEYD_IDLE_TIMEOUT_SECONDS", "0"),
+                            ("APIKEYD_IDLE_TIMEOUT_SECONDS", "3601"),
+                            ("APIKEYD_IDLE_TIMEOUT_SECONDS", "soon")]:
+            env = dict(os.environ, **{name: value})
+            p = subprocess.run([BIN, "--listen", f"127.0.0.1:{free_port()}", "--data",
+                                os.path.join(tmp, "data")], env=env, capture_output=True,
+                               text=True, timeout=30)
+            check(p.returncode != 0, f"{name}={value!r}: expected apikeyd to refuse to start")
+            setting = name[len("APIKEYD_"):].lower()
+            check(setting in p.stderr, f"{name}={value!r}: stderr should name {setting}: "
+                                       f"{p.stderr[-300:]!r}")
