@@ -287,6 +287,7 @@ static void request_done(struct conn *c)
         memmove(c->in, c->in + c->in_parsed, rest);
     c->in_len = rest;
     c->in_parsed = 0;
+    c->request_began_ms = rest ? loop_now_ms(c) : 0;
     c->message_complete = 0;
     c->headers_complete = 0;
     c->head_end = 0;
@@ -596,6 +597,8 @@ static int read_more(struct conn *c)
         n = recv(c->fd, c->in + c->in_len, room, 0);
     while (n < 0 && errno == EINTR);
     if (n > 0) {
+        if (c->in_len == 0)
+            c->request_began_ms = loop_now_ms(c);
         c->in_len += (size_t)n;
         if ((size_t)n < room)
             c->drained = 1; /* the socket is empty now; epoll tells when more comes */

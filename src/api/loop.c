@@ -1,7 +1,8 @@
 /* loop.c — event threads for the HTTP layer. Every thread has its own epoll set holding the
  * shared listening socket (EPOLLEXCLUSIVE: one thread wakes per new connection), an eventfd
  * that workers ring when they give a connection back, and the connections it accepted
- * (edge-triggered). Once a second a thread closes the connections idle past the timeout. */
+ * (edge-triggered). Once a second a thread closes the connections idle past the timeout, and
+ * those whose request has been arriving for longer than it. */
 #include "loop.h"
 
 #include <errno.h>
@@ -86,6 +87,11 @@ static void close_conn(struct loop *l, struct conn *c)
 void loop_touch(struct conn *c)
 {
     c->last_active_ms = c->loop->now_ms;
+}
+
+int64_t loop_now_ms(const struct conn *c)
+{
+    return c->loop->now_ms;
 }
 
 /* Runs c's reading and answering; closes it when it is done, unlists it when lent. */
@@ -197,7 +203,9 @@ static void sweep(struct loop *l)
     while (c) {
         struct conn *next = c->idle_next;
         int64_t limit = c->lingering ? LINGER_MS : l->all->idle_ms;
-        if (l->now_ms - c->last_active_ms > limit)
+        /* idle too long, or a request trickling in for longer than the timeout (slowloris) */
+        if (l->now_ms - c->last_active_ms > limit ||
+            (c->request_began_ms && l->now_ms - c->request_began_ms > l->all->idle_ms))
             close_conn(l, c);
         c = next;
     }

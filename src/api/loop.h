@@ -25,4 +25,7 @@ void loop_give_back(struct conn *c, void (*fn)(struct conn *c, void *arg), void 
 /* Notes activity on c (event thread only), which puts off its idle timeout. */
 void loop_touch(struct conn *c);
 
+/* The event thread's clock (monotonic milliseconds, read once per wake-up). */
+int64_t loop_now_ms(const struct conn *c);
+
 #endif

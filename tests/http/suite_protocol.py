@@ -787,17 +787,28 @@ def test_protocol_idle_and_half_sent_connections_are_closed_after_the_idle_timeo
         eq(idle.read_response().status, 200, "a first request on the idle connection")
         slow = Conn(d)
         slow.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
+        trickle = Conn(d)  # sends a byte of header every 0.2 s: never idle, never done
+        trickled, trickle_closed = 0, False
         busy = Conn(d)
         deadline = time.monotonic() + 3.5
         while time.monotonic() < deadline:  # a connection in use stays open meanwhile
             busy.send(request("GET", "/healthz"))
             eq(busy.read_response().status, 200, "a connection kept busy")
+            if not trickle_closed:
+                try:
+                    trickle.send(b"GET /healthz HTTP/1.1\r\nX-Slow: "[trickled:trickled + 1] or b"a")
+                    trickled += 1
+                except OSError:
+                    trickle_closed = True
             time.sleep(0.2)
+        busy.send(request("GET", "/healthz"))  # before it idles itself
+        eq(busy.read_response().status, 200, "the busy connection still answers")
+        # the trickle was sending until just now: only the request's age can have closed it
+        check(trickle_closed or trickle.closed_by_server(wait=0.3),
+              "a request trickling in for longer than the timeout is closed (slowloris)")
         check(idle.closed_by_server(wait=1.0), "an idle keep-alive connection is closed")
         check(slow.closed_by_server(wait=1.0), "a half-sent request's connection is closed")
-        busy.send(request("GET", "/healthz"))
-        eq(busy.read_response().status, 200, "the busy connection still answers")
-        for c in (idle, slow, busy):
+        for c in (idle, slow, trickle, busy):
             c.close()
     finally:
         d.stop()
