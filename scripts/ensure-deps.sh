@@ -3,7 +3,7 @@
 # Usage: scripts/ensure-deps.sh [build|test|bench]   (test and bench add what they need)
 # Runs apt-get as root, or through sudo; does nothing when everything is present.
 set -euo pipefail
-want=(build-essential pkg-config libhttp-parser-dev libjansson-dev libsodium-dev
+want=(build-essential pkg-config libhttp-parser-dev libjansson-dev libsodium-dev libssl-dev
       libsqlite3-dev zlib1g-dev liboath-dev libqrencode-dev libpq-dev)
 case "${1:-build}" in
   test) want+=(libcmocka-dev python3 curl postgresql nginx-light) ;;

@@ -523,11 +523,24 @@ void conn_reply(struct conn *c, struct reply *rep)
             memcpy(c->out_head, head + sent, c->out_head_len);
         c->out_head_sent = 0;
         if (body_len) {
-            c->out_body = rep->body; /* now ours */
-            c->out_body_len = body_len;
-            c->out_body_sent = sent > head_len ? sent - head_len : 0;
+            size_t body_sent = sent > head_len ? sent - head_len : 0;
             c->out_body_wipe = rep->wipe;
-            rep->body = NULL;
+            if (rep->body_borrowed) { /* the reply's own buffer goes with it: copy the rest */
+                c->out_body = malloc(body_len - body_sent);
+                if (!c->out_body) {
+                    c->dead = 1;
+                    reply_release(rep);
+                    return;
+                }
+                memcpy(c->out_body, rep->body + body_sent, body_len - body_sent);
+                c->out_body_len = body_len - body_sent;
+                c->out_body_sent = 0;
+            } else {
+                c->out_body = rep->body; /* now ours */
+                c->out_body_len = body_len;
+                c->out_body_sent = body_sent;
+                rep->body = NULL;
+            }
         }
     }
     reply_release(rep);

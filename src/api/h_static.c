@@ -21,13 +21,7 @@ enum err h_static(struct request *req, struct reply *rep)
     const struct asset *a = assets_find(req->path);
     if (!a)
         return ERR_NOT_FOUND;
-    rep->body = malloc(a->len ? a->len : 1);
-    if (!rep->body)
-        return ERR_NOMEM;
-    memcpy(rep->body, a->data, a->len);
-    rep->body_len = a->len;
-    rep->status = 200;
-    rep->content_type = a->content_type;
+    reply_set_static(rep, 200, a->content_type, a->data, a->len);
     reply_header(rep, "Content-Security-Policy",
                  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
                  " connect-src 'self'; object-src 'none'; base-uri 'none';"

@@ -50,8 +50,8 @@ static void put_str(char *buf, size_t cap, size_t *used, const char *s)
  * hot path). */
 static enum err reply_verdict(struct reply *rep, struct core *core, const struct verify_result *r)
 {
-    /* written on the stack, then copied into an allocation of its exact size: a verdict is a
-     * few hundred bytes, which malloc serves from its per-thread cache */
+    /* written on the stack, then copied into the reply's own buffer (a verdict is a few hundred
+     * bytes; one with very many scopes goes to an allocation) */
     char body[512 + STORE_SCOPES_BYTES * 2];
     size_t cap = sizeof body;
     size_t n = 0;
@@ -89,15 +89,7 @@ static enum err reply_verdict(struct reply *rep, struct core *core, const struct
         PUT_LIT(body, cap, &n, "\"");
     }
     PUT_LIT(body, cap, &n, "}");
-    char *copy = malloc(n);
-    if (!copy)
-        return ERR_NOMEM;
-    memcpy(copy, body, n);
-    rep->status = 200;
-    rep->body = copy;
-    rep->body_len = n;
-    rep->content_type = "application/json";
-    return ERR_OK;
+    return reply_set_body(rep, 200, "application/json", body, n);
 }
 
 /* Longest scope, project or role value the fast path copies; longer ones take the jansson path

@@ -29,6 +29,7 @@ struct request {
 };
 
 #define REPLY_HEADER_BYTES (64 * 66 + 1024) /* every scope name in X-Apikey-Scopes, and more */
+#define REPLY_INLINE_BYTES 1024              /* bodies this small need no allocation */
 
 struct reply_header {
     const char *name; /* both point into the reply's header text */
@@ -37,14 +38,16 @@ struct reply_header {
 
 struct reply {
     int status;
-    char *body; /* malloc'd; owned by the reply */
+    char *body; /* malloc'd and owned by the reply, unless body_borrowed */
     size_t body_len;
+    int body_borrowed; /* body is inline_body or static data: never freed */
     int wipe; /* body holds a secret: wipe before freeing */
     const char *content_type;
     size_t header_count;
     struct reply_header headers[REPLY_HEADERS_MAX];
     size_t header_used;                  /* bytes of header_text in use */
     char header_text[REPLY_HEADER_BYTES]; /* names and values, NUL-separated */
+    char inline_body[REPLY_INLINE_BYTES]; /* a small body, written here (reply_set_small) */
 };
 
 /* Makes r an empty reply without touching the header text (so it is cheap per request). */
@@ -62,6 +65,15 @@ void reply_header(struct reply *r, const char *name, const char *value);
 
 /* Sets a JSON body from obj (the reference is stolen) with the given status. */
 enum err reply_json(struct reply *r, int status, json_t *obj);
+
+/* Sets a body of len bytes copied into the reply itself (len <= REPLY_INLINE_BYTES) or, when
+ * longer, into an allocation; ERR_NOMEM when that fails. */
+enum err reply_set_body(struct reply *r, int status, const char *content_type, const char *text,
+                        size_t len);
+
+/* Sets a body that lives as long as the program (a compiled-in file): not copied, not freed. */
+void reply_set_static(struct reply *r, int status, const char *content_type, const void *data,
+                      size_t len);
 
 /* Sets an empty body with the given status (204 and the like). */
 void reply_empty(struct reply *r, int status);

@@ -11,10 +11,52 @@ void reply_init(struct reply *r)
     r->status = 0;
     r->body = NULL;
     r->body_len = 0;
+    r->body_borrowed = 0;
     r->wipe = 0;
     r->content_type = NULL;
     r->header_count = 0;
     r->header_used = 0;
+}
+
+/* Frees the body unless it is borrowed; leaves r without one. */
+static void drop_body(struct reply *r)
+{
+    if (!r->body_borrowed)
+        free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+    r->body_borrowed = 0;
+}
+
+enum err reply_set_body(struct reply *r, int status, const char *content_type, const char *text,
+                        size_t len)
+{
+    drop_body(r);
+    if (len <= sizeof r->inline_body) {
+        memcpy(r->inline_body, text, len);
+        r->body = r->inline_body;
+        r->body_borrowed = 1;
+    } else {
+        r->body = malloc(len);
+        if (!r->body)
+            return ERR_NOMEM;
+        memcpy(r->body, text, len);
+    }
+    r->body_len = len;
+    r->status = status;
+    r->content_type = content_type;
+    return ERR_OK;
+}
+
+void reply_set_static(struct reply *r, int status, const char *content_type, const void *data,
+                      size_t len)
+{
+    drop_body(r);
+    r->body = (char *)data; /* never written: static bodies are not wiped */
+    r->body_len = len;
+    r->body_borrowed = 1;
+    r->status = status;
+    r->content_type = content_type;
 }
 
 void reply_header(struct reply *r, const char *name, const char *value)
@@ -39,7 +81,7 @@ enum err reply_json(struct reply *r, int status, json_t *obj)
     json_decref(obj);
     if (!text)
         return ERR_NOMEM;
-    free(r->body);
+    drop_body(r);
     r->status = status;
     r->body = text;
     r->body_len = strlen(text);
@@ -49,9 +91,7 @@ enum err reply_json(struct reply *r, int status, json_t *obj)
 
 void reply_empty(struct reply *r, int status)
 {
-    free(r->body);
-    r->body = NULL;
-    r->body_len = 0;
+    drop_body(r);
     r->status = status;
     r->content_type = NULL;
 }
@@ -86,10 +126,7 @@ void reply_problem(struct reply *r, enum err e, const char *detail, const struct
         static const char fallback[] = "{\"type\":\"urn:apikeyd:problem:internal\",\"title\":"
                                        "\"Internal server error\",\"status\":500,\"detail\":"
                                        "\"out of memory\"}";
-        free(r->body);
-        r->body = strdup(fallback);
-        r->body_len = r->body ? strlen(fallback) : 0;
-        r->status = 500;
+        reply_set_static(r, 500, NULL, fallback, sizeof fallback - 1);
     }
     r->content_type = "application/problem+json";
 }
@@ -98,7 +135,7 @@ void reply_release(struct reply *r)
 {
     if (r->body && r->wipe)
         sodium_memzero(r->body, r->body_len);
-    free(r->body);
+    drop_body(r);
     sodium_memzero(r->header_text, r->header_used); /* Set-Cookie holds a session token */
     reply_init(r);
 }

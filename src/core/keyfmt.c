@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "../base/base62.h"
+#include "../base/sha256.h"
 
 int keyfmt_prefix_valid(const char *prefix)
 {
@@ -67,7 +68,7 @@ int keyfmt_check(const char *key, size_t len)
 
 void keyfmt_hash(const char *key, size_t len, uint8_t out[KEYFMT_HASH_LEN])
 {
-    crypto_hash_sha256(out, (const unsigned char *)key, len);
+    sha256(key, len, out);
 }
 
 void keyfmt_hint(const char *key, char out[KEYFMT_HINT_LEN])

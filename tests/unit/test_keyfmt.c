@@ -5,13 +5,16 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "../../src/base/base62.h"
+#include "../../src/base/sha256.h"
 #include "../../src/core/keyfmt.h"
+
 #include "unit.h"
 
 static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -363,6 +366,45 @@ static void test_hash_covers_len_bytes_only(void **state)
     assert_memory_not_equal(a, b, sizeof a);
 }
 
+/* sha256() (OpenSSL, SHA-NI) against libsodium's SHA-256 for every length 0..300, so block
+ * boundaries and padding are covered. */
+static void test_sha256_matches_libsodium_for_every_length(void **state)
+{
+    (void)state;
+    unsigned char data[300];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(i * 7 + 3);
+    for (size_t len = 0; len <= sizeof data; len++) {
+        uint8_t got[SHA256_LEN], want[crypto_hash_sha256_BYTES];
+        sha256(data, len, got);
+        crypto_hash_sha256(want, data, len);
+        assert_memory_equal(got, want, sizeof want);
+    }
+}
+
+static void *hash_in_thread(void *arg)
+{
+    uint8_t *out = arg;
+    for (int i = 0; i < 1000; i++)
+        sha256("apk_threaded", 12, out);
+    return NULL;
+}
+
+/* Each thread has its own context: hashing side by side gives the right digest. */
+static void test_sha256_in_several_threads_at_once(void **state)
+{
+    (void)state;
+    pthread_t t[4];
+    uint8_t out[4][SHA256_LEN], want[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(want, (const unsigned char *)"apk_threaded", 12);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hash_in_thread, out[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_memory_equal(out[i], want, sizeof want);
+    }
+}
+
 int run_keyfmt_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +437,8 @@ int run_keyfmt_tests(void)
         cmocka_unit_test(test_hash_is_sha256_of_key_bytes),
         cmocka_unit_test(test_hash_of_generated_key_matches_libsodium),
         cmocka_unit_test(test_hash_covers_len_bytes_only),
+        cmocka_unit_test(test_sha256_matches_libsodium_for_every_length),
+        cmocka_unit_test(test_sha256_in_several_threads_at_once),
     };
     return cmocka_run_group_tests_name("keyfmt", tests, NULL, NULL);
 }
