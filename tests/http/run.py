@@ -390,6 +390,21 @@ class Daemon:
         return self._admin
 
 
+def check_settings_refused_at_start(pairs):
+    """For each (APIKEYD_NAME, value): apikeyd given it must exit non-zero before serving and
+    name the setting on stderr."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, value in pairs:
+            env = dict(os.environ, **{name: value})
+            p = subprocess.run([BIN, "--listen", f"127.0.0.1:{free_port()}", "--data",
+                                os.path.join(tmp, "data")], env=env, capture_output=True,
+                               text=True, timeout=30)
+            check(p.returncode != 0, f"{name}={value!r}: expected apikeyd to refuse to start")
+            setting = name[len("APIKEYD_"):].lower()
+            check(setting in p.stderr, f"{name}={value!r}: stderr should name {setting}: "
+                                       f"{p.stderr[-300:]!r}")
+
+
 def dedicated(label, **kw):
     d = Daemon(label, **kw)
     d.start()
