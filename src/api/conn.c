@@ -613,8 +613,10 @@ static int read_more(struct conn *c)
         if (c->in_len == 0)
             c->request_began_ms = loop_now_ms(c);
         c->in_len += (size_t)n;
-        if ((size_t)n < room)
-            c->drained = 1; /* the socket is empty now; epoll tells when more comes */
+        /* a short read emptied the socket: epoll tells when more comes, unless the peer's end
+         * was already reported with this readiness (no further edge would come for it) */
+        if ((size_t)n < room && !c->hung_up)
+            c->drained = 1;
         loop_touch(c);
         return 1;
     }
@@ -668,6 +670,8 @@ int conn_on_event(struct conn *c, uint32_t events, conn_handler handler, void *c
 {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         c->drained = 0;
+    if (events & (EPOLLRDHUP | EPOLLHUP))
+        c->hung_up = 1;
     if (c->lent) {
         if (events & (EPOLLHUP | EPOLLERR))
             c->dead = 1;
