@@ -42,7 +42,8 @@ struct conn_params {
 struct conn {
     int fd;
     struct loop *loop;
-    struct conn *idle_prev, *idle_next; /* the loop's list, oldest activity first */
+    struct conn *idle_prev, *idle_next; /* the loop's list (not while lent) */
+    int listed;                         /* in that list now */
     int64_t last_active_ms;
     int64_t request_began_ms; /* when the waiting request's first byte came; 0: none waits */
     char peer[64]; /* the peer's address as text */

@@ -59,6 +59,9 @@ static int64_t monotonic_ms(void)
 
 static void link_conn(struct loop *l, struct conn *c)
 {
+    if (c->listed)
+        return;
+    c->listed = 1;
     c->idle_prev = NULL;
     c->idle_next = l->first;
     if (l->first)
@@ -66,8 +69,12 @@ static void link_conn(struct loop *l, struct conn *c)
     l->first = c;
 }
 
+/* Takes c out of the list; a no-op when it is not in it (a lent connection gets events too). */
 static void unlink_conn(struct loop *l, struct conn *c)
 {
+    if (!c->listed)
+        return;
+    c->listed = 0;
     if (c->idle_prev)
         c->idle_prev->idle_next = c->idle_next;
     else

@@ -17,8 +17,8 @@ import threading
 import time
 from email.utils import parsedate_to_datetime
 
-from run import (Resp, assert_problem, check, check_settings_refused_at_start, create_key,
-                 dedicated, eq, forge_key, new_user, shared, snippet)
+from run import (ADMIN_USER, Resp, assert_problem, check, check_settings_refused_at_start,
+                 create_key, dedicated, eq, forge_key, new_user, shared, snippet)
 
 TIMEOUT = 10.0              # seconds, every socket operation
 CLOSE_WAIT = 5.0            # how long a server gets to close a connection it must close
@@ -811,6 +811,30 @@ def test_protocol_idle_and_half_sent_connections_are_closed_after_the_idle_timeo
         check(slow.closed_by_server(wait=1.0), "a half-sent request's connection is closed")
         for c in (idle, slow, trickle, busy):
             c.close()
+    finally:
+        d.stop()
+
+
+def test_protocol_bytes_arriving_while_a_worker_answers_keep_other_connections_timed():
+    # A login is answered on a worker (Argon2id takes a while); the client pipelines another
+    # request meanwhile, so its connection gets events while lent out. That must not disturb
+    # the event thread's other connections: an idle one is still closed by the idle timeout.
+    d = dedicated("lent-events", env={"APIKEYD_IDLE_TIMEOUT_SECONDS": "1",
+                                      "APIKEYD_THREADS": "1"})
+    try:
+        idle = Conn(d)
+        idle.send(request("GET", "/healthz"))
+        expect_healthz(idle.read_response(), "the idle connection's first request")
+        login = json.dumps({"username": ADMIN_USER, "password": "not-the-password"}).encode()
+        with Conn(d) as busy:
+            busy.send(request("POST", "/v1/login", [("Content-Type", "application/json")], login))
+            time.sleep(0.05)  # the login is hashing on a worker now
+            busy.send(request("GET", "/healthz"))
+            eq(busy.read_response("POST").status, 401, "the login (wrong password)")
+            expect_healthz(busy.read_response(), "the request sent while the login hashed")
+        check(idle.closed_by_server(wait=4.0), "the idle connection is still closed after 1 s")
+        idle.close()
+        still_serving(d, "after events on a lent connection")
     finally:
         d.stop()
 
