@@ -23,6 +23,7 @@
 #define IN_CAP_FIRST 4096
 #define IN_CAP_MAX (2 * CONN_HEAD_MAX)
 #define BODY_CAP_FIRST 512
+#define LINGER_DISCARD_MAX (256 * 1024) /* read and dropped after a final answer, at most */
 
 enum { CB_NONE, CB_FIELD, CB_VALUE };
 
@@ -262,7 +263,7 @@ struct conn *conn_open(int fd, const struct sockaddr *sa, struct loop *loop)
 static void params_free(struct conn_params *ps)
 {
     if (ps->text) {
-        sodium_memzero(ps->text, strlen(ps->text));
+        sodium_memzero(ps->text, ps->text_len);
         free(ps->text);
     }
     memset(ps, 0, sizeof *ps);
@@ -366,6 +367,7 @@ static void params_parse(struct conn_params *ps, const char *text, char sep, int
     ps->text = malloc(len + 1);
     if (!ps->text)
         return;
+    ps->text_len = len + 1;
     memcpy(ps->text, text, len + 1);
     char *s = ps->text;
     while (*s && ps->count < CONN_PARAMS_MAX) {
@@ -691,7 +693,8 @@ int conn_on_event(struct conn *c, uint32_t events, conn_handler handler, void *c
             char sink[4096];
             ssize_t n;
             while ((n = recv(c->fd, sink, sizeof sink, 0)) > 0)
-                ;
+                if ((c->discarded += (size_t)n) > LINGER_DISCARD_MAX)
+                    return -1; /* the answer went out long ago: stop feeding a flood */
             return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) ? -1 : 0;
         }
         if (c->message_complete) { /* the last request is answered */

@@ -33,7 +33,8 @@ struct conn_header {
 
 /* Decoded name=value pairs (query parameters or cookies), in one buffer of their own. */
 struct conn_params {
-    char *text;
+    char *text; /* split in place by NULs: text_len says how much to wipe */
+    size_t text_len;
     unsigned count;
     const char *names[CONN_PARAMS_MAX];
     const char *values[CONN_PARAMS_MAX];
@@ -71,6 +72,7 @@ struct conn {
     int query_parsed, cookies_parsed;
     int close_after; /* close once the reply is out */
     int lingering;   /* output shut down; reading until the peer closes */
+    size_t discarded; /* bytes thrown away while lingering */
 
     /* a reply not yet fully written */
     char *out_head;
