@@ -982,3 +982,47 @@ def _one_verify(d, key):
     with Conn(d) as c:
         c.send(verify_request(key))
         return c.read_response("POST")
+
+
+def test_protocol_ipv6_loopback_listen_address_is_served():
+    # --listen [::1]:PORT binds IPv6 only: answered over ::1, and nothing listens on 127.0.0.1.
+    import os
+    import subprocess
+    import tempfile
+    from run import BIN
+    with socket.socket(socket.AF_INET6) as probe:
+        probe.bind(("::1", 0))
+        port = probe.getsockname()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("APIKEYD_")}
+        proc = subprocess.Popen([BIN, "--listen", f"[::1]:{port}", "--data",
+                                 os.path.join(tmp, "data")], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            answer = None
+            deadline = time.monotonic() + 10
+            while answer is None and time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    with socket.create_connection(("::1", port), timeout=TIMEOUT) as s:
+                        s.sendall(request("GET", "/healthz"))
+                        got = b""
+                        while b"\r\n\r\n" not in got:
+                            data = s.recv(65536)
+                            if not data:
+                                break
+                            got += data
+                        answer = got
+                except OSError:
+                    time.sleep(0.05)
+            check(answer is not None and answer.startswith(b"HTTP/1.1 200 "),
+                  f"GET /healthz over ::1: {snippet(answer or b'', 80)!r}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                served_v4 = True
+            except OSError:
+                served_v4 = False
+            check(not served_v4, "an IPv6 listen address also took an IPv4 connection")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        eq(proc.returncode, 0, "apikeyd exits 0 at SIGTERM")
