@@ -22,6 +22,7 @@
 
 #define IN_CAP_FIRST 4096
 #define IN_CAP_MAX (2 * CONN_HEAD_MAX)
+_Static_assert(IN_CAP_MAX <= UINT16_MAX, "header spans are 16-bit offsets into the buffer");
 #define BODY_CAP_FIRST 512
 #define LINGER_DISCARD_MAX (256 * 1024) /* read and dropped after a final answer, at most */
 
@@ -36,15 +37,15 @@ static struct conn *conn_of(http_parser *p)
  * not follow the span's last byte (an obsolete folded header line). */
 static int span_add(struct conn *c, struct conn_span *s, int start, const char *at, size_t len)
 {
-    uint32_t off = (uint32_t)(at - c->in);
+    size_t off = (size_t)(at - c->in);
     if (start) {
-        s->off = off;
-        s->len = (uint32_t)len;
+        s->off = (uint16_t)off;
+        s->len = (uint16_t)len;
         return 0;
     }
-    if (s->off + s->len != off)
+    if ((size_t)s->off + s->len != off)
         return -1;
-    s->len += (uint32_t)len;
+    s->len = (uint16_t)(s->len + len);
     return 0;
 }
 
@@ -141,7 +142,7 @@ static enum err head_syntax(const struct conn *c)
     int host = 0;
     for (unsigned i = 0; i < c->header_count; i++) {
         const unsigned char *name = (const unsigned char *)c->in + c->headers[i].name.off;
-        for (uint32_t k = 0; k < c->headers[i].name.len; k++)
+        for (unsigned k = 0; k < c->headers[i].name.len; k++)
             if (!is_tchar(name[k]))
                 return ERR_BAD_REQUEST;
         host |= c->headers[i].name.len == 4 && strcasecmp((const char *)name, "Host") == 0;
@@ -423,8 +424,8 @@ const char *conn_cookie(struct conn *c, const char *name)
     return params_find(&c->cookies, name);
 }
 
-/* Sets c->path (decoded) and c->query from the request target; ERR_BAD_REQUEST for a target
- * that is no path. */
+/* Sets c->path (percent-decoded in place: decoding only shortens) and c->query from the
+ * request target; ERR_BAD_REQUEST for a target that is no path. */
 static enum err split_target(struct conn *c)
 {
     char *target = c->in + c->url.off;
@@ -444,8 +445,9 @@ static enum err split_target(struct conn *c)
     c->query = q ? q + 1 : NULL;
     if (path_len > HTTP_URI_MAX)
         return ERR_URI_TOO_LONG;
-    if (percent_decode(c->path, target, path_len, 0) != 0)
+    if (percent_decode(target, target, path_len, 0) != 0)
         return ERR_BAD_REQUEST;
+    c->path = target;
     return ERR_OK;
 }
 

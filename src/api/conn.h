@@ -24,7 +24,7 @@ struct loop;
 typedef void (*conn_handler)(void *ctx, struct conn *c);
 
 struct conn_span {
-    uint32_t off, len; /* into the input buffer */
+    uint16_t off, len; /* into the input buffer, which never exceeds 32 KiB */
 };
 
 struct conn_header {
@@ -66,7 +66,7 @@ struct conn {
     enum err early; /* a limit broken while parsing: the answer */
     char *body;
     size_t body_len, body_cap;
-    char path[HTTP_URI_MAX + 1]; /* percent-decoded, without the query */
+    const char *path;            /* percent-decoded in place in the input buffer, no query */
     const char *query;           /* raw query text (NUL-terminated in in[]), or NULL */
     struct conn_params query_params, cookies;
     int query_parsed, cookies_parsed;
