@@ -624,10 +624,8 @@ static int read_more(struct conn *c)
         loop_touch(c);
         return 1;
     }
-    if (n == 0) {
-        c->peer_closed = 1;
-        return -1;
-    }
+    if (n == 0)
+        return -1; /* the peer closed */
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
         c->drained = 1;
         return 0;

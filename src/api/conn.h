@@ -54,7 +54,6 @@ struct conn {
     size_t in_len, in_parsed, in_cap;
     int drained;     /* the last read emptied the socket: wait for the next readiness */
     int hung_up;     /* epoll reported the peer's end: read until recv says so, no shortcut */
-    int peer_closed; /* read returned 0 */
 
     http_parser parser;
     struct conn_span url;

@@ -226,15 +226,20 @@ static void *run_loop(void *arg)
     while (!atomic_load(&l->stopping)) {
         int n = epoll_wait(l->epfd, events, EVENTS_PER_WAIT, 1000);
         l->now_ms = monotonic_ms();
+        int rung = 0;
         for (int i = 0; i < n; i++) {
             void *p = events[i].data.ptr;
             if (p == &listen_marker)
                 accept_some(l);
             else if (p == &wake_marker)
-                take_back(l);
+                rung = 1;
             else
                 serve(l, p, events[i].events);
         }
+        /* after the batch: taking a connection back may close it, and an event for it may
+         * still wait further down this batch (serve only ever closes its own connection) */
+        if (rung)
+            take_back(l);
         if (l->now_ms - l->swept_ms >= 1000)
             sweep(l);
     }
