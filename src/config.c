@@ -26,6 +26,16 @@ static int set_int(const char *name, const char *value, int min, int max, int *o
     return 0;
 }
 
+/* set_int for a count kept as unsigned (min >= 0). */
+static int set_unsigned(const char *name, const char *value, int min, int max, unsigned *out)
+{
+    int n;
+    if (set_int(name, value, min, max, &n))
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}
+
 static int set_text(const char *name, const char *value, char *out, size_t cap)
 {
     if (strlen(value) >= cap) {
@@ -39,7 +49,6 @@ static int set_text(const char *name, const char *value, char *out, size_t cap)
 /* Applies one setting by name. */
 static int config_set(struct config *cfg, const char *name, const char *value)
 {
-    int n = 0;
     if (strcmp(name, "listen") == 0)
         return set_text(name, value, cfg->listen, sizeof cfg->listen);
     if (strcmp(name, "data") == 0)
@@ -53,30 +62,14 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         }
         return set_text(name, value, cfg->core.key_prefix, sizeof cfg->core.key_prefix);
     }
-    if (strcmp(name, "threads") == 0) {
-        if (set_int(name, value, 1, 256, &n))
-            return -1;
-        cfg->threads = (unsigned)n;
-        return 0;
-    }
-    if (strcmp(name, "workers") == 0) {
-        if (set_int(name, value, 1, 1024, &n))
-            return -1;
-        cfg->workers = (unsigned)n;
-        return 0;
-    }
-    if (strcmp(name, "max_connections") == 0) {
-        if (set_int(name, value, 1, 100000, &n))
-            return -1;
-        cfg->max_connections = (unsigned)n;
-        return 0;
-    }
-    if (strcmp(name, "idle_timeout_seconds") == 0) {
-        if (set_int(name, value, 1, 3600, &n))
-            return -1;
-        cfg->idle_timeout_seconds = (unsigned)n;
-        return 0;
-    }
+    if (strcmp(name, "threads") == 0)
+        return set_unsigned(name, value, 1, 256, &cfg->threads);
+    if (strcmp(name, "workers") == 0)
+        return set_unsigned(name, value, 1, 1024, &cfg->workers);
+    if (strcmp(name, "max_connections") == 0)
+        return set_unsigned(name, value, 1, 100000, &cfg->max_connections);
+    if (strcmp(name, "idle_timeout_seconds") == 0)
+        return set_unsigned(name, value, 1, 3600, &cfg->idle_timeout_seconds);
     if (strcmp(name, "login_max_failures") == 0)
         return set_int(name, value, 1, 1000, &cfg->core.login_max_failures);
     if (strcmp(name, "login_backoff_seconds") == 0)

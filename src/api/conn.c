@@ -132,37 +132,32 @@ static int is_tchar(unsigned char ch)
            (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
-/* What http-parser lets through but RFC 9112 refuses: a version other than "HTTP/", header
- * names that are no tokens (whitespace before the colon), an HTTP/1.1 request without Host. */
-static enum err head_syntax(const struct conn *c)
+/* One pass over the terminated headers: their size (431 over HTTP_HEADERS_MAX), what
+ * http-parser lets through but RFC 9112 refuses (a version other than "HTTP/", header names
+ * that are no tokens such as whitespace before the colon, HTTP/1.1 without Host: 400), a
+ * Content-Length over HTTP_BODY_MAX (413); and it notes Expect: 100-continue. */
+static enum err check_head(struct conn *c)
 {
-    const char *version = c->in + c->url.off + c->url.len + 1;
-    if (memcmp(version, "HTTP/", 5) != 0)
-        return ERR_BAD_REQUEST;
-    int host = 0;
-    for (unsigned i = 0; i < c->header_count; i++) {
-        const unsigned char *name = (const unsigned char *)c->in + c->headers[i].name.off;
-        for (unsigned k = 0; k < c->headers[i].name.len; k++)
-            if (!is_tchar(name[k]))
-                return ERR_BAD_REQUEST;
-        host |= c->headers[i].name.len == 4 && strcasecmp((const char *)name, "Host") == 0;
-    }
-    if (!host && c->parser.http_major == 1 && c->parser.http_minor >= 1)
-        return ERR_BAD_REQUEST;
-    return ERR_OK;
-}
-
-static enum err head_limits(const struct conn *c)
-{
+    const http_parser *p = &c->parser;
+    int http11 = p->http_major == 1 && p->http_minor >= 1;
     size_t total = 0;
-    for (unsigned i = 0; i < c->header_count; i++)
-        total += c->headers[i].name.len + c->headers[i].value.len + 4;
+    int host = 0, bad_name = 0;
+    for (unsigned i = 0; i < c->header_count; i++) {
+        const struct conn_header *h = &c->headers[i];
+        const char *name = c->in + h->name.off;
+        total += h->name.len + h->value.len + 4;
+        for (unsigned k = 0; k < h->name.len; k++)
+            bad_name |= !is_tchar((unsigned char)name[k]);
+        if (h->name.len == 4 && strcasecmp(name, "Host") == 0)
+            host = 1;
+        else if (h->name.len == 6 && strcasecmp(name, "Expect") == 0)
+            c->expect_continue = http11 && strcasecmp(c->in + h->value.off, "100-continue") == 0;
+    }
     if (total > HTTP_HEADERS_MAX)
         return ERR_HEADERS_TOO_LARGE;
-    enum err syntax = head_syntax(c);
-    if (syntax)
-        return syntax;
-    const http_parser *p = &c->parser;
+    const char *version = c->in + c->url.off + c->url.len + 1;
+    if (bad_name || memcmp(version, "HTTP/", 5) != 0 || (!host && http11))
+        return ERR_BAD_REQUEST;
     if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
         p->content_length > HTTP_BODY_MAX)
         return ERR_BODY_TOO_LARGE;
@@ -174,14 +169,8 @@ static int on_headers_complete(http_parser *p)
     struct conn *c = conn_of(p);
     terminate_head(c);
     c->headers_complete = 1;
-    c->early = head_limits(c);
-    if (c->early)
-        return -1;
-    const char *expect = conn_header(c, "Expect");
-    if (expect && strcasecmp(expect, "100-continue") == 0 && p->http_major == 1 &&
-        p->http_minor >= 1)
-        c->expect_continue = 1;
-    return 0;
+    c->early = check_head(c);
+    return c->early ? -1 : 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)
