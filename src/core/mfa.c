@@ -91,7 +91,8 @@ enum err mfa_begin(struct core *c, const struct caller *who, struct mfa_enrolmen
     secretkey_seal(c->secret_key, secret, sizeof secret, u->mfa_pending);
     u->mfa_pending_len = sizeof secret + SECRETKEY_OVERHEAD;
     sodium_memzero(secret, sizeof secret);
-    e = c->store->ops->user_update(c->store, u);
+    e = c->store->ops->user_mfa_set_pending(c->store, u->username, u->mfa_pending,
+                                            u->mfa_pending_len);
     if (e)
         sodium_memzero(out, sizeof *out);
 out:
@@ -119,12 +120,10 @@ enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
         e = ERR_INVALID;
         goto out;
     }
-    memcpy(u->mfa_secret, u->mfa_pending, u->mfa_pending_len);
-    u->mfa_secret_len = u->mfa_pending_len;
-    u->mfa_pending_len = 0;
-    u->mfa_enabled = 1;
-    u->mfa_last_step = step; /* the confirming code cannot be used to log in */
-    e = c->store->ops->user_update(c->store, u);
+    /* only while the pending secret is still the one checked; the confirming code's step
+     * becomes the last accepted one, so that code cannot be used to log in */
+    e = c->store->ops->user_mfa_enable(c->store, u->username, u->mfa_pending, u->mfa_pending_len,
+                                       step);
     if (!e)
         audit_log(c, who, "mfa.enable", "user", u->username, "");
 out:
@@ -165,13 +164,8 @@ enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
         e = ERR_INVALID;
         goto out;
     }
-    /* re-read: mfa_check may have advanced the step */
-    if ((e = load_user(c, who, u)))
-        goto out;
-    u->mfa_enabled = 0;
-    u->mfa_secret_len = 0;
-    u->mfa_pending_len = 0;
-    e = c->store->ops->user_update(c->store, u);
+    /* the MFA columns alone, and only while the secret is the one checked */
+    e = c->store->ops->user_mfa_disable(c->store, u->username, u->mfa_secret, u->mfa_secret_len);
     if (!e)
         audit_log(c, who, "mfa.disable", "user", u->username, "");
 out:

@@ -241,67 +241,12 @@ enum err users_each(struct core *c, store_user_cb cb, void *ctx)
     return e;
 }
 
-static int csv_has(const char *csv, const char *item)
+/* The last-admin rule: a change that can take the admin role away from an enabled user
+ * (disabling, new roles, leaving an environment's groups) keeps an enabled admin, judged by
+ * the store inside the write (user_change.keep_role). */
+static const char *keep_admin_for(const struct user_patch *p)
 {
-    size_t n = strlen(item);
-    for (const char *p = csv; *p;) {
-        size_t len = strcspn(p, ",");
-        if (len == n && strncmp(p, item, n) == 0)
-            return 1;
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    return 0;
-}
-
-struct group_names {
-    char (*names)[STORE_NAME_MAX + 1];
-    size_t n, cap;
-};
-
-static int collect_group(void *ctx, const char *group)
-{
-    struct group_names *g = ctx;
-    if (g->n < g->cap)
-        snprintf(g->names[g->n++], sizeof g->names[0], "%s", group);
-    return 0;
-}
-
-/* 1 when user holds the admin role now (directly or through a group) and is enabled. The
- * group names are collected first: a store callback must not call the store again. */
-static int holds_admin(struct core *c, const struct user_record *u, const char *direct_roles,
-                       int disabled)
-{
-    if (disabled)
-        return 0;
-    if (csv_has(direct_roles, "admin"))
-        return 1;
-    struct group_names g = {calloc(1000, sizeof *g.names), 0, 1000};
-    int found = 0;
-    if (!g.names)
-        return 1; /* cannot tell: assume admin, so the last-admin check stays on */
-    c->store->ops->user_groups_each(c->store, u->username, collect_group, &g);
-    for (size_t i = 0; i < g.n && !found; i++) {
-        struct group_record rec;
-        found = c->store->ops->group_get(c->store, g.names[i], &rec) == ERR_OK &&
-                csv_has(rec.roles, "admin");
-    }
-    free(g.names);
-    return found;
-}
-
-/* ERR_CONFLICT when a change that takes a user from was_admin to is_admin_after would
- * leave no enabled admin. */
-static enum err keep_an_admin(struct core *c, int was_admin, int is_admin_after)
-{
-    if (!was_admin || is_admin_after)
-        return ERR_OK;
-    int64_t holders = 0;
-    enum err e = c->store->ops->role_holders(c->store, "admin", &holders);
-    if (e)
-        return e;
-    return holders <= 1 ? ERR_CONFLICT : ERR_OK;
+    return p->disabled == 1 || p->set_roles || p->environment ? "admin" : NULL;
 }
 
 enum err users_update(struct core *c, const struct caller *who, const char *username,
@@ -316,7 +261,7 @@ enum err users_update(struct core *c, const struct caller *who, const char *user
     int local = strcmp(u->auth_source, "local") == 0;
     check_profile(p->full_name, p->email, fe);
     char roles[STORE_ROLES_BYTES];
-    snprintf(roles, sizeof roles, "%s", u->roles);
+    roles[0] = '\0';
     if (p->set_roles)
         check_roles(c, p->roles, p->role_count, fe, roles, sizeof roles);
     if (p->environment)
@@ -325,45 +270,41 @@ enum err users_update(struct core *c, const struct caller *who, const char *user
         field_errors_add(fe, "password", "SSO users have no local password");
     else if (p->password)
         password_check_policy(u->username, p->password, "password", fe);
-    if (fe->count) {
-        wipe_secrets(u);
-        return ERR_INVALID;
-    }
-    int disabled_after = p->disabled >= 0 ? p->disabled : u->disabled;
-    e = keep_an_admin(c, holds_admin(c, u, u->roles, u->disabled),
-                      holds_admin(c, u, roles, disabled_after));
-    if (e) {
-        wipe_secrets(u);
-        return e;
-    }
-    if (p->full_name)
-        snprintf(u->full_name, sizeof u->full_name, "%s", p->full_name);
-    if (p->email)
-        snprintf(u->email, sizeof u->email, "%s", p->email);
-    if (p->environment)
-        snprintf(u->environment, sizeof u->environment, "%s", p->environment);
-    snprintf(u->roles, sizeof u->roles, "%s", roles);
     int was_disabled = u->disabled;
-    u->disabled = disabled_after;
-    if (p->password)
-        e = password_hash(p->password, strlen(p->password), u->password_hash);
-    if (!e && disabled_after && !was_disabled) /* refuse keys before the change is answered */
-        e = keyindex_set_owner_disabled(c->index, "user", u->username, 1);
-    if (!e)
-        e = c->store->ops->user_update(c->store, u);
-    if (e && disabled_after && !was_disabled)
-        keyindex_set_owner_disabled(c->index, "user", u->username, 0);
-    if (!e && !disabled_after && was_disabled)
-        e = keyindex_set_owner_disabled(c->index, "user", u->username, 0);
-    if (!e && (p->password || (disabled_after && !was_disabled)))
-        e = c->store->ops->session_delete_user(c->store, u->username, NULL);
     wipe_secrets(u);
+    if (fe->count)
+        return ERR_INVALID;
+    /* only what p sets is written: a write of the user's own meanwhile stays */
+    char hash[sizeof u->password_hash] = "";
+    struct user_change ch = {.full_name = p->full_name,
+                             .email = p->email,
+                             .password_hash = p->password ? hash : NULL,
+                             .environment = p->environment,
+                             .roles = p->set_roles ? roles : NULL,
+                             .disabled = p->disabled,
+                             .keep_role = keep_admin_for(p)};
+    if (p->password)
+        e = password_hash(p->password, strlen(p->password), hash);
+    if (!e && p->disabled == 1) /* refuse keys before the change is answered */
+        e = keyindex_set_owner_disabled(c->index, "user", username, 1);
+    if (!e)
+        e = c->store->ops->user_admin_change(c->store, username, &ch);
+    if (e && p->disabled == 1)
+        keyindex_set_owner_disabled(c->index, "user", username, was_disabled);
+    if (!e && p->disabled == 0)
+        e = keyindex_set_owner_disabled(c->index, "user", username, 0);
+    if (!e && (p->password || p->disabled == 1))
+        e = c->store->ops->session_delete_user(c->store, username, NULL);
+    sodium_memzero(hash, sizeof hash);
+    if (!e)
+        e = users_get(c, username, u);
     if (!e) {
+        int disabled_after = p->disabled >= 0 ? p->disabled : was_disabled;
         char detail[64];
         snprintf(detail, sizeof detail, "%s%s%s", p->password ? "password reset " : "",
                  disabled_after != was_disabled ? (disabled_after ? "disabled " : "enabled ") : "",
                  p->set_roles ? "roles " : "");
-        audit_log(c, who, "user.update", "user", u->username, detail);
+        audit_log(c, who, "user.update", "user", username, detail);
     }
     return e;
 }
@@ -377,9 +318,7 @@ enum err users_delete(struct core *c, const struct caller *who, const char *user
     if (!u)
         return ERR_NOMEM;
     enum err e = users_get(c, username, u);
-    if (!e)
-        e = keep_an_admin(c, holds_admin(c, u, u->roles, u->disabled), 0);
-    if (!e) { /* nor a top-level project without an owner */
+    if (!e) { /* no top-level project without an owner (the last admin: in user_delete) */
         char principal[STORE_PRINCIPAL_MAX + 1];
         snprintf(principal, sizeof principal, "user:%s", username);
         memset(sole_owner_of, 0, sizeof *sole_owner_of);
@@ -389,7 +328,7 @@ enum err users_delete(struct core *c, const struct caller *who, const char *user
     if (!e)
         e = keyindex_set_owner_disabled(c->index, "user", username, 1);
     if (!e) {
-        e = c->store->ops->user_delete(c->store, username);
+        e = c->store->ops->user_delete(c->store, username, "admin");
         if (!e) {
             char principal[STORE_PRINCIPAL_MAX + 1];
             snprintf(principal, sizeof principal, "user:%s", username);
@@ -410,18 +349,14 @@ enum err users_update_self(struct core *c, const struct caller *who, const char 
     check_profile(full_name, email, fe);
     if (fe->count)
         return ERR_INVALID;
-    enum err e = c->store->ops->user_get(c->store, who->username, out);
+    /* the profile columns alone: never disabled, roles, password or MFA state */
+    enum err e = c->store->ops->user_set_profile(c->store, who->username, full_name, email);
+    if (!e)
+        e = users_get(c, who->username, out);
     if (e)
         return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
-    if (full_name)
-        snprintf(out->full_name, sizeof out->full_name, "%s", full_name);
-    if (email)
-        snprintf(out->email, sizeof out->email, "%s", email);
-    e = c->store->ops->user_update(c->store, out);
-    wipe_secrets(out);
-    if (!e)
-        audit_log(c, who, "user.update", "user", who->username, "profile");
-    return e;
+    audit_log(c, who, "user.update", "user", who->username, "profile");
+    return ERR_OK;
 }
 
 enum err users_change_password(struct core *c, const struct caller *who, const char *current,
@@ -450,8 +385,15 @@ enum err users_change_password(struct core *c, const struct caller *who, const c
         e = ERR_INVALID;
         goto out;
     }
-    if (!(e = password_hash(next, strlen(next), u->password_hash)))
-        e = c->store->ops->user_update(c->store, u);
+    /* the hash alone, and only while it is still the one `current` was checked against */
+    char hash[sizeof u->password_hash];
+    if (!(e = password_hash(next, strlen(next), hash)))
+        e = c->store->ops->user_set_password(c->store, u->username, hash, u->password_hash);
+    sodium_memzero(hash, sizeof hash);
+    if (e == ERR_CONFLICT) { /* reset meanwhile: `current` is no longer the password */
+        field_errors_add(fe, "current_password", "is not your current password");
+        e = ERR_INVALID;
+    }
     if (!e)
         e = c->store->ops->session_delete_user(
             c->store, u->username, who->kind == CALLER_SESSION ? who->session_hash : NULL);

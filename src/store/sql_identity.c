@@ -1,6 +1,7 @@
-/* sqlite_identity.c — SQLite operations for users, roles, groups and environments.
+/* sql_identity.c — the SQL operations for users, roles, groups and environments.
  * A user's and a group's roles live in user_roles / group_roles; records carry them as
  * comma-separated text, which these functions split and join. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "sql_internal.h"
@@ -147,48 +148,124 @@ static enum err sq_user_each(struct store *s, store_user_cb cb, void *ctx)
                        "SELECT " USER_COLUMNS " FROM users ORDER BY username", NULL);
 }
 
-static enum err sq_user_update(struct store *s, const struct user_record *u)
+/* Enabled users holding role directly or through a group (on the calling thread's
+ * connection: inside a write, the transaction's own view). */
+#define ROLE_HOLDERS_SQL                                                                           \
+    "SELECT count(*) FROM users u WHERE u.disabled = 0 AND ("                                      \
+    " EXISTS (SELECT 1 FROM user_roles ur WHERE ur.username = u.username"                          \
+    "  AND ur.role = ?1) OR"                                                                       \
+    " EXISTS (SELECT 1 FROM group_members gm JOIN group_roles gr"                                  \
+    "  ON gr.group_name = gm.group_name"                                                           \
+    "  WHERE gm.username = u.username AND gr.role = ?1))"
+
+/* Inside a write transaction: serialises every change that must keep an enabled holder of
+ * role (a row lock on the role's row on PostgreSQL, which READ COMMITTED would not give the
+ * count alone; SQLite's BEGIN IMMEDIATE already serialises), then counts its holders. */
+static enum err lock_and_count_holders(struct sql_store *st, const char *role, int64_t *out)
+{
+    enum err e = sq_run(st, NULL, "UPDATE roles SET builtin = builtin WHERE name = ?", "t", role);
+    return e ? e : sq_int(st, out, ROLE_HOLDERS_SQL, "t", role);
+}
+
+/* After the writes of a change that began with before holders of role: ERR_CONFLICT when it
+ * left none where there were some. */
+static enum err still_held(struct sql_store *st, const char *role, int64_t before)
+{
+    int64_t after = 0;
+    enum err e = sq_int(st, &after, ROLE_HOLDERS_SQL, "t", role);
+    return e ? e : (before > 0 && after == 0 ? ERR_CONFLICT : ERR_OK);
+}
+
+/* Runs one conditional UPDATE of a user row under the write lock: ERR_OK when it changed the
+ * row; else ERR_NOT_FOUND when the user does not exist, ERR_CONFLICT when the condition failed. */
+static enum err update_user_if(struct sql_store *st, const char *username, const char *sql,
+                               const char *fmt, ...)
+{
+    int changes = 0;
+    int64_t exists = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    LOCK(st);
+    enum err e = st->drv->run(st, &changes, sql, fmt, ap);
+    if (!e && changes == 0) {
+        e = sq_int(st, &exists, "SELECT count(*) FROM users WHERE username = ?", "t", username);
+        if (!e)
+            e = exists ? ERR_CONFLICT : ERR_NOT_FOUND;
+    }
+    UNLOCK(st);
+    va_end(ap);
+    return e;
+}
+
+static enum err sq_user_set_profile(struct store *s, const char *username, const char *full_name,
+                                    const char *email)
+{
+    return sq_change_one(as_sql(s),
+                         "UPDATE users SET full_name = COALESCE(?1, full_name),"
+                         " email = COALESCE(?2, email) WHERE username = ?3",
+                         "TTt", full_name, email, username);
+}
+
+static enum err sq_user_set_password(struct store *s, const char *username, const char *hash,
+                                     const char *expect)
+{
+    return update_user_if(as_sql(s), username,
+                          "UPDATE users SET password_hash = ?1 WHERE username = ?2"
+                          " AND (?3 IS NULL OR password_hash = ?3)",
+                          "ttT", hash, username, expect);
+}
+
+static enum err sq_user_admin_change(struct store *s, const char *username,
+                                     const struct user_change *ch)
 {
     struct sql_store *st = as_sql(s);
     int changes = 0;
+    int64_t before = 0;
     LOCK(st);
     enum err e = sq_begin(st);
     if (e)
         goto out;
-    e = check_user_refs(st, u);
+    if (ch->keep_role)
+        e = lock_and_count_holders(st, ch->keep_role, &before);
+    if (!e && ch->environment)
+        e = require(st, "SELECT count(*) FROM environments WHERE name = ?", ch->environment);
     if (!e)
         e = sq_run(st, &changes,
-                   "UPDATE users SET password_hash = ?, full_name = ?, email = ?,"
-                   " auth_source = ?, environment = ?, disabled = ?, mfa_enabled = ?,"
-                   " mfa_secret = ?, mfa_pending = ?, mfa_last_step = ? WHERE username = ?",
-                   "tttttiibbit", u->password_hash, u->full_name, u->email, u->auth_source,
-                   u->environment, (int64_t)u->disabled, (int64_t)u->mfa_enabled, u->mfa_secret,
-                   (int)u->mfa_secret_len, u->mfa_pending, (int)u->mfa_pending_len,
-                   u->mfa_last_step, u->username);
+                   "UPDATE users SET full_name = COALESCE(?1, full_name),"
+                   " email = COALESCE(?2, email), password_hash = COALESCE(?3, password_hash),"
+                   " environment = COALESCE(?4, environment),"
+                   " disabled = CASE WHEN ?5 < 0 THEN disabled ELSE ?5 END WHERE username = ?6",
+                   "TTTTit", ch->full_name, ch->email, ch->password_hash, ch->environment,
+                   (int64_t)(ch->disabled < 0 ? -1 : ch->disabled != 0), username);
     if (!e && changes == 0)
         e = ERR_NOT_FOUND;
     /* a user leaves the groups of an environment they no longer belong to */
-    if (!e)
+    if (!e && ch->environment)
         e = sq_run(st, NULL,
                    "DELETE FROM group_members WHERE username = ?1 AND group_name IN"
                    " (SELECT name FROM groups WHERE environment <> ?2)",
-                   "tt", u->username, u->environment);
-    if (!e)
-        e = sq_run(st, NULL, "DELETE FROM user_roles WHERE username = ?", "t", u->username);
-    if (!e)
-        e = each_csv(st, u->roles, add_user_role, u->username);
+                   "tt", username, ch->environment);
+    if (!e && ch->roles)
+        e = sq_run(st, NULL, "DELETE FROM user_roles WHERE username = ?", "t", username);
+    if (!e && ch->roles)
+        e = each_csv(st, ch->roles, add_user_role, username);
+    if (!e && ch->keep_role)
+        e = still_held(st, ch->keep_role, before);
     e = sq_finish(st, e);
 out:
     UNLOCK(st);
     return e;
 }
 
-static enum err sq_user_delete(struct store *s, const char *username)
+static enum err sq_user_delete(struct store *s, const char *username, const char *keep_role)
 {
     struct sql_store *st = as_sql(s);
     int changes = 0;
+    int64_t before = 0;
     LOCK(st);
     enum err e = sq_begin(st);
+    if (!e && keep_role)
+        e = lock_and_count_holders(st, keep_role, &before);
     if (!e)
         e = sq_run(st, NULL, "DELETE FROM api_keys WHERE owner_type = 'user' AND owner_id = ?", "t",
                    username);
@@ -201,9 +278,44 @@ static enum err sq_user_delete(struct store *s, const char *username)
         e = sq_run(st, &changes, "DELETE FROM users WHERE username = ?", "t", username);
     if (!e && changes == 0)
         e = ERR_NOT_FOUND;
+    if (!e && keep_role)
+        e = still_held(st, keep_role, before);
     e = sq_finish(st, e);
     UNLOCK(st);
     return e;
+}
+
+static enum err sq_user_mfa_set_pending(struct store *s, const char *username,
+                                        const uint8_t *pending, size_t len)
+{
+    return update_user_if(as_sql(s), username,
+                          "UPDATE users SET mfa_pending = ?1 WHERE username = ?2"
+                          " AND mfa_enabled = 0",
+                          "bt", pending, (int)len, username);
+}
+
+static enum err sq_user_mfa_enable(struct store *s, const char *username, const uint8_t *pending,
+                                   size_t len, int64_t step)
+{
+    if (len == 0)
+        return ERR_CONFLICT;
+    return update_user_if(as_sql(s), username,
+                          "UPDATE users SET mfa_secret = mfa_pending, mfa_pending = NULL,"
+                          " mfa_enabled = 1, mfa_last_step = CASE WHEN mfa_last_step > ?1"
+                          " THEN mfa_last_step ELSE ?1 END"
+                          " WHERE username = ?2 AND mfa_enabled = 0 AND mfa_pending = ?3",
+                          "itb", step, username, pending, (int)len);
+}
+
+static enum err sq_user_mfa_disable(struct store *s, const char *username, const uint8_t *secret,
+                                    size_t len)
+{
+    if (len == 0)
+        return ERR_CONFLICT;
+    return update_user_if(as_sql(s), username,
+                          "UPDATE users SET mfa_enabled = 0, mfa_secret = NULL, mfa_pending = NULL"
+                          " WHERE username = ?1 AND mfa_enabled = 1 AND mfa_secret = ?2",
+                          "tb", username, secret, (int)len);
 }
 
 static enum err sq_user_mfa_advance(struct store *s, const char *username, int64_t step)
@@ -272,14 +384,7 @@ static enum err sq_role_holders(struct store *s, const char *role, int64_t *out)
 {
     struct sql_store *st = as_sql(s);
     RLOCK(st);
-    enum err e = sq_int(st, out,
-                        "SELECT count(*) FROM users u WHERE u.disabled = 0 AND ("
-                        " EXISTS (SELECT 1 FROM user_roles ur WHERE ur.username = u.username"
-                        "  AND ur.role = ?1) OR"
-                        " EXISTS (SELECT 1 FROM group_members gm JOIN group_roles gr"
-                        "  ON gr.group_name = gm.group_name"
-                        "  WHERE gm.username = u.username AND gr.role = ?1))",
-                        "t", role);
+    enum err e = sq_int(st, out, ROLE_HOLDERS_SQL, "t", role);
     RUNLOCK(st);
     return e;
 }
@@ -516,8 +621,13 @@ void sql_identity_ops(struct store_ops *ops)
     ops->user_get = sq_user_get;
     ops->user_count = sq_user_count;
     ops->user_each = sq_user_each;
-    ops->user_update = sq_user_update;
+    ops->user_set_profile = sq_user_set_profile;
+    ops->user_set_password = sq_user_set_password;
+    ops->user_admin_change = sq_user_admin_change;
     ops->user_delete = sq_user_delete;
+    ops->user_mfa_set_pending = sq_user_mfa_set_pending;
+    ops->user_mfa_enable = sq_user_mfa_enable;
+    ops->user_mfa_disable = sq_user_mfa_disable;
     ops->user_mfa_advance = sq_user_mfa_advance;
     ops->user_roles_each = sq_user_roles_each;
     ops->user_groups_each = sq_user_groups_each;

@@ -42,6 +42,17 @@ struct user_record {
     int64_t mfa_last_step; /* last accepted TOTP time step */
 };
 
+/* The members of an administrator's change to a user (store_ops.user_admin_change); NULL
+ * pointers and -1 leave a column as it is. */
+struct user_change {
+    const char *full_name, *email;
+    const char *password_hash; /* a reset */
+    const char *environment;
+    const char *roles; /* the user's own roles, comma-separated, replacing them; NULL: kept */
+    int disabled;      /* -1 kept, 0 enable, 1 disable */
+    const char *keep_role; /* NULL, or a role that must keep an enabled holder */
+};
+
 struct role_record {
     char name[STORE_NAME_MAX + 1];
     char description[STORE_DESCRIPTION_BYTES + 1];
@@ -157,14 +168,47 @@ struct store_ops {
 
     /* Users. create: ERR_CONFLICT if the username exists, ERR_LIMIT past max users, and
      * ERR_INVALID when a role or the environment does not exist. get: ERR_NOT_FOUND.
-     * update writes every field but username and created_at (same errors). delete removes
-     * the user with their keys, sessions and group memberships in one transaction. */
+     * There is no whole-row update: each write below changes only the columns it names, so
+     * two writes that overlap never undo each other (a user's own profile write cannot put
+     * back the `disabled` flag, roles or password an admin changed a moment before). Each
+     * answers ERR_NOT_FOUND for an unknown username. */
     enum err (*user_create)(struct store *s, const struct user_record *u, int max);
     enum err (*user_get)(struct store *s, const char *username, struct user_record *out);
     enum err (*user_count)(struct store *s, int64_t *out);
     enum err (*user_each)(struct store *s, store_user_cb cb, void *ctx);
-    enum err (*user_update)(struct store *s, const struct user_record *u);
-    enum err (*user_delete)(struct store *s, const char *username);
+    /* Self-service: full_name and email, NULL leaving one as it is; nothing else. */
+    enum err (*user_set_profile)(struct store *s, const char *username, const char *full_name,
+                                 const char *email);
+    /* The password hash alone. With expect (the hash the caller checked a password against)
+     * ERR_CONFLICT when the stored hash is no longer that one (changed meanwhile). */
+    enum err (*user_set_password)(struct store *s, const char *username, const char *hash,
+                                  const char *expect);
+    /* An administrator's change: only the members ch sets, in one transaction. With
+     * ch->keep_role ("admin"), ERR_CONFLICT when the change would leave no enabled holder of
+     * that role where there was one, judged inside the same transaction (serialised against
+     * every other such change, also on a shared PostgreSQL). ERR_INVALID for a role or
+     * environment that does not exist. A user moved to another environment leaves the
+     * groups of the old one. */
+    enum err (*user_admin_change)(struct store *s, const char *username,
+                                  const struct user_change *ch);
+    /* Removes the user with their keys, sessions and group memberships in one transaction;
+     * with keep_role (or NULL), ERR_CONFLICT as user_admin_change when it was the last
+     * enabled holder of that role. */
+    enum err (*user_delete)(struct store *s, const char *username, const char *keep_role);
+    /* MFA enrolment, step 1: stores the sealed pending secret (len bytes) and nothing else;
+     * ERR_CONFLICT when MFA is already enabled. */
+    enum err (*user_mfa_set_pending)(struct store *s, const char *username,
+                                     const uint8_t *pending, size_t len);
+    /* MFA enrolment, step 2: turns the pending secret (it must still be `pending`, len bytes,
+     * the one the code was checked against) into the secret, enabled, with step as the last
+     * accepted step (kept if the stored one is later) so the confirming code never signs in.
+     * ERR_CONFLICT when MFA is enabled or the pending secret is another one. */
+    enum err (*user_mfa_enable)(struct store *s, const char *username, const uint8_t *pending,
+                                size_t len, int64_t step);
+    /* Turns MFA off and clears both secrets, only while MFA is on with secret `secret` (len
+     * bytes, the one the caller checked): ERR_CONFLICT otherwise. mfa_last_step stays. */
+    enum err (*user_mfa_disable)(struct store *s, const char *username, const uint8_t *secret,
+                                 size_t len);
     /* Records step as the last accepted TOTP step when it is later than the stored one:
      * ERR_OK, or ERR_CONFLICT when it is not (a replayed code). Atomic. */
     enum err (*user_mfa_advance)(struct store *s, const char *username, int64_t step);

@@ -748,95 +748,510 @@ static void test_user_each_stops_when_callback_returns_nonzero(void **state)
     assert_int_equal(seen, 1);
 }
 
-static void test_user_update_writes_fields_but_not_created_at(void **state)
+/* A user with every column set, for the tests of writes that must leave the rest alone. */
+static struct user_record full_user(const char *name, const char *roles)
+{
+    struct user_record u = user_rec(name, "ROOT", roles);
+    u.mfa_enabled = 1;
+    memset(u.mfa_secret, 0x5a, 40);
+    u.mfa_secret_len = 40;
+    memset(u.mfa_pending, 0x6b, 40);
+    u.mfa_pending_len = 40;
+    u.mfa_last_step = 4242;
+    return u;
+}
+
+static void add_full_user(struct store *s, const char *name, const char *roles)
+{
+    struct user_record u = full_user(name, roles);
+    assert_err(s->ops->user_create(s, &u, BIG), ERR_OK);
+}
+
+/* got equals want in every column but those named in `except` (full_name, email,
+ * password_hash, environment, roles, disabled). */
+static void assert_user_same_but(const struct user_record *got, const struct user_record *want,
+                                 const char *except)
+{
+    struct list *l1 = list_new(), *l2 = list_new();
+    if (!strstr(except, "full_name"))
+        assert_string_equal(got->full_name, want->full_name);
+    if (!strstr(except, "email"))
+        assert_string_equal(got->email, want->email);
+    if (!strstr(except, "password_hash"))
+        assert_string_equal(got->password_hash, want->password_hash);
+    if (!strstr(except, "environment"))
+        assert_string_equal(got->environment, want->environment);
+    if (!strstr(except, "roles"))
+        assert_string_equal(csv_sorted(got->roles, l1), csv_sorted(want->roles, l2));
+    if (!strstr(except, "disabled"))
+        assert_int_equal(got->disabled, want->disabled);
+    assert_string_equal(got->auth_source, want->auth_source);
+    assert_int_equal(got->created_at, want->created_at);
+    assert_int_equal(got->mfa_enabled, want->mfa_enabled);
+    assert_int_equal(got->mfa_secret_len, want->mfa_secret_len);
+    assert_memory_equal(got->mfa_secret, want->mfa_secret, want->mfa_secret_len);
+    assert_int_equal(got->mfa_pending_len, want->mfa_pending_len);
+    assert_memory_equal(got->mfa_pending, want->mfa_pending, want->mfa_pending_len);
+    assert_int_equal(got->mfa_last_step, want->mfa_last_step);
+    free(l1);
+    free(l2);
+}
+
+static const struct user_change NO_CHANGE = {.disabled = -1};
+
+static void test_user_admin_change_writes_only_the_members_it_sets(void **state)
+{
+    struct store *s = store_of(state);
+    add_full_user(s, "alice", "admin,user");
+    struct user_record want = full_user("alice", "admin,user"), got;
+    struct user_change ch = NO_CHANGE;
+    ch.disabled = 1;
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_OK);
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_int_equal(got.disabled, 1);
+    assert_user_same_but(&got, &want, "disabled");
+    ch = NO_CHANGE;
+    ch.roles = "user";
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_OK);
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_string_equal(got.roles, "user");
+    assert_int_equal(got.disabled, 1); /* the earlier change stays */
+    assert_user_same_but(&got, &want, "roles disabled");
+}
+
+static void test_user_admin_change_writes_every_member_set(void **state)
 {
     struct store *s = store_of(state);
     add_env(s, "STAGING");
-    add_user(s, "alice");
-    struct user_record u = user_rec("alice", "STAGING", "admin");
-    snprintf(u.password_hash, sizeof u.password_hash, "%s", "");
-    snprintf(u.full_name, sizeof u.full_name, "Alice Liddell");
-    snprintf(u.email, sizeof u.email, "al@example.org");
-    snprintf(u.auth_source, sizeof u.auth_source, "ldap");
-    u.disabled = 1;
-    u.created_at = T0 + 999;
-    u.mfa_enabled = 1;
-    memset(u.mfa_secret, 0, 16);
-    u.mfa_secret[15] = 0x7f;
-    u.mfa_secret_len = 16;
-    memset(u.mfa_pending, 0xee, 20);
-    u.mfa_pending[0] = 0;
-    u.mfa_pending_len = 20;
-    u.mfa_last_step = 42;
-    assert_err(s->ops->user_update(s, &u), ERR_OK);
-
-    struct user_record got;
-    struct list *l = list_new();
+    add_full_user(s, "alice", "user");
+    struct user_record want = full_user("alice", "user"), got;
+    struct user_change ch = {.full_name = "Alice Liddell",
+                             .email = "al@example.org",
+                             .password_hash = "$argon2id$new",
+                             .environment = "STAGING",
+                             .roles = "admin",
+                             .disabled = 1};
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_OK);
     assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
-    assert_string_equal(got.password_hash, "");
     assert_string_equal(got.full_name, "Alice Liddell");
     assert_string_equal(got.email, "al@example.org");
-    assert_string_equal(got.auth_source, "ldap");
-    assert_string_equal(csv_sorted(got.roles, l), "admin");
+    assert_string_equal(got.password_hash, "$argon2id$new");
     assert_string_equal(got.environment, "STAGING");
+    assert_string_equal(got.roles, "admin");
     assert_int_equal(got.disabled, 1);
-    assert_int_equal(got.created_at, T0);
-    assert_int_equal(got.mfa_enabled, 1);
-    assert_int_equal(got.mfa_secret_len, 16);
-    assert_memory_equal(got.mfa_secret, u.mfa_secret, 16);
-    assert_int_equal(got.mfa_pending_len, 20);
-    assert_memory_equal(got.mfa_pending, u.mfa_pending, 20);
-    assert_int_equal(got.mfa_last_step, 42);
-    free(l);
+    assert_user_same_but(&got, &want, "full_name email password_hash environment roles disabled");
+    ch = NO_CHANGE;
+    ch.disabled = 0;
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_OK);
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_int_equal(got.disabled, 0);
 }
 
-static void test_user_update_unknown_is_not_found(void **state)
+static void test_user_admin_change_unknown_is_not_found(void **state)
 {
     struct store *s = store_of(state);
-    struct user_record u = user_rec("ghost", "ROOT", "user");
-    assert_err(s->ops->user_update(s, &u), ERR_NOT_FOUND);
+    struct user_change ch = NO_CHANGE;
+    ch.disabled = 1;
+    assert_err(s->ops->user_admin_change(s, "ghost", &ch), ERR_NOT_FOUND);
+    ch.keep_role = "admin";
+    assert_err(s->ops->user_admin_change(s, "ghost", &ch), ERR_NOT_FOUND);
     struct user_record got;
     assert_err(s->ops->user_get(s, "ghost", &got), ERR_NOT_FOUND);
 }
 
-static void test_user_update_unknown_role_is_invalid_and_keeps_roles(void **state)
+static void test_user_admin_change_unknown_role_is_invalid_and_keeps_everything(void **state)
 {
     struct store *s = store_of(state);
     add_user_in(s, "alice", "ROOT", "admin");
-    struct user_record u = user_rec("alice", "ROOT", "user,no-such-role");
-    snprintf(u.full_name, sizeof u.full_name, "Changed");
-    assert_err(s->ops->user_update(s, &u), ERR_INVALID);
+    struct user_change ch = NO_CHANGE;
+    ch.full_name = "Changed";
+    ch.disabled = 1;
+    ch.roles = "user,no-such-role";
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_INVALID);
     struct user_record got;
-    struct list *l = list_new();
     assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
-    assert_string_equal(csv_sorted(got.roles, l), "admin");
+    assert_string_equal(got.roles, "admin");
     assert_string_equal(got.full_name, "Full alice");
-    free(l);
+    assert_int_equal(got.disabled, 0);
 }
 
-static void test_user_update_unknown_environment_is_invalid(void **state)
+static void test_user_admin_change_unknown_environment_is_invalid(void **state)
 {
     struct store *s = store_of(state);
     add_user(s, "alice");
-    struct user_record u = user_rec("alice", "NOWHERE", "user");
-    assert_err(s->ops->user_update(s, &u), ERR_INVALID);
+    struct user_change ch = NO_CHANGE;
+    ch.environment = "NOWHERE";
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_INVALID);
     struct user_record got;
     assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
     assert_string_equal(got.environment, "ROOT");
 }
 
-static void test_user_update_replaces_roles(void **state)
+static void test_user_admin_change_replaces_roles(void **state)
 {
     struct store *s = store_of(state);
     add_role(s, "auditor");
     add_user_in(s, "alice", "ROOT", "admin,user");
-    struct user_record u = user_rec("alice", "ROOT", "auditor");
-    assert_err(s->ops->user_update(s, &u), ERR_OK);
+    struct user_change ch = NO_CHANGE;
+    ch.roles = "auditor";
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_OK);
     struct user_record got;
-    struct list *l = list_new();
     assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
-    assert_string_equal(csv_sorted(got.roles, l), "auditor");
+    assert_string_equal(got.roles, "auditor");
+}
+
+static void test_user_admin_change_moving_environment_leaves_old_groups(void **state)
+{
+    struct store *s = store_of(state);
+    add_env(s, "STAGING");
+    add_user(s, "alice");
+    const char *alice[] = {"alice"};
+    add_group(s, "g1", "user", alice, 1);
+    struct user_change ch = NO_CHANGE;
+    ch.environment = "STAGING";
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_OK);
+    struct list *l = list_new();
+    assert_err(s->ops->user_groups_each(s, "alice", name_cb, l), ERR_OK);
+    assert_int_equal(l->n, 0);
     free(l);
+}
+
+static void test_user_admin_change_keeps_the_last_enabled_admin(void **state)
+{
+    struct store *s = store_of(state);
+    add_user_in(s, "root", "ROOT", "admin");
+    add_disabled_user(s, "off", "admin"); /* a disabled admin does not count */
+    struct user_change ch = NO_CHANGE;
+    ch.keep_role = "admin";
+    ch.disabled = 1;
+    assert_err(s->ops->user_admin_change(s, "root", &ch), ERR_CONFLICT);
+    ch.disabled = -1;
+    ch.roles = "user";
+    assert_err(s->ops->user_admin_change(s, "root", &ch), ERR_CONFLICT);
+    ch.roles = "admin,user"; /* still an admin: fine */
+    assert_err(s->ops->user_admin_change(s, "root", &ch), ERR_OK);
+    struct user_record got;
+    assert_err(s->ops->user_get(s, "root", &got), ERR_OK);
+    assert_int_equal(got.disabled, 0);
+    assert_string_equal(got.roles, "admin,user");
+    /* with a second enabled admin (through a group), the first may go */
+    add_user(s, "second");
+    const char *second[] = {"second"};
+    add_group(s, "admins", "admin", second, 1);
+    ch.roles = "user";
+    ch.disabled = 1;
+    assert_err(s->ops->user_admin_change(s, "root", &ch), ERR_OK);
+    /* and now the second is the last */
+    ch.roles = NULL;
+    assert_err(s->ops->user_admin_change(s, "second", &ch), ERR_CONFLICT);
+    /* without keep_role the store does not judge */
+    ch.keep_role = NULL;
+    assert_err(s->ops->user_admin_change(s, "second", &ch), ERR_OK);
+}
+
+static void test_user_delete_with_keep_role_refuses_the_last_admin(void **state)
+{
+    struct store *s = store_of(state);
+    add_user_in(s, "root", "ROOT", "admin");
+    add_user_in(s, "other", "ROOT", "admin");
+    add_user(s, "plain");
+    assert_err(s->ops->user_delete(s, "other", "admin"), ERR_OK);
+    assert_err(s->ops->user_delete(s, "root", "admin"), ERR_CONFLICT);
+    assert_err(s->ops->user_delete(s, "plain", "admin"), ERR_OK);
+    struct user_record got;
+    assert_err(s->ops->user_get(s, "root", &got), ERR_OK);
+}
+
+struct demote_thread {
+    struct store *s;
+    const char *username;
+    enum err result;
+};
+
+static void *demote(void *arg)
+{
+    struct demote_thread *d = arg;
+    struct user_change ch = NO_CHANGE;
+    ch.disabled = 1;
+    ch.keep_role = "admin";
+    d->result = d->s->ops->user_admin_change(d->s, d->username, &ch);
+    return NULL;
+}
+
+/* Opens a second store on the fixture's data (another connection, as another node would). */
+static struct store *open_second(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s2 = NULL;
+    enum err e = f->db[0] ? store_pg_open(f->url, &s2) : store_sqlite_open(f->dir, &s2);
+    if (e != ERR_OK)
+        fail_msg("opening a second store failed (%d)", (int)e);
+    return s2;
+}
+
+static void test_user_admin_change_two_admins_disabling_each_other_leave_one(void **state)
+{
+    struct store *s = store_of(state);
+    struct store *s2 = open_second(state);
+    for (int round = 0; round < 20; round++) {
+        char a[16], b[16];
+        snprintf(a, sizeof a, "a%d", round);
+        snprintf(b, sizeof b, "b%d", round);
+        if (round > 0) { /* the survivor of the last round stays the only enabled admin */
+            struct user_change off = NO_CHANGE;
+            off.disabled = 1;
+            struct list *l = list_new();
+            assert_err(s->ops->user_each(s, user_cb, l), ERR_OK);
+            for (size_t i = 0; i < l->n; i++)
+                s->ops->user_admin_change(s, l->v[i], &off);
+            free(l);
+        }
+        add_user_in(s, a, "ROOT", "admin");
+        add_user_in(s, b, "ROOT", "admin");
+        struct demote_thread d[2] = {{s, a, ERR_OK}, {s2, b, ERR_OK}};
+        pthread_t th[2];
+        for (int t = 0; t < 2; t++)
+            assert_int_equal(pthread_create(&th[t], NULL, demote, &d[t]), 0);
+        for (int t = 0; t < 2; t++)
+            pthread_join(th[t], NULL);
+        int ok = (d[0].result == ERR_OK) + (d[1].result == ERR_OK);
+        int refused = (d[0].result == ERR_CONFLICT) + (d[1].result == ERR_CONFLICT);
+        assert_int_equal(ok, 1);
+        assert_int_equal(refused, 1);
+        int64_t n = -1;
+        assert_err(s->ops->role_holders(s, "admin", &n), ERR_OK);
+        assert_int_equal(n, 1);
+    }
+    s2->ops->close(s2);
+}
+
+static void test_user_set_profile_writes_only_name_and_email(void **state)
+{
+    struct store *s = store_of(state);
+    add_full_user(s, "alice", "admin");
+    struct user_change ch = NO_CHANGE;
+    ch.disabled = 1;
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_OK);
+    struct user_record want = full_user("alice", "admin"), got;
+    want.disabled = 1;
+    assert_err(s->ops->user_set_profile(s, "alice", "New Name", "new@example.org"), ERR_OK);
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_string_equal(got.full_name, "New Name");
+    assert_string_equal(got.email, "new@example.org");
+    assert_user_same_but(&got, &want, "full_name email");
+    assert_err(s->ops->user_set_profile(s, "alice", NULL, "other@example.org"), ERR_OK);
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_string_equal(got.full_name, "New Name");
+    assert_string_equal(got.email, "other@example.org");
+    assert_err(s->ops->user_set_profile(s, "alice", "", NULL), ERR_OK);
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_string_equal(got.full_name, "");
+    assert_string_equal(got.email, "other@example.org");
+    assert_user_same_but(&got, &want, "full_name email");
+}
+
+static void test_user_set_profile_unknown_is_not_found(void **state)
+{
+    struct store *s = store_of(state);
+    assert_err(s->ops->user_set_profile(s, "ghost", "x", "x@example.org"), ERR_NOT_FOUND);
+}
+
+static void test_user_set_password_writes_only_the_hash(void **state)
+{
+    struct store *s = store_of(state);
+    add_full_user(s, "alice", "user");
+    struct user_record want = full_user("alice", "user"), got;
+    assert_err(s->ops->user_set_password(s, "alice", "$argon2id$one", NULL), ERR_OK);
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_string_equal(got.password_hash, "$argon2id$one");
+    assert_user_same_but(&got, &want, "password_hash");
+}
+
+static void test_user_set_password_with_expect_refuses_a_changed_hash(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct user_record before, got;
+    assert_err(s->ops->user_get(s, "alice", &before), ERR_OK);
+    /* an admin's reset lands between the user's check and the user's write */
+    assert_err(s->ops->user_set_password(s, "alice", "$argon2id$reset", NULL), ERR_OK);
+    assert_err(s->ops->user_set_password(s, "alice", "$argon2id$mine", before.password_hash),
+               ERR_CONFLICT);
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_string_equal(got.password_hash, "$argon2id$reset");
+    assert_err(s->ops->user_set_password(s, "alice", "$argon2id$mine", "$argon2id$reset"), ERR_OK);
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_string_equal(got.password_hash, "$argon2id$mine");
+}
+
+static void test_user_set_password_unknown_is_not_found(void **state)
+{
+    struct store *s = store_of(state);
+    assert_err(s->ops->user_set_password(s, "ghost", "$h", NULL), ERR_NOT_FOUND);
+    assert_err(s->ops->user_set_password(s, "ghost", "$h", "$old"), ERR_NOT_FOUND);
+}
+
+static void test_user_mfa_set_pending_writes_only_pending(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct user_change ch = NO_CHANGE;
+    ch.disabled = 1;
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_OK);
+    uint8_t pending[40];
+    memset(pending, 0x33, sizeof pending);
+    assert_err(s->ops->user_mfa_set_pending(s, "alice", pending, sizeof pending), ERR_OK);
+    struct user_record got;
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_int_equal(got.mfa_pending_len, sizeof pending);
+    assert_memory_equal(got.mfa_pending, pending, sizeof pending);
+    assert_int_equal(got.mfa_enabled, 0);
+    assert_int_equal(got.mfa_secret_len, 0);
+    assert_int_equal(got.disabled, 1);
+    assert_err(s->ops->user_mfa_set_pending(s, "ghost", pending, sizeof pending), ERR_NOT_FOUND);
+}
+
+static void test_user_mfa_set_pending_while_enabled_is_conflict(void **state)
+{
+    struct store *s = store_of(state);
+    add_full_user(s, "alice", "user");
+    uint8_t pending[40];
+    memset(pending, 0x33, sizeof pending);
+    assert_err(s->ops->user_mfa_set_pending(s, "alice", pending, sizeof pending), ERR_CONFLICT);
+    struct user_record want = full_user("alice", "user"), got;
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_user_same_but(&got, &want, "");
+}
+
+static void test_user_mfa_enable_turns_pending_into_secret_with_its_step(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    uint8_t pending[40];
+    memset(pending, 0x44, sizeof pending);
+    assert_err(s->ops->user_mfa_set_pending(s, "alice", pending, sizeof pending), ERR_OK);
+    assert_err(s->ops->user_mfa_enable(s, "alice", pending, sizeof pending, 5000), ERR_OK);
+    struct user_record got;
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_int_equal(got.mfa_enabled, 1);
+    assert_int_equal(got.mfa_secret_len, sizeof pending);
+    assert_memory_equal(got.mfa_secret, pending, sizeof pending);
+    assert_int_equal(got.mfa_pending_len, 0);
+    assert_int_equal(got.mfa_last_step, 5000);
+    /* the confirming code's step cannot sign in */
+    assert_err(s->ops->user_mfa_advance(s, "alice", 5000), ERR_CONFLICT);
+    assert_err(s->ops->user_mfa_advance(s, "alice", 5001), ERR_OK);
+    /* a second confirm (replayed) changes nothing */
+    assert_err(s->ops->user_mfa_enable(s, "alice", pending, sizeof pending, 6000), ERR_CONFLICT);
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_int_equal(got.mfa_last_step, 5001);
+}
+
+static void test_user_mfa_enable_keeps_a_later_stored_step(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    assert_err(s->ops->user_mfa_advance(s, "alice", 7000), ERR_OK);
+    uint8_t pending[40];
+    memset(pending, 0x45, sizeof pending);
+    assert_err(s->ops->user_mfa_set_pending(s, "alice", pending, sizeof pending), ERR_OK);
+    assert_err(s->ops->user_mfa_enable(s, "alice", pending, sizeof pending, 6999), ERR_OK);
+    struct user_record got;
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_int_equal(got.mfa_last_step, 7000);
+}
+
+static void test_user_mfa_enable_refuses_another_pending_secret(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    uint8_t checked[40], newer[40];
+    memset(checked, 0x46, sizeof checked);
+    memset(newer, 0x47, sizeof newer);
+    assert_err(s->ops->user_mfa_set_pending(s, "alice", checked, sizeof checked), ERR_OK);
+    /* a second enrolment replaced the pending secret after the code was checked */
+    assert_err(s->ops->user_mfa_set_pending(s, "alice", newer, sizeof newer), ERR_OK);
+    assert_err(s->ops->user_mfa_enable(s, "alice", checked, sizeof checked, 10), ERR_CONFLICT);
+    assert_err(s->ops->user_mfa_enable(s, "alice", checked, 0, 10), ERR_CONFLICT);
+    struct user_record got;
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_int_equal(got.mfa_enabled, 0);
+    assert_memory_equal(got.mfa_pending, newer, sizeof newer);
+    assert_err(s->ops->user_mfa_enable(s, "ghost", checked, sizeof checked, 10), ERR_NOT_FOUND);
+}
+
+static void test_user_mfa_disable_clears_only_mfa(void **state)
+{
+    struct store *s = store_of(state);
+    add_full_user(s, "alice", "user");
+    struct user_record want = full_user("alice", "user"), got;
+    uint8_t other[40];
+    memset(other, 0x01, sizeof other);
+    assert_err(s->ops->user_mfa_disable(s, "alice", other, sizeof other), ERR_CONFLICT);
+    assert_err(s->ops->user_mfa_disable(s, "alice", want.mfa_secret, want.mfa_secret_len), ERR_OK);
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_int_equal(got.mfa_enabled, 0);
+    assert_int_equal(got.mfa_secret_len, 0);
+    assert_int_equal(got.mfa_pending_len, 0);
+    assert_int_equal(got.mfa_last_step, 4242);
+    assert_string_equal(got.password_hash, want.password_hash);
+    assert_string_equal(got.full_name, want.full_name);
+    assert_err(s->ops->user_mfa_disable(s, "alice", want.mfa_secret, want.mfa_secret_len),
+               ERR_CONFLICT);
+    assert_err(s->ops->user_mfa_disable(s, "ghost", want.mfa_secret, want.mfa_secret_len),
+               ERR_NOT_FOUND);
+}
+
+struct profile_loop {
+    struct store *s;
+    volatile int stop;
+    volatile int writes;
+};
+
+static void *write_profiles(void *arg)
+{
+    struct profile_loop *p = arg;
+    while (!p->stop) {
+        char name[32];
+        snprintf(name, sizeof name, "name %d", p->writes);
+        if (p->s->ops->user_set_profile(p->s, "alice", name, NULL) == ERR_OK)
+            p->writes++;
+    }
+    return NULL;
+}
+
+static void test_user_writes_of_others_survive_looping_profile_writes(void **state)
+{
+    struct store *s = store_of(state);
+    struct store *s2 = open_second(state);
+    add_user_in(s, "root", "ROOT", "admin");
+    add_user_in(s, "alice", "ROOT", "admin,user");
+    struct profile_loop p = {s2, 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, write_profiles, &p), 0);
+    int64_t last = 0;
+    for (int64_t step = 1; step <= 50; step++)
+        if (s->ops->user_mfa_advance(s, "alice", step) == ERR_OK)
+            last = step;
+    struct user_change ch = NO_CHANGE;
+    ch.disabled = 1;
+    ch.roles = "user";
+    ch.password_hash = "$argon2id$reset";
+    ch.keep_role = "admin";
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_OK);
+    for (int i = 0; i < 20; i++) /* the step never goes back: no code is accepted twice */
+        assert_err(s->ops->user_mfa_advance(s, "alice", last - i % 3), ERR_CONFLICT);
+    while (p.writes < 20)
+        ;
+    p.stop = 1;
+    pthread_join(th, NULL);
+    struct user_record got;
+    assert_err(s->ops->user_get(s, "alice", &got), ERR_OK);
+    assert_int_equal(got.disabled, 1);
+    assert_string_equal(got.roles, "user");
+    assert_string_equal(got.password_hash, "$argon2id$reset");
+    assert_int_equal(got.mfa_last_step, 50);
+    s2->ops->close(s2);
 }
 
 static void test_user_delete_removes_user(void **state)
@@ -844,7 +1259,7 @@ static void test_user_delete_removes_user(void **state)
     struct store *s = store_of(state);
     add_user(s, "alice");
     add_user(s, "bob");
-    assert_err(s->ops->user_delete(s, "alice"), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
     struct user_record got;
     assert_err(s->ops->user_get(s, "alice", &got), ERR_NOT_FOUND);
     assert_err(s->ops->user_get(s, "bob", &got), ERR_OK);
@@ -856,7 +1271,7 @@ static void test_user_delete_removes_user(void **state)
 static void test_user_delete_unknown_is_not_found(void **state)
 {
     struct store *s = store_of(state);
-    assert_err(s->ops->user_delete(s, "ghost"), ERR_NOT_FOUND);
+    assert_err(s->ops->user_delete(s, "ghost", NULL), ERR_NOT_FOUND);
 }
 
 static void test_user_delete_removes_their_keys(void **state)
@@ -867,7 +1282,7 @@ static void test_user_delete_removes_their_keys(void **state)
     add_key(s, 1, "alice", "a1", T0);
     add_key(s, 2, "alice", "a2", T0);
     add_key(s, 3, "bob", "b1", T0);
-    assert_err(s->ops->user_delete(s, "alice"), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
     struct key_record k;
     assert_err(s->ops->key_get(s, "k00000000000000000000001", &k), ERR_NOT_FOUND);
     assert_err(s->ops->key_get(s, "k00000000000000000000002", &k), ERR_NOT_FOUND);
@@ -888,7 +1303,7 @@ static void test_user_delete_removes_their_sessions(void **state)
     assert_err(s->ops->session_create(s, &a1, 10), ERR_OK);
     assert_err(s->ops->session_create(s, &a2, 10), ERR_OK);
     assert_err(s->ops->session_create(s, &b1, 10), ERR_OK);
-    assert_err(s->ops->user_delete(s, "alice"), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
     assert_false(session_exists(s, &a1));
     assert_false(session_exists(s, &a2));
     assert_true(session_exists(s, &b1));
@@ -901,7 +1316,7 @@ static void test_user_delete_removes_group_memberships(void **state)
     add_user(s, "bob");
     const char *members[] = {"alice", "bob"};
     add_group(s, "ops", "user", members, 2);
-    assert_err(s->ops->user_delete(s, "alice"), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
     struct list *l = list_new();
     assert_err(s->ops->group_members_each(s, "ops", name_cb, l), ERR_OK);
     assert_string_equal(list_str(l), "bob");
@@ -919,7 +1334,7 @@ static void test_user_delete_removes_project_memberships(void **state)
     add_project(s, P1, "Alpha", "");
     assert_err(s->ops->member_put(s, P1, "user:alice", "owner", BIG), ERR_OK);
     assert_err(s->ops->member_put(s, P1, "user:bob", "reader", BIG), ERR_OK);
-    assert_err(s->ops->user_delete(s, "alice"), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
     struct list *l = members_of(s, NULL);
     assert_string_equal(list_str(l), P1 "|user:bob|reader");
     free(l);
@@ -932,7 +1347,7 @@ static void test_user_delete_then_recreate_starts_without_roles_of_groups(void *
     add_user(s, "alice");
     const char *members[] = {"alice"};
     add_group(s, "ops", "auditor", members, 1);
-    assert_err(s->ops->user_delete(s, "alice"), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
     add_user(s, "alice");
     struct list *l = list_new();
     assert_err(s->ops->user_roles_each(s, "alice", role_cb, l), ERR_OK);
@@ -1182,7 +1597,7 @@ static void test_role_delete_after_holder_left_succeeds(void **state)
     struct store *s = store_of(state);
     add_role(s, "auditor");
     add_user_in(s, "alice", "ROOT", "auditor");
-    assert_err(s->ops->user_delete(s, "alice"), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
     assert_err(s->ops->role_delete(s, "auditor"), ERR_OK);
 }
 
@@ -2909,11 +3324,28 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_user_count_counts_users)                                                                \
     X(test_user_each_visits_every_user)                                                            \
     X(test_user_each_stops_when_callback_returns_nonzero)                                          \
-    X(test_user_update_writes_fields_but_not_created_at)                                           \
-    X(test_user_update_unknown_is_not_found)                                                       \
-    X(test_user_update_unknown_role_is_invalid_and_keeps_roles)                                    \
-    X(test_user_update_unknown_environment_is_invalid)                                             \
-    X(test_user_update_replaces_roles)                                                             \
+    X(test_user_admin_change_writes_only_the_members_it_sets)                                      \
+    X(test_user_admin_change_writes_every_member_set)                                              \
+    X(test_user_admin_change_unknown_is_not_found)                                                 \
+    X(test_user_admin_change_unknown_role_is_invalid_and_keeps_everything)                         \
+    X(test_user_admin_change_unknown_environment_is_invalid)                                       \
+    X(test_user_admin_change_replaces_roles)                                                       \
+    X(test_user_admin_change_moving_environment_leaves_old_groups)                                 \
+    X(test_user_admin_change_keeps_the_last_enabled_admin)                                         \
+    X(test_user_delete_with_keep_role_refuses_the_last_admin)                                      \
+    X(test_user_admin_change_two_admins_disabling_each_other_leave_one)                            \
+    X(test_user_set_profile_writes_only_name_and_email)                                            \
+    X(test_user_set_profile_unknown_is_not_found)                                                  \
+    X(test_user_set_password_writes_only_the_hash)                                                 \
+    X(test_user_set_password_with_expect_refuses_a_changed_hash)                                   \
+    X(test_user_set_password_unknown_is_not_found)                                                 \
+    X(test_user_mfa_set_pending_writes_only_pending)                                               \
+    X(test_user_mfa_set_pending_while_enabled_is_conflict)                                         \
+    X(test_user_mfa_enable_turns_pending_into_secret_with_its_step)                                \
+    X(test_user_mfa_enable_keeps_a_later_stored_step)                                              \
+    X(test_user_mfa_enable_refuses_another_pending_secret)                                         \
+    X(test_user_mfa_disable_clears_only_mfa)                                                       \
+    X(test_user_writes_of_others_survive_looping_profile_writes)                                   \
     X(test_user_delete_removes_user)                                                               \
     X(test_user_delete_unknown_is_not_found)                                                       \
     X(test_user_delete_removes_their_keys)                                                         \
