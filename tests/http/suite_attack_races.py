@@ -28,13 +28,15 @@ def _new_pw():
     return "pw-" + os.urandom(8).hex()
 
 
-def _user(d, roles=None):
-    """A local user made by the admin; returns (name, password, logged-in client)."""
+def _user(d, roles=None, admin=None):
+    """A local user made by the admin (or the admin client given); returns (name, password,
+    client logged in on d)."""
     name, pw = uniq_user("race"), _new_pw()
     body = {"username": name, "password": pw}
     if roles is not None:
         body["roles"] = roles
-    expect(d.admin.request("POST", "/v1/users", json=body), 201, what=f"create user {name}")
+    expect((admin or d.admin).request("POST", "/v1/users", json=body), 201,
+           what=f"create user {name}")
     c = Client(d)
     c.login(name, pw)
     return name, pw, c
@@ -249,3 +251,121 @@ def test_race_totp_code_is_never_accepted_twice_while_profile_writes_run():
         d.stop()
     finally:
         d.kill()
+
+
+# ---- a reset ends every session the old password gave, also one a login was making --------
+
+def _login_loop_race(daemons, admin_daemon):
+    """Threads log in with the user's password on every daemon while the admin resets it;
+    afterwards every session those logins got is ended (GET /v1/me 401) and the old password
+    fails."""
+    name, pw, _ = _user(admin_daemon)
+    new = _new_pw()
+    stopping = threading.Event()
+    sessions, errors = [], []
+
+    def loop(d):
+        try:
+            while not stopping.is_set():
+                c = Client(d)
+                r = c.request("POST", "/v1/login", json={"username": name, "password": pw})
+                if r.status == 200:
+                    sessions.append(c)
+                elif r.status != 401:
+                    errors.append(f"login -> {r.status}")
+        except Exception as e:  # noqa: BLE001
+            errors.append(f"{type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=loop, args=(d,), daemon=True)
+               for d in daemons for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(RACE_SECONDS)
+        _reset(new)(admin_daemon.admin, name)
+        time.sleep(RACE_SECONDS)
+    finally:
+        stopping.set()
+        for t in threads:
+            t.join(30)
+    check(not errors, f"logins during the race: {errors[:3]}")
+    check(sessions, "no login succeeded before the reset")
+    time.sleep(0.2)
+    alive = [c for c in sessions if c.request("GET", "/v1/me").status != 401]
+    eq(len(alive), 0, f"sessions of the old password still open after the reset "
+                      f"(of {len(sessions)})")
+    for d in daemons:
+        eq(_login_status(d, name, pw), 401, "login with the password before the reset")
+
+
+def test_race_password_reset_ends_sessions_of_logins_in_flight_on_sqlite():
+    d = dedicated("races-login", env=LOOP_ENV)
+    try:
+        _login_loop_race([d], d)
+        d.stop()
+    finally:
+        d.kill()
+
+
+def test_race_password_reset_ends_sessions_of_logins_in_flight_on_two_postgresql_nodes():
+    a, b = _nodes(2, _fresh_database(), env=LOOP_ENV)
+    try:
+        _login_loop_race([a, b], a)
+        _stop_all([a, b])
+    finally:
+        _kill_all([a, b])
+
+
+# ---- the last admin: two admins disabling each other at once leave one -------------------
+
+def _two_admins_race(node_a, node_b, rounds=8):
+    """Each round: two fresh admins X (on node A) and Y (on node B) are the only enabled
+    admins; X disables Y while Y disables X. Exactly one wins; one enabled admin is left."""
+    boss = node_a.admin
+    boss_name = "admin"
+    for i in range(rounds):
+        xn, _, xc = _user(node_a, ["admin"], admin=boss)
+        yn, _, yc = _user(node_b, ["admin"], admin=boss)
+        expect(boss.request("PATCH", f"/v1/users/{boss_name}", json={"disabled": True}), 200,
+               what=f"round {i}: the previous admin steps down")
+        go = threading.Barrier(2)
+        out = {}
+
+        def disable(who, client, target):
+            go.wait(10)
+            out[who] = client.request("PATCH", f"/v1/users/{target}", json={"disabled": True})
+
+        ts = [threading.Thread(target=disable, args=("x", xc, yn)),
+              threading.Thread(target=disable, args=("y", yc, xn))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        statuses = sorted(r.status for r in out.values())
+        # the loser is refused: 409 (last admin), or 401 when the winner's change ended its
+        # session before its own request was read
+        check(statuses in ([200, 409], [200, 401]),
+              f"round {i}: the two admins disabling each other: {statuses}, expected one 200")
+        winner_name, boss = (xn, xc) if out["x"].status == 200 else (yn, yc)
+        boss_name = winner_name
+        enabled = [u for u in expect(boss.request("GET", "/v1/users"), 200).body["users"]
+                   if not u.get("disabled") and "admin" in role_names(u.get("roles"))]
+        eq(len(enabled), 1, f"round {i}: enabled admins left")
+
+
+def test_race_two_admins_disabling_each_other_leave_one_on_sqlite():
+    d = dedicated("races-admins", env=LOOP_ENV)
+    try:
+        _two_admins_race(d, d)
+        d.stop()
+    finally:
+        d.kill()
+
+
+def test_race_two_admins_disabling_each_other_leave_one_on_two_postgresql_nodes():
+    a, b = _nodes(2, _fresh_database(), env=LOOP_ENV)
+    try:
+        _two_admins_race(a, b)
+        _stop_all([a, b])
+    finally:
+        _kill_all([a, b])

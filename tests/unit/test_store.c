@@ -1300,9 +1300,9 @@ static void test_user_delete_removes_their_sessions(void **state)
     struct session_record a1 = session_rec(1, "alice", T0);
     struct session_record a2 = session_rec(2, "alice", T0);
     struct session_record b1 = session_rec(3, "bob", T0);
-    assert_err(s->ops->session_create(s, &a1, 10), ERR_OK);
-    assert_err(s->ops->session_create(s, &a2, 10), ERR_OK);
-    assert_err(s->ops->session_create(s, &b1, 10), ERR_OK);
+    assert_err(s->ops->session_create(s, &a1, 10, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &a2, 10, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &b1, 10, NULL), ERR_OK);
     assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
     assert_false(session_exists(s, &a1));
     assert_false(session_exists(s, &a2));
@@ -2589,12 +2589,36 @@ static void test_key_create_from_threads_respects_max_per_owner(void **state)
 
 /* ---- sessions ---- */
 
+static void test_session_create_with_password_hash_needs_that_hash_and_an_enabled_user(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct user_record u;
+    assert_err(s->ops->user_get(s, "alice", &u), ERR_OK);
+    struct session_record r1 = session_rec(1, "alice", T0), r2 = session_rec(2, "alice", T0),
+                          r3 = session_rec(3, "alice", T0), r4 = session_rec(4, "ghost", T0);
+    struct session_record got;
+    assert_err(s->ops->session_create(s, &r1, 10, u.password_hash), ERR_OK);
+    assert_err(s->ops->session_get(s, r1.token_hash, T0 + 1, &got), ERR_OK);
+    /* reset between the login's check and its session: refused, nothing stored */
+    assert_err(s->ops->user_set_password(s, "alice", "$argon2id$reset", NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &r2, 10, u.password_hash), ERR_CONFLICT);
+    assert_err(s->ops->session_get(s, r2.token_hash, T0 + 1, &got), ERR_NOT_FOUND);
+    /* disabled: refused too */
+    struct user_change ch = NO_CHANGE;
+    ch.disabled = 1;
+    assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_OK);
+    assert_err(s->ops->session_create(s, &r3, 10, "$argon2id$reset"), ERR_CONFLICT);
+    assert_err(s->ops->session_get(s, r3.token_hash, T0 + 1, &got), ERR_NOT_FOUND);
+    assert_err(s->ops->session_create(s, &r4, 10, "$argon2id$reset"), ERR_CONFLICT);
+}
+
 static void test_session_create_then_get(void **state)
 {
     struct store *s = store_of(state);
     add_user(s, "alice");
     struct session_record r = session_rec(1, "alice", T0);
-    assert_err(s->ops->session_create(s, &r, 10), ERR_OK);
+    assert_err(s->ops->session_create(s, &r, 10, NULL), ERR_OK);
     struct session_record got;
     memset(&got, 0x55, sizeof got);
     assert_err(s->ops->session_get(s, r.token_hash, T0 + 1, &got), ERR_OK);
@@ -2611,7 +2635,7 @@ static void test_session_get_unknown_is_not_found(void **state)
     add_user(s, "alice");
     struct session_record r = session_rec(1, "alice", T0);
     struct session_record other = session_rec(2, "alice", T0);
-    assert_err(s->ops->session_create(s, &r, 10), ERR_OK);
+    assert_err(s->ops->session_create(s, &r, 10, NULL), ERR_OK);
     struct session_record got;
     assert_err(s->ops->session_get(s, other.token_hash, T0 + 1, &got), ERR_NOT_FOUND);
 }
@@ -2622,7 +2646,7 @@ static void test_session_get_after_expiry_is_not_found(void **state)
     add_user(s, "alice");
     struct session_record r = session_rec(1, "alice", T0);
     r.expires_at = T0 + 100;
-    assert_err(s->ops->session_create(s, &r, 10), ERR_OK);
+    assert_err(s->ops->session_create(s, &r, 10, NULL), ERR_OK);
     struct session_record got;
     assert_err(s->ops->session_get(s, r.token_hash, T0 + 99, &got), ERR_OK);
     assert_err(s->ops->session_get(s, r.token_hash, T0 + 101, &got), ERR_NOT_FOUND);
@@ -2635,8 +2659,8 @@ static void test_session_delete_removes_it(void **state)
     add_user(s, "alice");
     struct session_record r1 = session_rec(1, "alice", T0);
     struct session_record r2 = session_rec(2, "alice", T0);
-    assert_err(s->ops->session_create(s, &r1, 10), ERR_OK);
-    assert_err(s->ops->session_create(s, &r2, 10), ERR_OK);
+    assert_err(s->ops->session_create(s, &r1, 10, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &r2, 10, NULL), ERR_OK);
     assert_err(s->ops->session_delete(s, r1.token_hash), ERR_OK);
     assert_false(session_exists(s, &r1));
     assert_true(session_exists(s, &r2));
@@ -2651,10 +2675,10 @@ static void test_session_delete_user_keeps_one(void **state)
     struct session_record a2 = session_rec(2, "alice", T0 + 1);
     struct session_record a3 = session_rec(3, "alice", T0 + 2);
     struct session_record b1 = session_rec(4, "bob", T0);
-    assert_err(s->ops->session_create(s, &a1, 10), ERR_OK);
-    assert_err(s->ops->session_create(s, &a2, 10), ERR_OK);
-    assert_err(s->ops->session_create(s, &a3, 10), ERR_OK);
-    assert_err(s->ops->session_create(s, &b1, 10), ERR_OK);
+    assert_err(s->ops->session_create(s, &a1, 10, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &a2, 10, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &a3, 10, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &b1, 10, NULL), ERR_OK);
     assert_err(s->ops->session_delete_user(s, "alice", a2.token_hash), ERR_OK);
     assert_false(session_exists(s, &a1));
     assert_true(session_exists(s, &a2));
@@ -2670,9 +2694,9 @@ static void test_session_delete_user_without_keep_ends_all(void **state)
     struct session_record a1 = session_rec(1, "alice", T0);
     struct session_record a2 = session_rec(2, "alice", T0 + 1);
     struct session_record b1 = session_rec(3, "bob", T0);
-    assert_err(s->ops->session_create(s, &a1, 10), ERR_OK);
-    assert_err(s->ops->session_create(s, &a2, 10), ERR_OK);
-    assert_err(s->ops->session_create(s, &b1, 10), ERR_OK);
+    assert_err(s->ops->session_create(s, &a1, 10, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &a2, 10, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &b1, 10, NULL), ERR_OK);
     assert_err(s->ops->session_delete_user(s, "alice", NULL), ERR_OK);
     assert_false(session_exists(s, &a1));
     assert_false(session_exists(s, &a2));
@@ -2688,10 +2712,10 @@ static void test_session_create_past_max_drops_oldest(void **state)
     struct session_record a1 = session_rec(1, "alice", T0 + 3);
     struct session_record a2 = session_rec(2, "alice", T0 + 1); /* the oldest */
     struct session_record a3 = session_rec(3, "alice", T0 + 2);
-    assert_err(s->ops->session_create(s, &b1, 2), ERR_OK);
-    assert_err(s->ops->session_create(s, &a1, 2), ERR_OK);
-    assert_err(s->ops->session_create(s, &a2, 2), ERR_OK);
-    assert_err(s->ops->session_create(s, &a3, 2), ERR_OK);
+    assert_err(s->ops->session_create(s, &b1, 2, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &a1, 2, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &a2, 2, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &a3, 2, NULL), ERR_OK);
     assert_true(session_exists(s, &a1));
     assert_false(session_exists(s, &a2));
     assert_true(session_exists(s, &a3));
@@ -2705,9 +2729,9 @@ static void test_session_create_past_max_same_second_drops_first_created(void **
     struct session_record a1 = session_rec(1, "alice", T0);
     struct session_record a2 = session_rec(2, "alice", T0);
     struct session_record a3 = session_rec(3, "alice", T0);
-    assert_err(s->ops->session_create(s, &a1, 2), ERR_OK);
-    assert_err(s->ops->session_create(s, &a2, 2), ERR_OK);
-    assert_err(s->ops->session_create(s, &a3, 2), ERR_OK);
+    assert_err(s->ops->session_create(s, &a1, 2, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &a2, 2, NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &a3, 2, NULL), ERR_OK);
     assert_false(session_exists(s, &a1));
     assert_true(session_exists(s, &a2));
     assert_true(session_exists(s, &a3));
@@ -3439,6 +3463,7 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_key_create_audited_refused_appends_nothing)                                             \
     X(test_key_create_from_threads_stores_every_key)                                               \
     X(test_key_create_from_threads_respects_max_per_owner)                                         \
+    X(test_session_create_with_password_hash_needs_that_hash_and_an_enabled_user)                  \
     X(test_session_create_then_get)                                                                \
     X(test_session_get_unknown_is_not_found)                                                       \
     X(test_session_get_after_expiry_is_not_found)                                                  \
