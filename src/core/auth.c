@@ -90,8 +90,8 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     s.expires_at = s.created_at + c->cfg.session_ttl_seconds;
     snprintf(out->username, sizeof out->username, "%s", u.username);
     out->ttl_seconds = c->cfg.session_ttl_seconds;
-    /* only while the password checked is still the user's (not reset or disabled meanwhile) */
-    e = c->store->ops->session_create(c->store, &s, c->cfg.max_sessions_per_user, u.password_hash);
+    /* only while the user is as checked (not reset, disabled or MFA turned on meanwhile) */
+    e = c->store->ops->session_create(c->store, &s, c->cfg.max_sessions_per_user, &u);
     if (e == ERR_CONFLICT)
         e = ERR_LOGIN_FAILED;
     if (e)

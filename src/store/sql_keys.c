@@ -209,7 +209,7 @@ static enum err sq_key_touch(struct store *s, const struct key_touch *items, siz
 /* ---- sessions ---- */
 
 static enum err sq_session_create(struct store *s, const struct session_record *r, int max_per_user,
-                                  const char *password_hash)
+                                  const struct user_record *checked)
 {
     struct sql_store *st = as_sql(s);
     int still = 0;
@@ -217,11 +217,12 @@ static enum err sq_session_create(struct store *s, const struct session_record *
     enum err e = sq_begin(st);
     /* a no-op write locks the user's row until commit (PostgreSQL): a reset or disable
      * either waits for this session and then ends it, or lands first and refuses it */
-    if (!e && password_hash) {
+    if (!e && checked) {
         e = sq_run(st, &still,
                    "UPDATE users SET password_hash = password_hash WHERE username = ?"
-                   " AND password_hash = ? AND disabled = 0",
-                   "tt", r->username, password_hash);
+                   " AND password_hash = ? AND disabled = 0 AND mfa_enabled = ?",
+                   "tti", r->username, checked->password_hash,
+                   (int64_t)(checked->mfa_enabled != 0));
         if (!e && !still)
             e = ERR_CONFLICT;
     }

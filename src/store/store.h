@@ -310,13 +310,13 @@ struct store_ops {
     enum err (*key_touch)(struct store *s, const struct key_touch *items, size_t n);
 
     /* Sessions by SHA-256 of the cookie token. create keeps at most max_per_user sessions per
-     * user (oldest dropped). With password_hash (the hash a login checked the password
-     * against; NULL: no check), ERR_CONFLICT unless the user is still enabled with that hash,
-     * judged under a lock on the user's row, so a password reset or disable that ends the
-     * user's sessions also ends one a login that read the old row creates meanwhile.
+     * user (oldest dropped). With checked (the user as a login read and checked it; NULL: no
+     * check), ERR_CONFLICT unless the user is still enabled with the same password hash and
+     * MFA on/off, judged under a lock on the user's row, so a password reset, disable or MFA
+     * enabling that lands meanwhile also ends (or refuses) the session the login creates.
      * get: ERR_NOT_FOUND when absent or expired at `now`. */
     enum err (*session_create)(struct store *s, const struct session_record *r, int max_per_user,
-                               const char *password_hash);
+                               const struct user_record *checked);
     enum err (*session_get)(struct store *s, const uint8_t token_hash[STORE_HASH_LEN], int64_t now,
                             struct session_record *out);
     enum err (*session_delete)(struct store *s, const uint8_t token_hash[STORE_HASH_LEN]);

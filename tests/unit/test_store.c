@@ -2589,28 +2589,40 @@ static void test_key_create_from_threads_respects_max_per_owner(void **state)
 
 /* ---- sessions ---- */
 
-static void test_session_create_with_password_hash_needs_that_hash_and_an_enabled_user(void **state)
+static void test_session_create_with_checked_user_needs_it_unchanged(void **state)
 {
     struct store *s = store_of(state);
     add_user(s, "alice");
-    struct user_record u;
+    add_user(s, "bob");
+    struct user_record u, b;
     assert_err(s->ops->user_get(s, "alice", &u), ERR_OK);
+    assert_err(s->ops->user_get(s, "bob", &b), ERR_OK);
     struct session_record r1 = session_rec(1, "alice", T0), r2 = session_rec(2, "alice", T0),
-                          r3 = session_rec(3, "alice", T0), r4 = session_rec(4, "ghost", T0);
+                          r3 = session_rec(3, "alice", T0), r4 = session_rec(4, "ghost", T0),
+                          r5 = session_rec(5, "bob", T0);
     struct session_record got;
-    assert_err(s->ops->session_create(s, &r1, 10, u.password_hash), ERR_OK);
+    assert_err(s->ops->session_create(s, &r1, 10, &u), ERR_OK);
     assert_err(s->ops->session_get(s, r1.token_hash, T0 + 1, &got), ERR_OK);
     /* reset between the login's check and its session: refused, nothing stored */
     assert_err(s->ops->user_set_password(s, "alice", "$argon2id$reset", NULL), ERR_OK);
-    assert_err(s->ops->session_create(s, &r2, 10, u.password_hash), ERR_CONFLICT);
+    assert_err(s->ops->session_create(s, &r2, 10, &u), ERR_CONFLICT);
     assert_err(s->ops->session_get(s, r2.token_hash, T0 + 1, &got), ERR_NOT_FOUND);
     /* disabled: refused too */
     struct user_change ch = NO_CHANGE;
     ch.disabled = 1;
     assert_err(s->ops->user_admin_change(s, "alice", &ch), ERR_OK);
-    assert_err(s->ops->session_create(s, &r3, 10, "$argon2id$reset"), ERR_CONFLICT);
+    assert_err(s->ops->user_get(s, "alice", &u), ERR_OK);
+    assert_err(s->ops->session_create(s, &r3, 10, &u), ERR_CONFLICT);
     assert_err(s->ops->session_get(s, r3.token_hash, T0 + 1, &got), ERR_NOT_FOUND);
-    assert_err(s->ops->session_create(s, &r4, 10, "$argon2id$reset"), ERR_CONFLICT);
+    snprintf(u.username, sizeof u.username, "ghost");
+    assert_err(s->ops->session_create(s, &r4, 10, &u), ERR_CONFLICT);
+    /* MFA turned on after the login saw it off */
+    uint8_t pending[40];
+    memset(pending, 0x48, sizeof pending);
+    assert_err(s->ops->user_mfa_set_pending(s, "bob", pending, sizeof pending), ERR_OK);
+    assert_err(s->ops->user_mfa_enable(s, "bob", pending, sizeof pending, 1), ERR_OK);
+    assert_err(s->ops->session_create(s, &r5, 10, &b), ERR_CONFLICT);
+    assert_err(s->ops->session_get(s, r5.token_hash, T0 + 1, &got), ERR_NOT_FOUND);
 }
 
 static void test_session_create_then_get(void **state)
@@ -3463,7 +3475,7 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_key_create_audited_refused_appends_nothing)                                             \
     X(test_key_create_from_threads_stores_every_key)                                               \
     X(test_key_create_from_threads_respects_max_per_owner)                                         \
-    X(test_session_create_with_password_hash_needs_that_hash_and_an_enabled_user)                  \
+    X(test_session_create_with_checked_user_needs_it_unchanged)                                   \
     X(test_session_create_then_get)                                                                \
     X(test_session_get_unknown_is_not_found)                                                       \
     X(test_session_get_after_expiry_is_not_found)                                                  \
