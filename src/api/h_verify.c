@@ -213,6 +213,14 @@ enum err h_auth(struct request *req, struct reply *rep)
         reply_problem(rep, ERR_BAD_REQUEST, "X-Required-Role needs X-Required-Project", NULL);
         return ERR_OK;
     }
+    if (!scope || !*scope) { /* fail closed: a proxy that forgot the header lets nothing by */
+        reply_problem(rep, ERR_BAD_REQUEST,
+                      "send X-Required-Scope: the scope this API needs, or * for any valid key",
+                      NULL);
+        return ERR_OK;
+    }
+    if (strcmp(scope, "*") == 0)
+        scope = NULL; /* asked for explicitly: any valid key */
     if (!request_api_key(req, &key, &len)) {
         reply_problem(rep, ERR_UNAUTHENTICATED, "send an API key as Authorization: Bearer <key>",
                       NULL);
@@ -222,7 +230,7 @@ enum err h_auth(struct request *req, struct reply *rep)
     struct verify_result r;
     int64_t retry_after = 0;
     verify_key_in_project(req->core, key, len > VERIFY_KEY_MAX ? 0 : len,
-                          scope && *scope ? scope : NULL, project && *project ? project : NULL,
+                          scope, project && *project ? project : NULL,
                           role && *role ? role : NULL, req->client, &r, &retry_after);
     if (r.code == VERIFY_RATE_LIMITED) {
         char secs[24];

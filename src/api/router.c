@@ -17,78 +17,79 @@ struct route {
     enum route_auth auth;
     const char *key_scope; /* scope a key caller needs; NULL = any valid key */
     int on_event_thread;   /* 1: never blocks (memory only), so runs on the event thread */
+    int person_only;       /* 1: a person's own account; API-account keys get 403 */
 };
 
 static const struct route routes[] = {
     /* verification first: it is most of the traffic */
-    {"POST", "/v1/verify", h_verify, ROUTE_PUBLIC, NULL, 1},
-    {"GET", "/v1/auth", h_auth, ROUTE_PUBLIC, NULL, 1},
-    {"GET", "/healthz", h_healthz, ROUTE_PUBLIC, NULL, 1},
-    {"GET", "/", h_static, ROUTE_PUBLIC, NULL, 1},
-    {"GET", "/index.html", h_static, ROUTE_PUBLIC, NULL, 1},
-    {"GET", "/assets/{}", h_static, ROUTE_PUBLIC, NULL, 1},
-    {"POST", "/v1/login", h_login, ROUTE_PUBLIC, NULL, 0},
-    {"POST", "/v1/logout", h_logout, ROUTE_AUTHENTICATED, NULL, 0},
-    {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User", 0},
-    {"PATCH", "/v1/me", h_me_update, ROUTE_AUTHENTICATED, "User", 0},
-    {"POST", "/v1/me/password", h_me_password, ROUTE_AUTHENTICATED, "User", 0},
-    {"POST", "/v1/me/mfa", h_me_mfa_begin, ROUTE_AUTHENTICATED, "User", 0},
-    {"DELETE", "/v1/me/mfa", h_me_mfa_disable, ROUTE_AUTHENTICATED, "User", 0},
-    {"POST", "/v1/me/mfa/confirm", h_me_mfa_confirm, ROUTE_AUTHENTICATED, "User", 0},
-    {"GET", "/v1/scopes", h_scopes_list, ROUTE_AUTHENTICATED, NULL, 0},
-    {"POST", "/v1/scopes", h_scopes_create, ROUTE_AUTHENTICATED, "Account", 0},
-    {"GET", "/v1/keys", h_keys_list, ROUTE_AUTHENTICATED, "APIKey", 0},
-    {"POST", "/v1/keys", h_keys_create, ROUTE_AUTHENTICATED, "APIKey", 0},
-    {"GET", "/v1/keys/{}", h_keys_get, ROUTE_AUTHENTICATED, "APIKey", 0},
-    {"PATCH", "/v1/keys/{}", h_keys_update, ROUTE_AUTHENTICATED, "APIKey", 0},
-    {"DELETE", "/v1/keys/{}", h_keys_delete, ROUTE_AUTHENTICATED, "APIKey", 0},
-    {"GET", "/v1/users", h_users_list, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"POST", "/v1/users", h_users_create, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"GET", "/v1/users/{}", h_users_get, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"PATCH", "/v1/users/{}", h_users_update, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"DELETE", "/v1/users/{}", h_users_delete, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"GET", "/v1/users/{}/keys", h_user_keys_list, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"POST", "/v1/users/{}/keys", h_user_keys_create, ROUTE_AUTHENTICATED, "Authentication", 0},
+    {"POST", "/v1/verify", h_verify, ROUTE_PUBLIC, NULL, 1, 0},
+    {"GET", "/v1/auth", h_auth, ROUTE_PUBLIC, NULL, 1, 0},
+    {"GET", "/healthz", h_healthz, ROUTE_PUBLIC, NULL, 1, 0},
+    {"GET", "/", h_static, ROUTE_PUBLIC, NULL, 1, 0},
+    {"GET", "/index.html", h_static, ROUTE_PUBLIC, NULL, 1, 0},
+    {"GET", "/assets/{}", h_static, ROUTE_PUBLIC, NULL, 1, 0},
+    {"POST", "/v1/login", h_login, ROUTE_PUBLIC, NULL, 0, 0},
+    {"POST", "/v1/logout", h_logout, ROUTE_AUTHENTICATED, NULL, 0, 0},
+    {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User", 0, 1},
+    {"PATCH", "/v1/me", h_me_update, ROUTE_AUTHENTICATED, "User", 0, 1},
+    {"POST", "/v1/me/password", h_me_password, ROUTE_AUTHENTICATED, "User", 0, 1},
+    {"POST", "/v1/me/mfa", h_me_mfa_begin, ROUTE_AUTHENTICATED, "User", 0, 1},
+    {"DELETE", "/v1/me/mfa", h_me_mfa_disable, ROUTE_AUTHENTICATED, "User", 0, 1},
+    {"POST", "/v1/me/mfa/confirm", h_me_mfa_confirm, ROUTE_AUTHENTICATED, "User", 0, 1},
+    {"GET", "/v1/scopes", h_scopes_list, ROUTE_AUTHENTICATED, NULL, 0, 0},
+    {"POST", "/v1/scopes", h_scopes_create, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"GET", "/v1/keys", h_keys_list, ROUTE_AUTHENTICATED, "APIKey", 0, 0},
+    {"POST", "/v1/keys", h_keys_create, ROUTE_AUTHENTICATED, "APIKey", 0, 0},
+    {"GET", "/v1/keys/{}", h_keys_get, ROUTE_AUTHENTICATED, "APIKey", 0, 0},
+    {"PATCH", "/v1/keys/{}", h_keys_update, ROUTE_AUTHENTICATED, "APIKey", 0, 0},
+    {"DELETE", "/v1/keys/{}", h_keys_delete, ROUTE_AUTHENTICATED, "APIKey", 0, 0},
+    {"GET", "/v1/users", h_users_list, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"POST", "/v1/users", h_users_create, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"GET", "/v1/users/{}", h_users_get, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"PATCH", "/v1/users/{}", h_users_update, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"DELETE", "/v1/users/{}", h_users_delete, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"GET", "/v1/users/{}/keys", h_user_keys_list, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"POST", "/v1/users/{}/keys", h_user_keys_create, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
     {"DELETE", "/v1/users/{}/keys/{}", h_user_keys_delete, ROUTE_AUTHENTICATED, "Authentication",
-     0},
-    {"GET", "/v1/authorities", h_authorities, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"GET", "/v1/roles", h_roles_list, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"POST", "/v1/roles", h_roles_create, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"GET", "/v1/roles/{}", h_roles_get, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"PUT", "/v1/roles/{}", h_roles_update, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"DELETE", "/v1/roles/{}", h_roles_delete, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"GET", "/v1/groups", h_groups_list, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"POST", "/v1/groups", h_groups_create, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"GET", "/v1/groups/{}", h_groups_get, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"PUT", "/v1/groups/{}", h_groups_update, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"DELETE", "/v1/groups/{}", h_groups_delete, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"GET", "/v1/environments", h_environments_list, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"POST", "/v1/environments", h_environments_create, ROUTE_AUTHENTICATED, "Authentication", 0},
-    {"GET", "/v1/environments/{}", h_environments_get, ROUTE_AUTHENTICATED, "Authentication", 0},
+     0, 0},
+    {"GET", "/v1/authorities", h_authorities, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"GET", "/v1/roles", h_roles_list, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"POST", "/v1/roles", h_roles_create, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"GET", "/v1/roles/{}", h_roles_get, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"PUT", "/v1/roles/{}", h_roles_update, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"DELETE", "/v1/roles/{}", h_roles_delete, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"GET", "/v1/groups", h_groups_list, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"POST", "/v1/groups", h_groups_create, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"GET", "/v1/groups/{}", h_groups_get, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"PUT", "/v1/groups/{}", h_groups_update, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"DELETE", "/v1/groups/{}", h_groups_delete, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"GET", "/v1/environments", h_environments_list, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"POST", "/v1/environments", h_environments_create, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"GET", "/v1/environments/{}", h_environments_get, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
     {"DELETE", "/v1/environments/{}", h_environments_delete, ROUTE_AUTHENTICATED, "Authentication",
-     0},
-    {"GET", "/v1/audit", h_audit, ROUTE_AUTHENTICATED, "Account", 0},
-    {"GET", "/v1/projects", h_projects_list, ROUTE_AUTHENTICATED, "Account", 0},
-    {"POST", "/v1/projects", h_projects_create, ROUTE_AUTHENTICATED, "Account", 0},
-    {"GET", "/v1/projects/{}", h_projects_get, ROUTE_AUTHENTICATED, "Account", 0},
-    {"DELETE", "/v1/projects/{}", h_projects_delete, ROUTE_AUTHENTICATED, "Account", 0},
-    {"GET", "/v1/projects/{}/members", h_project_members_list, ROUTE_AUTHENTICATED, "Account", 0},
-    {"GET", "/v1/projects/{}/members/{}", h_project_member_get, ROUTE_AUTHENTICATED, "Account", 0},
-    {"PUT", "/v1/projects/{}/members/{}", h_project_member_put, ROUTE_AUTHENTICATED, "Account", 0},
+     0, 0},
+    {"GET", "/v1/audit", h_audit, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"GET", "/v1/projects", h_projects_list, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"POST", "/v1/projects", h_projects_create, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"GET", "/v1/projects/{}", h_projects_get, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"DELETE", "/v1/projects/{}", h_projects_delete, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"GET", "/v1/projects/{}/members", h_project_members_list, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"GET", "/v1/projects/{}/members/{}", h_project_member_get, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"PUT", "/v1/projects/{}/members/{}", h_project_member_put, ROUTE_AUTHENTICATED, "Account", 0, 0},
     {"DELETE", "/v1/projects/{}/members/{}", h_project_member_delete, ROUTE_AUTHENTICATED,
-     "Account", 0},
-    {"GET", "/v1/service-accounts", h_accounts_list, ROUTE_AUTHENTICATED, "Account", 0},
-    {"POST", "/v1/service-accounts", h_accounts_create, ROUTE_AUTHENTICATED, "Account", 0},
-    {"GET", "/v1/service-accounts/{}", h_accounts_get, ROUTE_AUTHENTICATED, "Account", 0},
-    {"PATCH", "/v1/service-accounts/{}", h_accounts_update, ROUTE_AUTHENTICATED, "Account", 0},
-    {"DELETE", "/v1/service-accounts/{}", h_accounts_delete, ROUTE_AUTHENTICATED, "Account", 0},
-    {"GET", "/v1/service-accounts/{}/keys", h_account_keys_list, ROUTE_AUTHENTICATED, "Account", 0},
+     "Account", 0, 0},
+    {"GET", "/v1/service-accounts", h_accounts_list, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"POST", "/v1/service-accounts", h_accounts_create, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"GET", "/v1/service-accounts/{}", h_accounts_get, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"PATCH", "/v1/service-accounts/{}", h_accounts_update, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"DELETE", "/v1/service-accounts/{}", h_accounts_delete, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"GET", "/v1/service-accounts/{}/keys", h_account_keys_list, ROUTE_AUTHENTICATED, "Account", 0, 0},
     {"POST", "/v1/service-accounts/{}/keys", h_account_keys_create, ROUTE_AUTHENTICATED, "Account",
-     0},
+     0, 0},
     {"GET", "/v1/service-accounts/{}/keys/{}", h_account_key_get, ROUTE_AUTHENTICATED, "Account",
-     0},
+     0, 0},
     {"DELETE", "/v1/service-accounts/{}/keys/{}", h_account_keys_delete, ROUTE_AUTHENTICATED,
-     "Account", 0},
+     "Account", 0, 0},
 };
 
 /* Matches path against pattern, storing {} segments (NUL-terminated copies) in params. */
@@ -163,6 +164,10 @@ static enum err authenticate(struct request *req, const struct route *rt, const 
             *detail = "the API key is not valid (unknown, deleted, expired or malformed)";
             return ERR_UNAUTHENTICATED;
         }
+        if (rt->person_only && strcmp(req->caller.owner_type, "user") != 0) {
+            *detail = NULL; /* rendered below */
+            return ERR_FORBIDDEN;
+        }
         if (rt->key_scope && !auth_has_scope(req->core, &req->caller, rt->key_scope)) {
             *detail = rt->key_scope; /* rendered below */
             return ERR_FORBIDDEN;
@@ -232,7 +237,11 @@ void router_run(struct request *req, struct route_match *m, struct reply *rep)
         enum err e = authenticate(req, found, &detail, &retry_after);
         if (e == ERR_FORBIDDEN) {
             char msg[128];
-            snprintf(msg, sizeof msg, "the API key lacks the scope %s", detail);
+            if (detail)
+                snprintf(msg, sizeof msg, "the API key lacks the scope %s", detail);
+            else
+                snprintf(msg, sizeof msg, "an API-account key does not act as the person who"
+                                          " made it: /v1/me is for people");
             reply_problem(rep, e, msg, NULL);
             return;
         }

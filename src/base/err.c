@@ -13,6 +13,10 @@ static const struct {
     [ERR_LOGIN_FAILED] = {401, "login-failed", "Login failed"},
     [ERR_OTP_REQUIRED] = {401, "otp-required", "One-time code required"},
     [ERR_FORBIDDEN] = {403, "forbidden", "Forbidden"},
+    [ERR_NOT_HELD] = {403, "not-held",
+                      "A caller grants only what it holds, and manages only people who hold no"
+                      " more than it does"},
+    [ERR_OWN_GRANTS] = {403, "own-grants", "Nobody changes their own roles or groups"},
     [ERR_CSRF] = {403, "csrf-token-invalid", "CSRF token missing or invalid"},
     [ERR_NOT_FOUND] = {404, "not-found", "Not found"},
     [ERR_METHOD] = {405, "method-not-allowed", "Method not allowed"},

@@ -12,6 +12,8 @@ enum err {
     ERR_LOGIN_FAILED,      /* 401 login mismatch */
     ERR_OTP_REQUIRED,      /* 401 password right, one-time code needed */
     ERR_FORBIDDEN,         /* 403 not allowed */
+    ERR_NOT_HELD,          /* 403 would grant (or take) more than the caller holds */
+    ERR_OWN_GRANTS,        /* 403 a change of the caller's own roles or groups */
     ERR_CSRF,              /* 403 missing or wrong CSRF token */
     ERR_NOT_FOUND,         /* 404 */
     ERR_METHOD,            /* 405 */

@@ -8,6 +8,7 @@
 #include "../base/timeutil.h"
 #include "audit.h"
 #include "core_internal.h"
+#include "grants.h"
 #include "mfa.h"
 #include "password.h"
 #include "users.h"
@@ -25,7 +26,13 @@ static enum err caller_from_user(struct core *c, const struct user_record *u,
     snprintf(out->username, sizeof out->username, "%s", u->username);
     snprintf(out->owner_type, sizeof out->owner_type, "user");
     snprintf(out->owner_id, sizeof out->owner_id, "%s", u->username);
-    return users_authorities(c, u->username, &out->authorities);
+    struct grant g;
+    enum err e = grants_of_user(c, u->username, &g);
+    if (!e) {
+        out->authorities = g.authorities;
+        out->holds_admin = g.admin;
+    }
+    return e;
 }
 
 enum err auth_login(struct core *c, const char *username, const char *password, size_t pw_len,

@@ -38,6 +38,7 @@ struct caller {
     char owner_type[24];               /* the principal whose keys are "own" */
     char owner_id[STORE_NAME_MAX + 1];
     uint32_t authorities; /* enum authority bits of the person, through roles and groups */
+    int holds_admin;      /* the person holds the built-in admin role (directly or by group) */
     char client[64];      /* the client's address, for throttling and the audit trail */
     uint64_t scopes;    /* CALLER_KEY: the scopes the key holds */
     int64_t expires_at; /* CALLER_KEY: when the key expires */

@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "authority.h"
 #include "core_internal.h"
+#include "grants.h"
 #include "users.h"
 
 static int name_valid(const char *name)
@@ -90,6 +91,37 @@ static int collect_member(void *ctx, const char *name)
     return 0;
 }
 
+/* 1 when who is among the n names. */
+static int lists_caller(const struct caller *who, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (grants_is_self(who, names[i]))
+            return 1;
+    return 0;
+}
+
+struct caller_search {
+    const struct caller *who;
+    int found;
+};
+
+static int find_caller(void *ctx, const char *name)
+{
+    struct caller_search *f = ctx;
+    if (grants_is_self(f->who, name))
+        f->found = 1;
+    return 0;
+}
+
+/* 1 when who is a member of the group called name now (on a store error: *e set). */
+static int caller_is_member(struct core *c, const struct caller *who, const char *name,
+                            enum err *e)
+{
+    struct caller_search f = {who, 0};
+    *e = groups_members_each(c, name, find_caller, &f);
+    return f.found;
+}
+
 enum err groups_create(struct core *c, const struct caller *who, const struct group_input *in,
                        struct field_errors *fe, struct group_record *out)
 {
@@ -112,7 +144,12 @@ enum err groups_create(struct core *c, const struct caller *who, const struct gr
     check_lists(c, in, out, fe);
     if (fe->count)
         return ERR_INVALID;
-    enum err e = c->store->ops->group_create(c->store, out, in->members,
+    if (in->set_members && lists_caller(who, in->members, in->member_count))
+        return ERR_OWN_GRANTS;
+    enum err e = grants_check_roles(c, who, out->roles); /* what the members get */
+    if (e)
+        return e;
+    e = c->store->ops->group_create(c->store, out, in->members,
                                              in->set_members ? in->member_count : 0, GROUPS_MAX);
     if (e == ERR_INVALID) /* a user or role vanished meanwhile */
         field_errors_add(fe, "members", "names a user or role that does not exist");
@@ -127,6 +164,8 @@ enum err groups_update(struct core *c, const struct caller *who, const struct gr
     if (!(who->authorities & AUTH_MANAGE_GROUPS))
         return ERR_FORBIDDEN;
     enum err e = groups_get(c, in->name, out);
+    if (!e) /* what its members hold through it now: not the caller's to change unless held */
+        e = grants_check_roles(c, who, out->roles);
     if (e)
         return e;
     if (in->description && !description_valid(in->description))
@@ -136,6 +175,15 @@ enum err groups_update(struct core *c, const struct caller *who, const struct gr
     check_lists(c, in, out, fe);
     if (fe->count)
         return ERR_INVALID;
+    if (in->set_roles && (e = grants_check_roles(c, who, out->roles)) != ERR_OK)
+        return e;
+    if (in->set_members) { /* nobody joins or leaves a group by their own hand */
+        int was = caller_is_member(c, who, out->name, &e);
+        if (e)
+            return e;
+        if (was != lists_caller(who, in->members, in->member_count))
+            return ERR_OWN_GRANTS;
+    }
     const char *const *members = in->members;
     size_t n = in->member_count;
     struct member_list *current = NULL;
@@ -162,9 +210,17 @@ enum err groups_delete(struct core *c, const struct caller *who, const char *nam
 {
     if (!(who->authorities & AUTH_MANAGE_GROUPS))
         return ERR_FORBIDDEN;
-    if (!name_valid(name))
-        return ERR_NOT_FOUND;
-    enum err e = c->store->ops->group_delete(c->store, name);
+    struct group_record g;
+    enum err e = groups_get(c, name, &g);
+    if (!e)
+        e = grants_check_roles(c, who, g.roles);
+    if (e)
+        return e;
+    if (caller_is_member(c, who, name, &e))
+        return ERR_OWN_GRANTS;
+    if (e)
+        return e;
+    e = c->store->ops->group_delete(c->store, name);
     if (!e)
         audit_log(c, who, "group.delete", "group", name, "");
     return e;

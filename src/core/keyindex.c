@@ -304,18 +304,15 @@ void keyindex_remove(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN])
     pthread_rwlock_unlock(&ix->lock);
 }
 
-enum err keyindex_set_owner_disabled(struct keyindex *ix, const char *owner_type,
-                                     const char *owner_id, int disabled)
+/* Sets the disabled flag of the name (owner_type, owner_id). Caller holds the write lock. */
+static enum err set_name_disabled(struct keyindex *ix, const char *owner_type,
+                                  const char *owner_id, int disabled)
 {
-    enum err e = ERR_OK;
-    pthread_rwlock_wrlock(&ix->lock);
     struct name_rec *n = name_find(ix, owner_type, owner_id);
     if (disabled && !n) {
         /* remember the state even before the owner has keys */
-        if ((n = name_ref(ix, owner_type, owner_id)) == NULL) {
-            e = ERR_NOMEM;
-            goto out;
-        }
+        if ((n = name_ref(ix, owner_type, owner_id)) == NULL)
+            return ERR_NOMEM;
         n->refs--; /* kept alive by the flag alone */
     }
     if (n) {
@@ -325,7 +322,18 @@ enum err keyindex_set_owner_disabled(struct keyindex *ix, const char *owner_type
             name_unref(ix, n);
         }
     }
-out:
+    return ERR_OK;
+}
+
+enum err keyindex_set_owner_disabled(struct keyindex *ix, const char *owner_type,
+                                     const char *owner_id, int disabled)
+{
+    pthread_rwlock_wrlock(&ix->lock);
+    enum err e = set_name_disabled(ix, owner_type, owner_id, disabled);
+    /* a person also stands behind the API-account keys they issued (their created_by, whose
+     * license those keys work under): the same flag on the person as creator refuses them */
+    if (!e && strcmp(owner_type, "user") == 0)
+        e = set_name_disabled(ix, "", owner_id, disabled);
     pthread_rwlock_unlock(&ix->lock);
     return e;
 }
@@ -373,7 +381,8 @@ static void view_of_entry(const struct key_entry *e, struct keyindex_view *out)
     memcpy(out->created_by, e->creator->id, sizeof out->created_by);
     out->scopes = e->scopes;
     out->expires_at = e->expires_at;
-    out->disabled = atomic_load_explicit(&e->owner->disabled, memory_order_relaxed);
+    out->disabled = atomic_load_explicit(&e->owner->disabled, memory_order_relaxed) ||
+                    atomic_load_explicit(&e->creator->disabled, memory_order_relaxed);
 }
 
 int keyindex_lookup(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN], int64_t touch_at,

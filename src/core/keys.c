@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "authority.h"
 #include "core_internal.h"
+#include "grants.h"
 
 void keys_check_name(const char *name, struct field_errors *fe)
 {
@@ -232,5 +233,6 @@ enum err keys_delete_of_user(struct core *c, const struct caller *who, const cha
 {
     if (!(who->authorities & AUTH_MANAGE_USER_API_KEYS))
         return ERR_FORBIDDEN;
-    return keys_delete_owned(c, who, "user", username, id);
+    enum err e = grants_check_user(c, who, username); /* no cutting off someone above you */
+    return e ? e : keys_delete_owned(c, who, "user", username, id);
 }

@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "authority.h"
 #include "core_internal.h"
+#include "grants.h"
 
 int roles_name_valid(const char *name)
 {
@@ -24,6 +25,13 @@ enum err roles_get(struct core *c, const char *name, struct role_record *out)
     if (!roles_name_valid(name))
         return ERR_NOT_FOUND;
     return c->store->ops->role_get(c->store, name, out);
+}
+
+/* ERR_OK when who holds every authority in the csv list (the rule of grants.h). */
+static enum err check_held(const struct caller *who, const char *csv)
+{
+    struct grant g = {authority_mask_from_csv(csv, NULL), 0};
+    return grants_check(who, &g);
 }
 
 /* Validates description and authorities into r. */
@@ -63,7 +71,10 @@ enum err roles_create(struct core *c, const struct caller *who, const char *name
     fill_role(description, authorities, n, fe, out);
     if (fe->count)
         return ERR_INVALID;
-    enum err e = c->store->ops->role_create(c->store, out, ROLES_MAX);
+    enum err e = check_held(who, out->authorities);
+    if (e)
+        return e;
+    e = c->store->ops->role_create(c->store, out, ROLES_MAX);
     if (!e)
         audit_log(c, who, "role.create", "role", name, out->authorities);
     return e;
@@ -80,9 +91,13 @@ enum err roles_update(struct core *c, const struct caller *who, const char *name
         return e;
     if (out->builtin)
         return ERR_FORBIDDEN;
+    if ((e = check_held(who, out->authorities)) != ERR_OK) /* what its holders have now */
+        return e;
     fill_role(description, authorities, n, fe, out);
     if (fe->count)
         return ERR_INVALID;
+    if ((e = check_held(who, out->authorities)) != ERR_OK) /* what they would have */
+        return e;
     e = c->store->ops->role_update(c->store, out);
     if (!e)
         audit_log(c, who, "role.update", "role", name, out->authorities);
@@ -99,6 +114,8 @@ enum err roles_delete(struct core *c, const struct caller *who, const char *name
         return e;
     if (r.builtin)
         return ERR_FORBIDDEN;
+    if ((e = check_held(who, r.authorities)) != ERR_OK)
+        return e;
     e = c->store->ops->role_delete(c->store, name);
     if (!e)
         audit_log(c, who, "role.delete", "role", name, "");

@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "authority.h"
 #include "core_internal.h"
+#include "grants.h"
 #include "projects.h"
 #include "password.h"
 
@@ -187,13 +188,15 @@ enum err users_create(struct core *c, const struct caller *who, const struct use
     check_environment(c, env, fe);
     if (fe->count)
         return ERR_INVALID;
+    enum err e = grants_check_roles(c, who, u->roles); /* grants only what the caller holds */
+    if (e)
+        return e;
     snprintf(u->username, sizeof u->username, "%s", in->username);
     snprintf(u->full_name, sizeof u->full_name, "%s", in->full_name ? in->full_name : "");
     snprintf(u->email, sizeof u->email, "%s", in->email ? in->email : "");
     snprintf(u->auth_source, sizeof u->auth_source, "%s", source);
     snprintf(u->environment, sizeof u->environment, "%s", env);
     u->created_at = time_now();
-    enum err e = ERR_OK;
     if (local)
         e = password_hash(in->password, strlen(in->password), u->password_hash);
     if (!e)
@@ -254,10 +257,18 @@ enum err users_update(struct core *c, const struct caller *who, const char *user
 {
     if (!(who->authorities & AUTH_MANAGE_USERS))
         return ERR_FORBIDDEN;
+    if (!users_name_valid(username))
+        return ERR_NOT_FOUND;
+    if (grants_is_self(who, username) && (p->set_roles || p->environment))
+        return ERR_OWN_GRANTS; /* an environment move takes the user out of its groups */
     struct user_record *u = out;
     enum err e = c->store->ops->user_get(c->store, username, u);
-    if (e)
+    if (!e) /* nobody changes, disables or resets someone holding more than they do */
+        e = grants_check_user(c, who, username);
+    if (e) {
+        wipe_secrets(u);
         return e;
+    }
     int local = strcmp(u->auth_source, "local") == 0;
     check_profile(p->full_name, p->email, fe);
     char roles[STORE_ROLES_BYTES];
@@ -274,6 +285,8 @@ enum err users_update(struct core *c, const struct caller *who, const char *user
     wipe_secrets(u);
     if (fe->count)
         return ERR_INVALID;
+    if (p->set_roles && (e = grants_check_roles(c, who, roles)) != ERR_OK)
+        return e;
     /* only what p sets is written: a write of the user's own meanwhile stays */
     char hash[sizeof u->password_hash] = "";
     struct user_change ch = {.full_name = p->full_name,
@@ -318,6 +331,8 @@ enum err users_delete(struct core *c, const struct caller *who, const char *user
     if (!u)
         return ERR_NOMEM;
     enum err e = users_get(c, username, u);
+    if (!e)
+        e = grants_check_user(c, who, username);
     if (!e) { /* no top-level project without an owner (the last admin: in user_delete) */
         char principal[STORE_PRINCIPAL_MAX + 1];
         snprintf(principal, sizeof principal, "user:%s", username);
@@ -336,6 +351,8 @@ enum err users_delete(struct core *c, const struct caller *who, const char *user
             access_forget_principal(c->access, principal);
         }
         keyindex_set_owner_disabled(c->index, "user", username, u->disabled && e);
+        if (!e) /* the API-account keys they issued stay refused (their creator is gone) */
+            keyindex_set_owner_disabled(c->index, "", username, 1);
     }
     if (!e)
         audit_log(c, who, "user.delete", "user", username, "");

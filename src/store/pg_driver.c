@@ -157,6 +157,11 @@ static const char *const pg_migrations[] = {
     "  END IF; RETURN NULL; END $$;"
     "CREATE TRIGGER api_keys_count AFTER INSERT OR DELETE ON api_keys"
     "  FOR EACH ROW EXECUTE FUNCTION apikeyd_count_key();",
+
+    /* 3: names people read are unique without regard to case (SQLite's entry 5) */
+    "CREATE UNIQUE INDEX users_username_nocase ON users (lower(username));"
+    "CREATE UNIQUE INDEX roles_name_nocase ON roles (lower(name));"
+    "CREATE UNIQUE INDEX groups_name_nocase ON groups (lower(name));",
 };
 
 static PGconn *conn_of(struct sql_store *st)

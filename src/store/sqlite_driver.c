@@ -159,6 +159,13 @@ static const char *const migrations[] = {
     "  UPDATE key_counts SET keys = keys - 1"
     "    WHERE owner_type = OLD.owner_type AND owner_id = OLD.owner_id;"
     "END;",
+
+    /* 5: names people read are unique without regard to case ("Admin" while "admin" exists
+     * is a conflict), as GitHub and GitLab fold them; names are ASCII tokens, so NOCASE folds
+     * all of them */
+    "CREATE UNIQUE INDEX users_username_nocase ON users(username COLLATE NOCASE);"
+    "CREATE UNIQUE INDEX roles_name_nocase ON roles(name COLLATE NOCASE);"
+    "CREATE UNIQUE INDEX groups_name_nocase ON groups(name COLLATE NOCASE);",
 };
 
 /* The driver's state: a statement cache per connection. */

@@ -637,7 +637,8 @@ def verify(d, key, scope=None, expect_status=200):
     return r.body
 
 
-def auth(d, key, scope=None, header="bearer"):
+def auth(d, key, scope="*", header="bearer"):
+    """GET /v1/auth; scope None sends no X-Required-Scope at all."""
     h = {"Authorization": f"Bearer {key}"} if header == "bearer" else {"X-API-Key": key}
     if scope is not None:
         h["X-Required-Scope"] = scope
@@ -1954,7 +1955,8 @@ def test_auth_with_required_scope_not_held_403():
 
 
 def test_auth_without_key_401():
-    r = expect(Client(shared()).request("GET", "/v1/auth"), 401, "unauthenticated")
+    r = expect(Client(shared()).request("GET", "/v1/auth", headers={"X-Required-Scope": "*"}),
+               401, "unauthenticated")
     check((r.headers.get("WWW-Authenticate") or "").lower().startswith("bearer"),
           f"expected WWW-Authenticate: Bearer, got {r.headers.get('WWW-Authenticate')!r}")
 
@@ -1976,7 +1978,8 @@ def test_auth_accepts_x_api_key():
 
 def test_auth_ignores_session_cookie():
     c = new_user()
-    expect(c.request("GET", "/v1/auth"), 401, "unauthenticated")
+    expect(c.request("GET", "/v1/auth", headers={"X-Required-Scope": "*"}), 401,
+           "unauthenticated")
 
 
 # ---- 10. last_used_at ----------------------------------------------------------------
@@ -2272,7 +2275,8 @@ def test_verify_throttled_per_client_after_bad_keys_then_recovers():
         body = verify(d, good)
         eq((body.get("valid"), body.get("code")), (False, "RATE_LIMITED"),
            "a real key from the blocked client")
-        r = Client(d).request("GET", "/v1/auth", headers={"Authorization": f"Bearer {good}"})
+        r = Client(d).request("GET", "/v1/auth", headers={"Authorization": f"Bearer {good}",
+                                                            "X-Required-Scope": "*"})
         expect(r, 429, "too-many-requests", what="/v1/auth from the blocked client")
         ra = _retry_after(r)
         r = Client(d).request("GET", "/v1/keys", headers={"Authorization": f"Bearer {good}"})

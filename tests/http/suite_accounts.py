@@ -151,7 +151,7 @@ def pcode(d, key, project, role=None, scope=None):
     return pverify(d, key, project, role, scope).get("code")
 
 
-def pauth(d, key, project, role=None, scope=None):
+def pauth(d, key, project, role=None, scope="*"):
     h = {"Authorization": f"Bearer {key}", "X-Required-Project": project}
     if role is not None:
         h["X-Required-Role"] = role
@@ -1540,7 +1540,8 @@ def test_auth_role_without_project_is_400_not_ignored():
     _, pid, _, key = project_with_account(d, role="owner")
     for role in ("reader", "owner"):
         r = Client(d).request("GET", "/v1/auth", headers={"Authorization": f"Bearer {key}",
-                                                            "X-Required-Role": role})
+                                                            "X-Required-Role": role,
+                                                            "X-Required-Scope": "*"})
         expect(r, 400, "bad-request", what=f"/v1/auth X-Required-Role {role} without project")
         check("X-Apikey-Id" not in r.headers, "a refused auth names no key")
     eq(pauth(d, key, pid, "owner").status, 204, "the same key with the project")

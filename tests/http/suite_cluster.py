@@ -200,7 +200,8 @@ def test_node_that_lost_the_database_answers_unavailable_then_recovers():
                                  step=0.05)
             eq(body.get("code"), "UNAVAILABLE", "verify once the node cannot be sure")
             eq(body.get("valid"), False, "valid while unsure")
-            r = Client(a).request("GET", "/v1/auth", headers={"X-API-Key": k["key"]})
+            r = Client(a).request("GET", "/v1/auth", headers={"X-API-Key": k["key"],
+                                                                "X-Required-Scope": "*"})
             expect(r, 503, "unavailable", what="/v1/auth while unsure")
         finally:
             _pg_ctl("start")

@@ -771,10 +771,10 @@ def _still_sole_admin(d):
     Client(d).login(ADMIN_USER, ADMIN_PASS)
 
 
-def test_last_admin_cannot_demote_themselves_409():
+def test_last_admin_cannot_demote_themselves_403_own_roles():
     def t(d):
         r = d.admin.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"roles": ["user"]})
-        expect(r, 409, "conflict")
+        expect(r, 403, "own-grants")  # nobody changes their own roles (issue 12, item 1)
         _still_sole_admin(d)
     with_dedicated("last-admin-demote", t)
 
@@ -794,14 +794,15 @@ def test_last_admin_cannot_delete_themselves_409():
     with_dedicated("last-admin-delete", t)
 
 
-def test_manage_users_holder_cannot_demote_or_delete_the_only_admin_409():
+def test_manage_users_holder_cannot_demote_or_delete_the_only_admin_403():
     def t(d):
         boss = mkuser(d, roles=[mkrole(d, ["manage_users"])])
-        expect(boss.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"roles": ["user"]}), 409,
-               "conflict", what="demote the only admin")
-        expect(boss.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"disabled": True}), 409,
-               "conflict", what="disable the only admin")
-        expect(boss.request("DELETE", f"/v1/users/{ADMIN_USER}"), 409, "conflict",
+        # the admin holds more than manage_users: not the holder's to manage (issue 12, item 1)
+        expect(boss.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"roles": ["user"]}), 403,
+               "not-held", what="demote the only admin")
+        expect(boss.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"disabled": True}), 403,
+               "not-held", what="disable the only admin")
+        expect(boss.request("DELETE", f"/v1/users/{ADMIN_USER}"), 403, "not-held",
                what="delete the only admin")
         _still_sole_admin(d)
     with_dedicated("last-admin-by-manager", t)
@@ -812,8 +813,8 @@ def test_disabled_second_admin_does_not_count_as_enabled_admin():
         other = mkuser(d, roles=["admin"], login=False)
         expect(d.admin.request("PATCH", f"/v1/users/{other.username}", json={"disabled": True}),
                200, what="disable the second admin")
-        expect(d.admin.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"roles": ["user"]}),
-               409, "conflict", what="demote the last enabled admin")
+        expect(d.admin.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"disabled": True}),
+               409, "conflict", what="disable the last enabled admin")
         _still_sole_admin(d)
     with_dedicated("last-admin-disabled-peer", t)
 
@@ -821,10 +822,11 @@ def test_disabled_second_admin_does_not_count_as_enabled_admin():
 def test_admin_can_be_demoted_while_another_enabled_admin_exists():
     def t(d):
         other = mkuser(d, roles=["admin"])
-        expect(d.admin.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"roles": ["user"]}), 200)
+        expect(other.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"roles": ["user"]}), 200,
+               what="the second admin demotes the first")
         eq(get_user(d, ADMIN_USER)["authorities"], [], "the demoted admin's authorities")
-        expect(other.request("PATCH", f"/v1/users/{other.username}", json={"roles": ["user"]}),
-               409, "conflict", what="the remaining admin demotes themselves")
+        expect(other.request("PATCH", f"/v1/users/{other.username}", json={"disabled": True}),
+               409, "conflict", what="the remaining admin disables themselves")
     with_dedicated("admin-demote-ok", t)
 
 

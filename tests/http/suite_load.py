@@ -27,7 +27,8 @@ def _hammer(port, key, stop, log, path="/v1/verify"):
                 r = conn.getresponse()
                 code = json.loads(r.read())["code"]
             else:
-                conn.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+                conn.request("GET", path, headers={"Authorization": f"Bearer {key}",
+                                                   "X-Required-Scope": "*"})
                 r = conn.getresponse()
                 r.read()
                 code = "VALID" if r.status == 204 else str(r.status)

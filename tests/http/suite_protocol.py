@@ -733,9 +733,10 @@ def test_protocol_every_response_has_a_date_header():
     cases = [
         (request("GET", "/healthz"), "GET", "GET /healthz"),
         (verify_request(key), "POST", "POST /v1/verify"),
-        (request("GET", "/v1/auth", [("Authorization", f"Bearer {key}")]), "GET",
+        (request("GET", "/v1/auth", [("Authorization", f"Bearer {key}"), ("X-Required-Scope", "*")]), "GET",
          "GET /v1/auth (204)"),
-        (request("GET", "/v1/auth", [("Authorization", f"Bearer {forge_key()}")]), "GET",
+        (request("GET", "/v1/auth", [("Authorization", f"Bearer {forge_key()}"),
+                                     ("X-Required-Scope", "*")]), "GET",
          "GET /v1/auth with a forged key (401)"),
         (request("GET", "/v1/no-such-route"), "GET", "GET unknown route (404)"),
         (request("DELETE", "/healthz"), "DELETE", "DELETE /healthz (405)"),
@@ -755,7 +756,7 @@ def test_protocol_204_has_no_body_and_no_content_length():
     d = shared()
     key, kid = good_key(d)
     with Conn(d) as c:
-        c.send(request("GET", "/v1/auth", [("Authorization", f"Bearer {key}")]))
+        c.send(request("GET", "/v1/auth", [("Authorization", f"Bearer {key}"), ("X-Required-Scope", "*")]))
         a = c.read_response()
         eq(a.status, 204, "GET /v1/auth with a valid key")
         eq(a.headers.get("X-Apikey-Id"), kid, "X-Apikey-Id of the 204")
@@ -951,7 +952,8 @@ def test_protocol_mutated_requests_are_answered_below_500_or_closed_and_never_cr
         verify_request(key, scope="Tasks"),
         request("GET", "/healthz"),
         request("HEAD", "/healthz"),
-        request("GET", "/v1/auth", [("Authorization", f"Bearer {key}"), ("X-Real-IP", "10.0.0.7")]),
+        request("GET", "/v1/auth", [("Authorization", f"Bearer {key}"), ("X-Real-IP", "10.0.0.7"),
+                                     ("X-Required-Scope", "Tasks")]),
         request("POST", "/v1/verify", [("Content-Type", "application/json"),
                                        ("Transfer-Encoding", "chunked")],
                 chunked(verify_body(key), [5, 17])),

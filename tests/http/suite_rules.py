@@ -140,12 +140,14 @@ def test_the_last_enabled_admin_cannot_be_demoted_disabled_or_deleted():
     d = dedicated("last-admin")
     try:
         a = d.admin
-        expect(a.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"roles": ["user"]}), 409)
+        # own roles are never the caller's to change (403), and the last admin stays (409)
+        expect(a.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"roles": ["user"]}), 403,
+               "own-grants")
         expect(a.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"disabled": True}), 409)
         expect(a.request("DELETE", f"/v1/users/{ADMIN_USER}"), 409)
-        _user(d, roles=["admin"])
-        expect(a.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"roles": ["user"]}), 200,
-               what="demotion once another admin exists")
+        other, _, _ = _user(d, roles=["admin"])
+        expect(other.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"roles": ["user"]}), 200,
+               what="demotion by another admin")
         d.stop()
     finally:
         d.kill()
@@ -272,7 +274,8 @@ def test_project_owner_makes_an_account_whose_keys_act_in_the_project_and_below(
     eq(body["created_by"], owner_name, "created_by is the issuing person")
     eq(v(p["id"], "owner")["code"], "INSUFFICIENT_ROLE", "owner needed, contributor held")
     r = Client(d).request("GET", "/v1/auth", headers={
-        "X-API-Key": k["key"], "X-Required-Project": sub["id"], "X-Required-Role": "reader"})
+        "X-API-Key": k["key"], "X-Required-Project": sub["id"], "X-Required-Role": "reader",
+        "X-Required-Scope": "*"})
     expect(r, 204, what="/v1/auth with project and role")
     eq(r.headers.get("X-Apikey-Created-By"), owner_name, "X-Apikey-Created-By")
     expect(owner.request("DELETE", f"/v1/projects/{p['id']}/members/"

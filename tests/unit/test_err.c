@@ -26,6 +26,8 @@ static const struct expected documented[] = {
     {ERR_UNAUTHENTICATED, 401, "unauthenticated"},
     {ERR_LOGIN_FAILED, 401, "login-failed"},
     {ERR_FORBIDDEN, 403, "forbidden"},
+    {ERR_NOT_HELD, 403, "not-held"},
+    {ERR_OWN_GRANTS, 403, "own-grants"},
     {ERR_CSRF, 403, "csrf-token-invalid"},
     {ERR_NOT_FOUND, 404, "not-found"},
     {ERR_METHOD, 405, "method-not-allowed"},

@@ -201,12 +201,25 @@ static void store_local_user_with_password(struct unit_core *u, const char *name
     assert_int_equal(u->store->ops->user_create(u->store, &rec, USERS_MAX), ERR_OK);
 }
 
-/* A portal-session caller acting as name with the given authorities. */
+/* A portal-session caller acting as name with the given authorities; "root" is the store's
+ * admin, and so holds the admin role and every authority (grants.h: a caller grants only
+ * what it holds). */
 static void as(struct caller *who, const char *name, uint32_t authorities)
 {
     unit_session_caller(who, name);
     who->authorities = authorities;
+    if (strcmp(name, "root") == 0) {
+        who->authorities = ALL_AUTHORITIES;
+        who->holds_admin = 1;
+    }
     snprintf(who->client, sizeof who->client, "192.0.2.7");
+}
+
+/* Another admin than root, so that root's own roles are not the caller's own. */
+static void as_other_admin(struct caller *who)
+{
+    as(who, "operator", ALL_AUTHORITIES);
+    who->holds_admin = 1;
 }
 
 static struct user_patch no_change(void)
@@ -233,7 +246,7 @@ static enum err set_disabled(struct unit_core *u, const char *name, int disabled
     struct user_record out;
     struct user_patch p = no_change();
     p.disabled = disabled;
-    as(&who, "root", AUTH_MANAGE_USERS);
+    as_other_admin(&who);
     return update_user(u, &who, name, &p, &fe, &out);
 }
 
@@ -247,14 +260,14 @@ static enum err set_roles(struct unit_core *u, const char *name, const char *con
     p.set_roles = 1;
     p.roles = roles;
     p.role_count = n;
-    as(&who, "root", AUTH_MANAGE_USERS);
+    as_other_admin(&who);
     return update_user(u, &who, name, &p, &fe, &out);
 }
 
 static enum err delete_user(struct unit_core *u, const char *name)
 {
     struct caller who;
-    as(&who, "root", AUTH_MANAGE_USERS);
+    as_other_admin(&who);
     return remove_user(u, &who, name);
 }
 
@@ -1428,7 +1441,7 @@ static void test_audit_of_key_caller_names_the_person(void **state)
     struct field_errors fe = {0};
     struct role_record r;
     unit_key_caller(&who, "root", UINT64_MAX, INT64_MAX);
-    who.authorities = AUTH_MANAGE_ROLES;
+    who.authorities = AUTH_MANAGE_ROLES | AUTH_VIEW_AUDIT; /* grants what it holds */
     snprintf(who.key_id, sizeof who.key_id, "0123456789abcdef01234567");
     assert_int_equal(roles_create(u->core, &who, "auditor", NULL, view_audit_only, 1, &fe, &r),
                      ERR_OK);
