@@ -1,7 +1,8 @@
 /* config.c — see config.h. A config file holds "name = value" lines; '#' starts a comment.
  * Names: listen, data, db, key_prefix, threads, workers, max_connections, idle_timeout_seconds,
  * login_max_failures, login_backoff_seconds,
- * session_ttl_seconds, verify_max_failures, secret_key_file (default DATA/secret.key). */
+ * session_ttl_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
+ * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128). */
 #include "config.h"
 
 #include <ctype.h>
@@ -84,6 +85,14 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_int(name, value, 1, 1000000, &cfg->core.verify_max_failures);
     if (strcmp(name, "session_ttl_seconds") == 0)
         return set_int(name, value, 60, 30 * 86400, &cfg->core.session_ttl_seconds);
+    if (strcmp(name, "trusted_proxies") == 0) {
+        if (netaddr_list_parse(value, &cfg->trusted_proxies)) {
+            fprintf(stderr, "apikeyd: trusted_proxies must be IP addresses or CIDR ranges"
+                            " (at most %d), separated by commas\n", NETADDR_LIST_MAX);
+            return -1;
+        }
+        return 0;
+    }
     fprintf(stderr, "apikeyd: unknown setting '%s'\n", name);
     return -1;
 }
@@ -147,6 +156,7 @@ static const struct {
     {"APIKEYD_SECRET_KEY_FILE", "secret_key_file"},
     {"APIKEYD_STALE_AFTER_MS", "stale_after_ms"},
     {"APIKEYD_MAX_KEYS_PER_OWNER", "max_keys_per_owner"},
+    {"APIKEYD_TRUSTED_PROXIES", "trusted_proxies"},
 };
 
 static void usage(FILE *f)
@@ -168,6 +178,7 @@ int config_load(struct config *cfg, int argc, char **argv)
     cfg->max_connections = 4000;
     cfg->idle_timeout_seconds = 60;
     core_config_defaults(&cfg->core);
+    netaddr_list_parse("127.0.0.0/8, ::1/128", &cfg->trusted_proxies);
 
     const char *config_path = NULL;
     for (int i = 1; i < argc; i++) {

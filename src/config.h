@@ -3,6 +3,7 @@
 #ifndef APIKEYD_CONFIG_H
 #define APIKEYD_CONFIG_H
 
+#include "base/netaddr.h"
 #include "core/core.h"
 
 struct config {
@@ -13,6 +14,7 @@ struct config {
     unsigned workers; /* threads for requests that may block on the store */
     unsigned max_connections;      /* open client connections at once */
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
+    struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
     struct core_config core;
 };
 

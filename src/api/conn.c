@@ -239,12 +239,11 @@ struct conn *conn_open(int fd, const struct sockaddr *sa, struct loop *loop)
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *v4 = (const struct sockaddr_in *)sa;
         inet_ntop(AF_INET, &v4->sin_addr, c->peer, sizeof c->peer);
-        c->peer_loopback = (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &v6->sin6_addr, c->peer, sizeof c->peer);
-        c->peer_loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
     }
+    netaddr_parse(c->peer, &c->peer_addr);
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
     return c;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "../base/netaddr.h"
 #include "http.h"
 
 #define CONN_HEAD_MAX (16 * 1024)  /* request line and headers, kept at most */
@@ -48,7 +49,7 @@ struct conn {
     int64_t last_active_ms;
     int64_t request_began_ms; /* when the waiting request's first byte came; 0: none waits */
     char peer[64]; /* the peer's address as text */
-    int peer_loopback;
+    struct netaddr peer_addr; /* the same, parsed (all zero when unknown) */
 
     char *in; /* bytes read; the current request starts at in[0] */
     size_t in_len, in_parsed, in_cap;

@@ -10,6 +10,9 @@
 #include "qr_svg.h"
 #include "render.h"
 
+/* The 429 detail when the account or this client has failed secret checks too often. */
+#define TOO_MANY_FAILURES "too many failed password or code checks; try again later"
+
 enum err h_me(struct request *req, struct reply *rep)
 {
     struct user_record *u = malloc(sizeof *u);
@@ -65,13 +68,17 @@ enum err h_me_password(struct request *req, struct reply *rep)
     body_reject_unknown(doc, allowed, &fe);
     const char *current = body_string(doc, "current_password", 1, &fe);
     const char *next = body_string(doc, "new_password", 1, &fe);
-    e = fe.count ? ERR_INVALID : users_change_password(req->core, &req->caller, current, next, &fe);
+    int64_t retry_after = 0;
+    e = fe.count ? ERR_INVALID
+                 : users_change_password(req->core, &req->caller, current, next, &fe, &retry_after);
     body_wipe_string(doc, "current_password");
     body_wipe_string(doc, "new_password");
     json_decref(doc);
     if (e == ERR_FORBIDDEN)
         return reply_error(rep, e, "SSO users change their password with their identity provider",
                            NULL);
+    if (e == ERR_THROTTLED)
+        return reply_throttled(rep, retry_after, TOO_MANY_FAILURES);
     if (e)
         return reply_error(rep, e, NULL, &fe);
     reply_empty(rep, 204);
@@ -123,8 +130,12 @@ enum err h_me_mfa_confirm(struct request *req, struct reply *rep)
     if (mfa_body(req, rep, &doc, allowed, &fe))
         return ERR_OK;
     const char *code = body_string(doc, "code", 1, &fe);
-    enum err e = fe.count ? ERR_INVALID : mfa_confirm(req->core, &req->caller, code, &fe);
+    int64_t retry_after = 0;
+    enum err e =
+        fe.count ? ERR_INVALID : mfa_confirm(req->core, &req->caller, code, &fe, &retry_after);
     json_decref(doc);
+    if (e == ERR_THROTTLED)
+        return reply_throttled(rep, retry_after, TOO_MANY_FAILURES);
     if (e == ERR_CONFLICT)
         return reply_error(rep, e, "no MFA enrolment is waiting for confirmation", NULL);
     if (e)
@@ -144,10 +155,13 @@ enum err h_me_mfa_disable(struct request *req, struct reply *rep)
     const char *password = body_string(doc, "password", 0, &fe);
     if (!code && !password && !fe.count)
         field_errors_add(&fe, "code", "send a current code, or the password");
-    enum err e =
-        fe.count ? ERR_INVALID : mfa_disable(req->core, &req->caller, code, password, &fe);
+    int64_t retry_after = 0;
+    enum err e = fe.count ? ERR_INVALID
+                          : mfa_disable(req->core, &req->caller, code, password, &fe, &retry_after);
     body_wipe_string(doc, "password");
     json_decref(doc);
+    if (e == ERR_THROTTLED)
+        return reply_throttled(rep, retry_after, TOO_MANY_FAILURES);
     if (e == ERR_CONFLICT)
         return reply_error(rep, e, "MFA is not on", NULL);
     if (e)

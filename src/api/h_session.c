@@ -39,10 +39,7 @@ enum err h_login(struct request *req, struct reply *rep)
     size_t pw_len = json_string_length(json_object_get(doc, "password"));
     e = auth_login(req->core, username, password, pw_len, otp, req->client, &lr, &retry_after);
     if (e == ERR_THROTTLED) {
-        char secs[24];
-        snprintf(secs, sizeof secs, "%lld", (long long)retry_after);
-        reply_problem(rep, e, "too many failed logins; try again later", NULL);
-        reply_header(rep, "Retry-After", secs);
+        reply_throttled(rep, retry_after, "too many failed logins; try again later");
     } else if (e == ERR_LOGIN_FAILED) {
         reply_problem(rep, e, "wrong username, password or one-time code", NULL);
     } else if (e == ERR_OTP_REQUIRED) {

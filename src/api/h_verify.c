@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../base/flatjson.h"
+#include "../base/netaddr.h"
 #include "../base/timeutil.h"
 #include "../core/verify.h"
 #include "body.h"
@@ -92,6 +93,16 @@ static enum err reply_verdict(struct reply *rep, struct core *core, const struct
     return reply_set_body(rep, 200, "application/json", body, n);
 }
 
+/* client_ip: the end client's address the calling backend saw (its failures are counted;
+ * without it /v1/verify counts nobody's, as the caller is a backend, not the client). */
+#define CLIENT_IP_PROBLEM "must be the client's IPv4 or IPv6 address"
+
+static int client_ip_valid(const char *text)
+{
+    struct netaddr a;
+    return netaddr_parse(text, &a);
+}
+
 /* Longest scope, project or role value the fast path copies; longer ones take the jansson path
  * (which gives the same answer). */
 #define VERIFY_NAME_COPY 256
@@ -116,8 +127,9 @@ static int verify_flat(struct request *req, struct reply *rep, const struct flat
     const struct flatjson_member *sm = flatjson_find(m, count, "scope");
     const struct flatjson_member *pm = flatjson_find(m, count, "project");
     const struct flatjson_member *rm = flatjson_find(m, count, "role");
+    const struct flatjson_member *cm = flatjson_find(m, count, "client_ip");
     char key[VERIFY_KEY_MAX + 1], scope[VERIFY_NAME_COPY], project[VERIFY_NAME_COPY],
-        role[VERIFY_NAME_COPY];
+        role[VERIFY_NAME_COPY], client[NETADDR_TEXT_MAX];
     if ((km && km->value_len > VERIFY_KEY_MAX) || (sm && sm->value_len >= sizeof scope) ||
         (pm && pm->value_len >= sizeof project) || (rm && rm->value_len >= sizeof role))
         return 0;
@@ -139,6 +151,8 @@ static int verify_flat(struct request *req, struct reply *rep, const struct flat
         field_errors_add(&fe, "key", "is required");
     if (rm && !pm)
         field_errors_add(&fe, "role", "needs a project");
+    if (cm && !(copy_value(cm, client, sizeof client) && client_ip_valid(client)))
+        field_errors_add(&fe, "client_ip", CLIENT_IP_PROBLEM);
     if (fe.count) {
         reply_problem(rep, ERR_INVALID, NULL, &fe);
         *result = ERR_OK;
@@ -153,7 +167,7 @@ static int verify_flat(struct request *req, struct reply *rep, const struct flat
         copy_value(rm, role, sizeof role);
     struct verify_result r;
     verify_key_in_project(req->core, key, km->value_len, sm ? scope : NULL, pm ? project : NULL,
-                          rm ? role : NULL, req->client, &r, NULL);
+                          rm ? role : NULL, cm ? client : NULL, &r, NULL);
     sodium_memzero(key, sizeof key);
     *result = reply_verdict(rep, req->core, &r);
     return 1;
@@ -161,7 +175,7 @@ static int verify_flat(struct request *req, struct reply *rep, const struct flat
 
 enum err h_verify(struct request *req, struct reply *rep)
 {
-    static const char *const allowed[] = {"key", "scope", "project", "role", NULL};
+    static const char *const allowed[] = {"key", "scope", "project", "role", "client_ip", NULL};
     struct flatjson_member members[FLATJSON_MAX_MEMBERS];
     int count;
     enum err result;
@@ -184,8 +198,11 @@ enum err h_verify(struct request *req, struct reply *rep)
     const char *scope = body_string(doc, "scope", 0, &fe);
     const char *project = body_string(doc, "project", 0, &fe);
     const char *role = body_string(doc, "role", 0, &fe);
+    const char *client = body_string(doc, "client_ip", 0, &fe);
     if (role && !project)
         field_errors_add(&fe, "role", "needs a project");
+    if (client && !client_ip_valid(client))
+        field_errors_add(&fe, "client_ip", CLIENT_IP_PROBLEM);
     if (fe.count) {
         reply_problem(rep, ERR_INVALID, NULL, &fe);
         body_wipe_string(doc, "key");
@@ -195,7 +212,7 @@ enum err h_verify(struct request *req, struct reply *rep)
     struct verify_result r;
     size_t len = strlen(key);
     verify_key_in_project(req->core, key, len > VERIFY_KEY_MAX ? 0 : len, scope, project, role,
-                          req->client, &r, NULL);
+                          client, &r, NULL);
     body_wipe_string(doc, "key"); /* jansson's copy of the secret */
     json_decref(doc);
 

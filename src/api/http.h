@@ -87,6 +87,10 @@ void reply_problem(struct reply *r, enum err e, const char *detail, const struct
 enum err reply_error(struct reply *r, enum err e, const char *detail,
                      const struct field_errors *fe);
 
+/* Replaces whatever r holds with the 429 problem (detail) and a Retry-After of retry_after_s
+ * seconds (at least 1); returns ERR_OK like reply_error. */
+enum err reply_throttled(struct reply *r, int64_t retry_after_s, const char *detail);
+
 /* Frees the body (wiping it first when r->wipe) and clears the reply. */
 void reply_release(struct reply *r);
 

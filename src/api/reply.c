@@ -147,3 +147,12 @@ enum err reply_error(struct reply *r, enum err e, const char *detail,
     reply_problem(r, e, detail, e == ERR_INVALID ? fe : NULL);
     return ERR_OK;
 }
+
+enum err reply_throttled(struct reply *r, int64_t retry_after_s, const char *detail)
+{
+    char secs[24];
+    snprintf(secs, sizeof secs, "%lld", (long long)(retry_after_s > 0 ? retry_after_s : 1));
+    reply_error(r, ERR_THROTTLED, detail, NULL);
+    reply_header(r, "Retry-After", secs);
+    return ERR_OK;
+}

@@ -28,6 +28,7 @@ struct server {
     struct loops *loops;
     struct core *core;
     struct workers *workers;
+    struct netaddr_list trusted_proxies;
 };
 
 /* A request answered on a worker thread while its connection is lent out. */
@@ -54,18 +55,64 @@ const char *request_cookie(const struct request *req, const char *name)
     return conn_cookie(req->conn, name);
 }
 
-/* The address requests are throttled by: the peer's, or, when the peer is a proxy on this
- * machine (loopback) that sent a well-formed X-Real-IP, that address. */
-static void client_address(struct conn *c, char *out, size_t cap)
+/* Copies the address text at s (n bytes) into out when it is a well-formed address. */
+static int take_address(const char *s, size_t n, char *out, size_t cap, struct netaddr *parsed)
 {
-    const char *real = c->peer_loopback ? conn_header(c, "X-Real-IP") : NULL;
-    unsigned char probe[sizeof(struct in6_addr)];
-    const char *from = c->peer;
-    if (real && strlen(real) < cap &&
-        (inet_pton(AF_INET, real, probe) == 1 || inet_pton(AF_INET6, real, probe) == 1))
-        from = real;
-    size_t len = strnlen(from, cap - 1);
-    memcpy(out, from, len);
+    char text[NETADDR_TEXT_MAX];
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n >= sizeof text || n >= cap)
+        return 0;
+    memcpy(text, s, n);
+    text[n] = '\0';
+    if (!netaddr_parse(text, parsed))
+        return 0;
+    memcpy(out, text, n + 1);
+    return 1;
+}
+
+/* The client behind a trusted proxy by X-Forwarded-For: walking from the right (the entry the
+ * proxy itself added), the first address that is not a trusted proxy. A malformed entry ends
+ * the walk at the last address known good. 1 when out was set. */
+static int forwarded_client(const struct netaddr_list *trusted, const char *xff, char *out,
+                            size_t cap)
+{
+    size_t end = strlen(xff);
+    int found = 0;
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && xff[start - 1] != ',')
+            start--;
+        struct netaddr a;
+        if (!take_address(xff + start, end - start, out, cap, &a))
+            return found;
+        found = 1;
+        if (!netaddr_list_contains(trusted, &a))
+            return 1;
+        end = start ? start - 1 : 0;
+    }
+    return found;
+}
+
+/* The address a request is throttled and audited by: the peer's, unless the peer is one of
+ * `trusted_proxies`; then the well-formed X-Real-IP it set, or else the client named by its
+ * X-Forwarded-For. Headers from any other peer are ignored, so a client cannot choose the
+ * address it is counted under. */
+static void client_address(const struct server *srv, struct conn *c, char *out, size_t cap)
+{
+    struct netaddr parsed;
+    if (netaddr_list_contains(&srv->trusted_proxies, &c->peer_addr)) {
+        const char *real = conn_header(c, "X-Real-IP");
+        if (real && take_address(real, strlen(real), out, cap, &parsed))
+            return;
+        const char *xff = conn_header(c, "X-Forwarded-For");
+        if (xff && forwarded_client(&srv->trusted_proxies, xff, out, cap))
+            return;
+    }
+    size_t len = strnlen(c->peer, cap - 1);
+    memcpy(out, c->peer, len);
     out[len] = '\0';
 }
 
@@ -100,7 +147,7 @@ static void on_request(void *ctx, struct conn *c)
     req.body = c->body_len ? c->body : NULL;
     req.body_len = c->body_len;
     req.core = srv->core;
-    client_address(c, req.client, sizeof req.client);
+    client_address(srv, c, req.client, sizeof req.client);
     struct deferred *d = router_may_block(&m) ? malloc(sizeof *d) : NULL;
     if (d) {
         d->job.run = run_deferred;
@@ -213,6 +260,7 @@ enum err server_start(struct core *core, const char *listen, const struct server
         free(srv);
         return ERR_UNAVAILABLE;
     }
+    srv->trusted_proxies = opts->trusted_proxies;
     srv->workers = workers_start(opts->workers);
     if (!srv->workers) {
         log_error("server: cannot start %u worker threads", opts->workers);

@@ -3,6 +3,7 @@
 #ifndef APIKEYD_SERVER_H
 #define APIKEYD_SERVER_H
 
+#include "../base/netaddr.h"
 #include "../core/core.h"
 
 struct server;
@@ -12,6 +13,7 @@ struct server_options {
     unsigned workers;              /* threads for requests that may block on the store */
     unsigned max_connections;      /* connections past this are closed at once */
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
+    struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
 };
 
 /* Starts serving on listen ("127.0.0.1:8080", "[::1]:8080", ":8080") as opts says. Sets *out.

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../base/timeutil.h"
+#include "attempts.h"
 #include "audit.h"
 #include "core_internal.h"
 #include "grants.h"
@@ -39,22 +40,13 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
                     const char *otp, const char *client, struct login_result *out,
                     int64_t *retry_after_s)
 {
-    char account_name[STORE_NAME_MAX + 8], client_name[80];
-    int64_t now_ms = time_monotonic_ms();
-    int max = c->cfg.login_max_failures;
-    snprintf(account_name, sizeof account_name, "u:%.*s", LOGIN_USERNAME_MAX, username);
-    snprintf(client_name, sizeof client_name, "c:%s", client);
-
-    int64_t wait_ms = throttle_blocked_ms(c->login_throttle, account_name, now_ms);
-    int64_t client_wait = throttle_blocked_ms(c->login_throttle, client_name, now_ms);
-    if (client_wait > wait_ms)
-        wait_ms = client_wait;
-    if (wait_ms > 0) {
-        *retry_after_s = (wait_ms + 999) / 1000;
+    /* reserved before any check runs, so concurrent guesses meet the limit one by one */
+    struct attempt at;
+    if (attempt_begin(c, username, client, &at, retry_after_s))
         return ERR_THROTTLED;
-    }
 
     struct user_record u;
+    memset(&u, 0, sizeof u);
     enum err e = ERR_LOGIN_FAILED;
     int ok = 0;
     size_t ulen = strlen(username);
@@ -76,14 +68,15 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     /* the audit names the account only when it is a well-formed username */
     const char *who = users_name_valid(username) ? username : "(invalid)";
     if (e == ERR_LOGIN_FAILED) {
-        throttle_fail(c->login_throttle, account_name, max, now_ms);
-        throttle_fail(c->login_throttle, client_name, max * 4, now_ms);
+        attempt_end(c, &at, ATTEMPT_FAILED);
         audit_log_as(c, who, client, "login.failure", "user", who, "");
         goto out;
     }
-    if (e)
+    if (e) { /* the code is still missing, or the store failed: nothing learnt */
+        attempt_end(c, &at, ATTEMPT_NEUTRAL);
         goto out;
-    throttle_clear(c->login_throttle, account_name);
+    }
+    attempt_end(c, &at, ATTEMPT_SUCCEEDED);
 
     struct session_record s;
     memset(&s, 0, sizeof s);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "attempts.h"
 #include "audit.h"
 #include "core_internal.h"
 #include "password.h"
@@ -102,7 +103,7 @@ out:
 }
 
 enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
-                     struct field_errors *fe)
+                     struct field_errors *fe, int64_t *retry_after_s)
 {
     struct user_record *u = malloc(sizeof *u);
     if (!u)
@@ -114,7 +115,11 @@ enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
         e = ERR_CONFLICT;
         goto out;
     }
+    struct attempt at;
+    if ((e = attempt_begin(c, u->username, who->client, &at, retry_after_s)))
+        goto out;
     int64_t step = code_step(c, u->mfa_pending, u->mfa_pending_len, code);
+    attempt_end(c, &at, step < 0 ? ATTEMPT_FAILED : ATTEMPT_SUCCEEDED);
     if (step < 0) {
         field_errors_add(fe, "code", "does not match the authenticator's current code");
         e = ERR_INVALID;
@@ -142,7 +147,7 @@ enum err mfa_check(struct core *c, const struct user_record *u, const char *code
 }
 
 enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
-                     const char *password, struct field_errors *fe)
+                     const char *password, struct field_errors *fe, int64_t *retry_after_s)
 {
     struct user_record *u = malloc(sizeof *u);
     if (!u)
@@ -154,11 +159,15 @@ enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
         e = ERR_CONFLICT;
         goto out;
     }
+    struct attempt at;
+    if ((e = attempt_begin(c, u->username, who->client, &at, retry_after_s)))
+        goto out;
     int ok = 0;
     if (code)
         ok = mfa_check(c, u, code) == ERR_OK;
     else if (password)
         ok = password_verify(u->password_hash, password, strlen(password));
+    attempt_end(c, &at, ok ? ATTEMPT_SUCCEEDED : ATTEMPT_FAILED);
     if (!ok) {
         field_errors_add(fe, code ? "code" : "password", "does not match");
         e = ERR_INVALID;

@@ -19,14 +19,15 @@ struct mfa_enrolment {
 enum err mfa_begin(struct core *c, const struct caller *who, struct mfa_enrolment *out);
 
 /* Turns MFA on when code matches the pending secret. ERR_CONFLICT with nothing pending,
- * ERR_INVALID (fe: "code") for a wrong code. */
+ * ERR_INVALID (fe: "code") for a wrong code, ERR_THROTTLED (*retry_after_s) after too many
+ * failed secret checks on the account or from the client (attempts.h). */
 enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
-                     struct field_errors *fe);
+                     struct field_errors *fe, int64_t *retry_after_s);
 
 /* Turns MFA off given a current code or the password. ERR_INVALID when neither matches,
- * ERR_CONFLICT when MFA is off. */
+ * ERR_CONFLICT when MFA is off, ERR_THROTTLED as for mfa_confirm. */
 enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
-                     const char *password, struct field_errors *fe);
+                     const char *password, struct field_errors *fe, int64_t *retry_after_s);
 
 /* Checks a code for user u (MFA on), accepting each time step once. ERR_OK or
  * ERR_LOGIN_FAILED. */

@@ -9,6 +9,7 @@
 #include "../base/random_token.h"
 #include "../base/text.h"
 #include "../base/timeutil.h"
+#include "attempts.h"
 #include "audit.h"
 #include "authority.h"
 #include "core_internal.h"
@@ -377,7 +378,8 @@ enum err users_update_self(struct core *c, const struct caller *who, const char 
 }
 
 enum err users_change_password(struct core *c, const struct caller *who, const char *current,
-                               const char *next, struct field_errors *fe)
+                               const char *next, struct field_errors *fe,
+                               int64_t *retry_after_s)
 {
     struct user_record *u = malloc(sizeof *u);
     if (!u)
@@ -391,12 +393,14 @@ enum err users_change_password(struct core *c, const struct caller *who, const c
         e = ERR_FORBIDDEN;
         goto out;
     }
-    char account[STORE_NAME_MAX + 8];
-    snprintf(account, sizeof account, "u:%s", u->username);
-    if (!password_verify(u->password_hash, current, strlen(current))) {
-        throttle_fail(c->login_throttle, account, c->cfg.login_max_failures, time_monotonic_ms());
+    /* the current password is a secret check like a login's, and shares its counts */
+    struct attempt at;
+    if ((e = attempt_begin(c, u->username, who->client, &at, retry_after_s)))
+        goto out;
+    int right = password_verify(u->password_hash, current, strlen(current));
+    attempt_end(c, &at, right ? ATTEMPT_SUCCEEDED : ATTEMPT_FAILED);
+    if (!right)
         field_errors_add(fe, "current_password", "is not your current password");
-    }
     password_check_policy(u->username, next, "new_password", fe);
     if (fe->count) {
         e = ERR_INVALID;

@@ -68,9 +68,11 @@ enum err users_update_self(struct core *c, const struct caller *who, const char 
                            const char *email, struct field_errors *fe, struct user_record *out);
 
 /* The caller changes their own password; ends their other sessions. ERR_FORBIDDEN for SSO
- * users; ERR_INVALID (field current_password or new_password). */
+ * users; ERR_INVALID (field current_password or new_password); ERR_THROTTLED with
+ * *retry_after_s when the account or client has failed too often (attempts.h). */
 enum err users_change_password(struct core *c, const struct caller *who, const char *current,
-                               const char *next, struct field_errors *fe);
+                               const char *next, struct field_errors *fe,
+                               int64_t *retry_after_s);
 
 /* The authorities a user has through their roles and groups. */
 enum err users_authorities(struct core *c, const char *username, uint32_t *out);

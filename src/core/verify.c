@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../base/netaddr.h"
 #include "../base/timeutil.h"
 #include "access.h"
 #include "core_internal.h"
@@ -46,20 +47,24 @@ void verify_key(struct core *c, const char *key, size_t len, const char *scope,
         return;
     }
     out->code = VERIFY_NOT_FOUND;
-    int64_t now_ms = time_monotonic_ms();
-    if (client) {
-        int64_t wait_ms = throttle_blocked_ms(c->verify_throttle, client, now_ms);
+    int64_t now = time_now();
+    /* the key first: a key that exists answers by its own state, whatever the caller's
+     * address sent before, so nobody's junk can make someone else's key RATE_LIMITED */
+    if (!find_key(c, key, len, now, &out->view)) {
+        char name[NETADDR_TEXT_MAX];
+        struct netaddr addr;
+        if (!client || !netaddr_parse(client, &addr))
+            return;
+        netaddr_throttle_name(&addr, name);
+        int64_t now_ms = time_monotonic_ms();
+        int64_t wait_ms = throttle_blocked_ms(c->verify_throttle, name, now_ms);
         if (wait_ms > 0) {
             out->code = VERIFY_RATE_LIMITED;
             if (retry_after_s)
                 *retry_after_s = (wait_ms + 999) / 1000;
             return;
         }
-    }
-    int64_t now = time_now();
-    if (!find_key(c, key, len, now, &out->view)) {
-        if (client)
-            throttle_fail(c->verify_throttle, client, c->cfg.verify_max_failures, now_ms);
+        throttle_fail(c->verify_throttle, name, c->cfg.verify_max_failures, now_ms);
         return;
     }
     out->found = 1;

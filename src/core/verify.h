@@ -30,9 +30,11 @@ struct verify_result {
 };
 
 /* Decides whether key (len bytes) is valid now and, when scope is not NULL, holds scope.
- * A found key has its last use recorded. client (an address; NULL = not throttled) is
- * answered RATE_LIMITED, with *retry_after_s set when not NULL, while it is blocked for
- * too many NOT_FOUND answers. Never fails: the answer is in *out. */
+ * A found key has its last use recorded and is answered by its own state, always. client
+ * (the end client's address; NULL = not throttled) has its NOT_FOUND answers counted (per
+ * IPv4 address or IPv6 /64), and while it is blocked for too many of them a key that is not
+ * found is answered RATE_LIMITED, with *retry_after_s set when not NULL. Never fails: the
+ * answer is in *out. */
 void verify_key(struct core *c, const char *key, size_t len, const char *scope,
                 const char *client, struct verify_result *out, int64_t *retry_after_s);
 

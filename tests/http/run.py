@@ -2266,23 +2266,30 @@ def test_login_throttled_per_client_after_4x_failures():
 VERIFY_THROTTLE_ENV = {"APIKEYD_VERIFY_MAX_FAILURES": "5", "APIKEYD_LOGIN_BACKOFF_SECONDS": "2"}
 
 
+def _auth_from(d, key, client=None):
+    h = {"Authorization": f"Bearer {key}", "X-Required-Scope": "*"}
+    if client:
+        h["X-Real-IP"] = client
+    return Client(d).request("GET", "/v1/auth", headers=h)
+
+
 def test_verify_throttled_per_client_after_bad_keys_then_recovers():
     d = dedicated("throttle-verify", env=VERIFY_THROTTLE_ENV)
     try:
         good = create_key(d.admin, scopes=("Tasks",))["key"]
         for i in range(5):
-            eq(verify(d, f"apk_not-a-key-{i}").get("code"), "NOT_FOUND", f"bad key {i + 1}")
-        body = verify(d, good)
-        eq((body.get("valid"), body.get("code")), (False, "RATE_LIMITED"),
-           "a real key from the blocked client")
-        r = Client(d).request("GET", "/v1/auth", headers={"Authorization": f"Bearer {good}",
-                                                            "X-Required-Scope": "*"})
-        expect(r, 429, "too-many-requests", what="/v1/auth from the blocked client")
+            expect(_auth_from(d, f"apk_not-a-key-{i}"), 401, what=f"bad key {i + 1}")
+        r = _auth_from(d, "apk_not-a-key-6")
+        expect(r, 429, "too-many-requests", what="/v1/auth, another bad key, blocked client")
         ra = _retry_after(r)
-        r = Client(d).request("GET", "/v1/keys", headers={"Authorization": f"Bearer {good}"})
-        expect(r, 429, "too-many-requests", what="apikeyd's own endpoint with a key, blocked")
+        r = Client(d).request("GET", "/v1/keys", headers={"Authorization": "Bearer apk_nope"})
+        expect(r, 429, "too-many-requests", what="apikeyd's own endpoint, a bad key, blocked")
+        # a real key answers by its own state, blocked client or not
+        expect(_auth_from(d, good), 204, what="/v1/auth with a real key from the blocked client")
+        expect(Client(d, key=good).request("GET", "/v1/keys"), 403,
+               what="apikeyd's own endpoint with a real key (lacks APIKey), not 429")
         time.sleep(ra + 0.2)
-        eq(verify(d, good).get("code"), "VALID", f"the real key {ra} s (Retry-After) later")
+        expect(_auth_from(d, "apk_not-a-key-7"), 401, what=f"a bad key {ra} s (Retry-After) later")
         d.stop()
     finally:
         d.kill()
@@ -2292,17 +2299,15 @@ def test_verify_throttle_is_per_client_behind_a_local_proxy():
     d = dedicated("throttle-verify-proxy", env=VERIFY_THROTTLE_ENV)
     try:
         good = create_key(d.admin, scopes=("Tasks",))["key"]
-        attacker = {"X-Real-IP": "192.0.2.7"}   # documentation address, only a header value
+        attacker = "192.0.2.7"   # documentation address, only a header value
         for i in range(5):
-            r = Client(d).request("POST", "/v1/verify", json={"key": f"apk_guess{i}"},
-                                  headers=attacker)
-            eq(r.body.get("code"), "NOT_FOUND", f"guess {i + 1}")
-        r = Client(d).request("POST", "/v1/verify", json={"key": good}, headers=attacker)
-        eq(r.body.get("code"), "RATE_LIMITED", "the attacker's address is blocked")
-        r = Client(d).request("POST", "/v1/verify", json={"key": good},
-                              headers={"X-Real-IP": "192.0.2.8"})
-        eq(r.body.get("code"), "VALID", "another client behind the same proxy")
-        eq(verify(d, good).get("code"), "VALID", "the proxy itself (no X-Real-IP)")
+            expect(_auth_from(d, f"apk_guess{i}", attacker), 401, what=f"guess {i + 1}")
+        expect(_auth_from(d, "apk_guess6", attacker), 429, "too-many-requests",
+               what="the attacker's address is blocked")
+        expect(_auth_from(d, "apk_guess7", "192.0.2.8"), 401,
+               what="another client behind the same proxy")
+        expect(_auth_from(d, "apk_guess8"), 401, what="the proxy itself (no X-Real-IP)")
+        expect(_auth_from(d, good, attacker), 204, what="a real key, even from the attacker")
         d.stop()
     finally:
         d.kill()

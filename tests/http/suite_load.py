@@ -10,7 +10,7 @@ import json
 import threading
 import time
 
-from run import (ADMIN_PASS, ADMIN_USER, Client, check, check_settings_refused_at_start,
+from run import (Client, check, check_settings_refused_at_start,
                  create_key, dedicated, eq, expect, new_user, shared, uniq, verify)
 
 
@@ -103,16 +103,18 @@ def test_sixteen_concurrent_creators_are_each_answered_with_a_distinct_verifiabl
 
 
 def _verify_during_logins(d):
-    """8 logins (each an Argon2id hash) at once; verifies one after another meanwhile."""
+    """8 logins (each an Argon2id hash) at once, of 8 accounts (one account's concurrent
+    attempts are capped by its login throttle); verifies one after another meanwhile."""
     c = new_user(d)
     k = create_key(c)
+    people = [new_user(d) for _ in range(8)]
     done = []
 
-    def login():
-        Client(d).login(ADMIN_USER, ADMIN_PASS)
+    def login(who):
+        Client(d).login(who.username, who.password)
         done.append(time.monotonic())
 
-    logins = [threading.Thread(target=login) for _ in range(8)]
+    logins = [threading.Thread(target=login, args=(p,)) for p in people]
     for t in logins:
         t.start()
     answered = []

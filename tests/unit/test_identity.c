@@ -1472,7 +1472,7 @@ static void test_change_password_with_wrong_current_is_invalid(void **state)
     store_local_user_with_password(u, "carol", GOOD_PASSWORD);
     unit_session_caller(&who, "carol");
     assert_int_equal(users_change_password(u->core, &who, "not my password",
-                                           "another fine passphrase", &fe),
+                                           "another fine passphrase", &fe, NULL),
                      ERR_INVALID);
     assert_true(field_errors_has(&fe, "current_password"));
     assert_false(field_errors_has(&fe, "new_password"));
@@ -1489,7 +1489,7 @@ static void test_change_password_of_sso_user_is_forbidden(void **state)
     struct field_errors fe = {0};
     store_user(u, "carol", "user", "ROOT", "saml", 0);
     unit_session_caller(&who, "carol");
-    assert_int_equal(users_change_password(u->core, &who, "", "another fine passphrase", &fe),
+    assert_int_equal(users_change_password(u->core, &who, "", "another fine passphrase", &fe, NULL),
                      ERR_FORBIDDEN);
 }
 
@@ -1500,7 +1500,7 @@ static void test_change_password_to_weak_one_is_invalid(void **state)
     struct field_errors fe = {0};
     store_local_user_with_password(u, "carol", GOOD_PASSWORD);
     unit_session_caller(&who, "carol");
-    assert_int_equal(users_change_password(u->core, &who, GOOD_PASSWORD, "short", &fe),
+    assert_int_equal(users_change_password(u->core, &who, GOOD_PASSWORD, "short", &fe, NULL),
                      ERR_INVALID);
     assert_true(field_errors_has(&fe, "new_password"));
     assert_false(field_errors_has(&fe, "current_password"));
@@ -1515,7 +1515,7 @@ static void test_change_password_with_right_current_replaces_it(void **state)
     const char *next = "another fine passphrase";
     store_local_user_with_password(u, "carol", GOOD_PASSWORD);
     unit_session_caller(&who, "carol");
-    assert_int_equal(users_change_password(u->core, &who, GOOD_PASSWORD, next, &fe), ERR_OK);
+    assert_int_equal(users_change_password(u->core, &who, GOOD_PASSWORD, next, &fe, NULL), ERR_OK);
     assert_int_equal(u->store->ops->user_get(u->store, "carol", &stored), ERR_OK);
     assert_int_equal(password_verify(stored.password_hash, next, strlen(next)), 1);
     assert_int_equal(password_verify(stored.password_hash, GOOD_PASSWORD,

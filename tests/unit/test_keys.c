@@ -1151,11 +1151,27 @@ static void test_client_is_rate_limited_after_max_not_found(void **state)
     unit_session_caller(&who, "alice");
     struct made *m = create_named(u->core, &who, "ci");
     bad_verifications(u->core, "10.0.0.1", 3);
-    /* while blocked even a real key is refused, without a lookup */
-    verify_key(u->core, m->secret, strlen(m->secret), NULL, "10.0.0.1", &r, &retry);
+    /* while blocked, keys that are not found are RATE_LIMITED... */
+    verify_key(u->core, "apk_invented", 12, NULL, "10.0.0.1", &r, &retry);
     assert_int_equal(r.code, VERIFY_RATE_LIMITED);
     assert_int_equal(r.found, 0);
     assert_int_equal(retry, u->cfg.login_backoff_seconds);
+    /* ...but a real key still answers by its own state */
+    verify_key(u->core, m->secret, strlen(m->secret), NULL, "10.0.0.1", &r, &retry);
+    assert_int_equal(r.code, VERIFY_VALID);
+}
+
+static void test_ipv6_clients_are_counted_per_64(void **state)
+{
+    struct unit_core *u = *state;
+    struct verify_result r;
+    bad_verifications(u->core, "2001:db8:1:2::1", 1);
+    bad_verifications(u->core, "2001:db8:1:2:ffff::9", 1);
+    bad_verifications(u->core, "2001:db8:1:2:aaaa:bbbb:cccc:dddd", 1);
+    verify_key(u->core, "apk_invented", 12, NULL, "2001:db8:1:2::77", &r, NULL);
+    assert_int_equal(r.code, VERIFY_RATE_LIMITED);
+    verify_key(u->core, "apk_invented", 12, NULL, "2001:db8:1:3::1", &r, NULL);
+    assert_int_equal(r.code, VERIFY_NOT_FOUND);
 }
 
 static void test_fewer_than_max_not_found_do_not_rate_limit(void **state)
@@ -1227,8 +1243,10 @@ static void test_deleted_and_mistyped_keys_count_as_not_found(void **state)
     assert_int_equal(r.code, VERIFY_NOT_FOUND);
     verify_key(u->core, keep->secret, strlen(keep->secret) - 1, NULL, "10.0.0.1", &r, NULL);
     assert_int_equal(r.code, VERIFY_NOT_FOUND);
-    verify_key(u->core, keep->secret, strlen(keep->secret), NULL, "10.0.0.1", &r, NULL);
+    verify_key(u->core, "apk_invented", 12, NULL, "10.0.0.1", &r, NULL);
     assert_int_equal(r.code, VERIFY_RATE_LIMITED);
+    verify_key(u->core, keep->secret, strlen(keep->secret), NULL, "10.0.0.1", &r, NULL);
+    assert_int_equal(r.code, VERIFY_VALID);
 }
 
 /* ---- restart ---- */
@@ -1351,6 +1369,7 @@ int run_keys_tests(void)
         T(test_prefilled_problem_is_listed_with_the_others),
         T(test_missing_name_is_invalid_with_name_listed),
         T3(test_client_is_rate_limited_after_max_not_found),
+        T3(test_ipv6_clients_are_counted_per_64),
         T3(test_fewer_than_max_not_found_do_not_rate_limit),
         T3(test_rate_limit_is_per_client),
         T3(test_verify_without_client_is_never_rate_limited),

@@ -141,7 +141,7 @@ static void enable_mfa_at(struct unit_core *u, const char *name, int offset, cha
         sleep(1);
     *confirmed_step = step_now() + offset;
     totp(b32, *confirmed_step, code);
-    assert_int_equal(mfa_confirm(u->core, &who, code, &fe), ERR_OK);
+    assert_int_equal(mfa_confirm(u->core, &who, code, &fe, NULL), ERR_OK);
 }
 
 static void enable_mfa(struct unit_core *u, const char *name, char b32[64],
@@ -273,7 +273,7 @@ static void test_confirm_with_wrong_code_is_invalid(void **state)
     unit_session_caller(&who, "alice");
     assert_int_equal(mfa_begin(u->core, &who, &en), ERR_OK);
     wrong_code(en.secret, code);
-    assert_int_equal(mfa_confirm(u->core, &who, code, &fe), ERR_INVALID);
+    assert_int_equal(mfa_confirm(u->core, &who, code, &fe, NULL), ERR_INVALID);
     assert_true(field_errors_has(&fe, "code"));
     assert_int_equal(stored(u, "alice").mfa_enabled, 0);
 }
@@ -289,7 +289,7 @@ static void test_confirm_with_malformed_code_is_invalid(void **state)
     assert_int_equal(mfa_begin(u->core, &who, &en), ERR_OK);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct field_errors fe = {0};
-        assert_int_equal(mfa_confirm(u->core, &who, bad[i], &fe), ERR_INVALID);
+        assert_int_equal(mfa_confirm(u->core, &who, bad[i], &fe, NULL), ERR_INVALID);
         assert_true(field_errors_has(&fe, "code"));
     }
     assert_int_equal(stored(u, "alice").mfa_enabled, 0);
@@ -307,7 +307,7 @@ static void test_confirm_with_right_code_enables_mfa(void **state)
     unit_session_caller(&who, "alice");
     assert_int_equal(mfa_begin(u->core, &who, &en), ERR_OK);
     totp(en.secret, step_now(), code);
-    assert_int_equal(mfa_confirm(u->core, &who, code, &fe), ERR_OK);
+    assert_int_equal(mfa_confirm(u->core, &who, code, &fe, NULL), ERR_OK);
     assert_int_equal(fe.count, 0);
     assert_int_equal(users_get(u->core, "alice", &got), ERR_OK);
     assert_int_equal(got.mfa_enabled, 1);
@@ -332,7 +332,7 @@ static void test_confirm_with_code_of_previous_enrolment_is_invalid(void **state
     totp(second.secret, now, other);
     if (strcmp(code, other) == 0)
         skip(); /* one chance in a million: the two secrets agree on this step */
-    assert_int_equal(mfa_confirm(u->core, &who, code, &fe), ERR_INVALID);
+    assert_int_equal(mfa_confirm(u->core, &who, code, &fe, NULL), ERR_INVALID);
 }
 
 static void test_confirm_with_nothing_pending_is_conflict(void **state)
@@ -342,7 +342,7 @@ static void test_confirm_with_nothing_pending_is_conflict(void **state)
     struct field_errors fe = {0};
     store_user(u, "alice", "local", NULL);
     unit_session_caller(&who, "alice");
-    assert_int_equal(mfa_confirm(u->core, &who, "123456", &fe), ERR_CONFLICT);
+    assert_int_equal(mfa_confirm(u->core, &who, "123456", &fe, NULL), ERR_CONFLICT);
 }
 
 static void test_confirm_when_already_enabled_is_conflict(void **state)
@@ -356,7 +356,7 @@ static void test_confirm_when_already_enabled_is_conflict(void **state)
     enable_mfa(u, "alice", b32, &step);
     totp(b32, step + 1, code);
     unit_session_caller(&who, "alice");
-    assert_int_equal(mfa_confirm(u->core, &who, code, &fe), ERR_CONFLICT);
+    assert_int_equal(mfa_confirm(u->core, &who, code, &fe, NULL), ERR_CONFLICT);
 }
 
 /* ---- mfa_check ---- */
@@ -448,7 +448,7 @@ static void test_disable_with_password_turns_mfa_off(void **state)
     store_user(u, "alice", "local", GOOD_PASSWORD);
     enable_mfa(u, "alice", b32, &step);
     unit_session_caller(&who, "alice");
-    assert_int_equal(mfa_disable(u->core, &who, NULL, GOOD_PASSWORD, &fe), ERR_OK);
+    assert_int_equal(mfa_disable(u->core, &who, NULL, GOOD_PASSWORD, &fe, NULL), ERR_OK);
     struct user_record rec = stored(u, "alice");
     assert_int_equal(rec.mfa_enabled, 0);
     assert_int_equal(rec.mfa_secret_len, 0);
@@ -464,7 +464,7 @@ static void test_disable_with_wrong_password_is_invalid(void **state)
     store_user(u, "alice", "local", GOOD_PASSWORD);
     enable_mfa(u, "alice", b32, &step);
     unit_session_caller(&who, "alice");
-    assert_int_equal(mfa_disable(u->core, &who, NULL, "not my password", &fe), ERR_INVALID);
+    assert_int_equal(mfa_disable(u->core, &who, NULL, "not my password", &fe, NULL), ERR_INVALID);
     assert_true(fe.count > 0);
     assert_int_equal(stored(u, "alice").mfa_enabled, 1);
 }
@@ -480,7 +480,7 @@ static void test_disable_with_current_code_turns_mfa_off(void **state)
     enable_mfa(u, "alice", b32, &step);
     totp(b32, step + 1, code);
     unit_session_caller(&who, "alice");
-    assert_int_equal(mfa_disable(u->core, &who, code, NULL, &fe), ERR_OK);
+    assert_int_equal(mfa_disable(u->core, &who, code, NULL, &fe, NULL), ERR_OK);
     assert_int_equal(stored(u, "alice").mfa_enabled, 0);
 }
 
@@ -495,7 +495,7 @@ static void test_disable_with_wrong_code_is_invalid(void **state)
     enable_mfa(u, "alice", b32, &step);
     wrong_code(b32, code);
     unit_session_caller(&who, "alice");
-    assert_int_equal(mfa_disable(u->core, &who, code, NULL, &fe), ERR_INVALID);
+    assert_int_equal(mfa_disable(u->core, &who, code, NULL, &fe, NULL), ERR_INVALID);
     assert_int_equal(stored(u, "alice").mfa_enabled, 1);
 }
 
@@ -506,7 +506,7 @@ static void test_disable_when_off_is_conflict(void **state)
     struct field_errors fe = {0};
     store_user(u, "alice", "local", NULL);
     unit_session_caller(&who, "alice");
-    assert_int_equal(mfa_disable(u->core, &who, NULL, GOOD_PASSWORD, &fe), ERR_CONFLICT);
+    assert_int_equal(mfa_disable(u->core, &who, NULL, GOOD_PASSWORD, &fe, NULL), ERR_CONFLICT);
 }
 
 static void test_enrol_again_after_disable(void **state)
@@ -521,7 +521,7 @@ static void test_enrol_again_after_disable(void **state)
     enable_mfa(u, "alice", b32, &step);
     totp(b32, step + 1, code);
     unit_session_caller(&who, "alice");
-    assert_int_equal(mfa_disable(u->core, &who, code, NULL, &fe), ERR_OK);
+    assert_int_equal(mfa_disable(u->core, &who, code, NULL, &fe, NULL), ERR_OK);
     assert_int_equal(mfa_begin(u->core, &who, &en), ERR_OK);
     assert_string_not_equal(en.secret, b32);
 }

@@ -225,6 +225,90 @@ static void test_capacity_rounding_accepts_small_values(void **state)
     assert_int_equal(throttle_blocked_ms(t, "u:alice", T0), BACKOFF);
 }
 
+/* ---- reservations: counted before the check runs ---- */
+
+static void test_reservations_in_flight_use_up_the_allowance(void **state)
+{
+    (void)state;
+    struct throttle *t = fresh();
+    for (int i = 0; i < MAXF; i++)
+        assert_int_equal(throttle_reserve(t, "u:alice", MAXF, T0), 0);
+    /* MAXF checks are running: a further one waits, whatever they find */
+    assert_true(throttle_reserve(t, "u:alice", MAXF, T0) > 0);
+    for (int i = 0; i < MAXF; i++)
+        throttle_release(t, "u:alice", THROTTLE_FAILED, MAXF, T0);
+    assert_int_equal(throttle_blocked_ms(t, "u:alice", T0), BACKOFF);
+    assert_int_equal(throttle_reserve(t, "u:alice", MAXF, T0), BACKOFF);
+}
+
+static void test_neutral_release_gives_the_attempt_back(void **state)
+{
+    (void)state;
+    struct throttle *t = fresh();
+    for (int i = 0; i < 3 * MAXF; i++) {
+        assert_int_equal(throttle_reserve(t, "u:alice", MAXF, T0), 0);
+        throttle_release(t, "u:alice", THROTTLE_NEUTRAL, MAXF, T0);
+    }
+    assert_int_equal(throttle_blocked_ms(t, "u:alice", T0), 0);
+}
+
+static void test_successful_release_forgets_failures(void **state)
+{
+    (void)state;
+    struct throttle *t = fresh();
+    for (int i = 0; i < MAXF - 1; i++) {
+        assert_int_equal(throttle_reserve(t, "u:alice", MAXF, T0), 0);
+        throttle_release(t, "u:alice", THROTTLE_FAILED, MAXF, T0);
+    }
+    assert_int_equal(throttle_reserve(t, "u:alice", MAXF, T0), 0);
+    throttle_release(t, "u:alice", THROTTLE_SUCCEEDED, MAXF, T0);
+    for (int i = 0; i < MAXF - 1; i++) {
+        assert_int_equal(throttle_reserve(t, "u:alice", MAXF, T0), 0);
+        throttle_release(t, "u:alice", THROTTLE_FAILED, MAXF, T0);
+    }
+    assert_int_equal(throttle_blocked_ms(t, "u:alice", T0), 0);
+}
+
+/* Fills the whole table with blocked names (the attacker's spray), then checks the victim. */
+static void test_blocked_entries_are_never_evicted(void **state)
+{
+    (void)state;
+    struct throttle *t = keep(throttle_new(1, BACKOFF)); /* the smallest table */
+    throttle_fail(t, "u:victim", 1, T0);
+    char name[32];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(name, sizeof name, "u:spray-%d", i);
+        throttle_fail(t, name, 1, T0 + 1 + i % 100);
+    }
+    assert_true(throttle_blocked_ms(t, "u:victim", T0 + 200) > 0);
+}
+
+static void test_reservation_without_room_is_refused(void **state)
+{
+    (void)state;
+    struct throttle *t = keep(throttle_new(1, BACKOFF));
+    char name[32];
+    int refused = 0;
+    /* every slot held by an attempt in flight: new names are refused, not counted elsewhere */
+    for (int i = 0; i < 5000; i++) {
+        snprintf(name, sizeof name, "c:busy-%d", i);
+        if (throttle_reserve(t, name, MAXF, T0) > 0)
+            refused++;
+    }
+    assert_true(refused > 0);
+    assert_true(refused < 5000);
+}
+
+static void test_clear_keeps_attempts_in_flight(void **state)
+{
+    (void)state;
+    struct throttle *t = fresh();
+    for (int i = 0; i < MAXF; i++)
+        assert_int_equal(throttle_reserve(t, "u:alice", MAXF, T0), 0);
+    throttle_clear(t, "u:alice");
+    assert_true(throttle_reserve(t, "u:alice", MAXF, T0) > 0);
+}
+
 static void test_free_null_is_harmless(void **state)
 {
     (void)state;
@@ -250,6 +334,12 @@ int run_throttle_tests(void)
         cmocka_unit_test_teardown(test_max_failures_of_one_blocks_at_once, teardown),
         cmocka_unit_test_teardown(test_spraying_many_names_stays_bounded_and_working, teardown),
         cmocka_unit_test_teardown(test_capacity_rounding_accepts_small_values, teardown),
+        cmocka_unit_test_teardown(test_reservations_in_flight_use_up_the_allowance, teardown),
+        cmocka_unit_test_teardown(test_neutral_release_gives_the_attempt_back, teardown),
+        cmocka_unit_test_teardown(test_successful_release_forgets_failures, teardown),
+        cmocka_unit_test_teardown(test_blocked_entries_are_never_evicted, teardown),
+        cmocka_unit_test_teardown(test_reservation_without_room_is_refused, teardown),
+        cmocka_unit_test_teardown(test_clear_keeps_attempts_in_flight, teardown),
         cmocka_unit_test(test_free_null_is_harmless),
     };
     return cmocka_run_group_tests_name("throttle", tests, NULL, NULL);
