@@ -1,6 +1,6 @@
 /* fielderr.h — a fixed list of field-level validation problems, rendered as the `errors`
- * member of a 422 problem document. Field names are copied (cut at 63 bytes); details must
- * be static strings. */
+ * member of a 422 problem document. Field names are copied (cut to at most 63 bytes, on a
+ * UTF-8 code-point boundary, so the problem stays valid JSON); details must be static strings. */
 #ifndef APIKEYD_FIELDERR_H
 #define APIKEYD_FIELDERR_H
 

@@ -125,6 +125,28 @@ static void test_field_errors_cut_long_field_names_at_63_bytes(void **state)
     assert_int_equal(strlen(fe.items[0].field), 63);
 }
 
+static void test_field_errors_cut_on_code_point_boundaries(void **state)
+{
+    (void)state;
+    /* 2-, 3- and 4-byte characters: the cut never leaves part of one */
+    static const char *const chars[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    for (size_t c = 0; c < 3; c++) {
+        for (size_t lead = 0; lead < 4; lead++) { /* shift where the boundary falls */
+            char name[256] = "";
+            memset(name, 'a', lead);
+            for (int i = 0; i < 40; i++)
+                strcat(name, chars[c]);
+            struct field_errors fe = {0};
+            field_errors_add(&fe, name, "x");
+            size_t n = strlen(fe.items[0].field), w = strlen(chars[c]);
+            assert_true(n <= 63);
+            assert_true(n > 63 - w);
+            assert_int_equal((n - lead) % w, 0);
+            assert_memory_equal(fe.items[0].field, name, n);
+        }
+    }
+}
+
 static void test_field_errors_stop_at_max(void **state)
 {
     (void)state;
@@ -151,6 +173,7 @@ int run_err_tests(void)
         cmocka_unit_test(test_field_errors_add_and_has),
         cmocka_unit_test(test_field_errors_keep_order),
         cmocka_unit_test(test_field_errors_cut_long_field_names_at_63_bytes),
+        cmocka_unit_test(test_field_errors_cut_on_code_point_boundaries),
         cmocka_unit_test(test_field_errors_stop_at_max),
     };
     return cmocka_run_group_tests_name("err", tests, NULL, NULL);
