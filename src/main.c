@@ -67,6 +67,8 @@ int main(int argc, char **argv)
     struct core *core = NULL;
     struct server *server = NULL;
     int status = 1;
+    if (users_bootstrap_check(getenv("APIKEYD_BOOTSTRAP_ADMIN")) != ERR_OK)
+        return 1; /* before anything is created */
     mkdir(cfg.data_dir, 0700); /* holds the server key even when the store is PostgreSQL */
     if (open_store(&cfg, &store) != ERR_OK)
         goto out;

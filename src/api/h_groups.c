@@ -11,8 +11,12 @@ static int add_name(void *ctx, const char *name)
     return json_array_append_new((json_t *)ctx, json_string(name)) != 0;
 }
 
-static json_t *group_json(struct core *c, const struct group_record *g)
+/* A group as who may see it: members and roles only for groups_may_see_members. */
+static json_t *group_json(struct core *c, const struct caller *who, const struct group_record *g)
 {
+    if (!groups_may_see_members(who))
+        return json_pack("{s:s, s:s, s:s}", "name", g->name, "description", g->description,
+                         "environment", g->environment);
     json_t *members = json_array();
     if (members)
         groups_members_each(c, g->name, add_name, members);
@@ -23,18 +27,19 @@ static json_t *group_json(struct core *c, const struct group_record *g)
 
 struct group_list {
     struct core *core;
+    const struct caller *who;
     json_t *list;
 };
 
 static int group_one(void *ctx, const struct group_record *g)
 {
     struct group_list *l = ctx;
-    return json_array_append_new(l->list, group_json(l->core, g)) != 0;
+    return json_array_append_new(l->list, group_json(l->core, l->who, g)) != 0;
 }
 
 enum err h_groups_list(struct request *req, struct reply *rep)
 {
-    struct group_list l = {req->core, json_array()};
+    struct group_list l = {req->core, &req->caller, json_array()};
     if (!l.list)
         return ERR_NOMEM;
     enum err e = groups_each(req->core, group_one, &l);
@@ -49,7 +54,7 @@ enum err h_groups_get(struct request *req, struct reply *rep)
 {
     struct group_record g;
     enum err e = groups_get(req->core, req->params[0], &g);
-    return e ? e : reply_json(rep, 200, group_json(req->core, &g));
+    return e ? e : reply_json(rep, 200, group_json(req->core, &req->caller, &g));
 }
 
 static enum err write_group(struct request *req, struct reply *rep, int create)
@@ -91,7 +96,7 @@ static enum err write_group(struct request *req, struct reply *rep, int create)
     else
         e = groups_update(req->core, &req->caller, &in, &fe, g);
     if (e == ERR_OK)
-        e = reply_json(rep, create ? 201 : 200, group_json(req->core, g));
+        e = reply_json(rep, create ? 201 : 200, group_json(req->core, &req->caller, g));
     else if (e == ERR_FORBIDDEN)
         e = reply_error(rep, e, "this needs the authority manage_groups", NULL);
     else if (e == ERR_CONFLICT)

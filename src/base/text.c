@@ -13,9 +13,36 @@ size_t text_codepoints(const char *s)
     return n;
 }
 
+/* 1 when p starts a bidirectional embedding, override or isolate control (U+202A..U+202E,
+ * U+2066..U+2069): text that reads differently from how it is stored (Trojan Source). */
+static int is_bidi_control(const unsigned char *p)
+{
+    return p[0] == 0xE2 && ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+                            (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9));
+}
+
+/* Bytes of the invisible character (white space or zero-width) that p starts, else 0. */
+static size_t invisible_len(const unsigned char *p)
+{
+    if (isspace(p[0]))
+        return 1;
+    if (p[0] == 0xC2 && p[1] == 0xA0) /* no-break space */
+        return 2;
+    if (p[0] == 0xE2 && p[1] == 0x80 && ((p[2] >= 0x80 && p[2] <= 0x8D) || p[2] == 0xAF))
+        return 3; /* U+2000..U+200D: spaces, zero-width space and joiners; U+202F */
+    if (p[0] == 0xE2 && p[1] == 0x81 && (p[2] == 0x9F || p[2] == 0xA0))
+        return 3; /* U+205F, U+2060 word joiner */
+    if ((p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) || /* ideographic space */
+        (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF))   /* zero-width no-break space */
+        return 3;
+    return 0;
+}
+
 int text_has_control(const char *s, int allow_newlines)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (is_bidi_control(p))
+            return 1;
         if (*p == '\t' || *p == '\n')
             if (allow_newlines)
                 continue;
@@ -30,9 +57,13 @@ int text_has_control(const char *s, int allow_newlines)
 
 int text_is_blank(const char *s)
 {
-    for (; *s; s++)
-        if (!isspace((unsigned char)*s))
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = invisible_len(p);
+        if (!n)
             return 0;
+        p += n;
+    }
     return 1;
 }
 

@@ -58,8 +58,11 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
             password_verify(NULL, password, pw_len);
             e = ERR_LOGIN_FAILED;
         } else if (e == ERR_OK) {
-            ok = password_verify(u.password_hash, password, pw_len) && !u.disabled &&
-                 strcmp(u.auth_source, "local") == 0;
+            /* SSO users have no local password: the same Argon2id time as anyone else, so
+             * timing does not tell which accounts come from the directory */
+            int local = strcmp(u.auth_source, "local") == 0;
+            ok = password_verify(local ? u.password_hash : NULL, password, pw_len) && local &&
+                 !u.disabled;
             e = ok ? ERR_OK : ERR_LOGIN_FAILED;
             if (ok && u.mfa_enabled)
                 e = otp ? mfa_check(c, &u, otp) : ERR_OTP_REQUIRED;

@@ -38,6 +38,11 @@ enum err groups_members_each(struct core *c, const char *name, store_name_cb cb,
     return c->store->ops->group_members_each(c->store, name, cb, ctx);
 }
 
+int groups_may_see_members(const struct caller *who)
+{
+    return (who->authorities & (AUTH_MANAGE_GROUPS | AUTH_MANAGE_USERS)) != 0;
+}
+
 /* Checks roles and members of in against the store, joining roles into g->roles. */
 static void check_lists(struct core *c, const struct group_input *in, struct group_record *g,
                         struct field_errors *fe)

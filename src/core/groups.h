@@ -26,6 +26,11 @@ enum err groups_each(struct core *c, store_group_cb cb, void *ctx);
 enum err groups_get(struct core *c, const char *name, struct group_record *out);
 enum err groups_members_each(struct core *c, const char *name, store_name_cb cb, void *ctx);
 
+/* 1 when who may see a group's members and roles: holders of manage_groups or manage_users.
+ * Everyone else sees names and descriptions only (and their own groups in /v1/me), so a
+ * plain account cannot map who holds which power. */
+int groups_may_see_members(const struct caller *who);
+
 /* Creates (needs manage_groups): ERR_INVALID (fe), ERR_CONFLICT, ERR_LIMIT. */
 enum err groups_create(struct core *c, const struct caller *who, const struct group_input *in,
                        struct field_errors *fe, struct group_record *out);

@@ -103,6 +103,43 @@ static void check_profile(const char *full_name, const char *email, struct field
         field_errors_add(fe, "email", "must be an email address");
 }
 
+/* Splits spec "user:password" into username (STORE_NAME_MAX + 1) and password (cap bytes),
+ * and checks both: a valid username and a password the policy accepts. Logs the problem. */
+static enum err bootstrap_parse(const char *spec, char *username, char *password, size_t cap)
+{
+    const char *colon = strchr(spec, ':');
+    if (!colon || colon == spec || (size_t)(colon - spec) > STORE_NAME_MAX ||
+        strlen(colon + 1) >= cap) {
+        log_error("APIKEYD_BOOTSTRAP_ADMIN must be user:password");
+        return ERR_INVALID;
+    }
+    memcpy(username, spec, (size_t)(colon - spec));
+    username[colon - spec] = '\0';
+    snprintf(password, cap, "%s", colon + 1);
+    if (!users_name_valid(username)) {
+        log_error("APIKEYD_BOOTSTRAP_ADMIN: invalid user name");
+        return ERR_INVALID;
+    }
+    struct field_errors fe = {0};
+    password_check_policy(username, password, "password", &fe);
+    if (fe.count) {
+        log_error("APIKEYD_BOOTSTRAP_ADMIN: the password %s (12-128 characters, not a common "
+                  "password, not the user name)", fe.items[0].detail);
+        return ERR_INVALID;
+    }
+    return ERR_OK;
+}
+
+enum err users_bootstrap_check(const char *spec)
+{
+    if (!spec || !*spec)
+        return ERR_OK;
+    char username[STORE_NAME_MAX + 1], password[512];
+    enum err e = bootstrap_parse(spec, username, password, sizeof password);
+    sodium_memzero(password, sizeof password);
+    return e;
+}
+
 enum err users_bootstrap(struct core *c, const char *spec, FILE *notice)
 {
     int64_t count = 0;
@@ -116,25 +153,12 @@ enum err users_bootstrap(struct core *c, const char *spec, FILE *notice)
         return ERR_NOMEM;
     snprintf(u->username, sizeof u->username, "admin");
     if (spec && *spec) {
-        const char *colon = strchr(spec, ':');
-        if (!colon || colon == spec || (size_t)(colon - spec) > STORE_NAME_MAX ||
-            strlen(colon + 1) >= sizeof password) {
-            log_error("APIKEYD_BOOTSTRAP_ADMIN must be user:password");
-            e = ERR_INVALID;
+        if ((e = bootstrap_parse(spec, u->username, password, sizeof password)))
             goto out;
-        }
-        memcpy(u->username, spec, (size_t)(colon - spec));
-        u->username[colon - spec] = '\0';
-        snprintf(password, sizeof password, "%s", colon + 1);
     } else {
         random_token(password);
         password[24] = '\0';
         generated = 1;
-    }
-    if (!users_name_valid(u->username) || password[0] == '\0') {
-        log_error("APIKEYD_BOOTSTRAP_ADMIN: invalid user name or empty password");
-        e = ERR_INVALID;
-        goto out;
     }
     snprintf(u->auth_source, sizeof u->auth_source, "local");
     snprintf(u->environment, sizeof u->environment, "ROOT");

@@ -36,8 +36,13 @@ struct user_patch {
 
 /* On an empty store creates the admin. spec is "user:password" (from
  * APIKEYD_BOOTSTRAP_ADMIN) or NULL, in which case the user is "admin" with a random password
- * printed once to `notice`. Does nothing when any user exists. */
+ * printed once to `notice`. Does nothing when any user exists. ERR_INVALID (logged) for a
+ * malformed spec or a password the policy refuses. */
 enum err users_bootstrap(struct core *c, const char *spec, FILE *notice);
+
+/* The checks of users_bootstrap on spec alone (NULL or empty is fine), so that apikeyd can
+ * refuse a bad APIKEYD_BOOTSTRAP_ADMIN before it creates anything (data folder, key, store). */
+enum err users_bootstrap_check(const char *spec);
 
 /* Creates a user (needs manage_users). ERR_INVALID with fe, ERR_CONFLICT, ERR_FORBIDDEN,
  * ERR_LIMIT. On ERR_OK fills *out (secrets wiped). */

@@ -2,8 +2,13 @@
 must never produce a 5xx, and small differences (timing, listings) must not tell an attacker
 more than the owner would. Each test plays that client against a real daemon."""
 import json as jsonlib
+import os
+import subprocess
+import tempfile
+import time
 
-from run import Client, eq, expect, expect_error_field, shared
+from run import (BIN, Client, create_key, dedicated, eq, expect, expect_error_field, free_port,
+                 list_keys, new_user, shared, uniq, uniq_user)
 
 
 def test_attack_multibyte_unknown_field_names_get_a_422_not_a_500():
@@ -25,3 +30,123 @@ def test_attack_multibyte_unknown_field_names_get_a_422_not_a_500():
     expect_error_field(Client(d).request("POST", "/v1/login",
                                          json={"username": "x", "password": "y", "\u00e9" * 40: 1}),
                        "\u00e9" * 31)
+
+
+# ---- names that read differently from what is stored --------------------------------------
+
+BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+INVISIBLE = ["\u200b", "\u200b\u200c\u200d", "\u2060\ufeff", "\u00a0 \u3000"]
+
+
+def test_attack_bidi_controls_and_invisible_names_are_refused_and_not_stored():
+    d = shared()
+    c = new_user(d)
+    bad = [f"invoice{b}fdp.exe" for b in BIDI] + INVISIBLE
+    for name in bad:
+        r = c.request("POST", "/v1/keys", json={"name": name, "scopes": ["Tasks"]})
+        expect(r, 422, "validation-failed", what=f"key name {name!r}")
+        expect_error_field(r, "name")
+        r = d.admin.request("POST", "/v1/projects", json={"name": name})
+        expect(r, 422, "validation-failed", what=f"project name {name!r}")
+        r = d.admin.request("POST", "/v1/service-accounts", json={"name": name})
+        expect(r, 422, "validation-failed", what=f"account name {name!r}")
+    for b in BIDI:
+        r = c.request("PATCH", "/v1/me", json={"full_name": f"Alice{b} Admin"})
+        expect(r, 422, "validation-failed", what=f"full name with {b!r}")
+        r = c.request("POST", "/v1/keys", json={"name": uniq("k"), "scopes": ["Tasks"],
+                                                "description": f"a{b}b"})
+        expect(r, 422, "validation-failed", what=f"key description with {b!r}")
+    names = [k["name"] for k in list_keys(c)]
+    eq([n for n in names if n in bad], [], "no refused key name was stored")
+    eq(expect(c.request("GET", "/v1/me"), 200).body.get("full_name") in ("", None), True,
+       "the full name is unchanged")
+    # text in right-to-left scripts is fine: only the invisible controls are refused
+    create_key(c, name="\u05de\u05e4\u05ea\u05d7 \u0645\u0641\u062a\u0627\u062d")
+
+
+# ---- group listings -------------------------------------------------------------------------
+
+def test_attack_plain_user_cannot_map_who_holds_power_through_groups():
+    d = shared()
+    c = new_user(d)
+    member = new_user(d)
+    g = uniq("grp")
+    expect(d.admin.request("POST", "/v1/groups", json={"name": g, "roles": ["admin"],
+                                                       "members": [member.username]}), 201)
+    for r in (c.request("GET", f"/v1/groups/{g}"),
+              *[x for x in expect(c.request("GET", "/v1/groups"), 200).body["groups"]
+                if x.get("name") == g]):
+        body = r.body if hasattr(r, "body") else r
+        eq(sorted(body), ["description", "environment", "name"],
+           "a plain user sees the group, not its members or roles")
+    holder = _holder(d, ["manage_users"])
+    got = expect(holder.request("GET", f"/v1/groups/{g}"), 200).body
+    eq((got.get("roles"), got.get("members")), (["admin"], [member.username]),
+       "a holder of manage_users sees them")
+    mine = expect(member.request("GET", "/v1/me"), 200).body.get("groups")
+    eq(g in mine, True, f"the member sees their own group in /v1/me: {mine!r}")
+
+
+def _holder(d, authorities):
+    role = uniq("r")
+    expect(d.admin.request("POST", "/v1/roles", json={"name": role, "authorities": authorities}),
+           201)
+    name, pw = uniq_user("hold"), "pw-holder-" + uniq("p")
+    expect(d.admin.request("POST", "/v1/users", json={"username": name, "password": pw,
+                                                      "roles": [role]}), 201)
+    h = Client(d)
+    h.login(name, pw)
+    return h
+
+
+# ---- SSO users' login timing ---------------------------------------------------------------
+
+def _median_login_seconds(d, username, n=5):
+    times = []
+    for _ in range(n):
+        t = time.monotonic()
+        r = Client(d).request("POST", "/v1/login", json={"username": username,
+                                                         "password": "not-the-password-x"})
+        times.append(time.monotonic() - t)
+        eq(r.status, 401, f"login as {username} fails")
+    return sorted(times)[n // 2]
+
+
+def test_attack_login_timing_does_not_tell_sso_users_apart():
+    d = dedicated("leak-sso-timing", env={"APIKEYD_LOGIN_MAX_FAILURES": "1000"})
+    try:
+        local = uniq_user("loc")
+        expect(d.admin.request("POST", "/v1/users", json={"username": local,
+                                                          "password": "pw-" + uniq("p") * 2}), 201)
+        sso = uniq_user("sso")
+        expect(d.admin.request("POST", "/v1/users", json={"username": sso,
+                                                          "auth_source": "ldap"}), 201)
+        t_local = _median_login_seconds(d, local)
+        t_sso = _median_login_seconds(d, sso)
+        # Argon2id dominates a local check; a directory user answered without it would be
+        # orders of magnitude faster. Half of the local time leaves room for a noisy machine.
+        eq(t_sso >= t_local / 2, True,
+           f"SSO login {t_sso * 1000:.1f} ms vs local {t_local * 1000:.1f} ms (median of 5)")
+        d.stop()
+    finally:
+        d.kill()
+
+
+# ---- the bootstrap admin ---------------------------------------------------------------------
+
+def test_bootstrap_admin_password_obeys_the_policy_before_anything_is_created():
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in ("admin:short", "admin:password1234", "admin:admin", "root:root"):
+            data = os.path.join(tmp, "data")
+            p = subprocess.Popen([BIN, "--listen", f"127.0.0.1:{free_port()}", "--data", data],
+                                 env=dict(os.environ, APIKEYD_BOOTSTRAP_ADMIN=spec),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                _, err = p.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
+                raise AssertionError(f"APIKEYD_BOOTSTRAP_ADMIN={spec!r}: apikeyd started")
+            eq(p.returncode, 1, f"{spec!r}: exit status")
+            eq("APIKEYD_BOOTSTRAP_ADMIN" in err, True, f"{spec!r}: stderr names it: {err!r}")
+            eq(os.path.exists(data), False, f"{spec!r}: nothing was created")

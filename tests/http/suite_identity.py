@@ -1095,8 +1095,11 @@ def test_group_created_in_root_by_default_and_readable():
     r = d.admin.request("POST", "/v1/groups", json={"name": name, "description": "Ops",
                                                     "roles": [role], "members": [u.username]})
     expect(r, 201)
-    got = expect(mkuser(d).request("GET", f"/v1/groups/{name}"), 200,
-                 what="GET the group as a plain user").body
+    plain = expect(mkuser(d).request("GET", f"/v1/groups/{name}"), 200,
+                   what="GET the group as a plain user").body
+    eq(plain, {"name": name, "description": "Ops", "environment": "ROOT"},
+       "a plain user sees no members or roles")
+    got = expect(d.admin.request("GET", f"/v1/groups/{name}"), 200).body
     for f in GROUP_FIELDS:
         check(f in got, f"group object: expected field {f!r}, got {sorted(got)}")
     eq((got["name"], got["description"], got["environment"], got["roles"], got["members"]),

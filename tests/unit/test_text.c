@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+
 #include <string.h>
 
 #include "../../src/base/text.h"
@@ -115,11 +117,32 @@ static void test_not_blank_with_any_visible_character(void **state)
     assert_int_equal(text_is_blank("."), 0);
 }
 
-static void test_not_blank_with_non_ascii_space(void **state)
+static void test_blank_with_unicode_spaces_and_zero_width_only(void **state)
 {
     (void)state;
-    /* only ASCII white space counts as blank */
-    assert_int_equal(text_is_blank("\xc2\xa0"), 0);
+    /* a name that shows nothing is blank: NBSP, zero-width space/joiners, word joiner, BOM */
+    assert_int_equal(text_is_blank("\xc2\xa0"), 1);
+    assert_int_equal(text_is_blank("\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d"), 1);
+    assert_int_equal(text_is_blank(" \xe2\x81\xa0\xef\xbb\xbf\xe3\x80\x80\t"), 1);
+    assert_int_equal(text_is_blank("\xe2\x80\x8b" "a"), 0);
+    assert_int_equal(text_is_blank("\xe2\x80\x90"), 0); /* U+2010 hyphen shows */
+    assert_int_equal(text_is_blank("\xe2"), 0);           /* a cut sequence is not blank */
+}
+
+static void test_has_control_detects_bidi_controls(void **state)
+{
+    (void)state;
+    /* U+202A..U+202E and U+2066..U+2069, with and without newlines allowed */
+    const char *bidi[] = {"\xe2\x80\xaa", "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x81\xa9"};
+    for (size_t i = 0; i < 4; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "prod%sdorp", bidi[i]);
+        assert_int_equal(text_has_control(text, 0), 1);
+        assert_int_equal(text_has_control(text, 1), 1);
+    }
+    assert_int_equal(text_has_control("\xe2\x80\xa9", 0), 0); /* U+2029 is not one */
+    assert_int_equal(text_has_control("\xe2\x81\xa5", 0), 0); /* U+2065 */
+    assert_int_equal(text_has_control("\xe2\x80\xaf", 0), 0); /* U+202F */
 }
 
 static void test_token_accepts_alnum_and_extras(void **state)
@@ -176,7 +199,8 @@ int run_text_tests(void)
         cmocka_unit_test(test_blank_empty_string),
         cmocka_unit_test(test_blank_ascii_whitespace),
         cmocka_unit_test(test_not_blank_with_any_visible_character),
-        cmocka_unit_test(test_not_blank_with_non_ascii_space),
+        cmocka_unit_test(test_blank_with_unicode_spaces_and_zero_width_only),
+        cmocka_unit_test(test_has_control_detects_bidi_controls),
         cmocka_unit_test(test_token_accepts_alnum_and_extras),
         cmocka_unit_test(test_token_refuses_empty),
         cmocka_unit_test(test_token_length_limit_is_inclusive),
