@@ -2,7 +2,7 @@
  * Names: listen, data, db, key_prefix, threads, workers, max_connections, idle_timeout_seconds,
  * login_max_failures, login_backoff_seconds,
  * session_ttl_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
- * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128). */
+ * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never). */
 #include "config.h"
 
 #include <ctype.h>
@@ -85,6 +85,16 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_int(name, value, 1, 1000000, &cfg->core.verify_max_failures);
     if (strcmp(name, "session_ttl_seconds") == 0)
         return set_int(name, value, 60, 30 * 86400, &cfg->core.session_ttl_seconds);
+    if (strcmp(name, "cookie_secure") == 0) {
+        static const char *const modes[] = {"auto", "always", "never"};
+        for (int i = 0; i < 3; i++)
+            if (strcmp(value, modes[i]) == 0) {
+                cfg->cookie_secure = i;
+                return 0;
+            }
+        fprintf(stderr, "apikeyd: cookie_secure must be auto, always or never\n");
+        return -1;
+    }
     if (strcmp(name, "trusted_proxies") == 0) {
         if (netaddr_list_parse(value, &cfg->trusted_proxies)) {
             fprintf(stderr, "apikeyd: trusted_proxies must be IP addresses or CIDR ranges"
@@ -157,6 +167,7 @@ static const struct {
     {"APIKEYD_STALE_AFTER_MS", "stale_after_ms"},
     {"APIKEYD_MAX_KEYS_PER_OWNER", "max_keys_per_owner"},
     {"APIKEYD_TRUSTED_PROXIES", "trusted_proxies"},
+    {"APIKEYD_COOKIE_SECURE", "cookie_secure"},
 };
 
 static void usage(FILE *f)

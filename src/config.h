@@ -15,6 +15,7 @@ struct config {
     unsigned max_connections;      /* open client connections at once */
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
     struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
+    int cookie_secure; /* 0 auto, 1 always, 2 never (enum cookie_secure in api/server.h) */
     struct core_config core;
 };
 

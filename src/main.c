@@ -80,7 +80,8 @@ int main(int argc, char **argv)
         goto out;
     raise_open_files(cfg.max_connections);
     struct server_options opts = {cfg.threads, cfg.workers, cfg.max_connections,
-                                  cfg.idle_timeout_seconds, cfg.trusted_proxies};
+                                  cfg.idle_timeout_seconds, cfg.trusted_proxies,
+                                  (enum cookie_secure)cfg.cookie_secure};
     if (server_start(core, cfg.listen, &opts, &server) != ERR_OK)
         goto out;
     log_info("apikeyd listening on http://%s (port %u), data in %s", cfg.listen,

@@ -359,7 +359,11 @@ static void params_parse(struct conn_params *ps, const char *text, char sep, int
     ps->text_len = len + 1;
     memcpy(ps->text, text, len + 1);
     char *s = ps->text;
-    while (*s && ps->count < CONN_PARAMS_MAX) {
+    while (*s) {
+        if (ps->count == CONN_PARAMS_MAX) {
+            ps->overflow = 1;
+            break;
+        }
         while (*s == ' ')
             s++;
         char *end = strchr(s, sep);
@@ -400,16 +404,32 @@ const char *conn_query(struct conn *c, const char *name)
     return params_find(&c->query_params, name);
 }
 
-const char *conn_cookie(struct conn *c, const char *name)
+static void parse_cookies(struct conn *c)
 {
     if (!c->cookies_parsed) {
         const char *header = conn_header(c, "Cookie");
-        if (!header)
-            return NULL;
-        params_parse(&c->cookies, header, ';', 0);
+        if (header)
+            params_parse(&c->cookies, header, ';', 0);
         c->cookies_parsed = 1;
     }
+}
+
+const char *conn_cookie(struct conn *c, const char *name)
+{
+    parse_cookies(c);
     return params_find(&c->cookies, name);
+}
+
+int conn_cookie_values(struct conn *c, const char *name, const char **out)
+{
+    parse_cookies(c);
+    if (c->cookies.overflow)
+        return -1;
+    int n = 0;
+    for (unsigned i = 0; i < c->cookies.count; i++)
+        if (strcmp(c->cookies.names[i], name) == 0)
+            out[n++] = c->cookies.values[i];
+    return n;
 }
 
 /* Sets c->path (percent-decoded in place: decoding only shortens) and c->query from the

@@ -37,6 +37,7 @@ struct conn_params {
     char *text; /* split in place by NULs: text_len says how much to wipe */
     size_t text_len;
     unsigned count;
+    int overflow; /* more parameters were sent than CONN_PARAMS_MAX */
     const char *names[CONN_PARAMS_MAX];
     const char *values[CONN_PARAMS_MAX];
 };
@@ -110,6 +111,10 @@ const char *conn_query(struct conn *c, const char *name);
 
 /* Value of the cookie called name, or NULL. */
 const char *conn_cookie(struct conn *c, const char *name);
+
+/* The values of every cookie called name, in order, into out (at most CONN_PARAMS_MAX);
+ * their count, or -1 when the Cookie header holds more cookies than CONN_PARAMS_MAX. */
+int conn_cookie_values(struct conn *c, const char *name, const char **out);
 
 /* Answers the current request with rep (released here): writes what the socket takes now and
  * keeps the rest for when it is writable. conn_on_event then goes on to the next request. */

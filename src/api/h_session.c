@@ -7,7 +7,6 @@
 #include "body.h"
 #include "handlers.h"
 
-#define SESSION_COOKIE "apikeyd_session"
 
 enum err h_healthz(struct request *req, struct reply *rep)
 {
@@ -47,10 +46,11 @@ enum err h_login(struct request *req, struct reply *rep)
     } else if (e) {
         reply_problem(rep, e, NULL, NULL);
     } else {
+        /* over HTTPS: Secure, and __Host- so no subdomain or plain-HTTP page can set it */
         char cookie[200];
-        snprintf(cookie, sizeof cookie,
-                 SESSION_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%d",
-                 lr.session_token, lr.ttl_seconds);
+        snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%d%s",
+                 req->secure_cookies ? SESSION_COOKIE_HOST : SESSION_COOKIE, lr.session_token,
+                 lr.ttl_seconds, req->secure_cookies ? "; Secure" : "");
         e = reply_json(rep, 200,
                        json_pack("{s:s, s:s}", "username", lr.username, "csrf_token",
                                  lr.csrf_token));
@@ -79,5 +79,8 @@ enum err h_logout(struct request *req, struct reply *rep)
         return e;
     reply_empty(rep, 204);
     reply_header(rep, "Set-Cookie", SESSION_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    if (req->secure_cookies)
+        reply_header(rep, "Set-Cookie",
+                     SESSION_COOKIE_HOST "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure");
     return ERR_OK;
 }

@@ -22,7 +22,8 @@ struct request {
     const char *path;
     const char *body; /* NUL-terminated; NULL when none was sent */
     size_t body_len;
-    char client[64]; /* client address as text (see server.c: X-Real-IP from loopback) */
+    char client[64]; /* client address as text (server.c: X-Real-IP etc. from trusted_proxies) */
+    int secure_cookies; /* set session cookies Secure and __Host- (cookie_secure, server.c) */
     struct core *core;
     struct caller caller; /* set by the router when the route needs authentication */
     const char *params[HTTP_PATH_PARAMS]; /* {id}-style path segments, NUL-terminated */
@@ -59,6 +60,16 @@ const char *request_header(const struct request *req, const char *name);
 const char *request_query(const struct request *req, const char *name);
 /* Value of the cookie called name, or NULL. */
 const char *request_cookie(const struct request *req, const char *name);
+
+/* The portal session cookie: __Host-apikeyd_session when the request came over HTTPS (a
+ * trusted proxy's X-Forwarded-Proto, or cookie_secure = always), else apikeyd_session. */
+#define SESSION_COOKIE "apikeyd_session"
+#define SESSION_COOKIE_HOST "__Host-apikeyd_session"
+#define SESSION_COOKIES_MAX 32 /* = CONN_PARAMS_MAX: the cookies one request is read for */
+
+/* The values of every cookie called name, in order (at most SESSION_COOKIES_MAX into out);
+ * their count, or -1 when the request sent more cookies than apikeyd reads. */
+int request_cookie_values(const struct request *req, const char *name, const char **out);
 
 /* Adds a response header (silently dropped past REPLY_HEADERS_MAX or if it would be cut). */
 void reply_header(struct reply *r, const char *name, const char *value);

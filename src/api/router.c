@@ -174,12 +174,22 @@ static enum err authenticate(struct request *req, const struct route *rt, const 
         }
         return ERR_OK;
     }
-    const char *cookie = request_cookie(req, "apikeyd_session");
-    if (!cookie) {
+    /* every cookie named like the session is tried (a browser may hold an old one besides
+     * the current, or both names): the first that is a live session counts */
+    const char *tokens[2 * SESSION_COOKIES_MAX];
+    int secure = request_cookie_values(req, SESSION_COOKIE_HOST, tokens);
+    int plain = secure < 0 ? -1 : request_cookie_values(req, SESSION_COOKIE, tokens + secure);
+    if (plain < 0) {
+        *detail = "the Cookie header holds more cookies than apikeyd reads (32)";
+        return ERR_BAD_REQUEST;
+    }
+    if (secure + plain == 0) {
         *detail = "log in, or send an API key as Authorization: Bearer <key>";
         return ERR_UNAUTHENTICATED;
     }
-    enum err e = auth_session(req->core, cookie, &req->caller);
+    enum err e = ERR_UNAUTHENTICATED;
+    for (int i = 0; i < secure + plain && e == ERR_UNAUTHENTICATED; i++)
+        e = auth_session(req->core, tokens[i], &req->caller);
     if (e) {
         *detail = "the session has ended; log in again";
         return e;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ struct server {
     struct core *core;
     struct workers *workers;
     struct netaddr_list trusted_proxies;
+    enum cookie_secure cookie_secure;
 };
 
 /* A request answered on a worker thread while its connection is lent out. */
@@ -53,6 +55,25 @@ const char *request_query(const struct request *req, const char *name)
 const char *request_cookie(const struct request *req, const char *name)
 {
     return conn_cookie(req->conn, name);
+}
+
+_Static_assert(SESSION_COOKIES_MAX == CONN_PARAMS_MAX, "one limit for cookies");
+
+int request_cookie_values(const struct request *req, const char *name, const char **out)
+{
+    return conn_cookie_values(req->conn, name, out);
+}
+
+/* Whether session cookies get Secure and __Host-: cookie_secure, and with `auto` whether a
+ * trusted proxy says the client used HTTPS (apikeyd itself serves plain HTTP). */
+static int secure_cookies(const struct server *srv, struct conn *c)
+{
+    if (srv->cookie_secure != COOKIE_SECURE_AUTO)
+        return srv->cookie_secure == COOKIE_SECURE_ALWAYS;
+    if (!netaddr_list_contains(&srv->trusted_proxies, &c->peer_addr))
+        return 0;
+    const char *proto = conn_header(c, "X-Forwarded-Proto");
+    return proto && strcasecmp(proto, "https") == 0;
 }
 
 /* Copies the address text at s (n bytes) into out when it is a well-formed address. */
@@ -148,6 +169,7 @@ static void on_request(void *ctx, struct conn *c)
     req.body_len = c->body_len;
     req.core = srv->core;
     client_address(srv, c, req.client, sizeof req.client);
+    req.secure_cookies = secure_cookies(srv, c);
     struct deferred *d = router_may_block(&m) ? malloc(sizeof *d) : NULL;
     if (d) {
         d->job.run = run_deferred;
@@ -261,6 +283,7 @@ enum err server_start(struct core *core, const char *listen, const struct server
         return ERR_UNAVAILABLE;
     }
     srv->trusted_proxies = opts->trusted_proxies;
+    srv->cookie_secure = opts->cookie_secure;
     srv->workers = workers_start(opts->workers);
     if (!srv->workers) {
         log_error("server: cannot start %u worker threads", opts->workers);

@@ -8,12 +8,15 @@
 
 struct server;
 
+enum cookie_secure { COOKIE_SECURE_AUTO, COOKIE_SECURE_ALWAYS, COOKIE_SECURE_NEVER };
+
 struct server_options {
     unsigned threads;              /* event threads: parsing, verification */
     unsigned workers;              /* threads for requests that may block on the store */
     unsigned max_connections;      /* connections past this are closed at once */
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
     struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
+    enum cookie_secure cookie_secure;    /* auto: Secure when a trusted proxy saw HTTPS */
 };
 
 /* Starts serving on listen ("127.0.0.1:8080", "[::1]:8080", ":8080") as opts says. Sets *out.

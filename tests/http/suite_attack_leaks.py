@@ -150,3 +150,86 @@ def test_bootstrap_admin_password_obeys_the_policy_before_anything_is_created():
             eq(p.returncode, 1, f"{spec!r}: exit status")
             eq("APIKEYD_BOOTSTRAP_ADMIN" in err, True, f"{spec!r}: stderr names it: {err!r}")
             eq(os.path.exists(data), False, f"{spec!r}: nothing was created")
+
+
+# ---- session cookies -------------------------------------------------------------------------
+
+def _login_cookie(d, c, headers=None):
+    """Logs c's user in again; returns (Set-Cookie line, cookie name, token, csrf)."""
+    r = Client(d).request("POST", "/v1/login", json={"username": c.username,
+                                                     "password": c.password}, headers=headers)
+    expect(r, 200, what="login")
+    lines = [s for s in r.headers.get_all("Set-Cookie") or [] if "apikeyd_session=" in s]
+    eq(len(lines), 1, f"one session cookie: {r.headers.get_all('Set-Cookie')!r}")
+    name, _, rest = lines[0].partition("=")
+    return lines[0], name, rest.split(";")[0], r.body["csrf_token"]
+
+
+def _me_with(d, cookie_header):
+    return Client(d).request("GET", "/v1/me", headers={"Cookie": cookie_header})
+
+
+def test_attack_session_cookie_is_secure_and_host_only_behind_https():
+    d = shared()
+    c = new_user(d)
+    line, name, token, _ = _login_cookie(d, c, headers={"X-Forwarded-Proto": "https"})
+    eq(name, "__Host-apikeyd_session", "the cookie's name behind an HTTPS proxy")
+    attrs = [a.strip().lower() for a in line.split(";")[1:]]
+    for want in ("secure", "httponly", "path=/", "samesite=strict"):
+        eq(want in attrs, True, f"attribute {want} in {line!r}")
+    eq([a for a in attrs if a.startswith("domain")], [], "no Domain (the __Host- rule)")
+    expect(_me_with(d, f"__Host-apikeyd_session={token}"), 200, what="the __Host- cookie works")
+    line, name, _, _ = _login_cookie(d, c)
+    eq((name, "secure" in line.lower()), ("apikeyd_session", False),
+       "plain HTTP (no X-Forwarded-Proto): the plain cookie")
+
+
+def test_attack_forwarded_proto_from_an_untrusted_peer_is_ignored_and_modes_apply():
+    for env, want in (({"APIKEYD_TRUSTED_PROXIES": "192.0.2.1"}, "apikeyd_session"),
+                      ({"APIKEYD_COOKIE_SECURE": "never"}, "apikeyd_session"),
+                      ({"APIKEYD_COOKIE_SECURE": "always"}, "__Host-apikeyd_session")):
+        d = dedicated("leak-cookie-" + "-".join(env.values()).replace(".", ""), env=env)
+        try:
+            c = new_user(d, prefix="ck") if want == "apikeyd_session" else None
+            if c is None:   # with `always` the suite's own client cannot log in by the plain name
+                name = uniq_user("ck")
+                pw = "pw-" + uniq("p") * 2
+                expect(d.admin.request("POST", "/v1/users", json={"username": name,
+                                                                  "password": pw}), 201)
+                c = Client(d)
+                c.username, c.password = name, pw
+            line, got, _, _ = _login_cookie(d, c, headers={"X-Forwarded-Proto": "https"})
+            eq(got, want, f"{env}: the cookie's name")
+            eq("secure" in line.lower(), want.startswith("__Host-"), f"{env}: Secure")
+            d.stop()
+        finally:
+            d.kill()
+    with tempfile.TemporaryDirectory() as tmp:
+        p = subprocess.run([BIN, "--listen", f"127.0.0.1:{free_port()}", "--data",
+                            os.path.join(tmp, "d")], env=dict(os.environ,
+                                                              APIKEYD_COOKIE_SECURE="sometimes"),
+                           capture_output=True, text=True, timeout=30)
+        eq((p.returncode != 0, "cookie_secure" in p.stderr), (True, True), "a bad mode is refused")
+
+
+def test_attack_every_session_cookie_is_tried():
+    d = shared()
+    c = new_user(d)
+    _, _, token, _ = _login_cookie(d, c)
+    stale = "A" * len(token)
+    expect(_me_with(d, f"apikeyd_session={stale}; apikeyd_session={token}"), 200,
+           what="a stale session cookie before the live one")
+    expect(_me_with(d, f"__Host-apikeyd_session={stale}; apikeyd_session={token}"), 200,
+           what="a stale __Host- cookie and a live plain one")
+    expect(_me_with(d, f"apikeyd_session={stale}"), 401, what="only stale ones")
+
+
+def test_attack_more_cookies_than_read_are_refused_not_cut():
+    d = shared()
+    c = new_user(d)
+    _, _, token, _ = _login_cookie(d, c)
+    padding = "; ".join(f"c{i}=x" for i in range(40))
+    r = _me_with(d, f"{padding}; apikeyd_session={token}")
+    expect(r, 400, "bad-request", what="41 cookies")
+    expect(_me_with(d, "; ".join(f"c{i}=x" for i in range(31)) + f"; apikeyd_session={token}"),
+           200, what="32 cookies, the limit")
