@@ -14,6 +14,17 @@ enum err h_healthz(struct request *req, struct reply *rep)
     return reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+enum err h_readyz(struct request *req, struct reply *rep)
+{
+    const char *why = NULL;
+    if (core_ready(req->core, &why) != ERR_OK) {
+        reply_problem(rep, ERR_UNAVAILABLE, why, NULL);
+        reply_header(rep, "Retry-After", "1");
+        return ERR_OK;
+    }
+    return reply_json(rep, 200, json_pack("{s:s}", "status", "ready"));
+}
+
 enum err h_login(struct request *req, struct reply *rep)
 {
     static const char *const allowed[] = {"username", "password", "otp", NULL};

@@ -6,6 +6,7 @@
 #include "http.h"
 
 enum err h_healthz(struct request *req, struct reply *rep);
+enum err h_readyz(struct request *req, struct reply *rep); /* 503 when this node should get no traffic */
 enum err h_static(struct request *req, struct reply *rep);
 
 enum err h_login(struct request *req, struct reply *rep);

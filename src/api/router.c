@@ -25,6 +25,7 @@ static const struct route routes[] = {
     {"POST", "/v1/verify", h_verify, ROUTE_PUBLIC, NULL, 1, 0},
     {"GET", "/v1/auth", h_auth, ROUTE_PUBLIC, NULL, 1, 0},
     {"GET", "/healthz", h_healthz, ROUTE_PUBLIC, NULL, 1, 0},
+    {"GET", "/readyz", h_readyz, ROUTE_PUBLIC, NULL, 0, 0}, /* tries a write: on a worker */
     {"GET", "/", h_static, ROUTE_PUBLIC, NULL, 1, 0},
     {"GET", "/index.html", h_static, ROUTE_PUBLIC, NULL, 1, 0},
     {"GET", "/assets/{}", h_static, ROUTE_PUBLIC, NULL, 1, 0},

@@ -139,3 +139,16 @@ size_t core_key_count(struct core *c)
 {
     return keyindex_count(c->index);
 }
+
+enum err core_ready(struct core *c, const char **why)
+{
+    if (sync_view_stale(c)) {
+        *why = "this node cannot be sure its view of the keys is current";
+        return ERR_UNAVAILABLE;
+    }
+    if (c->store->ops->check_writable(c->store) != ERR_OK) {
+        *why = "the store cannot take writes now";
+        return ERR_UNAVAILABLE;
+    }
+    return ERR_OK;
+}

@@ -52,6 +52,10 @@ struct caller {
  * the last-used writer. Sets *out. */
 enum err core_open(const struct core_config *cfg, struct store *st, struct core **out);
 
+/* Whether this node should get traffic: ERR_OK, or ERR_UNAVAILABLE with *why saying what is
+ * wrong (its view of the keys may be stale, or the store cannot take writes). */
+enum err core_ready(struct core *c, const char **why);
+
 /* Stops the writer after a final flush of last-used times, and frees the core. */
 void core_close(struct core *c);
 

@@ -166,6 +166,10 @@ struct store_ops {
     /* Closes the store and frees it. */
     void (*close)(struct store *s);
 
+    /* ERR_OK when the store takes writes now (a write that changes nothing, rolled back);
+     * else the error a real write would meet (for /readyz). */
+    enum err (*check_writable)(struct store *s);
+
     /* Users. create: ERR_CONFLICT if the username exists, ERR_LIMIT past max users, and
      * ERR_INVALID when a role or the environment does not exist. get: ERR_NOT_FOUND.
      * There is no whole-row update: each write below changes only the columns it names, so

@@ -213,6 +213,27 @@ def test_node_that_lost_the_database_answers_unavailable_then_recovers():
         _kill_all([a])
 
 
+def test_readyz_sends_traffic_away_from_a_node_that_lost_the_database():
+    a, = _nodes(1, _fresh_database())
+    try:
+        expect(Client(a).request("GET", "/readyz"), 200, what="/readyz before")
+        _pg_ctl("stop")
+        try:
+            r, waited = _poll(lambda: Client(a).request("GET", "/readyz"),
+                              lambda r: r.status == 503, STALE_MS / 1000 + 10, step=0.05)
+            expect(r, 503, "unavailable", what=f"/readyz without the database ({waited:.1f} s)")
+            eq(r.headers.get("Retry-After"), "1", "Retry-After")
+            expect(Client(a).request("GET", "/healthz"), 200, what="/healthz: still alive")
+        finally:
+            _pg_ctl("start")
+        r, waited = _poll(lambda: Client(a).request("GET", "/readyz"), lambda r: r.status == 200,
+                          20.0, step=0.1)
+        expect(r, 200, what=f"/readyz after the database returned ({waited:.1f} s)")
+        _stop_all([a])
+    finally:
+        _kill_all([a])
+
+
 def test_sigkill_loses_nothing_acknowledged_and_other_nodes_keep_serving():
     url = _fresh_database()
     a, b = _nodes(2, url)
