@@ -2641,6 +2641,17 @@ static void test_session_create_then_get(void **state)
     assert_int_equal(got.expires_at, T0 + 3600);
 }
 
+static void test_check_writable_on_a_fresh_store_changes_nothing(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    assert_err(s->ops->check_writable(s), ERR_OK);
+    assert_err(s->ops->check_writable(s), ERR_OK);
+    struct user_record u;
+    assert_err(s->ops->user_get(s, "alice", &u), ERR_OK); /* still there, still usable */
+    add_user(s, "bob");
+}
+
 static void test_session_get_unknown_is_not_found(void **state)
 {
     struct store *s = store_of(state);
@@ -3478,6 +3489,7 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_session_create_with_checked_user_needs_it_unchanged)                                   \
     X(test_session_create_then_get)                                                                \
     X(test_session_get_unknown_is_not_found)                                                       \
+    X(test_check_writable_on_a_fresh_store_changes_nothing)                                       \
     X(test_session_get_after_expiry_is_not_found)                                                  \
     X(test_session_delete_removes_it)                                                              \
     X(test_session_delete_user_keeps_one)                                                          \
