@@ -6,6 +6,7 @@
 
 #include "../core/authority.h"
 #include "../core/keys.h"
+#include "../core/mfa.h"
 #include "../core/users.h"
 #include "body.h"
 #include "handlers.h"
@@ -201,6 +202,21 @@ enum err h_user_keys_delete(struct request *req, struct reply *rep)
     enum err e = keys_delete_of_user(req->core, &req->caller, req->params[0], req->params[1]);
     if (e == ERR_FORBIDDEN)
         return reply_error(rep, e, "other people's keys need manage_user_api_keys", NULL);
+    if (e)
+        return e;
+    reply_empty(rep, 204);
+    return ERR_OK;
+}
+
+enum err h_users_mfa_reset(struct request *req, struct reply *rep)
+{
+    enum err e = mfa_reset(req->core, &req->caller, req->params[0]);
+    if (e == ERR_FORBIDDEN)
+        return reply_error(rep, e, "turning off another user's MFA needs manage_users", NULL);
+    if (e == ERR_OWN_GRANTS)
+        return reply_error(rep, e, "turn your own MFA off with DELETE /v1/me/mfa", NULL);
+    if (e == ERR_CONFLICT)
+        return reply_error(rep, e, "MFA is not on for this user", NULL);
     if (e)
         return e;
     reply_empty(rep, 204);

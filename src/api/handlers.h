@@ -36,6 +36,7 @@ enum err h_users_create(struct request *req, struct reply *rep);
 enum err h_users_get(struct request *req, struct reply *rep);
 enum err h_users_update(struct request *req, struct reply *rep);
 enum err h_users_delete(struct request *req, struct reply *rep);
+enum err h_users_mfa_reset(struct request *req, struct reply *rep);
 enum err h_user_keys_list(struct request *req, struct reply *rep);
 enum err h_user_keys_create(struct request *req, struct reply *rep);
 enum err h_user_keys_delete(struct request *req, struct reply *rep);

@@ -49,6 +49,7 @@ static const struct route routes[] = {
     {"GET", "/v1/users/{}", h_users_get, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
     {"PATCH", "/v1/users/{}", h_users_update, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
     {"DELETE", "/v1/users/{}", h_users_delete, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
+    {"DELETE", "/v1/users/{}/mfa", h_users_mfa_reset, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
     {"GET", "/v1/users/{}/keys", h_user_keys_list, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
     {"POST", "/v1/users/{}/keys", h_user_keys_create, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
     {"DELETE", "/v1/users/{}/keys/{}", h_user_keys_delete, ROUTE_AUTHENTICATED, "Authentication",

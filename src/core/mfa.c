@@ -11,7 +11,9 @@
 
 #include "attempts.h"
 #include "audit.h"
+#include "authority.h"
 #include "core_internal.h"
+#include "grants.h"
 #include "password.h"
 #include "secretkey.h"
 
@@ -178,6 +180,31 @@ enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
     if (!e)
         audit_log(c, who, "mfa.disable", "user", u->username, "");
 out:
+    sodium_memzero(u, sizeof *u);
+    free(u);
+    return e;
+}
+
+enum err mfa_reset(struct core *c, const struct caller *who, const char *username)
+{
+    if (!(who->authorities & AUTH_MANAGE_USERS))
+        return ERR_FORBIDDEN;
+    if (grants_is_self(who, username))
+        return ERR_OWN_GRANTS; /* one's own MFA goes off with a code or the password */
+    struct user_record *u = malloc(sizeof *u);
+    if (!u)
+        return ERR_NOMEM;
+    enum err e = c->store->ops->user_get(c->store, username, u);
+    if (!e)
+        e = grants_check_user(c, who, username); /* never someone holding more */
+    if (!e && !u->mfa_enabled)
+        e = ERR_CONFLICT;
+    /* the MFA columns alone, and only while the secret is the one read */
+    if (!e)
+        e = c->store->ops->user_mfa_disable(c->store, u->username, u->mfa_secret,
+                                            u->mfa_secret_len);
+    if (!e)
+        audit_log(c, who, "mfa.reset", "user", u->username, "by an administrator");
     sodium_memzero(u, sizeof *u);
     free(u);
     return e;

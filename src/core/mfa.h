@@ -29,6 +29,11 @@ enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
 enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
                      const char *password, struct field_errors *fe, int64_t *retry_after_s);
 
+/* An administrator turns off username's MFA (the owner lost their authenticator): needs
+ * manage_users and everything username holds (grants_check_user), never one's own
+ * (ERR_OWN_GRANTS); ERR_NOT_FOUND, ERR_CONFLICT when MFA is off. Audited as mfa.reset. */
+enum err mfa_reset(struct core *c, const struct caller *who, const char *username);
+
 /* Checks a code for user u (MFA on), accepting each time step once. ERR_OK or
  * ERR_LOGIN_FAILED. */
 enum err mfa_check(struct core *c, const struct user_record *u, const char *code);
