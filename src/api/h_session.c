@@ -47,7 +47,11 @@ enum err h_login(struct request *req, struct reply *rep)
     struct login_result lr;
     int64_t retry_after = 0;
     size_t pw_len = json_string_length(json_object_get(doc, "password"));
-    e = auth_login(req->core, username, password, pw_len, otp, req->client, &lr, &retry_after);
+    const char *device = request_cookie(req, DEVICE_COOKIE_HOST);
+    if (!device)
+        device = request_cookie(req, DEVICE_COOKIE);
+    e = auth_login(req->core, username, password, pw_len, otp, req->client, device, &lr,
+                   &retry_after);
     if (e == ERR_THROTTLED) {
         reply_throttled(rep, retry_after, "too many failed logins; try again later");
     } else if (e == ERR_LOGIN_FAILED) {
@@ -68,6 +72,15 @@ enum err h_login(struct request *req, struct reply *rep)
         rep->wipe = 1;
         reply_header(rep, "Set-Cookie", cookie);
         sodium_memzero(cookie, sizeof cookie);
+        if (lr.device_token[0]) { /* this browser is now a known device of the account */
+            char dc[DEVICE_TOKEN_MAX + 160];
+            snprintf(dc, sizeof dc, "%s=%s; HttpOnly; SameSite=Strict; Path=%s; Max-Age=%d%s",
+                     req->secure_cookies ? DEVICE_COOKIE_HOST : DEVICE_COOKIE, lr.device_token,
+                     req->secure_cookies ? "/" : "/v1/login", DEVICE_TTL_SECONDS,
+                     req->secure_cookies ? "; Secure" : "");
+            reply_header(rep, "Set-Cookie", dc);
+            sodium_memzero(dc, sizeof dc);
+        }
         sodium_memzero(&lr, sizeof lr);
         if (e)
             reply_problem(rep, e, NULL, NULL);

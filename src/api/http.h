@@ -65,6 +65,8 @@ const char *request_cookie(const struct request *req, const char *name);
  * trusted proxy's X-Forwarded-Proto, or cookie_secure = always), else apikeyd_session. */
 #define SESSION_COOKIE "apikeyd_session"
 #define SESSION_COOKIE_HOST "__Host-apikeyd_session"
+#define DEVICE_COOKIE "apikeyd_device"               /* a known browser (core/device.h) */
+#define DEVICE_COOKIE_HOST "__Host-apikeyd_device"
 #define SESSION_COOKIES_MAX 32 /* = CONN_PARAMS_MAX: the cookies one request is read for */
 
 /* The values of every cookie called name, in order (at most SESSION_COOKIES_MAX into out);

@@ -6,6 +6,7 @@
 
 #include "../base/timeutil.h"
 #include "core_internal.h"
+#include "device.h"
 
 /* Usernames are unique without regard to ASCII case, so "Alice" and "alice" share a count. */
 static void account_name(const char *username, char *out, size_t cap)
@@ -22,24 +23,31 @@ static int client_max(const struct core *c)
 }
 
 enum err attempt_begin(struct core *c, const char *username, const char *client,
-                       struct attempt *a, int64_t *retry_after_s)
+                       const char *device, struct attempt *a, int64_t *retry_after_s)
 {
     memset(a, 0, sizeof *a);
     account_name(username ? username : "", a->account, sizeof a->account);
-    struct netaddr addr;
-    if (client && netaddr_parse(client, &addr)) {
-        char name[NETADDR_TEXT_MAX];
-        netaddr_throttle_name(&addr, name);
-        snprintf(a->client, sizeof a->client, "c:%s", name);
-    }
     int64_t now_ms = time_monotonic_ms();
-    int64_t wait = throttle_reserve(c->login_throttle, a->account, c->cfg.login_max_failures,
-                                    now_ms);
-    if (!wait && a->client[0]) {
-        wait = throttle_reserve(c->login_throttle, a->client, client_max(c), now_ms);
-        if (wait)
-            throttle_release(c->login_throttle, a->account, THROTTLE_NEUTRAL,
-                             c->cfg.login_max_failures, now_ms);
+    int max = c->cfg.login_max_failures;
+    int64_t wait = 0;
+    char id[DEVICE_ID_TEXT];
+    if (device && username && device_check(c, device, username, id)) {
+        /* a browser that signed in to this account before: counted on its own */
+        snprintf(a->device, sizeof a->device, "d:%s", id);
+        wait = throttle_reserve(c->login_throttle, a->device, max, now_ms);
+    } else {
+        struct netaddr addr;
+        if (client && netaddr_parse(client, &addr)) {
+            char name[NETADDR_TEXT_MAX];
+            netaddr_throttle_name(&addr, name);
+            snprintf(a->client, sizeof a->client, "c:%s", name);
+        }
+        wait = throttle_reserve(c->login_throttle, a->account, max, now_ms);
+        if (!wait && a->client[0]) {
+            wait = throttle_reserve(c->login_throttle, a->client, client_max(c), now_ms);
+            if (wait)
+                throttle_release(c->login_throttle, a->account, THROTTLE_NEUTRAL, max, now_ms);
+        }
     }
     if (wait) {
         if (retry_after_s)
@@ -52,10 +60,17 @@ enum err attempt_begin(struct core *c, const char *username, const char *client,
 void attempt_end(struct core *c, const struct attempt *a, enum attempt_outcome outcome)
 {
     int64_t now_ms = time_monotonic_ms();
-    enum throttle_outcome account = outcome == ATTEMPT_FAILED      ? THROTTLE_FAILED
-                                    : outcome == ATTEMPT_SUCCEEDED ? THROTTLE_SUCCEEDED
-                                                                   : THROTTLE_NEUTRAL;
-    throttle_release(c->login_throttle, a->account, account, c->cfg.login_max_failures, now_ms);
+    int max = c->cfg.login_max_failures;
+    enum throttle_outcome own = outcome == ATTEMPT_FAILED      ? THROTTLE_FAILED
+                                : outcome == ATTEMPT_SUCCEEDED ? THROTTLE_SUCCEEDED
+                                                               : THROTTLE_NEUTRAL;
+    if (a->device[0]) {
+        throttle_release(c->login_throttle, a->device, own, max, now_ms);
+        if (outcome == ATTEMPT_SUCCEEDED) /* the owner proved the password */
+            throttle_clear(c->login_throttle, a->account);
+        return;
+    }
+    throttle_release(c->login_throttle, a->account, own, max, now_ms);
     if (a->client[0])
         throttle_release(c->login_throttle, a->client,
                          outcome == ATTEMPT_FAILED ? THROTTLE_FAILED : THROTTLE_NEUTRAL,

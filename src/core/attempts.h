@@ -24,16 +24,21 @@ enum attempt_outcome {
 struct attempt {
     char account[STORE_NAME_MAX + 8]; /* "u:" + the username as folded for uniqueness */
     char client[NETADDR_TEXT_MAX + 4]; /* "c:" + netaddr_throttle_name, or "" */
+    char device[40];                   /* "d:" + a known browser's id (device.h), or "" */
 };
 
 /* Reserves an attempt for username (any text) from client (an address, or NULL when unknown).
+ * device is the browser's device cookie (login only; NULL elsewhere): when it is valid for
+ * username the attempt is counted for that device alone, not for the account or the client,
+ * so the owner's known browser is not blocked by an attacker's failures elsewhere.
  * ERR_OK: go ahead, then call attempt_end once. ERR_THROTTLED: *retry_after_s says when to
  * try again (when retry_after_s is not NULL); nothing is reserved. */
 enum err attempt_begin(struct core *c, const char *username, const char *client,
-                       struct attempt *a, int64_t *retry_after_s);
+                       const char *device, struct attempt *a, int64_t *retry_after_s);
 
 /* Releases a's reservations with the check's outcome. The client's count only ever grows:
- * a success on one account does not clear a client that failed on others. */
+ * a success on one account does not clear a client that failed on others. A success from a
+ * known device also clears the account's count. */
 void attempt_end(struct core *c, const struct attempt *a, enum attempt_outcome outcome);
 
 #endif

@@ -37,12 +37,12 @@ static enum err caller_from_user(struct core *c, const struct user_record *u,
 }
 
 enum err auth_login(struct core *c, const char *username, const char *password, size_t pw_len,
-                    const char *otp, const char *client, struct login_result *out,
-                    int64_t *retry_after_s)
+                    const char *otp, const char *client, const char *device,
+                    struct login_result *out, int64_t *retry_after_s)
 {
     /* reserved before any check runs, so concurrent guesses meet the limit one by one */
     struct attempt at;
-    if (attempt_begin(c, username, client, &at, retry_after_s))
+    if (attempt_begin(c, username, client, device, &at, retry_after_s))
         return ERR_THROTTLED;
 
     struct user_record u;
@@ -97,6 +97,8 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     e = c->store->ops->session_create(c->store, &s, c->cfg.max_sessions_per_user, &u);
     if (e == ERR_CONFLICT)
         e = ERR_LOGIN_FAILED;
+    if (!e && device_issue(c, u.username, out->device_token) != ERR_OK)
+        out->device_token[0] = '\0'; /* no server key: no device cookie */
     if (e)
         sodium_memzero(out, sizeof *out);
     else

@@ -8,22 +8,26 @@
 
 #include "../base/random_token.h"
 #include "core.h"
+#include "device.h"
 
 struct login_result {
     char username[STORE_NAME_MAX + 1];
     char session_token[RANDOM_TOKEN_LEN + 1]; /* secret: wipe after sending */
     char csrf_token[RANDOM_TOKEN_LEN + 1];    /* secret: wipe after sending */
     int ttl_seconds;
+    char device_token[DEVICE_TOKEN_MAX]; /* the browser's device cookie (device.h); "" when none */
 };
 
 /* Checks username/password (and otp when the user has MFA on) for a login from client (an
  * address, for throttling and audit) and opens a session. ERR_LOGIN_FAILED for any mismatch
  * (unknown user, wrong password or code, disabled, SSO); ERR_OTP_REQUIRED when the password
  * was right but MFA is on and otp is NULL; ERR_THROTTLED with *retry_after_s set while the
- * account or client is blocked. Every outcome but the throttled one is audited. */
+ * account or client is blocked. device is the browser's device cookie (or NULL): a valid one
+ * for username is throttled on its own (attempts.h); a successful login gets a fresh one in
+ * out->device_token. Every outcome but the throttled one is audited. */
 enum err auth_login(struct core *c, const char *username, const char *password, size_t pw_len,
-                    const char *otp, const char *client, struct login_result *out,
-                    int64_t *retry_after_s);
+                    const char *otp, const char *client, const char *device,
+                    struct login_result *out, int64_t *retry_after_s);
 
 /* Resolves a session cookie token into *out. ERR_UNAUTHENTICATED when unknown or expired. */
 enum err auth_session(struct core *c, const char *token, struct caller *out);

@@ -118,7 +118,7 @@ enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
         goto out;
     }
     struct attempt at;
-    if ((e = attempt_begin(c, u->username, who->client, &at, retry_after_s)))
+    if ((e = attempt_begin(c, u->username, who->client, NULL, &at, retry_after_s)))
         goto out;
     int64_t step = code_step(c, u->mfa_pending, u->mfa_pending_len, code);
     attempt_end(c, &at, step < 0 ? ATTEMPT_FAILED : ATTEMPT_SUCCEEDED);
@@ -162,7 +162,7 @@ enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
         goto out;
     }
     struct attempt at;
-    if ((e = attempt_begin(c, u->username, who->client, &at, retry_after_s)))
+    if ((e = attempt_begin(c, u->username, who->client, NULL, &at, retry_after_s)))
         goto out;
     int ok = 0;
     if (code)

@@ -419,7 +419,7 @@ enum err users_change_password(struct core *c, const struct caller *who, const c
     }
     /* the current password is a secret check like a login's, and shares its counts */
     struct attempt at;
-    if ((e = attempt_begin(c, u->username, who->client, &at, retry_after_s)))
+    if ((e = attempt_begin(c, u->username, who->client, NULL, &at, retry_after_s)))
         goto out;
     int right = password_verify(u->password_hash, current, strlen(current));
     attempt_end(c, &at, right ? ATTEMPT_SUCCEEDED : ATTEMPT_FAILED);

@@ -70,3 +70,83 @@ def test_attack_mfa_reset_needs_manage_users_and_never_reaches_someone_stronger(
         d.stop()
     finally:
         d.kill()
+
+
+# ---- the device cookie (OWASP) ---------------------------------------------------------------
+
+LOCK_ENV = {"APIKEYD_LOGIN_MAX_FAILURES": "5", "APIKEYD_LOGIN_BACKOFF_SECONDS": "60"}
+
+
+def _login(d, user, pw, ip, device=None):
+    h = {"X-Real-IP": ip}
+    if device:
+        h["Cookie"] = f"apikeyd_device={device}"
+    return Client(d).request("POST", "/v1/login", json={"username": user, "password": pw},
+                             headers=h)
+
+
+def _device_of(r):
+    for sc in r.headers.get_all("Set-Cookie") or []:
+        name, _, rest = sc.partition("=")
+        if name == "apikeyd_device":
+            attrs = [a.strip().lower() for a in rest.split(";")[1:]]
+            eq("httponly" in attrs and "path=/v1/login" in attrs, True, f"attributes of {sc!r}")
+            return rest.split(";")[0]
+    raise AssertionError(f"no apikeyd_device cookie in {r.headers.get_all('Set-Cookie')!r}")
+
+
+def _exhaust(d, user, n=5):
+    for i in range(n):
+        expect(_login(d, user, f"guess-{i}", f"203.0.113.{i + 1}"), 401, what=f"guess {i + 1}")
+
+
+def test_attack_exhausting_the_account_does_not_block_the_owners_known_browser():
+    d = dedicated("lockout-device", env=LOCK_ENV)
+    try:
+        owner = new_user(d)
+        device = _device_of(expect(_login(d, owner.username, owner.password, "198.51.100.7"),
+                                   200, what="the owner signs in once"))
+        _exhaust(d, owner.username)   # an attacker from five addresses
+        expect(_login(d, owner.username, owner.password, "198.51.100.8"), 429,
+               "too-many-requests", what="the account from an unknown browser")
+        r = expect(_login(d, owner.username, owner.password, "198.51.100.7", device), 200,
+                   what="the owner's known browser")
+        _device_of(r)   # and it gets a fresh device cookie
+        d.stop()
+    finally:
+        d.kill()
+
+
+def test_attack_forged_foreign_or_garbage_device_cookies_count_as_unknown():
+    d = dedicated("lockout-device-forged", env=LOCK_ENV)
+    try:
+        owner, other = new_user(d), new_user(d)
+        theirs = _device_of(expect(_login(d, other.username, other.password, "198.51.100.9"),
+                                   200))
+        _exhaust(d, owner.username)
+        mine = _device_of(expect(_login(d, other.username, other.password, "198.51.100.9"),
+                                 200))
+        flipped = mine[:-2] + ("AA" if mine[-2:] != "AA" else "BB")
+        for bad in (theirs, flipped, "garbage", "A" * 300, ""):
+            expect(_login(d, owner.username, owner.password, "198.51.100.10", bad), 429,
+                   "too-many-requests", what=f"the blocked account with device cookie {bad[:12]!r}")
+        d.stop()
+    finally:
+        d.kill()
+
+
+def test_attack_a_stolen_device_cookie_gets_its_own_limit_only():
+    d = dedicated("lockout-device-stolen", env=LOCK_ENV)
+    try:
+        owner = new_user(d)
+        device = _device_of(expect(_login(d, owner.username, owner.password, "198.51.100.11"),
+                                   200))
+        for i in range(5):   # the thief guesses with the stolen cookie
+            expect(_login(d, owner.username, f"guess-{i}", "203.0.113.77", device), 401)
+        expect(_login(d, owner.username, owner.password, "203.0.113.77", device), 429,
+               "too-many-requests", what="the device is blocked after its own failures")
+        expect(_login(d, owner.username, owner.password, "198.51.100.12"), 200,
+               what="the account itself was not counted against")
+        d.stop()
+    finally:
+        d.kill()

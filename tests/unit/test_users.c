@@ -266,7 +266,7 @@ static void test_bootstrap_prints_working_generated_password(void **state)
 
     struct login_result res;
     int64_t retry = 0;
-    assert_int_equal(auth_login(u->core, "admin", p, len, NULL, "127.0.0.1", &res, &retry), ERR_OK);
+    assert_int_equal(auth_login(u->core, "admin", p, len, NULL, "127.0.0.1", NULL, &res, &retry), ERR_OK);
     assert_string_equal(res.username, "admin");
 }
 
