@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "config.h"
 #include "core/users.h"
+#include "store/datalock.h"
 #include "store/store.h"
 
 static enum err open_store(const struct config *cfg, struct store **out)
@@ -24,6 +25,8 @@ static enum err open_store(const struct config *cfg, struct store **out)
         }
         return store_pg_open(cfg->db_url, out);
     }
+    if (datalock_take(cfg->data_dir) != ERR_OK) /* one daemon per SQLite folder */
+        return ERR_CONFLICT;
     return store_sqlite_open(cfg->data_dir, out);
 }
 
