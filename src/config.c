@@ -1,5 +1,6 @@
 /* config.c — see config.h. A config file holds "name = value" lines; '#' starts a comment.
- * Names: listen, data, db, key_prefix, threads, workers, max_connections, idle_timeout_seconds,
+ * Names: listen, data, db, key_prefix, threads, workers, max_connections,
+ * max_connections_per_client, idle_timeout_seconds,
  * login_max_failures, login_backoff_seconds,
  * session_ttl_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never). */
@@ -69,6 +70,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_unsigned(name, value, 1, 1024, &cfg->workers);
     if (strcmp(name, "max_connections") == 0)
         return set_unsigned(name, value, 1, 100000, &cfg->max_connections);
+    if (strcmp(name, "max_connections_per_client") == 0)
+        return set_unsigned(name, value, 1, 100000, &cfg->max_connections_per_client);
     if (strcmp(name, "idle_timeout_seconds") == 0)
         return set_unsigned(name, value, 1, 3600, &cfg->idle_timeout_seconds);
     if (strcmp(name, "login_max_failures") == 0)
@@ -158,6 +161,7 @@ static const struct {
     {"APIKEYD_THREADS", "threads"},
     {"APIKEYD_WORKERS", "workers"},
     {"APIKEYD_MAX_CONNECTIONS", "max_connections"},
+    {"APIKEYD_MAX_CONNECTIONS_PER_CLIENT", "max_connections_per_client"},
     {"APIKEYD_IDLE_TIMEOUT_SECONDS", "idle_timeout_seconds"},
     {"APIKEYD_LOGIN_MAX_FAILURES", "login_max_failures"},
     {"APIKEYD_LOGIN_BACKOFF_SECONDS", "login_backoff_seconds"},
@@ -187,6 +191,7 @@ int config_load(struct config *cfg, int argc, char **argv)
     cfg->threads = cpus > 0 ? (unsigned)cpus : 2; /* event threads never block: one per CPU */
     cfg->workers = 32;
     cfg->max_connections = 4000;
+    cfg->max_connections_per_client = 256;
     cfg->idle_timeout_seconds = 60;
     core_config_defaults(&cfg->core);
     netaddr_list_parse("127.0.0.0/8, ::1/128", &cfg->trusted_proxies);

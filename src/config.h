@@ -13,6 +13,7 @@ struct config {
     unsigned threads; /* event threads: parsing and verification */
     unsigned workers; /* threads for requests that may block on the store */
     unsigned max_connections;      /* open client connections at once */
+    unsigned max_connections_per_client; /* from one address (IPv6 /64), trusted proxies aside */
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
     struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
     int cookie_secure; /* 0 auto, 1 always, 2 never (enum cookie_secure in api/server.h) */

@@ -83,6 +83,7 @@ int main(int argc, char **argv)
         goto out;
     raise_open_files(cfg.max_connections);
     struct server_options opts = {cfg.threads, cfg.workers, cfg.max_connections,
+                                  cfg.max_connections_per_client,
                                   cfg.idle_timeout_seconds, cfg.trusted_proxies,
                                   (enum cookie_secure)cfg.cookie_secure};
     if (server_start(core, cfg.listen, &opts, &server) != ERR_OK)

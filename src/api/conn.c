@@ -134,18 +134,25 @@ static int is_tchar(unsigned char ch)
 
 /* One pass over the terminated headers: their size (431 over HTTP_HEADERS_MAX), what
  * http-parser lets through but RFC 9112 refuses (a version other than "HTTP/", header names
- * that are no tokens such as whitespace before the colon, HTTP/1.1 without Host: 400), a
+ * that are no tokens such as whitespace before the colon, obs-fold continuation lines,
+ * HTTP/1.1 without Host: 400; versions other than 1.0 and 1.1: 505), a
  * Content-Length over HTTP_BODY_MAX (413); and it notes Expect: 100-continue. */
 static enum err check_head(struct conn *c)
 {
     const http_parser *p = &c->parser;
     int http11 = p->http_major == 1 && p->http_minor >= 1;
     size_t total = 0;
-    int host = 0, bad_name = 0;
+    int host = 0, bad_name = 0, folded = 0;
     for (unsigned i = 0; i < c->header_count; i++) {
         const struct conn_header *h = &c->headers[i];
         const char *name = c->in + h->name.off;
         total += h->name.len + h->value.len + 4;
+        /* a line end between the colon and the value: an obs-fold continuation line
+         * ("Transfer-Encoding:\r\n chunked"), which proxies may read differently */
+        size_t gap_from = (size_t)h->name.off + h->name.len + 1;
+        if (h->value.len && h->value.off > gap_from &&
+            memchr(c->in + gap_from, '\n', h->value.off - gap_from))
+            folded = 1;
         for (unsigned k = 0; k < h->name.len; k++)
             bad_name |= !is_tchar((unsigned char)name[k]);
         if (h->name.len == 4 && strcasecmp(name, "Host") == 0)
@@ -156,8 +163,10 @@ static enum err check_head(struct conn *c)
     if (total > HTTP_HEADERS_MAX)
         return ERR_HEADERS_TOO_LARGE;
     const char *version = c->in + c->url.off + c->url.len + 1;
-    if (bad_name || memcmp(version, "HTTP/", 5) != 0 || (!host && http11))
+    if (bad_name || folded || memcmp(version, "HTTP/", 5) != 0 || (!host && http11))
         return ERR_BAD_REQUEST;
+    if (p->http_major != 1 || p->http_minor > 1)
+        return ERR_HTTP_VERSION;
     if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
         p->content_length > HTTP_BODY_MAX)
         return ERR_BODY_TOO_LARGE;
@@ -393,15 +402,26 @@ static const char *params_find(const struct conn_params *ps, const char *name)
     return NULL;
 }
 
+static void parse_query(struct conn *c)
+{
+    if (c->query && !c->query_parsed) {
+        params_parse(&c->query_params, c->query, '&', 1);
+        c->query_parsed = 1;
+    }
+}
+
 const char *conn_query(struct conn *c, const char *name)
 {
     if (!c->query)
         return NULL;
-    if (!c->query_parsed) {
-        params_parse(&c->query_params, c->query, '&', 1);
-        c->query_parsed = 1;
-    }
+    parse_query(c);
     return params_find(&c->query_params, name);
+}
+
+int conn_query_overflow(struct conn *c)
+{
+    parse_query(c);
+    return c->query_parsed && c->query_params.overflow;
 }
 
 static void parse_cookies(struct conn *c)

@@ -51,6 +51,8 @@ struct conn {
     int64_t request_began_ms; /* when the waiting request's first byte came; 0: none waits */
     char peer[64]; /* the peer's address as text */
     struct netaddr peer_addr; /* the same, parsed (all zero when unknown) */
+    int peer_counted;         /* counted in the loops' per-client table */
+    enum err refuse;          /* accepted past a limit: every request gets this problem */
 
     char *in; /* bytes read; the current request starts at in[0] */
     size_t in_len, in_parsed, in_cap;
@@ -111,6 +113,9 @@ const char *conn_query(struct conn *c, const char *name);
 
 /* Value of the cookie called name, or NULL. */
 const char *conn_cookie(struct conn *c, const char *name);
+
+/* 1 when the query string holds more than CONN_PARAMS_MAX parameters. */
+int conn_query_overflow(struct conn *c);
 
 /* The values of every cookie called name, in order, into out (at most CONN_PARAMS_MAX);
  * their count, or -1 when the Cookie header holds more cookies than CONN_PARAMS_MAX. */

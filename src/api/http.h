@@ -61,6 +61,9 @@ const char *request_query(const struct request *req, const char *name);
 /* Value of the cookie called name, or NULL. */
 const char *request_cookie(const struct request *req, const char *name);
 
+/* 1 when the query string holds more parameters than apikeyd reads (32). */
+int request_query_too_many(const struct request *req);
+
 /* The portal session cookie: __Host-apikeyd_session when the request came over HTTPS (a
  * trusted proxy's X-Forwarded-Proto, or cookie_secure = always), else apikeyd_session. */
 #define SESSION_COOKIE "apikeyd_session"

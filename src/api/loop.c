@@ -19,10 +19,12 @@
 #include <unistd.h>
 
 #include "../base/log.h"
+#include "peercount.h"
 
 #define EVENTS_PER_WAIT 64
 #define ACCEPTS_PER_WAKE 64
 #define LINGER_MS 2000 /* how long a closing connection may keep sending */
+#define REFUSING_MAX 64 /* connections past the limits kept just to answer 503/429 */
 
 struct loop {
     pthread_t thread;
@@ -42,6 +44,9 @@ struct loops {
     conn_handler handler;
     void *ctx;
     unsigned max_conns;
+    unsigned max_per_client;
+    struct netaddr_list trusted; /* proxies: many clients behind one address, not counted */
+    struct peercount *peers;
     int64_t idle_ms;
     atomic_uint conns;
     unsigned n;
@@ -84,11 +89,19 @@ static void unlink_conn(struct loop *l, struct conn *c)
     c->idle_prev = c->idle_next = NULL;
 }
 
+/* Forgets c in the per-client count (when it was counted) and closes it. */
+static void release_conn(struct loops *all, struct conn *c)
+{
+    if (c->peer_counted)
+        peercount_release(all->peers, &c->peer_addr);
+    conn_close(c);
+    atomic_fetch_sub(&all->conns, 1);
+}
+
 static void close_conn(struct loop *l, struct conn *c)
 {
     unlink_conn(l, c);
-    conn_close(c);
-    atomic_fetch_sub(&l->all->conns, 1);
+    release_conn(l->all, c);
 }
 
 void loop_touch(struct conn *c)
@@ -139,7 +152,10 @@ static void accept_some(struct loop *l)
             }
             return;
         }
-        if (atomic_fetch_add(&all->conns, 1) >= all->max_conns) {
+        /* past the limit a few more are kept, only to be told 503 (a quick answer, not a
+         * silent close); past that they are closed at once */
+        unsigned open_now = atomic_fetch_add(&all->conns, 1);
+        if (open_now >= all->max_conns + REFUSING_MAX) {
             atomic_fetch_sub(&all->conns, 1);
             close(fd);
             continue;
@@ -151,11 +167,18 @@ static void accept_some(struct loop *l)
             atomic_fetch_sub(&all->conns, 1);
             continue;
         }
+        if (open_now >= all->max_conns)
+            c->refuse = ERR_UNAVAILABLE;
+        else if (netaddr_list_contains(&all->trusted, &c->peer_addr))
+            ; /* a proxy speaks for many clients: only the global limit applies */
+        else if (peercount_acquire(all->peers, &c->peer_addr, all->max_per_client))
+            c->peer_counted = 1;
+        else
+            c->refuse = ERR_THROTTLED; /* this client holds its share of the slots */
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                                  .data.ptr = c};
         if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            conn_close(c);
-            atomic_fetch_sub(&all->conns, 1);
+            release_conn(all, c);
             continue;
         }
         link_conn(l, c);
@@ -259,6 +282,7 @@ static void free_loops(struct loops *all)
             close(l->wakefd);
         pthread_mutex_destroy(&l->mu);
     }
+    peercount_free(all->peers);
     free(all);
 }
 
@@ -278,16 +302,23 @@ static int open_loop(struct loops *all, struct loop *l)
 }
 
 struct loops *loops_start(int listen_fd, unsigned n, conn_handler handler, void *ctx,
-                          unsigned max_conns, unsigned idle_seconds)
+                          const struct loops_limits *limits)
 {
     struct loops *all = calloc(1, sizeof *all + n * sizeof(struct loop));
     if (!all)
         return NULL;
+    all->peers = peercount_new(limits->max_conns + REFUSING_MAX);
+    if (!all->peers) {
+        free(all);
+        return NULL;
+    }
     all->listen_fd = listen_fd;
     all->handler = handler;
     all->ctx = ctx;
-    all->max_conns = max_conns;
-    all->idle_ms = (int64_t)idle_seconds * 1000;
+    all->max_conns = limits->max_conns;
+    all->max_per_client = limits->max_per_client;
+    all->trusted = limits->trusted;
+    all->idle_ms = (int64_t)limits->idle_seconds * 1000;
     all->n = n;
     for (unsigned i = 0; i < n; i++)
         all->loop[i].epfd = all->loop[i].wakefd = -1;

@@ -8,11 +8,18 @@
 
 struct loops;
 
+struct loops_limits {
+    unsigned max_conns;          /* connections at once; a few more are answered 503 */
+    unsigned max_per_client;     /* from one address (IPv6: one /64); more are answered 429 */
+    struct netaddr_list trusted; /* proxies, exempt from max_per_client */
+    unsigned idle_seconds;       /* a connection idle this long is closed */
+};
+
 /* Starts n event threads serving listen_fd (bound, listening, non-blocking); each complete
- * request goes to handler(ctx, conn). At most max_conns connections at once; a connection
- * idle for idle_seconds is closed. NULL when a thread cannot be started. */
+ * request goes to handler(ctx, conn), except on connections accepted past a limit, whose
+ * conn->refuse says what to answer. NULL when a thread cannot be started. */
 struct loops *loops_start(int listen_fd, unsigned n, conn_handler handler, void *ctx,
-                          unsigned max_conns, unsigned idle_seconds);
+                          const struct loops_limits *limits);
 
 /* Stops accepting, answers what was handed back, closes every connection and joins the
  * threads. Call once no worker still holds a connection. NULL is a no-op. */

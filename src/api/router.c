@@ -243,6 +243,10 @@ void router_run(struct request *req, struct route_match *m, struct reply *rep)
     }
     for (int i = 0; i < HTTP_PATH_PARAMS; i++)
         req->params[i] = m->params[i];
+    if (request_query_too_many(req)) { /* refused, never cut: a dropped filter would widen */
+        reply_problem(rep, ERR_BAD_REQUEST, "more than 32 query parameters", NULL);
+        return;
+    }
     if (found->auth == ROUTE_AUTHENTICATED) {
         const char *detail = NULL;
         int64_t retry_after = 0;

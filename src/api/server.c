@@ -59,6 +59,11 @@ const char *request_cookie(const struct request *req, const char *name)
 
 _Static_assert(SESSION_COOKIES_MAX == CONN_PARAMS_MAX, "one limit for cookies");
 
+int request_query_too_many(const struct request *req)
+{
+    return conn_query_overflow(req->conn);
+}
+
 int request_cookie_values(const struct request *req, const char *name, const char **out)
 {
     return conn_cookie_values(req->conn, name, out);
@@ -154,9 +159,28 @@ static void run_deferred(struct worker_job *job)
 
 /* Answers one complete request: here for the memory-only routes (verification), on a worker
  * for the ones that may block. HEAD is answered as GET without the body. */
+/* Answers a request on a connection accepted past a limit, and closes it. */
+static void refuse_request(struct conn *c)
+{
+    struct reply rep;
+    reply_init(&rep);
+    reply_problem(&rep, c->refuse,
+                  c->refuse == ERR_THROTTLED
+                      ? "this client has max_connections_per_client connections open already"
+                      : "apikeyd has max_connections connections open; retry shortly",
+                  NULL);
+    reply_header(&rep, "Retry-After", "1");
+    c->close_after = 1;
+    conn_reply(c, &rep);
+}
+
 static void on_request(void *ctx, struct conn *c)
 {
     struct server *srv = ctx;
+    if (c->refuse) {
+        refuse_request(c);
+        return;
+    }
     const char *method = conn_method(c);
     struct route_match m;
     router_match(strcmp(method, "HEAD") == 0 ? "GET" : method, c->path, &m);
@@ -291,8 +315,9 @@ enum err server_start(struct core *core, const char *listen, const struct server
         free(srv);
         return ERR_NOMEM;
     }
-    srv->loops = loops_start(srv->listen_fd, opts->threads, on_request, srv,
-                             opts->max_connections, opts->idle_timeout_seconds);
+    struct loops_limits limits = {opts->max_connections, opts->max_connections_per_client,
+                                  opts->trusted_proxies, opts->idle_timeout_seconds};
+    srv->loops = loops_start(srv->listen_fd, opts->threads, on_request, srv, &limits);
     if (!srv->loops) {
         log_error("server: cannot start %u event threads", opts->threads);
         workers_stop(srv->workers);

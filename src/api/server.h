@@ -13,7 +13,8 @@ enum cookie_secure { COOKIE_SECURE_AUTO, COOKIE_SECURE_ALWAYS, COOKIE_SECURE_NEV
 struct server_options {
     unsigned threads;              /* event threads: parsing, verification */
     unsigned workers;              /* threads for requests that may block on the store */
-    unsigned max_connections;      /* connections past this are closed at once */
+    unsigned max_connections;      /* connections past this are answered 503 and closed */
+    unsigned max_connections_per_client; /* from one address (not trusted proxies): 429 past it */
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
     struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
     enum cookie_secure cookie_secure;    /* auto: Secure when a trusted proxy saw HTTPS */

@@ -32,6 +32,8 @@ static const struct {
     [ERR_NOMEM] = {500, "internal", "Internal server error"},
     [ERR_STORE] = {500, "internal", "Internal server error"},
     [ERR_UNAVAILABLE] = {503, "unavailable", "Service unavailable"},
+    [ERR_HTTP_VERSION] = {505, "http-version-not-supported",
+                          "Only HTTP/1.0 and HTTP/1.1 are served"},
 };
 
 int err_http_status(enum err e)

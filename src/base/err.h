@@ -29,6 +29,7 @@ enum err {
     ERR_NOMEM,             /* 500 out of memory */
     ERR_STORE,             /* 500 the store failed */
     ERR_UNAVAILABLE,       /* 503 */
+    ERR_HTTP_VERSION,      /* 505 a version other than HTTP/1.0 and HTTP/1.1 */
     ERR__COUNT
 };
 

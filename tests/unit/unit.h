@@ -19,6 +19,7 @@ int run_keyfmt_tests(void);
 int run_password_tests(void);
 int run_throttle_tests(void);
 int run_netaddr_tests(void);
+int run_peercount_tests(void);
 int run_keyindex_tests(void);
 int run_scopes_tests(void);
 int run_keys_tests(void);
