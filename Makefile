@@ -27,7 +27,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 DATA ?= var
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps test-deps run test unit http bench clean
+.PHONY: all deps test-deps run test unit http bench clean fuzz fuzz-build fuzz-smoke
 
 all: $(BUILD)/apikeyd
 
@@ -65,10 +65,12 @@ run: deps
 	@mkdir -p $(DATA)
 	exec $(BUILD)/apikeyd --listen $(LISTEN) --data $(DATA)
 
-# Every test: unit tests (cmocka, the store suite on SQLite and PostgreSQL), then HTTP tests
-# against real daemons. scripts/run-tests.sh starts and stops a throwaway PostgreSQL.
+# Every test: each fuzz harness for FUZZ_SMOKE_SECONDS (plain build only: the harnesses carry
+# their own sanitizers), unit tests (cmocka, the store suite on SQLite and PostgreSQL), then
+# HTTP tests against real daemons (which replay the HTTP fuzz corpus too). scripts/run-tests.sh starts and stops a throwaway PostgreSQL.
 test: test-deps
 	@$(MAKE) --no-print-directory $(BUILD)/apikeyd $(BUILD)/unit-tests
+	$(if $(SANITIZE),,@$(MAKE) --no-print-directory fuzz-smoke)
 	scripts/run-tests.sh $(BUILD)
 
 unit:
@@ -86,6 +88,39 @@ bench: deps
 	@scripts/ensure-deps.sh bench
 	@$(MAKE) --no-print-directory $(BUILD)/apikeyd $(BUILD)/bench-seed
 	python3 bench/run.py --keys $(KEYS)
+
+# Fuzzing (tests/fuzz, libFuzzer with ASan + UBSan, Debian's clang). `make fuzz FUZZ_SECONDS=N`
+# runs each harness for N seconds on its corpus (tests/fuzz/corpus/NAME, seeds committed; new
+# finds go to build/fuzz/corpus/NAME). `make test` runs each for FUZZ_SMOKE_SECONDS.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 $(WARNINGS) -Wno-unused-command-line-argument \
+              $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(shell pkg-config --cflags $(PKGS))
+FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/gen/web_assets.o
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I. -Wno-missing-prototypes -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+fuzz-build: test-deps
+	@$(MAKE) --no-print-directory $(FUZZERS:%=$(FUZZ_BUILD)/%)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZERS)
+
+fuzz-smoke: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZERS)
 
 clean:
 	rm -rf build

@@ -6,7 +6,7 @@ set -euo pipefail
 want=(build-essential pkg-config libhttp-parser-dev libjansson-dev libsodium-dev libssl-dev
       libsqlite3-dev zlib1g-dev liboath-dev libqrencode-dev libpq-dev)
 case "${1:-build}" in
-  test) want+=(libcmocka-dev python3 curl postgresql nginx-light) ;;
+  test) want+=(libcmocka-dev python3 curl postgresql nginx-light clang libclang-rt-14-dev) ;;
   bench) want+=(python3 wrk nginx-light) ;;
 esac
 missing=()

@@ -7,7 +7,8 @@
 
 #include "timeutil.h"
 
-static void log_line(const char *level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_line(const char *level, const char *fmt,
+                                                        va_list ap)
 {
     char line[1024];
     char ts[TIME_RFC3339_LEN];

@@ -459,6 +459,7 @@ class Client:
     def __init__(self, daemon, key=None, key_header="bearer"):
         self.d = daemon
         self.cookie = None
+        self.cookie_name = "apikeyd_session"   # __Host-apikeyd_session behind HTTPS
         self.csrf = None
         self.key = key
         self.key_header = key_header
@@ -481,7 +482,7 @@ class Client:
         if has_body and content_type:
             h["Content-Type"] = content_type
         if self.cookie:
-            h["Cookie"] = f"apikeyd_session={self.cookie}"
+            h["Cookie"] = f"{self.cookie_name}={self.cookie}"
         if self.key:
             if self.key_header == "bearer":
                 h["Authorization"] = f"Bearer {self.key}"
@@ -563,14 +564,16 @@ class Client:
     def _finish(self, method, path, status, hdrs, raw, check_problem=True):
         for sc in hdrs.get_all("Set-Cookie") or []:
             name, _, rest = sc.partition("=")
-            if name.strip() != "apikeyd_session":
+            name = name.strip()
+            if name not in ("apikeyd_session", "__Host-apikeyd_session"):
                 continue
             value = rest.split(";")[0].strip()
             attrs = sc.lower()
             if not value or "max-age=0" in attrs or "expires=thu, 01 jan 1970" in attrs:
-                self.cookie = None
+                if name == self.cookie_name:
+                    self.cookie = None
             else:
-                self.cookie = value
+                self.cookie, self.cookie_name = value, name
         # No response but the creating one may ever contain a secret (SPEC, API keys).
         header_blob = "\n".join(f"{k}: {v}" for k, v in hdrs.items()).encode("utf-8",
                                                                             "replace")
