@@ -64,6 +64,23 @@ static int has_5xx(const char *buf, size_t len)
     return 0;
 }
 
+/* 1 when a fresh connection gets an answer to GET /healthz within 2 s (tells a stuck
+ * connection from a stuck server when an input hangs). */
+static int server_answers(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    int ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+             send(fd, req, sizeof req - 1, MSG_NOSIGNAL) > 0;
+    struct pollfd p = {fd, POLLIN, 0};
+    ok = ok && poll(&p, 1, 2000) == 1;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 70000)
@@ -88,8 +105,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t got = 0;
     for (;;) {
         struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 10000) <= 0) {
-            fprintf(stderr, "fuzz_http: no answer and no close within 10 s\n");
+        if (poll(&p, 1, 30000) <= 0) {
+            fprintf(stderr, "fuzz_http: no answer and no close within 30 s (%zu bytes so far); "
+                            "a fresh /healthz %s\n",
+                    got, server_answers() ? "is answered" : "is not answered either");
             abort();
         }
         ssize_t r = recv(fd, buf + got, sizeof buf - 1 - got, 0);

@@ -26,12 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!json_is_object(doc) || json_object_size(doc) != (size_t)n)
             abort();
         for (int i = 0; i < n; i++) {
-            char name[256];
-            if (m[i].name_len >= sizeof name)
-                abort();
-            memcpy(name, m[i].name, m[i].name_len);
-            name[m[i].name_len] = '\0';
-            json_t *v = json_object_get(doc, name);
+            json_t *v = json_object_getn(doc, m[i].name, m[i].name_len);
             if (!json_is_string(v) || json_string_length(v) != m[i].value_len ||
                 memcmp(json_string_value(v), m[i].value, m[i].value_len) != 0)
                 abort();

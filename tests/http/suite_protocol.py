@@ -840,7 +840,7 @@ def test_protocol_bytes_arriving_while_a_worker_answers_keep_other_connections_t
         d.stop()
 
 
-def test_protocol_connections_past_max_connections_are_closed_and_a_freed_place_is_reused():
+def test_protocol_connections_past_max_connections_get_a_quick_503_and_a_freed_place_is_reused():
     d = dedicated("max-connections", env={"APIKEYD_MAX_CONNECTIONS": "4"})
     try:
         def answered_connection():
@@ -866,7 +866,11 @@ def test_protocol_connections_past_max_connections_are_closed_and_a_freed_place_
                 time.sleep(0.1)
         eq(len(held), 4, "connections answered within the limit of 4")
         extra = Conn(d)
-        check(extra.closed_by_server(wait=3.0), "the fifth connection is closed at once")
+        extra.send(request("GET", "/healthz"))
+        a = extra.read_response()
+        eq(a.status, 503, "the fifth connection's request")
+        eq(a.json().get("type"), "urn:apikeyd:problem:unavailable", "its problem type")
+        check(extra.closed_by_server(wait=3.0), "the fifth connection is closed after its 503")
         extra.close()
         held.pop().close()
         deadline = time.monotonic() + 5
