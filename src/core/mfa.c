@@ -122,10 +122,11 @@ enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
     }
     /* only while the pending secret is still the one checked; the confirming code's step
      * becomes the last accepted one, so that code cannot be used to log in */
-    e = c->store->ops->user_mfa_enable(c->store, u->username, u->mfa_pending, u->mfa_pending_len,
-                                       step);
-    if (!e)
-        audit_log(c, who, "mfa.enable", "user", u->username, "");
+    if (!(e = audit_begin(c))) /* the change and its audit event: one transaction */
+        e = audit_end(c,
+                      c->store->ops->user_mfa_enable(c->store, u->username, u->mfa_pending,
+                                                     u->mfa_pending_len, step),
+                      who, "mfa.enable", "user", u->username, "");
 out:
     sodium_memzero(u, sizeof *u);
     free(u);
@@ -165,9 +166,10 @@ enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
         goto out;
     }
     /* the MFA columns alone, and only while the secret is the one checked */
-    e = c->store->ops->user_mfa_disable(c->store, u->username, u->mfa_secret, u->mfa_secret_len);
-    if (!e)
-        audit_log(c, who, "mfa.disable", "user", u->username, "");
+    if (!(e = audit_begin(c))) /* the change and its audit event: one transaction */
+        e = audit_end(
+            c, c->store->ops->user_mfa_disable(c->store, u->username, u->mfa_secret, u->mfa_secret_len),
+            who, "mfa.disable", "user", u->username, "");
 out:
     sodium_memzero(u, sizeof *u);
     free(u);
