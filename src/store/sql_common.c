@@ -202,7 +202,7 @@ void sq_text(struct sq_row *row, int col, char *dst, size_t cap)
 {
     const char *t = sq_col_text(row, col);
     if (cap) /* a longer value is cut on a code-point boundary, never inside one */
-        text_cut(dst, cap, t ? t : "");
+        text_cutn(dst, cap, t ? t : "", cap); /* reads at most cap bytes, like snprintf */
 }
 
 size_t sq_blob(struct sq_row *row, int col, void *dst, size_t cap)
