@@ -9,7 +9,8 @@ stored row that is not valid UTF-8 is rendered with U+FFFD, and paging reaches e
 
 A change whose audit row cannot be written is refused and stores nothing: the tests make the
 audit table refuse inserts (a trigger put in by hand, as a full disk or a broken database
-would) and check that each action fails and leaves nothing behind.
+would) and check that each action fails and leaves nothing behind (also after a restart, for
+the scope catalogue).
 
 The PostgreSQL tests reuse suite_cluster's throwaway cluster.
 """
@@ -204,6 +205,8 @@ def _nothing_stored_while_audit_fails(d, break_audit, mend_audit):
     break_audit()
     try:
         new_user, new_role, new_group = uniq_user("no"), uniq("r"), uniq("g")
+        new_scope = "Audit" + os.urandom(4).hex()
+        _refused(admin.request("POST", "/v1/scopes", json={"name": new_scope}), "scope create")
         _refused(admin.request("POST", "/v1/keys", json={"name": LONG, "scopes": ["Tasks"]}),
                  "key create")
         _refused(admin.request("DELETE", f"/v1/keys/{key['id']}"), "key delete")
@@ -229,6 +232,14 @@ def _nothing_stored_while_audit_fails(d, break_audit, mend_audit):
     finally:
         mend_audit()
     # nothing of the refused changes is stored
+    scopes = expect(admin.request("GET", "/v1/scopes"), 200).body["scopes"]
+    eq([s for s in scopes if s.get("name") == new_scope], [], "no scope was added")
+    eq(len(_all_events(admin, page=200)), before, "no audit event was added")
+    d.stop()  # the store too: a restart reads the catalogue back
+    d.start()
+    admin = d.admin
+    scopes = expect(admin.request("GET", "/v1/scopes"), 200).body["scopes"]
+    eq([s for s in scopes if s.get("name") == new_scope], [], "no scope was stored")
     expect(admin.request("GET", f"/v1/keys/{key['id']}"), 200, what="the key is still there")
     keys = expect(admin.request("GET", "/v1/keys"), 200).body["keys"]
     eq([k for k in keys if k.get("name") == LONG], [], "no key was created")
@@ -243,10 +254,8 @@ def _nothing_stored_while_audit_fails(d, break_audit, mend_audit):
     eq(g.get("members") or [], [], "the group is unchanged")
     projects = expect(admin.request("GET", "/v1/projects"), 200).body["projects"]
     eq([p for p in projects if p.get("name") == LONG], [], "no project was created")
-    accounts = expect(admin.request("GET", "/v1/service-accounts"), 200).body
-    accounts = accounts.get("accounts", accounts.get("service_accounts", []))
+    accounts = expect(admin.request("GET", "/v1/service-accounts"), 200).body["service_accounts"]
     eq([a for a in accounts if a.get("name") == LONG], [], "no account was created")
-    eq(len(_all_events(admin, page=200)), before, "no audit event was added")
     Client(d).login(name, pw)  # works again once the audit can be written
 
 
