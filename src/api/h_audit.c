@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/text.h"
 #include "../base/timeutil.h"
 #include "../core/audit.h"
 #include "handlers.h"
@@ -16,7 +17,24 @@ struct audit_page {
     int64_t last_id; /* of the last event on the page */
     int count;       /* events seen: one more than the page holds means there is a next page */
     int limit;
+    int failed;      /* out of memory: the answer is an error, never a short page */
 };
+
+/* A stored text as a JSON string: invalid UTF-8 (written by an older release, or by hand)
+ * is rendered with U+FFFD for each bad byte, so no row stops the listing. */
+static json_t *text_value(const char *s)
+{
+    if (text_utf8_valid(s))
+        return json_string(s);
+    size_t cap = 3 * strlen(s) + 1;
+    char *fixed = malloc(cap);
+    if (!fixed)
+        return NULL;
+    text_utf8_repair(fixed, cap, s);
+    json_t *v = json_string(fixed);
+    free(fixed);
+    return v;
+}
 
 static int event_one(void *ctx, const struct audit_record *a)
 {
@@ -25,13 +43,18 @@ static int event_one(void *ctx, const struct audit_record *a)
     if (++p->count > p->limit)
         return 1; /* the probe for a next page: not shown */
     snprintf(id, sizeof id, "%lld", (long long)a->id);
-    p->last_id = a->id;
-    return json_array_append_new(
-               p->events,
-               json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "id", id,
-                         "at", render_time(a->at), "actor", a->actor, "action", a->action,
-                         "target_type", a->target_type, "target", a->target, "client",
-                         a->client, "detail", a->detail)) != 0;
+    p->last_id = a->id; /* the cursor moves past every row read, shown or not */
+    json_t *ev = json_pack("{s:s, s:o, s:o*, s:o*, s:o*, s:o*, s:o*, s:o*}", "id", id, "at",
+                           render_time(a->at), "actor", text_value(a->actor), "action",
+                           text_value(a->action), "target_type", text_value(a->target_type),
+                           "target", text_value(a->target), "client", text_value(a->client),
+                           "detail", text_value(a->detail));
+    if (!ev || json_object_size(ev) != 8 || json_array_append_new(p->events, ev) != 0) {
+        json_decref(ev);
+        p->failed = 1;
+        return 1;
+    }
+    return 0;
 }
 
 /* Parses a whole number query value into *out within [min, max]. */
@@ -66,10 +89,12 @@ enum err h_audit(struct request *req, struct reply *rep)
     if ((v = request_query(req, "before")) && parse_int(v, 1, INT64_MAX, &f.before_id))
         return reply_error(rep, ERR_BAD_REQUEST, "before must be an event id", NULL);
     f.limit = (int)limit + 1; /* one more, to know whether a next page exists */
-    struct audit_page page = {json_array(), 0, 0, (int)limit};
+    struct audit_page page = {json_array(), 0, 0, (int)limit, 0};
     if (!page.events)
         return ERR_NOMEM;
     enum err e = audit_query(req->core, &req->caller, &f, event_one, &page);
+    if (!e && page.failed)
+        e = ERR_NOMEM;
     if (e) {
         json_decref(page.events);
         if (e == ERR_FORBIDDEN)

@@ -13,6 +13,22 @@ size_t text_codepoints(const char *s);
  * allow_newlines is set. */
 int text_has_control(const char *s, int allow_newlines);
 
+/* Copies s into dst (cap bytes, NUL-terminated; cap > 0) like snprintf("%s"), but when s does
+ * not fit, cuts it before the last whole UTF-8 code point that fits, never inside one.
+ * Returns the number of bytes copied. */
+size_t text_cut(char *dst, size_t cap, const char *s);
+
+/* The same for the first n bytes of s (s need not be NUL-terminated). */
+size_t text_cutn(char *dst, size_t cap, const char *s, size_t n);
+
+/* 1 when s is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF). */
+int text_utf8_valid(const char *s);
+
+/* Copies s into dst (cap bytes, NUL-terminated), each byte that is not part of a well-formed
+ * UTF-8 sequence replaced by U+FFFD, cut on a code-point boundary when dst is full. For
+ * rendering stored text that may not be valid; dst of 3 * strlen(s) + 1 bytes always fits. */
+void text_utf8_repair(char *dst, size_t cap, const char *s);
+
 /* 1 when s is empty or shows nothing: only white space (ASCII or Unicode spaces) and
  * zero-width characters (U+200B..U+200D, U+2060, U+FEFF). */
 int text_is_blank(const char *s);

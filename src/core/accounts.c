@@ -56,14 +56,15 @@ enum err accounts_create(struct core *c, const struct caller *who, const char *n
     snprintf(out->created_by, sizeof out->created_by, "%s", who->username);
     out->created_at = time_now();
     const char *member_role = role ? role : "contributor";
-    enum err e = c->store->ops->account_create(c->store, out, member_role);
+    enum err e = audit_begin(c); /* the account and its audit event: one transaction */
+    if (!e)
+        e = audit_end(c, c->store->ops->account_create(c->store, out, member_role), who,
+                      "account.create", "service-account", out->id, out->name);
     if (!e && project) {
         char principal[STORE_PRINCIPAL_MAX + 1];
         snprintf(principal, sizeof principal, "service-account:%s", out->id);
         e = access_set(c->access, project, principal, project_role_parse(member_role));
     }
-    if (!e)
-        audit_log(c, who, "account.create", "service-account", out->id, out->name);
     return e;
 }
 
@@ -118,15 +119,14 @@ enum err accounts_update(struct core *c, const struct caller *who, const char *i
         out->disabled = disabled;
     if (out->disabled && !was) /* refused before the answer */
         e = keyindex_set_owner_disabled(c->index, "service-account", id, 1);
-    if (!e)
-        e = c->store->ops->account_update(c->store, out);
+    if (!e && !(e = audit_begin(c))) /* the change and its audit event: one transaction */
+        e = audit_end(c, c->store->ops->account_update(c->store, out), who, "account.update",
+                      "service-account", id,
+                      out->disabled != was ? (out->disabled ? "disabled" : "enabled") : "");
     if (e && out->disabled && !was)
         keyindex_set_owner_disabled(c->index, "service-account", id, 0);
     if (!e && !out->disabled && was)
         e = keyindex_set_owner_disabled(c->index, "service-account", id, 0);
-    if (!e)
-        audit_log(c, who, "account.update", "service-account", id,
-                  out->disabled != was ? (out->disabled ? "disabled" : "enabled") : "");
     return e;
 }
 
@@ -139,13 +139,14 @@ enum err accounts_delete(struct core *c, const struct caller *who, const char *i
     /* refuse the keys first, so nothing verifies once the store no longer has them */
     if ((e = keyindex_set_owner_disabled(c->index, "service-account", id, 1)))
         return e;
-    e = c->store->ops->account_delete(c->store, id);
+    if (!(e = audit_begin(c))) /* the delete and its audit event: one transaction */
+        e = audit_end(c, c->store->ops->account_delete(c->store, id), who, "account.delete",
+                      "service-account", id, a.name);
     if (!e) {
         char principal[STORE_PRINCIPAL_MAX + 1];
         snprintf(principal, sizeof principal, "service-account:%s", id);
         keyindex_remove_owner(c->index, "service-account", id);
         access_forget_principal(c->access, principal);
-        audit_log(c, who, "account.delete", "service-account", id, a.name);
     }
     keyindex_set_owner_disabled(c->index, "service-account", id, e ? a.disabled : 0);
     return e;

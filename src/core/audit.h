@@ -5,9 +5,24 @@
 
 #include "core.h"
 
-/* Records an event by who (a caller; actor and client taken from it). target_type is "key",
- * "user", "role", ...; detail is a short free text (may be ""). A store failure is logged, not
- * returned: the change it records has already happened. */
+/* Opens an audited change (store_ops.audited_begin): the store writes until audit_end are
+ * one transaction with their audit event. Only store calls in between. */
+enum err audit_begin(struct core *c);
+
+/* Ends it: with e ERR_OK stores the event by who (as audit_log) and commits; otherwise, or
+ * when the event cannot be stored, nothing of the change is kept. Returns the result. */
+enum err audit_end(struct core *c, enum err e, const struct caller *who, const char *action,
+                   const char *target_type, const char *target, const char *detail);
+
+/* audit_end with an explicit actor and client (a login). */
+enum err audit_end_as(struct core *c, enum err e, const char *actor, const char *client,
+                      const char *action, const char *target_type, const char *target,
+                      const char *detail);
+
+/* Records an event by who (a caller; actor and client taken from it) on its own, for events
+ * with no change to go with (a failed login). target_type is "key", "user", "role", ...;
+ * detail is a short free text (may be ""), cut on a code-point boundary. A store failure is
+ * logged, not returned. */
 void audit_log(struct core *c, const struct caller *who, const char *action,
                const char *target_type, const char *target, const char *detail);
 

@@ -94,15 +94,15 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     snprintf(out->username, sizeof out->username, "%s", u.username);
     out->ttl_seconds = c->cfg.session_ttl_seconds;
     /* only while the user is as checked (not reset, disabled or MFA turned on meanwhile) */
-    e = c->store->ops->session_create(c->store, &s, c->cfg.max_sessions_per_user, &u);
+    if (!(e = audit_begin(c))) /* the session and its audit event: one transaction */
+        e = audit_end_as(c, c->store->ops->session_create(c->store, &s, c->cfg.max_sessions_per_user, &u),
+                         u.username, client, "login.success", "user", u.username, "");
     if (e == ERR_CONFLICT)
         e = ERR_LOGIN_FAILED;
     if (!e && device_issue(c, u.username, out->device_token) != ERR_OK)
         out->device_token[0] = '\0'; /* no server key: no device cookie */
     if (e)
         sodium_memzero(out, sizeof *out);
-    else
-        audit_log_as(c, u.username, client, "login.success", "user", u.username, "");
 out:
     sodium_memzero(&u, sizeof u);
     return e;
@@ -179,9 +179,10 @@ enum err auth_logout(struct core *c, const struct caller *who)
 {
     if (who->kind != CALLER_SESSION)
         return ERR_BAD_REQUEST;
-    enum err e = c->store->ops->session_delete(c->store, who->session_hash);
+    enum err e = audit_begin(c); /* the logout and its audit event: one transaction */
     if (!e)
-        audit_log(c, who, "logout", "user", who->username, "");
+        e = audit_end(c, c->store->ops->session_delete(c->store, who->session_hash), who, "logout",
+                      "user", who->username, "");
     return e;
 }
 

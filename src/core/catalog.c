@@ -16,10 +16,9 @@ enum err catalog_add(struct core *c, const struct caller *who, const char *name,
 {
     if (!(who->authorities & AUTH_MANAGE_SCOPES))
         return ERR_FORBIDDEN;
-    enum err e = scopes_add(c->scopes, c->store, name, description);
-    if (!e)
-        audit_log(c, who, "scope.create", "scope", name, "");
-    return e;
+    struct audit_record a; /* stored in the same transaction as the scope */
+    audit_record_of(who, "scope.create", "scope", name, "", &a);
+    return scopes_add_audited(c->scopes, c->store, name, description, &a);
 }
 
 int catalog_name_valid(const char *name)

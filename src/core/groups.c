@@ -154,12 +154,14 @@ enum err groups_create(struct core *c, const struct caller *who, const struct gr
     enum err e = grants_check_roles(c, who, out->roles); /* what the members get */
     if (e)
         return e;
-    e = c->store->ops->group_create(c->store, out, in->members,
-                                             in->set_members ? in->member_count : 0, GROUPS_MAX);
+    if (!(e = audit_begin(c))) /* the group and its audit event: one transaction */
+        e = audit_end(c,
+                      c->store->ops->group_create(c->store, out, in->members,
+                                                  in->set_members ? in->member_count : 0,
+                                                  GROUPS_MAX),
+                      who, "group.create", "group", out->name, out->roles);
     if (e == ERR_INVALID) /* a user or role vanished meanwhile */
         field_errors_add(fe, "members", "names a user or role that does not exist");
-    if (!e)
-        audit_log(c, who, "group.create", "group", out->name, out->roles);
     return e;
 }
 
@@ -201,13 +203,12 @@ enum err groups_update(struct core *c, const struct caller *who, const struct gr
             n = current->n;
         }
     }
-    if (!e)
-        e = c->store->ops->group_update(c->store, out, members, n);
+    if (!e && !(e = audit_begin(c)))
+        e = audit_end(c, c->store->ops->group_update(c->store, out, members, n), who,
+                      "group.update", "group", out->name, out->roles);
     free(current);
     if (e == ERR_INVALID)
         field_errors_add(fe, "members", "names a user or role that does not exist");
-    if (!e)
-        audit_log(c, who, "group.update", "group", out->name, out->roles);
     return e;
 }
 
@@ -225,9 +226,9 @@ enum err groups_delete(struct core *c, const struct caller *who, const char *nam
         return ERR_OWN_GRANTS;
     if (e)
         return e;
-    e = c->store->ops->group_delete(c->store, name);
-    if (!e)
-        audit_log(c, who, "group.delete", "group", name, "");
+    if (!(e = audit_begin(c)))
+        e = audit_end(c, c->store->ops->group_delete(c->store, name), who, "group.delete",
+                      "group", name, "");
     return e;
 }
 
@@ -257,9 +258,10 @@ enum err environments_create(struct core *c, const struct caller *who, const cha
         return ERR_INVALID;
     snprintf(out->name, sizeof out->name, "%s", name);
     snprintf(out->description, sizeof out->description, "%s", description ? description : "");
-    enum err e = c->store->ops->environment_create(c->store, out, ENVIRONMENTS_MAX);
+    enum err e = audit_begin(c);
     if (!e)
-        audit_log(c, who, "environment.create", "environment", name, "");
+        e = audit_end(c, c->store->ops->environment_create(c->store, out, ENVIRONMENTS_MAX), who,
+                      "environment.create", "environment", name, "");
     return e;
 }
 
@@ -271,8 +273,9 @@ enum err environments_delete(struct core *c, const struct caller *who, const cha
         return ERR_NOT_FOUND;
     if (strcmp(name, "ROOT") == 0)
         return ERR_FORBIDDEN;
-    enum err e = c->store->ops->environment_delete(c->store, name);
+    enum err e = audit_begin(c);
     if (!e)
-        audit_log(c, who, "environment.delete", "environment", name, "");
+        e = audit_end(c, c->store->ops->environment_delete(c->store, name), who,
+                      "environment.delete", "environment", name, "");
     return e;
 }

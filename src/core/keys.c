@@ -185,9 +185,9 @@ enum err keys_update(struct core *c, const struct caller *who, const char *id,
         snprintf(out->description, sizeof out->description, "%s",
                  p->description ? p->description : "");
     }
-    e = c->store->ops->key_update(c->store, out);
-    if (!e)
-        audit_log(c, who, "key.update", "key", out->id, out->name);
+    if (!(e = audit_begin(c))) /* the change and its audit event: one transaction */
+        e = audit_end(c, c->store->ops->key_update(c->store, out), who, "key.update", "key",
+                      out->id, out->name);
     return e;
 }
 
@@ -198,14 +198,14 @@ enum err keys_delete_owned(struct core *c, const struct caller *who, const char 
     if (!k)
         return ERR_NOMEM;
     enum err e = keys_get_owned(c, owner_type, owner_id, id, k);
+    char detail[STORE_KEY_NAME_BYTES + STORE_NAME_MAX + 32] = "";
     if (!e)
-        e = c->store->ops->key_delete(c->store, id);
-    if (!e) {
-        keyindex_remove(c->index, k->hash);
-        char detail[STORE_KEY_NAME_BYTES + STORE_NAME_MAX + 16];
         snprintf(detail, sizeof detail, "%s (owner %s:%s)", k->name, owner_type, owner_id);
-        audit_log(c, who, "key.delete", "key", id, detail);
-    }
+    if (!e && !(e = audit_begin(c))) /* the delete and its audit event: one transaction */
+        e = audit_end(c, c->store->ops->key_delete(c->store, id), who, "key.delete", "key", id,
+                      detail);
+    if (!e)
+        keyindex_remove(c->index, k->hash);
     free(k);
     return e;
 }

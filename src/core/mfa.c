@@ -129,10 +129,11 @@ enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
     }
     /* only while the pending secret is still the one checked; the confirming code's step
      * becomes the last accepted one, so that code cannot be used to log in */
-    e = c->store->ops->user_mfa_enable(c->store, u->username, u->mfa_pending, u->mfa_pending_len,
-                                       step);
-    if (!e)
-        audit_log(c, who, "mfa.enable", "user", u->username, "");
+    if (!(e = audit_begin(c))) /* the change and its audit event: one transaction */
+        e = audit_end(c,
+                      c->store->ops->user_mfa_enable(c->store, u->username, u->mfa_pending,
+                                                     u->mfa_pending_len, step),
+                      who, "mfa.enable", "user", u->username, "");
 out:
     sodium_memzero(u, sizeof *u);
     free(u);
@@ -176,9 +177,10 @@ enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
         goto out;
     }
     /* the MFA columns alone, and only while the secret is the one checked */
-    e = c->store->ops->user_mfa_disable(c->store, u->username, u->mfa_secret, u->mfa_secret_len);
-    if (!e)
-        audit_log(c, who, "mfa.disable", "user", u->username, "");
+    if (!(e = audit_begin(c))) /* the change and its audit event: one transaction */
+        e = audit_end(
+            c, c->store->ops->user_mfa_disable(c->store, u->username, u->mfa_secret, u->mfa_secret_len),
+            who, "mfa.disable", "user", u->username, "");
 out:
     sodium_memzero(u, sizeof *u);
     free(u);
@@ -199,12 +201,13 @@ enum err mfa_reset(struct core *c, const struct caller *who, const char *usernam
         e = grants_check_user(c, who, username); /* never someone holding more */
     if (!e && !u->mfa_enabled)
         e = ERR_CONFLICT;
-    /* the MFA columns alone, and only while the secret is the one read */
-    if (!e)
-        e = c->store->ops->user_mfa_disable(c->store, u->username, u->mfa_secret,
-                                            u->mfa_secret_len);
-    if (!e)
-        audit_log(c, who, "mfa.reset", "user", u->username, "by an administrator");
+    /* the MFA columns alone, only while the secret is the one read, with its audit event in
+     * one transaction */
+    if (!e && !(e = audit_begin(c)))
+        e = audit_end(c,
+                      c->store->ops->user_mfa_disable(c->store, u->username, u->mfa_secret,
+                                                      u->mfa_secret_len),
+                      who, "mfa.reset", "user", u->username, "by an administrator");
     sodium_memzero(u, sizeof *u);
     free(u);
     return e;

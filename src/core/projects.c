@@ -66,19 +66,22 @@ enum err projects_create(struct core *c, const struct caller *who, const char *n
     snprintf(out->parent, sizeof out->parent, "%s", parent ? parent : "");
     snprintf(out->created_by, sizeof out->created_by, "%s", who->username);
     out->created_at = time_now();
-    enum err e = c->store->ops->project_create(c->store, out, PROJECTS_MAX);
-    if (e == ERR_INVALID) /* the parent went away meanwhile */
-        field_errors_add(fe, "parent", "names a project that does not exist");
     char principal[STORE_PRINCIPAL_MAX + 1];
     principal_of(who, principal);
-    if (!e && !parent) /* the creator owns a new top-level project */
-        e = c->store->ops->member_put(c->store, out->id, principal, "owner", PROJECT_MEMBERS_MAX);
+    enum err e = audit_begin(c); /* the project, its owner and its audit event: one transaction */
+    if (!e) {
+        e = c->store->ops->project_create(c->store, out, PROJECTS_MAX);
+        if (!e && !parent) /* the creator owns a new top-level project */
+            e = c->store->ops->member_put(c->store, out->id, principal, "owner",
+                                          PROJECT_MEMBERS_MAX);
+        e = audit_end(c, e, who, "project.create", "project", out->id, out->name);
+    }
+    if (e == ERR_INVALID) /* the parent went away meanwhile */
+        field_errors_add(fe, "parent", "names a project that does not exist");
     if (!e)
         e = access_add_project(c->access, out->id, out->parent);
     if (!e && !parent)
         e = access_set(c->access, out->id, principal, ROLE_OWNER);
-    if (!e)
-        audit_log(c, who, "project.create", "project", out->id, out->name);
     return e;
 }
 
@@ -115,11 +118,12 @@ enum err projects_delete(struct core *c, const struct caller *who, const char *i
         return ERR_NOT_FOUND;
     if (!projects_can_manage(c, who, id))
         return ERR_FORBIDDEN;
-    enum err e = c->store->ops->project_delete(c->store, id);
-    if (!e) {
+    enum err e = audit_begin(c); /* the delete and its audit event: one transaction */
+    if (!e)
+        e = audit_end(c, c->store->ops->project_delete(c->store, id), who, "project.delete",
+                      "project", id, "");
+    if (!e)
         access_remove_project(c->access, id);
-        audit_log(c, who, "project.delete", "project", id, "");
-    }
     return e;
 }
 
@@ -268,12 +272,13 @@ enum err projects_member_put(struct core *c, const struct caller *who, const cha
     snprintf(key, sizeof key, "%s|%s", id, principal);
     if (!e && r != ROLE_OWNER)
         e = keep_an_owner(c, &p, principal);
-    if (!e)
-        e = c->store->ops->member_put(c->store, id, principal, role, PROJECT_MEMBERS_MAX);
+    if (!e && !(e = audit_begin(c))) /* the membership and its audit event: one transaction */
+        e = audit_end(c,
+                      c->store->ops->member_put(c->store, id, principal, role,
+                                                PROJECT_MEMBERS_MAX),
+                      who, "project.member.put", "project", id, key + STORE_ID_LEN + 1);
     if (!e)
         e = access_set(c->access, id, principal, r);
-    if (!e)
-        audit_log(c, who, "project.member.put", "project", id, key + STORE_ID_LEN + 1);
     return e;
 }
 
@@ -308,12 +313,13 @@ enum err projects_member_delete(struct core *c, const struct caller *who, const 
     if (!e && f.role == ROLE_OWNER)
         e = keep_an_owner(c, &p, principal);
     /* refuse first, so no verification sees the role once the store has dropped it */
-    if (!e)
-        e = access_set(c->access, id, principal, ROLE_NONE);
-    if (!e && (e = c->store->ops->member_delete(c->store, id, principal)) != ERR_OK)
-        access_set(c->access, id, principal, f.role); /* the store still has it */
-    if (!e)
-        audit_log(c, who, "project.member.delete", "project", id, principal);
+    if (!e && !(e = access_set(c->access, id, principal, ROLE_NONE))) {
+        if (!(e = audit_begin(c))) /* the removal and its audit event: one transaction */
+            e = audit_end(c, c->store->ops->member_delete(c->store, id, principal), who,
+                          "project.member.delete", "project", id, principal);
+        if (e)
+            access_set(c->access, id, principal, f.role); /* the store still has it */
+    }
     return e;
 }
 

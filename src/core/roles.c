@@ -74,9 +74,9 @@ enum err roles_create(struct core *c, const struct caller *who, const char *name
     enum err e = check_held(who, out->authorities);
     if (e)
         return e;
-    e = c->store->ops->role_create(c->store, out, ROLES_MAX);
-    if (!e)
-        audit_log(c, who, "role.create", "role", name, out->authorities);
+    if (!(e = audit_begin(c))) /* the role and its audit event: one transaction */
+        e = audit_end(c, c->store->ops->role_create(c->store, out, ROLES_MAX), who, "role.create",
+                      "role", name, out->authorities);
     return e;
 }
 
@@ -98,9 +98,9 @@ enum err roles_update(struct core *c, const struct caller *who, const char *name
         return ERR_INVALID;
     if ((e = check_held(who, out->authorities)) != ERR_OK) /* what they would have */
         return e;
-    e = c->store->ops->role_update(c->store, out);
-    if (!e)
-        audit_log(c, who, "role.update", "role", name, out->authorities);
+    if (!(e = audit_begin(c)))
+        e = audit_end(c, c->store->ops->role_update(c->store, out), who, "role.update", "role",
+                      name, out->authorities);
     return e;
 }
 
@@ -116,8 +116,8 @@ enum err roles_delete(struct core *c, const struct caller *who, const char *name
         return ERR_FORBIDDEN;
     if ((e = check_held(who, r.authorities)) != ERR_OK)
         return e;
-    e = c->store->ops->role_delete(c->store, name);
-    if (!e)
-        audit_log(c, who, "role.delete", "role", name, "");
+    if (!(e = audit_begin(c)))
+        e = audit_end(c, c->store->ops->role_delete(c->store, name), who, "role.delete", "role",
+                      name, "");
     return e;
 }

@@ -142,6 +142,12 @@ int scopes_description_valid(const char *desc)
 
 enum err scopes_add(struct scopes *sc, struct store *st, const char *name, const char *desc)
 {
+    return scopes_add_audited(sc, st, name, desc, NULL);
+}
+
+enum err scopes_add_audited(struct scopes *sc, struct store *st, const char *name,
+                            const char *desc, const struct audit_record *a)
+{
     if (!scopes_name_valid(name) || !scopes_description_valid(desc))
         return ERR_INVALID;
     struct scope_record r;
@@ -155,7 +161,11 @@ enum err scopes_add(struct scopes *sc, struct store *st, const char *name, const
         e = ERR_CONFLICT;
     else if (sc->count >= SCOPES_MAX)
         e = ERR_LIMIT;
-    else if ((e = st->ops->scope_create(st, &r, SCOPES_MAX)) == ERR_OK)
+    else if (!a)
+        e = st->ops->scope_create(st, &r, SCOPES_MAX);
+    else if ((e = st->ops->audited_begin(st)) == ERR_OK) /* lock order: catalogue, store */
+        e = st->ops->audited_end(st, st->ops->scope_create(st, &r, SCOPES_MAX), a);
+    if (e == ERR_OK)
         sc->items[sc->count++] = r;
     pthread_rwlock_unlock(&sc->lock);
     return e;

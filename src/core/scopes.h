@@ -46,4 +46,10 @@ int scopes_description_valid(const char *desc);
  * catalogue is full, ERR_INVALID for a bad name or description. */
 enum err scopes_add(struct scopes *sc, struct store *st, const char *name, const char *desc);
 
+/* scopes_add whose store write and audit record a are one transaction (an audited section,
+ * store_ops.audited_begin): when a cannot be stored, neither the store nor the catalogue
+ * gets the scope. */
+enum err scopes_add_audited(struct scopes *sc, struct store *st, const char *name,
+                            const char *desc, const struct audit_record *a);
+
 #endif

@@ -224,11 +224,10 @@ enum err users_create(struct core *c, const struct caller *who, const struct use
     u->created_at = time_now();
     if (local)
         e = password_hash(in->password, strlen(in->password), u->password_hash);
-    if (!e)
-        e = c->store->ops->user_create(c->store, u, USERS_MAX);
+    if (!e && !(e = audit_begin(c))) /* the user and its audit event: one transaction */
+        e = audit_end(c, c->store->ops->user_create(c->store, u, USERS_MAX), who, "user.create",
+                      "user", u->username, u->auth_source);
     wipe_secrets(u);
-    if (!e)
-        audit_log(c, who, "user.create", "user", u->username, u->auth_source);
     return e;
 }
 
@@ -321,29 +320,28 @@ enum err users_update(struct core *c, const struct caller *who, const char *user
                              .roles = p->set_roles ? roles : NULL,
                              .disabled = p->disabled,
                              .keep_role = keep_admin_for(p)};
+    int disabled_after = p->disabled >= 0 ? p->disabled : was_disabled;
+    char detail[64];
+    snprintf(detail, sizeof detail, "%s%s%s", p->password ? "password reset " : "",
+             disabled_after != was_disabled ? (disabled_after ? "disabled " : "enabled ") : "",
+             p->set_roles ? "roles " : "");
     if (p->password)
         e = password_hash(p->password, strlen(p->password), hash);
     if (!e && p->disabled == 1) /* refuse keys before the change is answered */
         e = keyindex_set_owner_disabled(c->index, "user", username, 1);
-    if (!e)
+    if (!e && !(e = audit_begin(c))) { /* the change, the sessions it ends, its audit event */
         e = c->store->ops->user_admin_change(c->store, username, &ch);
+        if (!e && (p->password || p->disabled == 1))
+            e = c->store->ops->session_delete_user(c->store, username, NULL);
+        e = audit_end(c, e, who, "user.update", "user", username, detail);
+    }
     if (e && p->disabled == 1)
         keyindex_set_owner_disabled(c->index, "user", username, was_disabled);
     if (!e && p->disabled == 0)
         e = keyindex_set_owner_disabled(c->index, "user", username, 0);
-    if (!e && (p->password || p->disabled == 1))
-        e = c->store->ops->session_delete_user(c->store, username, NULL);
     sodium_memzero(hash, sizeof hash);
     if (!e)
         e = users_get(c, username, u);
-    if (!e) {
-        int disabled_after = p->disabled >= 0 ? p->disabled : was_disabled;
-        char detail[64];
-        snprintf(detail, sizeof detail, "%s%s%s", p->password ? "password reset " : "",
-                 disabled_after != was_disabled ? (disabled_after ? "disabled " : "enabled ") : "",
-                 p->set_roles ? "roles " : "");
-        audit_log(c, who, "user.update", "user", username, detail);
-    }
     return e;
 }
 
@@ -367,8 +365,10 @@ enum err users_delete(struct core *c, const struct caller *who, const char *user
     /* refuse the keys first, so no verification succeeds once the store no longer has them */
     if (!e)
         e = keyindex_set_owner_disabled(c->index, "user", username, 1);
-    if (!e) {
-        e = c->store->ops->user_delete(c->store, username, "admin");
+    if (!e) { /* the delete and its audit event: one transaction */
+        if (!(e = audit_begin(c)))
+            e = audit_end(c, c->store->ops->user_delete(c->store, username, "admin"), who,
+                          "user.delete", "user", username, "");
         if (!e) {
             char principal[STORE_PRINCIPAL_MAX + 1];
             snprintf(principal, sizeof principal, "user:%s", username);
@@ -379,8 +379,6 @@ enum err users_delete(struct core *c, const struct caller *who, const char *user
         if (!e) /* the API-account keys they issued stay refused (their creator is gone) */
             keyindex_set_owner_disabled(c->index, "", username, 1);
     }
-    if (!e)
-        audit_log(c, who, "user.delete", "user", username, "");
     free(u);
     return e;
 }
@@ -392,13 +390,13 @@ enum err users_update_self(struct core *c, const struct caller *who, const char 
     if (fe->count)
         return ERR_INVALID;
     /* the profile columns alone: never disabled, roles, password or MFA state */
-    enum err e = c->store->ops->user_set_profile(c->store, who->username, full_name, email);
+    enum err e = audit_begin(c);
+    if (!e)
+        e = audit_end(c, c->store->ops->user_set_profile(c->store, who->username, full_name, email),
+                      who, "user.update", "user", who->username, "profile");
     if (!e)
         e = users_get(c, who->username, out);
-    if (e)
-        return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
-    audit_log(c, who, "user.update", "user", who->username, "profile");
-    return ERR_OK;
+    return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
 }
 
 enum err users_change_password(struct core *c, const struct caller *who, const char *current,
@@ -432,18 +430,19 @@ enum err users_change_password(struct core *c, const struct caller *who, const c
     }
     /* the hash alone, and only while it is still the one `current` was checked against */
     char hash[sizeof u->password_hash];
-    if (!(e = password_hash(next, strlen(next), hash)))
+    if (!(e = password_hash(next, strlen(next), hash)) && !(e = audit_begin(c))) {
+        /* the new hash, the other sessions ended and the audit event: one transaction */
         e = c->store->ops->user_set_password(c->store, u->username, hash, u->password_hash);
+        if (!e)
+            e = c->store->ops->session_delete_user(
+                c->store, u->username, who->kind == CALLER_SESSION ? who->session_hash : NULL);
+        e = audit_end(c, e, who, "password.change", "user", u->username, "");
+    }
     sodium_memzero(hash, sizeof hash);
     if (e == ERR_CONFLICT) { /* reset meanwhile: `current` is no longer the password */
         field_errors_add(fe, "current_password", "is not your current password");
         e = ERR_INVALID;
     }
-    if (!e)
-        e = c->store->ops->session_delete_user(
-            c->store, u->username, who->kind == CALLER_SESSION ? who->session_hash : NULL);
-    if (!e)
-        audit_log(c, who, "password.change", "user", u->username, "");
 out:
     wipe_secrets(u);
     free(u);

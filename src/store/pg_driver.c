@@ -169,10 +169,11 @@ static PGconn *conn_of(struct sql_store *st)
     return sq_conn(st);
 }
 
-/* A connection lost earlier is re-established before the next command. */
+/* A connection lost earlier is re-established before the next command, but not inside a
+ * transaction: its statements must fail (and it roll back), not run on in autocommit. */
 static void ensure_connected(struct sql_store *st)
 {
-    if (PQstatus(conn_of(st)) == CONNECTION_BAD)
+    if (PQstatus(conn_of(st)) == CONNECTION_BAD && !(st->tx_depth && conn_of(st) == st->conn))
         PQreset(conn_of(st));
 }
 

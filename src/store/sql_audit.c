@@ -1,4 +1,5 @@
-/* sqlite_audit.c — SQLite operations for the audit trail: append and filtered, paged query. */
+/* sql_audit.c — the audit trail: append, audited sections (a change and its audit record in
+ * one transaction) and the filtered, paged query. */
 #include <string.h>
 
 #include "sql_internal.h"
@@ -44,6 +45,28 @@ static enum err sq_audit_append(struct store *s, const struct audit_record *a)
     return sq_group_commit(as_sql(s), audit_append_job, a);
 }
 
+/* Takes the write lock and opens the section's transaction (kept until sq_audited_end). */
+static enum err sq_audited_begin(struct store *s)
+{
+    struct sql_store *st = as_sql(s);
+    sq_write_begin(st);
+    enum err e = sq_begin(st);
+    if (e)
+        sq_write_end(st);
+    return e;
+}
+
+/* Appends a when the section's writes succeeded, then commits (or rolls back) and unlocks. */
+static enum err sq_audited_end(struct store *s, enum err e, const struct audit_record *a)
+{
+    struct sql_store *st = as_sql(s);
+    if (!e)
+        e = sql_audit_insert(st, a);
+    e = sq_finish(st, e);
+    sq_write_end(st);
+    return e;
+}
+
 static enum err sq_audit_query(struct store *s, const struct audit_filter *f, store_audit_cb cb,
                                void *ctx)
 {
@@ -63,4 +86,6 @@ void sql_audit_ops(struct store_ops *ops)
 {
     ops->audit_append = sq_audit_append;
     ops->audit_query = sq_audit_query;
+    ops->audited_begin = sq_audited_begin;
+    ops->audited_end = sq_audited_end;
 }

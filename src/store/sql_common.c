@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/text.h"
 #include "sql_internal.h"
 
 enum err sq_run(struct sql_store *st, int *changes, const char *sql, const char *fmt, ...)
@@ -61,17 +62,30 @@ enum err sq_change_one(struct sql_store *st, const char *sql, const char *fmt, .
 
 enum err sq_begin(struct sql_store *st)
 {
-    return st->drv->exec(st, st->drv->begin_sql);
+    enum err e = st->drv->exec(st, st->tx_depth ? "SAVEPOINT nested_write" : st->drv->begin_sql);
+    if (!e)
+        st->tx_depth++;
+    return e;
 }
 
 enum err sq_commit(struct sql_store *st)
 {
-    return st->drv->exec(st, "COMMIT");
+    enum err e = st->drv->exec(st, st->tx_depth > 1 ? "RELEASE SAVEPOINT nested_write" : "COMMIT");
+    if (!e && st->tx_depth > 0)
+        st->tx_depth--;
+    return e;
 }
 
 void sq_rollback(struct sql_store *st)
 {
+    if (st->tx_depth > 1) { /* undo the inner part only; the enclosing transaction goes on */
+        st->drv->exec(st, "ROLLBACK TO SAVEPOINT nested_write");
+        st->drv->exec(st, "RELEASE SAVEPOINT nested_write");
+        st->tx_depth--;
+        return;
+    }
     st->drv->exec(st, "ROLLBACK");
+    st->tx_depth = 0;
 }
 
 enum err sq_finish(struct sql_store *st, enum err e)
@@ -187,11 +201,8 @@ int sq_col_is_null(struct sq_row *row, int col)
 void sq_text(struct sq_row *row, int col, char *dst, size_t cap)
 {
     const char *t = sq_col_text(row, col);
-    size_t len = t && cap ? strnlen(t, cap - 1) : 0; /* cut to cap like snprintf, but cheaper */
-    if (cap) {
-        memcpy(dst, t ? t : "", len);
-        dst[len] = '\0';
-    }
+    if (cap) /* a longer value is cut on a code-point boundary, never inside one */
+        text_cutn(dst, cap, t ? t : "", cap); /* reads at most cap bytes, like snprintf */
 }
 
 size_t sq_blob(struct sq_row *row, int col, void *dst, size_t cap)
@@ -225,8 +236,27 @@ static void run_batch(struct sql_store *st, struct sql_pending *batch)
     sq_write_end(st);
 }
 
+/* 1 when the calling thread holds the write lock with a transaction open (an audited
+ * section): its writes belong to that transaction, not to a batch. */
+static int in_own_transaction(struct sql_store *st)
+{
+    if (pthread_mutex_trylock(&st->lock) != 0)
+        return 0; /* another thread holds it: not ours */
+    int open = st->tx_depth > 0; /* recursive: we held it already only if a section is open */
+    pthread_mutex_unlock(&st->lock);
+    return open;
+}
+
 enum err sq_group_commit(struct sql_store *st, sq_job_fn fn, const void *arg)
 {
+    if (in_own_transaction(st)) {
+        sq_write_begin(st);
+        enum err e = sq_begin(st);
+        if (!e)
+            e = sq_finish(st, fn(st, arg));
+        sq_write_end(st);
+        return e;
+    }
     struct sql_pending me = {fn, arg, ERR_OK, 0, NULL};
     pthread_mutex_lock(&st->batch_lock);
     *st->batch_tail = &me;
@@ -258,9 +288,11 @@ enum err sq_group_commit(struct sql_store *st, sq_job_fn fn, const void *arg)
  * may call the store again (a nested read, or a write, which then uses the main connection). */
 static __thread int reading, writing;
 
+/* A thread that holds the write lock reads on the main connection (in its transaction) and
+ * takes no read lock: lock order is always read lock, then write lock. */
 void sq_read_begin(struct sql_store *st)
 {
-    if (st->read_conn) {
+    if (st->read_conn && !writing) {
         pthread_mutex_lock(&st->read_lock);
         reading++;
     } else {
@@ -270,7 +302,7 @@ void sq_read_begin(struct sql_store *st)
 
 void sq_read_end(struct sql_store *st)
 {
-    if (st->read_conn) {
+    if (st->read_conn && !writing) { /* nesting is balanced: `writing` is as at the begin */
         reading--;
         pthread_mutex_unlock(&st->read_lock);
     } else {
@@ -313,6 +345,7 @@ void sql_store_init(struct sql_store *st)
     st->batch_head = NULL;
     st->batch_tail = &st->batch_head;
     st->batch_running = 0;
+    st->tx_depth = 0;
 }
 
 void sql_store_destroy(struct sql_store *st)

@@ -57,6 +57,7 @@ struct sql_store {
     void *read_conn;      /* a second connection for reads outside transactions, or NULL */
     pthread_mutex_t read_lock;
     void *extra; /* the driver's own state */
+    int tx_depth; /* open transactions on conn (nested ones are savepoints); under lock */
 
     /* group commit of key creations */
     pthread_mutex_t batch_lock;
@@ -104,7 +105,9 @@ enum err sq_group_commit(struct sql_store *st, sq_job_fn fn, const void *arg);
 /* sq_run under the write lock, outside a transaction: ERR_NOT_FOUND when it changes no row. */
 enum err sq_change_one(struct sql_store *st, const char *sql, const char *fmt, ...);
 
-/* BEGIN / COMMIT / ROLLBACK. */
+/* BEGIN / COMMIT / ROLLBACK. Inside an open transaction (an audited section, see
+ * store_ops.audited_begin) they nest: SAVEPOINT / RELEASE / ROLLBACK TO, so an operation's own
+ * transaction becomes part of the enclosing one. */
 enum err sq_begin(struct sql_store *st);
 enum err sq_commit(struct sql_store *st);
 void sq_rollback(struct sql_store *st);

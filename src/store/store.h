@@ -288,6 +288,14 @@ struct store_ops {
     enum err (*audit_append)(struct store *s, const struct audit_record *a);
     enum err (*audit_query)(struct store *s, const struct audit_filter *f, store_audit_cb cb,
                             void *ctx);
+    /* An audited section: every write this thread makes through s between audited_begin
+     * and audited_end is one transaction with the audit record a, which audited_end appends
+     * when e (the writes' result) is ERR_OK; it commits only when that append succeeds too,
+     * else rolls everything back and returns the error (so a change whose audit record cannot
+     * be stored is not made). Other threads' writes wait meanwhile: make only store calls
+     * inside, and always call audited_end after a successful audited_begin. */
+    enum err (*audited_begin)(struct store *s);
+    enum err (*audited_end)(struct store *s, enum err e, const struct audit_record *a);
 
     /* The scope catalogue in creation order. create: ERR_CONFLICT, ERR_LIMIT past max. */
     enum err (*scope_each)(struct store *s, store_scope_cb cb, void *ctx);

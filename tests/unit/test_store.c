@@ -2777,6 +2777,63 @@ static void test_audit_query_returns_newest_first(void **state)
     free(l);
 }
 
+/* ---- audited sections: a change and its audit record in one transaction ---- */
+
+static int count_events(struct store *s)
+{
+    struct audit_filter f = all_events(1000);
+    struct list *l = events(s, &f);
+    int n = (int)l->n;
+    free(l);
+    return n;
+}
+
+static void test_audited_section_commits_the_change_with_its_event(void **state)
+{
+    struct store *s = store_of(state);
+    struct role_record r = role_rec("auditor", "view_audit");
+    struct audit_record a = audit_rec(T0, "alice", "role.create", "auditor");
+    assert_err(s->ops->audited_begin(s), ERR_OK);
+    assert_err(s->ops->audited_end(s, s->ops->role_create(s, &r, BIG), &a), ERR_OK);
+    struct role_record got;
+    assert_err(s->ops->role_get(s, "auditor", &got), ERR_OK);
+    assert_int_equal(count_events(s), 1);
+}
+
+static void test_audited_section_with_an_error_keeps_nothing(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct role_record r = role_rec("auditor", "view_audit");
+    struct key_record k = key_rec(1, "user", "alice", "k1", T0);
+    struct audit_record a = audit_rec(T0, "alice", "role.create", "auditor");
+    assert_err(s->ops->audited_begin(s), ERR_OK);
+    assert_err(s->ops->role_create(s, &r, BIG), ERR_OK);
+    assert_err(s->ops->key_create(s, &k, BIG), ERR_OK); /* a group-commit write, nested */
+    assert_err(s->ops->audited_end(s, ERR_INVALID, &a), ERR_INVALID);
+    struct role_record got;
+    assert_err(s->ops->role_get(s, "auditor", &got), ERR_NOT_FOUND);
+    struct key_record kg;
+    assert_err(s->ops->key_get(s, k.id, &kg), ERR_NOT_FOUND);
+    assert_int_equal(count_events(s), 0);
+    assert_err(s->ops->role_create(s, &r, BIG), ERR_OK); /* the store works on */
+}
+
+static void test_audited_section_survives_a_refused_operation_inside(void **state)
+{
+    struct store *s = store_of(state);
+    struct role_record r = role_rec("auditor", "view_audit");
+    struct role_record taken = role_rec("admin", "");
+    struct audit_record a = audit_rec(T0, "alice", "role.create", "auditor");
+    assert_err(s->ops->audited_begin(s), ERR_OK);
+    /* refused inside its own savepoint: on PostgreSQL the transaction stays usable */
+    assert_err(s->ops->role_create(s, &taken, BIG), ERR_CONFLICT);
+    assert_err(s->ops->audited_end(s, s->ops->role_create(s, &r, BIG), &a), ERR_OK);
+    struct role_record got;
+    assert_err(s->ops->role_get(s, "auditor", &got), ERR_OK);
+    assert_int_equal(count_events(s), 1);
+}
+
 struct audit_copy {
     int n;
     struct audit_record a;
@@ -3497,6 +3554,9 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_session_create_past_max_drops_oldest)                                                   \
     X(test_session_create_past_max_same_second_drops_first_created)                                \
     X(test_audit_query_returns_newest_first)                                                       \
+    X(test_audited_section_commits_the_change_with_its_event)                                      \
+    X(test_audited_section_with_an_error_keeps_nothing)                                            \
+    X(test_audited_section_survives_a_refused_operation_inside)                                    \
     X(test_audit_record_round_trips_every_field)                                                   \
     X(test_audit_query_filters_by_actor)                                                           \
     X(test_audit_query_filters_by_target)                                                          \

@@ -181,6 +181,79 @@ static void test_token_refuses_characters_outside_set(void **state)
     assert_int_equal(text_is_token("a\x01", "._-", 64), 0);
 }
 
+#define GRIN "\xf0\x9f\x98\x80" /* U+1F600, 4 bytes */
+
+static void test_cut_keeps_text_that_fits(void **state)
+{
+    (void)state;
+    char buf[16];
+    assert_int_equal(text_cut(buf, sizeof buf, "short"), 5);
+    assert_string_equal(buf, "short");
+    assert_int_equal(text_cut(buf, 5, "four"), 4); /* exactly cap - 1 bytes */
+    assert_string_equal(buf, "four");
+}
+
+static void test_cut_never_splits_a_four_byte_character(void **state)
+{
+    (void)state;
+    char big[401];
+    big[0] = '\0';
+    for (int i = 0; i < 100; i++)
+        strcat(big, GRIN);
+    char buf[256]; /* the audit detail's size: 255 bytes would end inside the 64th */
+    assert_int_equal(text_cut(buf, sizeof buf, big), 252);
+    assert_int_equal(text_codepoints(buf), 63);
+    assert_true(text_utf8_valid(buf));
+    for (size_t cap = 1; cap <= 9; cap++) { /* every cut position inside one and two */
+        char small[16];
+        size_t len = text_cut(small, cap, GRIN GRIN);
+        assert_int_equal(len, ((cap - 1) / 4) * 4);
+        assert_true(text_utf8_valid(small));
+    }
+}
+
+static void test_cut_never_splits_two_and_three_byte_characters(void **state)
+{
+    (void)state;
+    char buf[8];
+    assert_int_equal(text_cut(buf, 4, "a\xc3\xa9\xc3\xa9"), 3); /* a é (é cut off) */
+    assert_string_equal(buf, "a\xc3\xa9");
+    assert_int_equal(text_cut(buf, 3, "a\xc3\xa9"), 1);
+    assert_string_equal(buf, "a");
+    assert_int_equal(text_cut(buf, 5, "\xe2\x82\xac\xe2\x82\xac"), 3); /* one € of two */
+    assert_string_equal(buf, "\xe2\x82\xac");
+}
+
+static void test_cutn_reads_at_most_n_bytes(void **state)
+{
+    (void)state;
+    char buf[16];
+    assert_int_equal(text_cutn(buf, sizeof buf, GRIN GRIN, 4), 4);
+    assert_string_equal(buf, GRIN);
+}
+
+static void test_utf8_valid_refuses_broken_sequences(void **state)
+{
+    (void)state;
+    assert_true(text_utf8_valid("plain " GRIN " \xc3\xa9"));
+    assert_false(text_utf8_valid("\xf0\x9f\x98"));   /* cut 4-byte character */
+    assert_false(text_utf8_valid("\x80"));             /* lone continuation */
+    assert_false(text_utf8_valid("\xc0\xaf"));         /* overlong */
+    assert_false(text_utf8_valid("\xed\xa0\x80"));     /* surrogate */
+    assert_false(text_utf8_valid("\xf4\x90\x80\x80")); /* past U+10FFFF */
+}
+
+static void test_utf8_repair_replaces_each_bad_byte(void **state)
+{
+    (void)state;
+    char buf[64];
+    text_utf8_repair(buf, sizeof buf, "ok " GRIN "\xf0\x9f\x98");
+    assert_string_equal(buf, "ok " GRIN "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    assert_true(text_utf8_valid(buf));
+    text_utf8_repair(buf, 6, "ab\x80" "cd"); /* a full buffer ends before a whole U+FFFD */
+    assert_string_equal(buf, "ab\xef\xbf\xbd");
+}
+
 int run_text_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +278,12 @@ int run_text_tests(void)
         cmocka_unit_test(test_token_refuses_empty),
         cmocka_unit_test(test_token_length_limit_is_inclusive),
         cmocka_unit_test(test_token_refuses_characters_outside_set),
+        cmocka_unit_test(test_cut_keeps_text_that_fits),
+        cmocka_unit_test(test_cut_never_splits_a_four_byte_character),
+        cmocka_unit_test(test_cut_never_splits_two_and_three_byte_characters),
+        cmocka_unit_test(test_cutn_reads_at_most_n_bytes),
+        cmocka_unit_test(test_utf8_valid_refuses_broken_sequences),
+        cmocka_unit_test(test_utf8_repair_replaces_each_bad_byte),
     };
     return cmocka_run_group_tests_name("text", tests, NULL, NULL);
 }
