@@ -2,7 +2,7 @@
  * Names: listen, data, db, key_prefix, threads, workers, max_connections,
  * max_connections_per_client, idle_timeout_seconds,
  * login_max_failures, login_backoff_seconds,
- * session_ttl_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
+ * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never). */
 #include "config.h"
 
@@ -86,6 +86,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_int(name, value, 100, 600000, &cfg->core.stale_after_ms);
     if (strcmp(name, "verify_max_failures") == 0)
         return set_int(name, value, 1, 1000000, &cfg->core.verify_max_failures);
+    if (strcmp(name, "session_idle_seconds") == 0)
+        return set_int(name, value, 5, 30 * 86400, &cfg->core.session_idle_seconds);
     if (strcmp(name, "session_ttl_seconds") == 0)
         return set_int(name, value, 60, 30 * 86400, &cfg->core.session_ttl_seconds);
     if (strcmp(name, "cookie_secure") == 0) {
@@ -166,6 +168,7 @@ static const struct {
     {"APIKEYD_LOGIN_MAX_FAILURES", "login_max_failures"},
     {"APIKEYD_LOGIN_BACKOFF_SECONDS", "login_backoff_seconds"},
     {"APIKEYD_SESSION_TTL_SECONDS", "session_ttl_seconds"},
+    {"APIKEYD_SESSION_IDLE_SECONDS", "session_idle_seconds"},
     {"APIKEYD_VERIFY_MAX_FAILURES", "verify_max_failures"},
     {"APIKEYD_SECRET_KEY_FILE", "secret_key_file"},
     {"APIKEYD_STALE_AFTER_MS", "stale_after_ms"},

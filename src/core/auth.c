@@ -115,9 +115,21 @@ enum err auth_session(struct core *c, const char *token, struct caller *out)
     struct session_record s;
     uint8_t hash[STORE_HASH_LEN];
     keyfmt_hash(token, RANDOM_TOKEN_LEN, hash);
-    enum err e = c->store->ops->session_get(c->store, hash, time_now(), &s);
+    int64_t now = time_now();
+    enum err e = c->store->ops->session_get(c->store, hash, now, &s);
     if (e)
         return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+    /* idle too long: the session ends (on every node: last_seen_at lives in the store) */
+    int idle = c->cfg.session_idle_seconds;
+    if (now - s.last_seen_at >= idle) {
+        c->store->ops->session_delete(c->store, hash);
+        return ERR_UNAUTHENTICATED;
+    }
+    /* in use: written at most once a minute (a quarter of the idle time when shorter) */
+    int64_t every = idle / 4 < 60 ? (idle / 4 > 0 ? idle / 4 : 1) : 60;
+    if (now - s.last_seen_at >= every &&
+        (e = c->store->ops->session_touch(c->store, hash, now)) != ERR_OK)
+        return e;
     struct user_record u;
     e = c->store->ops->user_get(c->store, s.username, &u);
     if (e)

@@ -21,6 +21,7 @@ void core_config_defaults(struct core_config *cfg)
     cfg->login_backoff_seconds = 30;
     cfg->verify_max_failures = 100;
     cfg->session_ttl_seconds = 8 * 3600;
+    cfg->session_idle_seconds = 1800;
     cfg->max_keys_per_owner = 1000;
     cfg->max_sessions_per_user = 50;
     cfg->usage_flush_ms = 1000;

@@ -17,6 +17,7 @@ struct core_config {
     int login_backoff_seconds;
     int verify_max_failures; /* failed verifications per client before RATE_LIMITED */
     int session_ttl_seconds;
+    int session_idle_seconds; /* a session unused this long ends (besides its lifetime) */
     int max_keys_per_owner;
     int max_sessions_per_user;
     int usage_flush_ms; /* how often last_used times are written */

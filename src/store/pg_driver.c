@@ -162,6 +162,10 @@ static const char *const pg_migrations[] = {
     "CREATE UNIQUE INDEX users_username_nocase ON users (lower(username));"
     "CREATE UNIQUE INDEX roles_name_nocase ON roles (lower(name));"
     "CREATE UNIQUE INDEX groups_name_nocase ON groups (lower(name));",
+
+    /* 4: when each session was last used (SQLite's entry 6) */
+    "ALTER TABLE sessions ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE sessions SET last_seen_at = created_at;",
 };
 
 static PGconn *conn_of(struct sql_store *st)

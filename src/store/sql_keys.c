@@ -228,10 +228,10 @@ static enum err sq_session_create(struct store *s, const struct session_record *
     }
     if (!e)
         e = sq_run(st, NULL,
-                   "INSERT INTO sessions(token_hash, csrf_hash, username, created_at, expires_at)"
-                   " VALUES (?,?,?,?,?)",
-                   "bbtii", r->token_hash, STORE_HASH_LEN, r->csrf_hash, STORE_HASH_LEN,
-                   r->username, r->created_at, r->expires_at);
+                   "INSERT INTO sessions(token_hash, csrf_hash, username, created_at, expires_at,"
+                   " last_seen_at) VALUES (?,?,?,?,?,?)",
+                   "bbtiii", r->token_hash, STORE_HASH_LEN, r->csrf_hash, STORE_HASH_LEN,
+                   r->username, r->created_at, r->expires_at, r->created_at);
     /* drop expired sessions of everyone, and this user's sessions past the limit */
     if (!e)
         e = sq_run(st, NULL,
@@ -257,6 +257,7 @@ static int session_row(void *ctx, struct sq_row *row)
     sq_text(row, 1, w->out->username, sizeof w->out->username);
     w->out->created_at = sq_col_int64(row, 2);
     w->out->expires_at = sq_col_int64(row, 3);
+    w->out->last_seen_at = sq_col_int64(row, 4);
     w->found = 1;
     return 1;
 }
@@ -270,7 +271,8 @@ static enum err sq_session_get(struct store *s, const uint8_t token_hash[STORE_H
     struct session_walk w = {out, 0};
     RLOCK(st);
     enum err e = sq_each(st, session_row, &w,
-                         "SELECT csrf_hash, username, created_at, expires_at FROM sessions"
+                         "SELECT csrf_hash, username, created_at, expires_at, last_seen_at"
+                         " FROM sessions"
                          " WHERE token_hash = ? AND expires_at > ?",
                          "bi", token_hash, STORE_HASH_LEN, now);
     RUNLOCK(st);
@@ -283,6 +285,19 @@ static enum err sq_session_delete(struct store *s, const uint8_t token_hash[STOR
     LOCK(st);
     enum err e = sq_run(st, NULL, "DELETE FROM sessions WHERE token_hash = ?", "b", token_hash,
                         STORE_HASH_LEN);
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_session_touch(struct store *s, const uint8_t token_hash[STORE_HASH_LEN],
+                                 int64_t now)
+{
+    struct sql_store *st = as_sql(s);
+    LOCK(st);
+    enum err e = sq_run(st, NULL,
+                        "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?"
+                        " AND last_seen_at < ?",
+                        "ibi", now, token_hash, STORE_HASH_LEN, now);
     UNLOCK(st);
     return e;
 }
@@ -314,6 +329,7 @@ void sql_keys_ops(struct store_ops *ops)
     ops->key_touch = sq_key_touch;
     ops->session_create = sq_session_create;
     ops->session_get = sq_session_get;
+    ops->session_touch = sq_session_touch;
     ops->session_delete = sq_session_delete;
     ops->session_delete_user = sq_session_delete_user;
 }

@@ -166,6 +166,10 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX users_username_nocase ON users(username COLLATE NOCASE);"
     "CREATE UNIQUE INDEX roles_name_nocase ON roles(name COLLATE NOCASE);"
     "CREATE UNIQUE INDEX groups_name_nocase ON groups(name COLLATE NOCASE);",
+
+    /* 6: when each session was last used, so that idle sessions end (session_idle_seconds) */
+    "ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE sessions SET last_seen_at = created_at;",
 };
 
 /* The driver's state: a statement cache per connection. */

@@ -138,6 +138,7 @@ struct session_record {
     char username[STORE_NAME_MAX + 1];
     int64_t created_at;
     int64_t expires_at;
+    int64_t last_seen_at; /* last use (created_at at first), for the idle timeout */
 };
 
 struct key_touch {
@@ -332,6 +333,9 @@ struct store_ops {
     enum err (*session_get)(struct store *s, const uint8_t token_hash[STORE_HASH_LEN], int64_t now,
                             struct session_record *out);
     enum err (*session_delete)(struct store *s, const uint8_t token_hash[STORE_HASH_LEN]);
+    /* Records that the session was used at now (its last_seen_at). */
+    enum err (*session_touch)(struct store *s, const uint8_t token_hash[STORE_HASH_LEN],
+                              int64_t now);
     /* Ends every session of username except the one with hash keep (NULL: all). */
     enum err (*session_delete_user)(struct store *s, const char *username,
                                     const uint8_t *keep_hash);

@@ -2641,6 +2641,24 @@ static void test_session_create_then_get(void **state)
     assert_int_equal(got.expires_at, T0 + 3600);
 }
 
+static void test_session_touch_moves_last_seen_forward_only(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct session_record r = session_rec(1, "alice", T0);
+    r.expires_at = T0 + 1000;
+    assert_err(s->ops->session_create(s, &r, 10, NULL), ERR_OK);
+    struct session_record got;
+    assert_err(s->ops->session_get(s, r.token_hash, T0 + 1, &got), ERR_OK);
+    assert_int_equal(got.last_seen_at, T0); /* created counts as used */
+    assert_err(s->ops->session_touch(s, r.token_hash, T0 + 300), ERR_OK);
+    assert_err(s->ops->session_get(s, r.token_hash, T0 + 301, &got), ERR_OK);
+    assert_int_equal(got.last_seen_at, T0 + 300);
+    assert_err(s->ops->session_touch(s, r.token_hash, T0 + 200), ERR_OK); /* late, older */
+    assert_err(s->ops->session_get(s, r.token_hash, T0 + 301, &got), ERR_OK);
+    assert_int_equal(got.last_seen_at, T0 + 300);
+}
+
 static void test_check_writable_on_a_fresh_store_changes_nothing(void **state)
 {
     struct store *s = store_of(state);
@@ -3547,6 +3565,7 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_session_create_then_get)                                                                \
     X(test_session_get_unknown_is_not_found)                                                       \
     X(test_check_writable_on_a_fresh_store_changes_nothing)                                       \
+    X(test_session_touch_moves_last_seen_forward_only)                                            \
     X(test_session_get_after_expiry_is_not_found)                                                  \
     X(test_session_delete_removes_it)                                                              \
     X(test_session_delete_user_keeps_one)                                                          \
