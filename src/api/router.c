@@ -10,6 +10,17 @@
 
 enum route_auth { ROUTE_PUBLIC, ROUTE_AUTHENTICATED };
 
+/* Which key callers a route admits, beyond its scope. The one place that says what an
+ * API-account key may do on apikeyd's own endpoints. */
+enum key_who {
+    KEY_ANY = 0,     /* any key holding the scope */
+    KEY_PERSON = 1,  /* a person's key only: API-account keys get 403 (their own person's
+                        data, and every write that makes or changes accounts, projects or
+                        memberships) */
+    KEY_OWN_ACCOUNT = 2, /* /v1/service-accounts/{id}/keys*: an API-account key only when
+                            {id} is its own account */
+};
+
 struct route {
     const char *method;
     const char *pattern; /* "{}" matches one non-empty path segment */
@@ -17,7 +28,7 @@ struct route {
     enum route_auth auth;
     const char *key_scope; /* scope a key caller needs; NULL = any valid key */
     int on_event_thread;   /* 1: never blocks (memory only), so runs on the event thread */
-    int person_only;       /* 1: a person's own account; API-account keys get 403 */
+    enum key_who who;      /* which keys may call it besides the scope (see key_who) */
 };
 
 static const struct route routes[] = {
@@ -31,12 +42,12 @@ static const struct route routes[] = {
     {"GET", "/assets/{}", h_static, ROUTE_PUBLIC, NULL, 1, 0},
     {"POST", "/v1/login", h_login, ROUTE_PUBLIC, NULL, 0, 0},
     {"POST", "/v1/logout", h_logout, ROUTE_AUTHENTICATED, NULL, 0, 0},
-    {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User", 0, 1},
-    {"PATCH", "/v1/me", h_me_update, ROUTE_AUTHENTICATED, "User", 0, 1},
-    {"POST", "/v1/me/password", h_me_password, ROUTE_AUTHENTICATED, "User", 0, 1},
-    {"POST", "/v1/me/mfa", h_me_mfa_begin, ROUTE_AUTHENTICATED, "User", 0, 1},
-    {"DELETE", "/v1/me/mfa", h_me_mfa_disable, ROUTE_AUTHENTICATED, "User", 0, 1},
-    {"POST", "/v1/me/mfa/confirm", h_me_mfa_confirm, ROUTE_AUTHENTICATED, "User", 0, 1},
+    {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
+    {"PATCH", "/v1/me", h_me_update, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
+    {"POST", "/v1/me/password", h_me_password, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
+    {"POST", "/v1/me/mfa", h_me_mfa_begin, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
+    {"DELETE", "/v1/me/mfa", h_me_mfa_disable, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
+    {"POST", "/v1/me/mfa/confirm", h_me_mfa_confirm, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
     {"GET", "/v1/scopes", h_scopes_list, ROUTE_AUTHENTICATED, NULL, 0, 0},
     {"POST", "/v1/scopes", h_scopes_create, ROUTE_AUTHENTICATED, "Account", 0, 0},
     {"GET", "/v1/keys", h_keys_list, ROUTE_AUTHENTICATED, "APIKey", 0, 0},
@@ -72,26 +83,26 @@ static const struct route routes[] = {
      0, 0},
     {"GET", "/v1/audit", h_audit, ROUTE_AUTHENTICATED, "Account", 0, 0},
     {"GET", "/v1/projects", h_projects_list, ROUTE_AUTHENTICATED, "Account", 0, 0},
-    {"POST", "/v1/projects", h_projects_create, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"POST", "/v1/projects", h_projects_create, ROUTE_AUTHENTICATED, "Account", 0, KEY_PERSON},
     {"GET", "/v1/projects/{}", h_projects_get, ROUTE_AUTHENTICATED, "Account", 0, 0},
-    {"DELETE", "/v1/projects/{}", h_projects_delete, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"DELETE", "/v1/projects/{}", h_projects_delete, ROUTE_AUTHENTICATED, "Account", 0, KEY_PERSON},
     {"GET", "/v1/projects/{}/members", h_project_members_list, ROUTE_AUTHENTICATED, "Account", 0, 0},
     {"GET", "/v1/projects/{}/members/{}", h_project_member_get, ROUTE_AUTHENTICATED, "Account", 0, 0},
-    {"PUT", "/v1/projects/{}/members/{}", h_project_member_put, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"PUT", "/v1/projects/{}/members/{}", h_project_member_put, ROUTE_AUTHENTICATED, "Account", 0, KEY_PERSON},
     {"DELETE", "/v1/projects/{}/members/{}", h_project_member_delete, ROUTE_AUTHENTICATED,
-     "Account", 0, 0},
+     "Account", 0, KEY_PERSON},
     {"GET", "/v1/service-accounts", h_accounts_list, ROUTE_AUTHENTICATED, "Account", 0, 0},
-    {"POST", "/v1/service-accounts", h_accounts_create, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"POST", "/v1/service-accounts", h_accounts_create, ROUTE_AUTHENTICATED, "Account", 0, KEY_PERSON},
     {"GET", "/v1/service-accounts/{}", h_accounts_get, ROUTE_AUTHENTICATED, "Account", 0, 0},
-    {"PATCH", "/v1/service-accounts/{}", h_accounts_update, ROUTE_AUTHENTICATED, "Account", 0, 0},
-    {"DELETE", "/v1/service-accounts/{}", h_accounts_delete, ROUTE_AUTHENTICATED, "Account", 0, 0},
-    {"GET", "/v1/service-accounts/{}/keys", h_account_keys_list, ROUTE_AUTHENTICATED, "Account", 0, 0},
-    {"POST", "/v1/service-accounts/{}/keys", h_account_keys_create, ROUTE_AUTHENTICATED, "Account",
-     0, 0},
-    {"GET", "/v1/service-accounts/{}/keys/{}", h_account_key_get, ROUTE_AUTHENTICATED, "Account",
-     0, 0},
+    {"PATCH", "/v1/service-accounts/{}", h_accounts_update, ROUTE_AUTHENTICATED, "Account", 0, KEY_PERSON},
+    {"DELETE", "/v1/service-accounts/{}", h_accounts_delete, ROUTE_AUTHENTICATED, "Account", 0, KEY_PERSON},
+    {"GET", "/v1/service-accounts/{}/keys", h_account_keys_list, ROUTE_AUTHENTICATED, "APIKey", 0, KEY_OWN_ACCOUNT},
+    {"POST", "/v1/service-accounts/{}/keys", h_account_keys_create, ROUTE_AUTHENTICATED, "APIKey",
+     0, KEY_OWN_ACCOUNT},
+    {"GET", "/v1/service-accounts/{}/keys/{}", h_account_key_get, ROUTE_AUTHENTICATED, "APIKey",
+     0, KEY_OWN_ACCOUNT},
     {"DELETE", "/v1/service-accounts/{}/keys/{}", h_account_keys_delete, ROUTE_AUTHENTICATED,
-     "Account", 0, 0},
+     "APIKey", 0, KEY_OWN_ACCOUNT},
 };
 
 /* Matches path against pattern, storing {} segments (NUL-terminated copies) in params. */
@@ -147,6 +158,24 @@ static int changes_state(const char *method)
     return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
+/* 1 when the route's key_who admits the key caller in req (its scope is checked apart). */
+static int key_admitted(const struct route *rt, const struct request *req)
+{
+    if (strcmp(req->caller.owner_type, "user") == 0 || rt->who == KEY_ANY)
+        return 1;
+    return rt->who == KEY_OWN_ACCOUNT && strcmp(req->params[0], req->caller.owner_id) == 0;
+}
+
+/* The detail of a 403 from key_admitted. */
+static const char *key_refusal(const struct route *rt)
+{
+    if (rt->who == KEY_OWN_ACCOUNT)
+        return "an API-account key manages only its own account's keys";
+    if (strncmp(rt->pattern, "/v1/me", 6) == 0)
+        return "an API-account key does not act as the person who made it: /v1/me is for people";
+    return "an API-account key creates and changes no accounts, projects or memberships";
+}
+
 static enum err authenticate(struct request *req, const struct route *rt, const char **detail,
                              int64_t *retry_after_s)
 {
@@ -166,7 +195,7 @@ static enum err authenticate(struct request *req, const struct route *rt, const 
             *detail = "the API key is not valid (unknown, deleted, expired or malformed)";
             return ERR_UNAUTHENTICATED;
         }
-        if (rt->person_only && strcmp(req->caller.owner_type, "user") != 0) {
+        if (!key_admitted(rt, req)) {
             *detail = NULL; /* rendered below */
             return ERR_FORBIDDEN;
         }
@@ -256,8 +285,7 @@ void router_run(struct request *req, struct route_match *m, struct reply *rep)
             if (detail)
                 snprintf(msg, sizeof msg, "the API key lacks the scope %s", detail);
             else
-                snprintf(msg, sizeof msg, "an API-account key does not act as the person who"
-                                          " made it: /v1/me is for people");
+                snprintf(msg, sizeof msg, "%s", key_refusal(found));
             reply_problem(rep, e, msg, NULL);
             return;
         }

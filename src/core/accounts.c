@@ -152,11 +152,24 @@ enum err accounts_delete(struct core *c, const struct caller *who, const char *i
     return e;
 }
 
+/* The account whose keys the caller manages: an API-account key only its own account's
+ * (ERR_FORBIDDEN for any other; the route table refuses those first), a person the accounts
+ * they manage. */
+static enum err keys_account(struct core *c, const struct caller *who, const char *id,
+                             struct account_record *out)
+{
+    if (strcmp(who->owner_type, "user") == 0)
+        return accounts_get(c, who, id, out);
+    if (strcmp(who->owner_type, "service-account") != 0 || strcmp(id, who->owner_id) != 0)
+        return ERR_FORBIDDEN;
+    return c->store->ops->account_get(c->store, id, out);
+}
+
 enum err accounts_keys_list(struct core *c, const struct caller *who, const char *id,
                             store_key_cb cb, void *ctx)
 {
     struct account_record a;
-    enum err e = accounts_get(c, who, id, &a);
+    enum err e = keys_account(c, who, id, &a);
     return e ? e : c->store->ops->key_each(c->store, "service-account", id, cb, ctx);
 }
 
@@ -165,7 +178,7 @@ enum err accounts_key_create(struct core *c, const struct caller *who, const cha
                              struct key_record *out, char secret[KEYFMT_MAX_LEN + 1])
 {
     struct account_record a;
-    enum err e = accounts_get(c, who, id, &a);
+    enum err e = keys_account(c, who, id, &a);
     if (e)
         return e;
     if (a.disabled)
@@ -177,7 +190,7 @@ enum err accounts_key_get(struct core *c, const struct caller *who, const char *
                           const char *key_id, struct key_record *out)
 {
     struct account_record a;
-    enum err e = accounts_get(c, who, id, &a);
+    enum err e = keys_account(c, who, id, &a);
     return e ? e : keys_get_owned(c, "service-account", id, key_id, out);
 }
 
@@ -185,6 +198,6 @@ enum err accounts_key_delete(struct core *c, const struct caller *who, const cha
                              const char *key_id)
 {
     struct account_record a;
-    enum err e = accounts_get(c, who, id, &a);
+    enum err e = keys_account(c, who, id, &a);
     return e ? e : keys_delete_owned(c, who, "service-account", id, key_id);
 }

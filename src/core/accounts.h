@@ -32,7 +32,8 @@ enum err accounts_update(struct core *c, const struct caller *who, const char *i
 /* Deletes the account, its keys (refused at once) and memberships. */
 enum err accounts_delete(struct core *c, const struct caller *who, const char *id);
 
-/* Keys of an account the caller manages. */
+/* Keys of an account the caller manages; an API-account key manages only its own
+ * account's keys (ERR_FORBIDDEN for another account). */
 enum err accounts_keys_list(struct core *c, const struct caller *who, const char *id,
                             store_key_cb cb, void *ctx);
 enum err accounts_key_create(struct core *c, const struct caller *who, const char *id,

@@ -1426,7 +1426,7 @@ def test_account_key_create_by_key_caller_holding_the_scope_is_201():
     d = shared()
     c = user(d)
     sid = mkaccount(c, project=mkproject(c))
-    kc = key_client(d, c, ["Account", "Tasks"])
+    kc = key_client(d, c, ["APIKey", "Tasks"])
     r = expect(kc.request("POST", f"/v1/service-accounts/{sid}/keys",
                           json={"name": uniq(), "scopes": ["Tasks"]}), 201)
     eq(r.body.get("created_by"), c.username, "created_by of a key made by a key caller")
@@ -1436,7 +1436,7 @@ def test_account_key_by_key_caller_cannot_outlive_the_calling_key():
     d = shared()
     c = user(d)
     sid = mkaccount(c, project=mkproject(c))
-    kc = key_client(d, c, ["Account", "Tasks"], expires_at=iso(now() + 10 * DAY))
+    kc = key_client(d, c, ["APIKey", "Tasks"], expires_at=iso(now() + 10 * DAY))
     r = kc.request("POST", f"/v1/service-accounts/{sid}/keys",
                    json={"name": uniq(), "scopes": ["Tasks"], "expires_at": iso(now() + 20 * DAY)})
     expect(r, 422, "validation-failed")
@@ -1448,7 +1448,7 @@ def test_account_key_by_key_caller_default_expiry_is_capped_to_calling_key():
     c = user(d)
     sid = mkaccount(c, project=mkproject(c))
     own_expiry = now() + 10 * DAY
-    kc = key_client(d, c, ["Account", "Tasks"], expires_at=iso(own_expiry))
+    kc = key_client(d, c, ["APIKey", "Tasks"], expires_at=iso(own_expiry))
     r = expect(kc.request("POST", f"/v1/service-accounts/{sid}/keys",
                           json={"name": uniq(), "scopes": ["Tasks"]}), 201)
     near(ts(r.body.get("expires_at"), "expires_at"), own_expiry, 5, "capped default expiry")
@@ -1497,11 +1497,11 @@ def test_key_without_account_scope_cannot_create_account_403():
     eq(account_ids(c), [], "accounts after the refusal")
 
 
-def test_key_without_account_scope_cannot_read_account_keys_403():
+def test_key_without_apikey_scope_cannot_read_account_keys_403():
     d = shared()
     c = user(d)
     sid = mkaccount(c, project=mkproject(c))
-    expect(key_client(d, c, ["APIKey"]).request("GET", f"/v1/service-accounts/{sid}/keys"),
+    expect(key_client(d, c, ["Account"]).request("GET", f"/v1/service-accounts/{sid}/keys"),
            403, "forbidden")
 
 
