@@ -70,12 +70,13 @@ int request_cookie_values(const struct request *req, const char *name, const cha
 }
 
 /* Whether session cookies get Secure and __Host-: cookie_secure, and with `auto` whether a
- * trusted proxy says the client used HTTPS (apikeyd itself serves plain HTTP). */
-static int secure_cookies(const struct server *srv, struct conn *c)
+ * trusted proxy (trusted: the peer is one) says the client used HTTPS (apikeyd itself serves
+ * plain HTTP). */
+static int secure_cookies(const struct server *srv, struct conn *c, int trusted)
 {
     if (srv->cookie_secure != COOKIE_SECURE_AUTO)
         return srv->cookie_secure == COOKIE_SECURE_ALWAYS;
-    if (!netaddr_list_contains(&srv->trusted_proxies, &c->peer_addr))
+    if (!trusted)
         return 0;
     const char *proto = conn_header(c, "X-Forwarded-Proto");
     return proto && strcasecmp(proto, "https") == 0;
@@ -125,11 +126,12 @@ static int forwarded_client(const struct netaddr_list *trusted, const char *xff,
 /* The address a request is throttled and audited by: the peer's, unless the peer is one of
  * `trusted_proxies`; then the well-formed X-Real-IP it set, or else the client named by its
  * X-Forwarded-For. Headers from any other peer are ignored, so a client cannot choose the
- * address it is counted under. */
-static void client_address(const struct server *srv, struct conn *c, char *out, size_t cap)
+ * address it is counted under. trusted: the peer is one of trusted_proxies. */
+static void client_address(const struct server *srv, struct conn *c, int trusted, char *out,
+                           size_t cap)
 {
     struct netaddr parsed;
-    if (netaddr_list_contains(&srv->trusted_proxies, &c->peer_addr)) {
+    if (trusted) {
         const char *real = conn_header(c, "X-Real-IP");
         if (real && take_address(real, strlen(real), out, cap, &parsed))
             return;
@@ -192,8 +194,9 @@ static void on_request(void *ctx, struct conn *c)
     req.body = c->body_len ? c->body : NULL;
     req.body_len = c->body_len;
     req.core = srv->core;
-    client_address(srv, c, req.client, sizeof req.client);
-    req.secure_cookies = secure_cookies(srv, c);
+    int trusted = netaddr_list_contains(&srv->trusted_proxies, &c->peer_addr);
+    client_address(srv, c, trusted, req.client, sizeof req.client);
+    req.secure_cookies = secure_cookies(srv, c, trusted);
     struct deferred *d = router_may_block(&m) ? malloc(sizeof *d) : NULL;
     if (d) {
         d->job.run = run_deferred;

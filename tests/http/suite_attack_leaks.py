@@ -7,7 +7,9 @@ import subprocess
 import tempfile
 import time
 
-from run import (BIN, Client, create_key, dedicated, eq, expect, expect_error_field, free_port,
+from suite_attacks import _holder
+from run import (BIN, Client, check_settings_refused_at_start, create_key, dedicated, eq,
+                 expect, expect_error_field, free_port,
                  list_keys, new_user, shared, uniq, uniq_user)
 
 
@@ -79,24 +81,13 @@ def test_attack_plain_user_cannot_map_who_holds_power_through_groups():
         body = r.body if hasattr(r, "body") else r
         eq(sorted(body), ["description", "environment", "name"],
            "a plain user sees the group, not its members or roles")
-    holder = _holder(d, ["manage_users"])
+    holder, _ = _holder(d, ["manage_users"])
     got = expect(holder.request("GET", f"/v1/groups/{g}"), 200).body
     eq((got.get("roles"), got.get("members")), (["admin"], [member.username]),
        "a holder of manage_users sees them")
     mine = expect(member.request("GET", "/v1/me"), 200).body.get("groups")
     eq(g in mine, True, f"the member sees their own group in /v1/me: {mine!r}")
 
-
-def _holder(d, authorities):
-    role = uniq("r")
-    expect(d.admin.request("POST", "/v1/roles", json={"name": role, "authorities": authorities}),
-           201)
-    name, pw = uniq_user("hold"), "pw-holder-" + uniq("p")
-    expect(d.admin.request("POST", "/v1/users", json={"username": name, "password": pw,
-                                                      "roles": [role]}), 201)
-    h = Client(d)
-    h.login(name, pw)
-    return h
 
 
 # ---- SSO users' login timing ---------------------------------------------------------------
@@ -197,12 +188,8 @@ def test_attack_forwarded_proto_from_an_untrusted_peer_is_ignored_and_modes_appl
             d.stop()
         finally:
             d.kill()
-    with tempfile.TemporaryDirectory() as tmp:
-        p = subprocess.run([BIN, "--listen", f"127.0.0.1:{free_port()}", "--data",
-                            os.path.join(tmp, "d")], env=dict(os.environ,
-                                                              APIKEYD_COOKIE_SECURE="sometimes"),
-                           capture_output=True, text=True, timeout=30)
-        eq((p.returncode != 0, "cookie_secure" in p.stderr), (True, True), "a bad mode is refused")
+    check_settings_refused_at_start([("APIKEYD_COOKIE_SECURE", "sometimes"),
+                                     ("APIKEYD_COOKIE_SECURE", "Always")])
 
 
 def test_attack_every_session_cookie_is_tried():

@@ -2,19 +2,9 @@
 owner has a way back. An administrator turns off the MFA of a person who lost their
 authenticator, within the grant rule (never someone holding more), audited."""
 from run import Client, dedicated, eq, expect, new_user, uniq, uniq_user
+from suite_attacks import _holder
 from suite_identity import mfa_on, totp
 
-
-def _holder(d, authorities):
-    role = uniq("r")
-    expect(d.admin.request("POST", "/v1/roles", json={"name": role, "authorities": authorities}),
-           201)
-    name, pw = uniq_user("hold"), "pw-holder-" + uniq("p")
-    expect(d.admin.request("POST", "/v1/users", json={"username": name, "password": pw,
-                                                      "roles": [role]}), 201)
-    c = Client(d)
-    c.login(name, pw)
-    return c
 
 
 def _mfa_enabled(d, name):
@@ -56,7 +46,7 @@ def test_attack_mfa_reset_needs_manage_users_and_never_reaches_someone_stronger(
         plain = new_user(d)
         expect(plain.request("DELETE", f"/v1/users/{victim.username}/mfa"), 403, "forbidden",
                what="a plain user")
-        insider = _holder(d, ["manage_users"])
+        insider, _ = _holder(d, ["manage_users"])
         expect(insider.request("DELETE", f"/v1/users/{strong.username}/mfa"), 403, "not-held",
                what="manage_users alone against an admin")
         eq(_mfa_enabled(d, strong.username), True, "the admin's MFA stays on")

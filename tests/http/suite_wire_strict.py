@@ -6,7 +6,7 @@ existing ones keep being served."""
 import socket
 import time
 
-from run import Client, create_key, dedicated, eq, expect, shared
+from run import check_settings_refused_at_start, create_key, dedicated, eq, expect, shared
 from suite_protocol import Conn, _refused, request, send_while_open, still_serving
 
 
@@ -66,6 +66,11 @@ def _get_from(d, source, path="/healthz"):
         return a.status, ptype
     finally:
         s.close()
+
+
+def test_wire_max_connections_per_client_refuses_bad_values():
+    check_settings_refused_at_start([("APIKEYD_MAX_CONNECTIONS_PER_CLIENT", v)
+                                     for v in ("0", "-1", "many", "100001")])
 
 
 def test_wire_one_clients_idle_sockets_do_not_take_every_slot():
