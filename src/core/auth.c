@@ -49,6 +49,7 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     memset(&u, 0, sizeof u);
     enum err e = ERR_LOGIN_FAILED;
     int ok = 0;
+    int64_t otp_step = 0; /* the TOTP step of a right code, claimed with the session */
     size_t ulen = strlen(username);
     if (ulen == 0 || ulen > LOGIN_USERNAME_MAX || pw_len == 0 || pw_len > LOGIN_PASSWORD_MAX) {
         password_verify(NULL, "", 0); /* same time as a real check */
@@ -64,8 +65,10 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
             ok = password_verify(local ? u.password_hash : NULL, password, pw_len) && local &&
                  !u.disabled;
             e = ok ? ERR_OK : ERR_LOGIN_FAILED;
-            if (ok && u.mfa_enabled)
-                e = otp ? mfa_check(c, &u, otp) : ERR_OTP_REQUIRED;
+            if (ok && u.mfa_enabled) { /* the step is claimed with the session, below */
+                otp_step = otp ? mfa_login_step(c, &u, otp) : 0;
+                e = !otp ? ERR_OTP_REQUIRED : otp_step < 0 ? ERR_LOGIN_FAILED : ERR_OK;
+            }
         }
     }
     /* the audit names the account only when it is a well-formed username */
@@ -91,6 +94,7 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     snprintf(s.username, sizeof s.username, "%s", u.username);
     s.created_at = time_now();
     s.expires_at = s.created_at + c->cfg.session_ttl_seconds;
+    s.mfa_step = otp_step > 0 ? otp_step : 0;
     snprintf(out->username, sizeof out->username, "%s", u.username);
     out->ttl_seconds = c->cfg.session_ttl_seconds;
     /* only while the user is as checked (not reset, disabled or MFA turned on meanwhile) */

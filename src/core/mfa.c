@@ -140,10 +140,16 @@ out:
     return e;
 }
 
-enum err mfa_check(struct core *c, const struct user_record *u, const char *code)
+int64_t mfa_login_step(struct core *c, const struct user_record *u, const char *code)
 {
     int64_t step = code_step(c, u->mfa_secret, u->mfa_secret_len, code);
-    if (step < 0 || step <= u->mfa_last_step)
+    return step < 0 || step <= u->mfa_last_step ? -1 : step;
+}
+
+enum err mfa_check(struct core *c, const struct user_record *u, const char *code)
+{
+    int64_t step = mfa_login_step(c, u, code);
+    if (step < 0)
         return ERR_LOGIN_FAILED;
     enum err e = c->store->ops->user_mfa_advance(c->store, u->username, step);
     return e == ERR_CONFLICT ? ERR_LOGIN_FAILED : e;

@@ -34,6 +34,11 @@ enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
  * (ERR_OWN_GRANTS); ERR_NOT_FOUND, ERR_CONFLICT when MFA is off. Audited as mfa.reset. */
 enum err mfa_reset(struct core *c, const struct caller *who, const char *username);
 
+/* The time step code matches for user u (MFA on) when it is later than the last one accepted,
+ * else -1. Writes nothing: login claims the step with its session (session_record.mfa_step),
+ * so a login refused after the check does not spend the code. */
+int64_t mfa_login_step(struct core *c, const struct user_record *u, const char *code);
+
 /* Checks a code for user u (MFA on), accepting each time step once. ERR_OK or
  * ERR_LOGIN_FAILED. */
 enum err mfa_check(struct core *c, const struct user_record *u, const char *code);

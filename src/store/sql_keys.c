@@ -226,6 +226,14 @@ static enum err sq_session_create(struct store *s, const struct session_record *
         if (!e && !still)
             e = ERR_CONFLICT;
     }
+    /* the code is spent only with the session it opens: refused together, it stays unused */
+    if (!e && r->mfa_step > 0) {
+        e = sq_run(st, &still,
+                   "UPDATE users SET mfa_last_step = ? WHERE username = ? AND mfa_last_step < ?",
+                   "iti", r->mfa_step, r->username, r->mfa_step);
+        if (!e && !still)
+            e = ERR_CONFLICT;
+    }
     if (!e)
         e = sq_run(st, NULL,
                    "INSERT INTO sessions(token_hash, csrf_hash, username, created_at, expires_at,"

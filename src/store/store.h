@@ -139,6 +139,8 @@ struct session_record {
     int64_t created_at;
     int64_t expires_at;
     int64_t last_seen_at; /* last use (created_at at first), for the idle timeout */
+    int64_t mfa_step;     /* create only: the TOTP step the login used (0: none), claimed as
+                           * the user's mfa_last_step in the session's own transaction */
 };
 
 struct key_touch {

@@ -2659,6 +2659,35 @@ static void test_session_touch_moves_last_seen_forward_only(void **state)
     assert_int_equal(got.last_seen_at, T0 + 300);
 }
 
+/* A login's TOTP step is spent only with the session it opens. */
+static void test_session_create_claims_the_totp_step_only_with_the_session(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    uint8_t pending[40];
+    memset(pending, 0x48, sizeof pending);
+    assert_err(s->ops->user_mfa_set_pending(s, "alice", pending, sizeof pending), ERR_OK);
+    assert_err(s->ops->user_mfa_enable(s, "alice", pending, sizeof pending, 10), ERR_OK);
+    struct user_record u, now;
+    assert_err(s->ops->user_get(s, "alice", &u), ERR_OK);
+    struct session_record r1 = session_rec(1, "alice", T0), r2 = session_rec(2, "alice", T0),
+                          r3 = session_rec(3, "alice", T0);
+    r1.mfa_step = r2.mfa_step = r3.mfa_step = 11;
+    /* the password changed between the check and the session: refused, and the step unspent */
+    assert_err(s->ops->user_set_password(s, "alice", "$argon2id$again", NULL), ERR_OK);
+    assert_err(s->ops->session_create(s, &r1, 10, &u), ERR_CONFLICT);
+    assert_err(s->ops->user_get(s, "alice", &now), ERR_OK);
+    assert_int_equal(now.mfa_last_step, 10);
+    /* checked again: the session opens and the step is spent */
+    assert_err(s->ops->session_create(s, &r2, 10, &now), ERR_OK);
+    assert_err(s->ops->user_get(s, "alice", &now), ERR_OK);
+    assert_int_equal(now.mfa_last_step, 11);
+    /* the same step a second time: refused */
+    assert_err(s->ops->session_create(s, &r3, 10, &now), ERR_CONFLICT);
+    struct session_record got;
+    assert_err(s->ops->session_get(s, r3.token_hash, T0 + 1, &got), ERR_NOT_FOUND);
+}
+
 static void test_check_writable_on_a_fresh_store_changes_nothing(void **state)
 {
     struct store *s = store_of(state);
@@ -3566,6 +3595,7 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_session_get_unknown_is_not_found)                                                       \
     X(test_check_writable_on_a_fresh_store_changes_nothing)                                       \
     X(test_session_touch_moves_last_seen_forward_only)                                            \
+    X(test_session_create_claims_the_totp_step_only_with_the_session)                             \
     X(test_session_get_after_expiry_is_not_found)                                                  \
     X(test_session_delete_removes_it)                                                              \
     X(test_session_delete_user_keeps_one)                                                          \
