@@ -21,8 +21,14 @@ enum err h_me(struct request *req, struct reply *rep)
     enum err e = users_get(req->core, req->caller.username, u);
     if (e == ERR_NOT_FOUND)
         e = ERR_UNAUTHENTICATED;
+    json_t *doc = e ? NULL : render_user(req->core, u);
+    int64_t left = 0;
+    if (doc && u->mfa_enabled &&
+        mfa_recovery_codes_left(req->core, u->username, &left) == ERR_OK)
+        json_object_set_new(doc, "recovery_codes_left", json_integer(left));
     if (!e)
-        e = reply_json(rep, 200, render_user(req->core, u));
+        e = reply_json(rep, 200, doc);
+    sodium_memzero(u, sizeof *u);
     free(u);
     return e;
 }
@@ -85,30 +91,7 @@ enum err h_me_password(struct request *req, struct reply *rep)
     return ERR_OK;
 }
 
-enum err h_me_mfa_begin(struct request *req, struct reply *rep)
-{
-    struct mfa_enrolment en;
-    enum err e = mfa_begin(req->core, &req->caller, &en);
-    if (e == ERR_FORBIDDEN)
-        return reply_error(rep, e, "MFA is not available for SSO users", NULL);
-    if (e == ERR_CONFLICT)
-        return reply_error(rep, e, "MFA is already on; turn it off first", NULL);
-    if (e)
-        return e;
-    char *svg = qr_svg(en.otpauth_uri);
-    e = reply_json(rep, 200,
-                   json_pack("{s:s, s:s, s:s}", "secret", en.secret, "otpauth_uri",
-                             en.otpauth_uri, "qr_svg", svg ? svg : ""));
-    rep->wipe = 1; /* the body holds the secret */
-    if (svg) {
-        sodium_memzero(svg, strlen(svg));
-        free(svg);
-    }
-    sodium_memzero(&en, sizeof en);
-    return e;
-}
-
-/* Reads an optional string field of a small body; a body is optional for DELETE. */
+/* Reads a small body whose fields are all optional strings (a body is optional for DELETE). */
 static enum err mfa_body(struct request *req, struct reply *rep, json_t **doc,
                          const char *const *allowed, struct field_errors *fe)
 {
@@ -122,26 +105,106 @@ static enum err mfa_body(struct request *req, struct reply *rep, json_t **doc,
     return ERR_OK;
 }
 
+/* Answers 200 with a fresh set of recovery codes, and wipes them. */
+static enum err reply_recovery_codes(struct reply *rep, struct recovery_set *codes)
+{
+    json_t *list = json_array();
+    for (int i = 0; list && i < RECOVERY_CODES; i++)
+        json_array_append_new(list, json_string(codes->text[i]));
+    sodium_memzero(codes, sizeof *codes);
+    enum err e = reply_json(rep, 200, json_pack("{s:o*}", "recovery_codes", list));
+    rep->wipe = 1; /* the body holds the codes */
+    return e;
+}
+
+/* The problems a secret-checking MFA operation answers, or ERR_OK to go on. */
+static enum err mfa_refusal(struct reply *rep, enum err e, const char *conflict,
+                            int64_t retry_after, struct field_errors *fe)
+{
+    if (e == ERR_THROTTLED)
+        return reply_throttled(rep, retry_after, TOO_MANY_FAILURES);
+    if (e == ERR_FORBIDDEN)
+        return reply_error(rep, e, "MFA is not available for SSO users", NULL);
+    if (e == ERR_CONFLICT)
+        return reply_error(rep, e, conflict, NULL);
+    return reply_error(rep, e, NULL, fe);
+}
+
+enum err h_me_mfa_begin(struct request *req, struct reply *rep)
+{
+    static const char *const allowed[] = {"current_password", NULL};
+    json_t *doc = NULL;
+    struct field_errors fe = {0};
+    if (mfa_body(req, rep, &doc, allowed, &fe))
+        return ERR_OK;
+    const char *password = body_string(doc, "current_password", 1, &fe);
+    struct mfa_enrolment en;
+    int64_t retry_after = 0;
+    enum err e = fe.count ? ERR_INVALID
+                          : mfa_begin(req->core, &req->caller, password, &fe, &retry_after, &en);
+    body_wipe_string(doc, "current_password");
+    json_decref(doc);
+    if (e == ERR_UNAVAILABLE || e == ERR_NOMEM || e == ERR_INTERNAL)
+        return e;
+    if (e)
+        return mfa_refusal(rep, e, "MFA is already on; turn it off first", retry_after, &fe);
+    char *svg = qr_svg(en.otpauth_uri);
+    e = reply_json(rep, 200,
+                   json_pack("{s:s, s:s, s:s}", "secret", en.secret, "otpauth_uri",
+                             en.otpauth_uri, "qr_svg", svg ? svg : ""));
+    rep->wipe = 1; /* the body holds the secret */
+    if (svg) {
+        sodium_memzero(svg, strlen(svg));
+        free(svg);
+    }
+    sodium_memzero(&en, sizeof en);
+    return e;
+}
+
 enum err h_me_mfa_confirm(struct request *req, struct reply *rep)
 {
-    static const char *const allowed[] = {"code", NULL};
+    static const char *const allowed[] = {"code", "current_password", NULL};
     json_t *doc = NULL;
     struct field_errors fe = {0};
     if (mfa_body(req, rep, &doc, allowed, &fe))
         return ERR_OK;
     const char *code = body_string(doc, "code", 1, &fe);
+    const char *password = body_string(doc, "current_password", 1, &fe);
     int64_t retry_after = 0;
-    enum err e =
-        fe.count ? ERR_INVALID : mfa_confirm(req->core, &req->caller, code, &fe, &retry_after);
+    struct recovery_set codes;
+    enum err e = fe.count ? ERR_INVALID
+                          : mfa_confirm(req->core, &req->caller, code, password, &fe,
+                                        &retry_after, &codes);
+    body_wipe_string(doc, "current_password");
     json_decref(doc);
-    if (e == ERR_THROTTLED)
-        return reply_throttled(rep, retry_after, TOO_MANY_FAILURES);
-    if (e == ERR_CONFLICT)
-        return reply_error(rep, e, "no MFA enrolment is waiting for confirmation", NULL);
+    if (e == ERR_NOMEM || e == ERR_INTERNAL)
+        return e;
     if (e)
-        return reply_error(rep, e, NULL, &fe);
-    reply_empty(rep, 204);
-    return ERR_OK;
+        return mfa_refusal(rep, e, "no MFA enrolment is waiting for confirmation", retry_after,
+                           &fe);
+    return reply_recovery_codes(rep, &codes);
+}
+
+enum err h_me_mfa_recovery_codes(struct request *req, struct reply *rep)
+{
+    static const char *const allowed[] = {"current_password", NULL};
+    json_t *doc = NULL;
+    struct field_errors fe = {0};
+    if (mfa_body(req, rep, &doc, allowed, &fe))
+        return ERR_OK;
+    const char *password = body_string(doc, "current_password", 1, &fe);
+    int64_t retry_after = 0;
+    struct recovery_set codes;
+    enum err e = fe.count ? ERR_INVALID
+                          : mfa_recovery_regenerate(req->core, &req->caller, password, &fe,
+                                                    &retry_after, &codes);
+    body_wipe_string(doc, "current_password");
+    json_decref(doc);
+    if (e == ERR_NOMEM || e == ERR_INTERNAL)
+        return e;
+    if (e)
+        return mfa_refusal(rep, e, "MFA is not on", retry_after, &fe);
+    return reply_recovery_codes(rep, &codes);
 }
 
 enum err h_me_mfa_disable(struct request *req, struct reply *rep)
@@ -154,11 +217,12 @@ enum err h_me_mfa_disable(struct request *req, struct reply *rep)
     const char *code = body_string(doc, "code", 0, &fe);
     const char *password = body_string(doc, "password", 0, &fe);
     if (!code && !password && !fe.count)
-        field_errors_add(&fe, "code", "send a current code, or the password");
+        field_errors_add(&fe, "code", "send a current code, a recovery code, or the password");
     int64_t retry_after = 0;
     enum err e = fe.count ? ERR_INVALID
                           : mfa_disable(req->core, &req->caller, code, password, &fe, &retry_after);
     body_wipe_string(doc, "password");
+    body_wipe_string(doc, "code"); /* may be a recovery code */
     json_decref(doc);
     if (e == ERR_THROTTLED)
         return reply_throttled(rep, retry_after, TOO_MANY_FAILURES);

@@ -86,6 +86,7 @@ enum err h_login(struct request *req, struct reply *rep)
             reply_problem(rep, e, NULL, NULL);
     }
     body_wipe_string(doc, "password"); /* before jansson frees it */
+    body_wipe_string(doc, "otp");      /* may be a recovery code */
 out:
     json_decref(doc);
     return ERR_OK;

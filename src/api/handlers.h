@@ -18,6 +18,7 @@ enum err h_me_password(struct request *req, struct reply *rep);
 enum err h_me_mfa_begin(struct request *req, struct reply *rep);
 enum err h_me_mfa_confirm(struct request *req, struct reply *rep);
 enum err h_me_mfa_disable(struct request *req, struct reply *rep);
+enum err h_me_mfa_recovery_codes(struct request *req, struct reply *rep);
 
 enum err h_scopes_list(struct request *req, struct reply *rep);
 enum err h_scopes_create(struct request *req, struct reply *rep);

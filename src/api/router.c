@@ -48,6 +48,8 @@ static const struct route routes[] = {
     {"POST", "/v1/me/mfa", h_me_mfa_begin, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
     {"DELETE", "/v1/me/mfa", h_me_mfa_disable, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
     {"POST", "/v1/me/mfa/confirm", h_me_mfa_confirm, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
+    {"POST", "/v1/me/mfa/recovery-codes", h_me_mfa_recovery_codes, ROUTE_AUTHENTICATED, "User", 0,
+     KEY_PERSON},
     {"GET", "/v1/scopes", h_scopes_list, ROUTE_AUTHENTICATED, NULL, 0, 0},
     {"POST", "/v1/scopes", h_scopes_create, ROUTE_AUTHENTICATED, "Account", 0, 0},
     {"GET", "/v1/keys", h_keys_list, ROUTE_AUTHENTICATED, "APIKey", 0, 0},

@@ -50,6 +50,8 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     enum err e = ERR_LOGIN_FAILED;
     int ok = 0;
     int64_t otp_step = 0; /* the TOTP step of a right code, claimed with the session */
+    int recovery = 0;     /* a right recovery code instead, spent with the session */
+    uint8_t recovery_hash[STORE_HASH_LEN];
     size_t ulen = strlen(username);
     if (ulen == 0 || ulen > LOGIN_USERNAME_MAX || pw_len == 0 || pw_len > LOGIN_PASSWORD_MAX) {
         password_verify(NULL, "", 0); /* same time as a real check */
@@ -65,9 +67,12 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
             ok = password_verify(local ? u.password_hash : NULL, password, pw_len) && local &&
                  !u.disabled;
             e = ok ? ERR_OK : ERR_LOGIN_FAILED;
-            if (ok && u.mfa_enabled) { /* the step is claimed with the session, below */
-                otp_step = otp ? mfa_login_step(c, &u, otp) : 0;
-                e = !otp ? ERR_OTP_REQUIRED : otp_step < 0 ? ERR_LOGIN_FAILED : ERR_OK;
+            if (ok && u.mfa_enabled && !otp) {
+                e = ERR_OTP_REQUIRED;
+            } else if (ok && u.mfa_enabled) { /* the code is spent with the session, below */
+                recovery = mfa_login_recovery(c, &u, otp, recovery_hash);
+                otp_step = recovery ? 0 : mfa_login_step(c, &u, otp);
+                e = recovery || otp_step > 0 ? ERR_OK : ERR_LOGIN_FAILED;
             }
         }
     }
@@ -95,12 +100,16 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     s.created_at = time_now();
     s.expires_at = s.created_at + c->cfg.session_ttl_seconds;
     s.mfa_step = otp_step > 0 ? otp_step : 0;
+    s.recovery_used = recovery;
+    if (recovery)
+        memcpy(s.recovery_hash, recovery_hash, sizeof recovery_hash);
     snprintf(out->username, sizeof out->username, "%s", u.username);
     out->ttl_seconds = c->cfg.session_ttl_seconds;
     /* only while the user is as checked (not reset, disabled or MFA turned on meanwhile) */
     if (!(e = audit_begin(c))) /* the session and its audit event: one transaction */
         e = audit_end_as(c, c->store->ops->session_create(c->store, &s, c->cfg.max_sessions_per_user, &u),
-                         u.username, client, "login.success", "user", u.username, "");
+                         u.username, client, "login.success", "user", u.username,
+                         recovery ? "with a recovery code" : "");
     if (e == ERR_CONFLICT)
         e = ERR_LOGIN_FAILED;
     if (!e && device_issue(c, u.username, out->device_token) != ERR_OK)

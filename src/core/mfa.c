@@ -53,7 +53,32 @@ static enum err load_user(struct core *c, const struct caller *who, struct user_
     return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
 }
 
-enum err mfa_begin(struct core *c, const struct caller *who, struct mfa_enrolment *out)
+/* Checks the current password of local user u under the attempts guard; when sealed is given,
+ * code is checked against it in the same attempt (*step: its time step). ERR_OK, ERR_INVALID
+ * with fe filled, or ERR_THROTTLED. */
+static enum err check_secrets(struct core *c, const struct caller *who,
+                              const struct user_record *u, const char *password,
+                              const uint8_t *sealed, size_t sealed_len, const char *code,
+                              int64_t *step, struct field_errors *fe, int64_t *retry_after_s)
+{
+    struct attempt at;
+    enum err e = attempt_begin(c, u->username, who->client, NULL, &at, retry_after_s);
+    if (e)
+        return e;
+    int right = password_verify(u->password_hash, password, strlen(password));
+    int64_t s = sealed ? code_step(c, sealed, sealed_len, code) : 0;
+    attempt_end(c, &at, right && s >= 0 ? ATTEMPT_SUCCEEDED : ATTEMPT_FAILED);
+    if (!right)
+        field_errors_add(fe, "current_password", "is not your current password");
+    if (s < 0)
+        field_errors_add(fe, "code", "does not match the authenticator's current code");
+    if (step)
+        *step = s;
+    return fe->count ? ERR_INVALID : ERR_OK;
+}
+
+enum err mfa_begin(struct core *c, const struct caller *who, const char *current_password,
+                   struct field_errors *fe, int64_t *retry_after_s, struct mfa_enrolment *out)
 {
     struct user_record *u = malloc(sizeof *u);
     if (!u)
@@ -73,6 +98,8 @@ enum err mfa_begin(struct core *c, const struct caller *who, struct mfa_enrolmen
         e = ERR_UNAVAILABLE;
         goto out;
     }
+    if ((e = check_secrets(c, who, u, current_password, NULL, 0, NULL, NULL, fe, retry_after_s)))
+        goto out;
     uint8_t secret[MFA_SECRET_BYTES];
     randombytes_buf(secret, sizeof secret);
     char *b32 = NULL;
@@ -105,7 +132,8 @@ out:
 }
 
 enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
-                     struct field_errors *fe, int64_t *retry_after_s)
+                     const char *current_password, struct field_errors *fe,
+                     int64_t *retry_after_s, struct recovery_set *codes)
 {
     struct user_record *u = malloc(sizeof *u);
     if (!u)
@@ -117,24 +145,58 @@ enum err mfa_confirm(struct core *c, const struct caller *who, const char *code,
         e = ERR_CONFLICT;
         goto out;
     }
-    struct attempt at;
-    if ((e = attempt_begin(c, u->username, who->client, NULL, &at, retry_after_s)))
+    int64_t step = -1;
+    if ((e = check_secrets(c, who, u, current_password, u->mfa_pending, u->mfa_pending_len, code,
+                           &step, fe, retry_after_s)) ||
+        (e = recovery_generate(codes)))
         goto out;
-    int64_t step = code_step(c, u->mfa_pending, u->mfa_pending_len, code);
-    attempt_end(c, &at, step < 0 ? ATTEMPT_FAILED : ATTEMPT_SUCCEEDED);
-    if (step < 0) {
-        field_errors_add(fe, "code", "does not match the authenticator's current code");
-        e = ERR_INVALID;
+    /* only while the pending secret is still the one checked; the confirming code's step
+     * becomes the last accepted one, so that code cannot be used to log in. MFA on, its
+     * recovery codes and the audit event: one transaction */
+    if (!(e = audit_begin(c))) {
+        e = c->store->ops->user_mfa_enable(c->store, u->username, u->mfa_pending,
+                                           u->mfa_pending_len, step);
+        if (!e)
+            e = c->store->ops->user_recovery_replace(c->store, u->username,
+                                                     (const uint8_t(*)[STORE_HASH_LEN])codes->hash,
+                                                     RECOVERY_CODES);
+        e = audit_end(c, e, who, "mfa.enable", "user", u->username, "");
+    }
+out:
+    if (e)
+        sodium_memzero(codes, sizeof *codes);
+    sodium_memzero(u, sizeof *u);
+    free(u);
+    return e;
+}
+
+enum err mfa_recovery_regenerate(struct core *c, const struct caller *who,
+                                 const char *current_password, struct field_errors *fe,
+                                 int64_t *retry_after_s, struct recovery_set *codes)
+{
+    struct user_record *u = malloc(sizeof *u);
+    if (!u)
+        return ERR_NOMEM;
+    enum err e = load_user(c, who, u);
+    if (e)
+        goto out;
+    if (!u->mfa_enabled) {
+        e = ERR_CONFLICT;
         goto out;
     }
-    /* only while the pending secret is still the one checked; the confirming code's step
-     * becomes the last accepted one, so that code cannot be used to log in */
-    if (!(e = audit_begin(c))) /* the change and its audit event: one transaction */
+    if ((e = check_secrets(c, who, u, current_password, NULL, 0, NULL, NULL, fe,
+                           retry_after_s)) ||
+        (e = recovery_generate(codes)))
+        goto out;
+    if (!(e = audit_begin(c))) /* the new codes and their audit event: one transaction */
         e = audit_end(c,
-                      c->store->ops->user_mfa_enable(c->store, u->username, u->mfa_pending,
-                                                     u->mfa_pending_len, step),
-                      who, "mfa.enable", "user", u->username, "");
+                      c->store->ops->user_recovery_replace(
+                          c->store, u->username, (const uint8_t(*)[STORE_HASH_LEN])codes->hash,
+                          RECOVERY_CODES),
+                      who, "mfa.recovery_codes", "user", u->username, "new recovery codes");
 out:
+    if (e)
+        sodium_memzero(codes, sizeof *codes);
     sodium_memzero(u, sizeof *u);
     free(u);
     return e;
@@ -146,8 +208,27 @@ int64_t mfa_login_step(struct core *c, const struct user_record *u, const char *
     return step < 0 || step <= u->mfa_last_step ? -1 : step;
 }
 
-enum err mfa_check(struct core *c, const struct user_record *u, const char *code)
+enum err mfa_recovery_codes_left(struct core *c, const char *username, int64_t *out)
 {
+    return c->store->ops->user_recovery_count(c->store, username, out);
+}
+
+int mfa_login_recovery(struct core *c, const struct user_record *u, const char *code,
+                       uint8_t hash_out[STORE_HASH_LEN])
+{
+    return recovery_hash_input(code, hash_out) &&
+           c->store->ops->user_recovery_has(c->store, u->username, hash_out) == ERR_OK;
+}
+
+/* Checks a code that turns u's MFA off: a TOTP code (each time step accepted once) or one of
+ * u's recovery codes (not spent here: turning MFA off removes them all). ERR_OK or
+ * ERR_LOGIN_FAILED. */
+static enum err check_code_for_disable(struct core *c, const struct user_record *u,
+                                       const char *code)
+{
+    uint8_t hash[STORE_HASH_LEN];
+    if (recovery_hash_input(code, hash))
+        return mfa_login_recovery(c, u, code, hash) ? ERR_OK : ERR_LOGIN_FAILED;
     int64_t step = mfa_login_step(c, u, code);
     if (step < 0)
         return ERR_LOGIN_FAILED;
@@ -173,7 +254,7 @@ enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
         goto out;
     int ok = 0;
     if (code)
-        ok = mfa_check(c, u, code) == ERR_OK;
+        ok = check_code_for_disable(c, u, code) == ERR_OK;
     else if (password)
         ok = password_verify(u->password_hash, password, strlen(password));
     attempt_end(c, &at, ok ? ATTEMPT_SUCCEEDED : ATTEMPT_FAILED);

@@ -166,6 +166,11 @@ static const char *const pg_migrations[] = {
     /* 4: when each session was last used (SQLite's entry 6) */
     "ALTER TABLE sessions ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;"
     "UPDATE sessions SET last_seen_at = created_at;",
+
+    /* 5: MFA recovery codes (SQLite's entry 7) */
+    "CREATE TABLE mfa_recovery_codes ("
+    "  username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,"
+    "  code_hash BYTEA NOT NULL, PRIMARY KEY (username, code_hash));",
 };
 
 static PGconn *conn_of(struct sql_store *st)

@@ -272,6 +272,8 @@ static enum err sq_user_delete(struct store *s, const char *username, const char
     if (!e)
         e = sq_run(st, NULL, "DELETE FROM sessions WHERE username = ?", "t", username);
     if (!e)
+        e = sq_run(st, NULL, "DELETE FROM mfa_recovery_codes WHERE username = ?", "t", username);
+    if (!e)
         e = sq_run(st, NULL, "DELETE FROM project_members WHERE principal = 'user:' || ?", "t",
                    username);
     if (!e)
@@ -312,10 +314,68 @@ static enum err sq_user_mfa_disable(struct store *s, const char *username, const
 {
     if (len == 0)
         return ERR_CONFLICT;
-    return update_user_if(as_sql(s), username,
-                          "UPDATE users SET mfa_enabled = 0, mfa_secret = NULL, mfa_pending = NULL"
-                          " WHERE username = ?1 AND mfa_enabled = 1 AND mfa_secret = ?2",
-                          "tb", username, secret, (int)len);
+    struct sql_store *st = as_sql(s);
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (!e)
+        e = update_user_if(st, username,
+                           "UPDATE users SET mfa_enabled = 0, mfa_secret = NULL, mfa_pending = NULL"
+                           " WHERE username = ?1 AND mfa_enabled = 1 AND mfa_secret = ?2",
+                           "tb", username, secret, (int)len);
+    if (!e)
+        e = sq_run(st, NULL, "DELETE FROM mfa_recovery_codes WHERE username = ?", "t", username);
+    e = sq_finish(st, e);
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_user_recovery_replace(struct store *s, const char *username,
+                                         const uint8_t (*hashes)[STORE_HASH_LEN], size_t n)
+{
+    struct sql_store *st = as_sql(s);
+    int on = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    /* a no-op write locks the user's row (PostgreSQL): MFA cannot go off meanwhile */
+    if (!e)
+        e = sq_run(st, &on,
+                   "UPDATE users SET mfa_enabled = mfa_enabled WHERE username = ?"
+                   " AND mfa_enabled = 1",
+                   "t", username);
+    if (!e && !on)
+        e = ERR_CONFLICT;
+    if (!e)
+        e = sq_run(st, NULL, "DELETE FROM mfa_recovery_codes WHERE username = ?", "t", username);
+    for (size_t i = 0; !e && i < n; i++)
+        e = sq_run(st, NULL, "INSERT INTO mfa_recovery_codes(username, code_hash) VALUES (?, ?)",
+                   "tb", username, hashes[i], STORE_HASH_LEN);
+    e = sq_finish(st, e);
+    UNLOCK(st);
+    return e;
+}
+
+static enum err sq_user_recovery_has(struct store *s, const char *username,
+                                     const uint8_t hash[STORE_HASH_LEN])
+{
+    struct sql_store *st = as_sql(s);
+    int64_t n = 0;
+    RLOCK(st);
+    enum err e = sq_int(st, &n,
+                        "SELECT count(*) FROM mfa_recovery_codes WHERE username = ?"
+                        " AND code_hash = ?",
+                        "tb", username, hash, STORE_HASH_LEN);
+    RUNLOCK(st);
+    return !e && n == 0 ? ERR_NOT_FOUND : e;
+}
+
+static enum err sq_user_recovery_count(struct store *s, const char *username, int64_t *out)
+{
+    struct sql_store *st = as_sql(s);
+    RLOCK(st);
+    enum err e = sq_int(st, out, "SELECT count(*) FROM mfa_recovery_codes WHERE username = ?",
+                        "t", username);
+    RUNLOCK(st);
+    return e;
 }
 
 static enum err sq_user_mfa_advance(struct store *s, const char *username, int64_t step)
@@ -629,6 +689,9 @@ void sql_identity_ops(struct store_ops *ops)
     ops->user_mfa_enable = sq_user_mfa_enable;
     ops->user_mfa_disable = sq_user_mfa_disable;
     ops->user_mfa_advance = sq_user_mfa_advance;
+    ops->user_recovery_replace = sq_user_recovery_replace;
+    ops->user_recovery_has = sq_user_recovery_has;
+    ops->user_recovery_count = sq_user_recovery_count;
     ops->user_roles_each = sq_user_roles_each;
     ops->user_groups_each = sq_user_groups_each;
     ops->role_holders = sq_role_holders;

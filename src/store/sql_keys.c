@@ -226,11 +226,19 @@ static enum err sq_session_create(struct store *s, const struct session_record *
         if (!e && !still)
             e = ERR_CONFLICT;
     }
-    /* the code is spent only with the session it opens: refused together, it stays unused */
+    /* a code (TOTP step or recovery code) is spent only with the session it opens: refused
+     * together, it stays unused */
     if (!e && r->mfa_step > 0) {
         e = sq_run(st, &still,
                    "UPDATE users SET mfa_last_step = ? WHERE username = ? AND mfa_last_step < ?",
                    "iti", r->mfa_step, r->username, r->mfa_step);
+        if (!e && !still)
+            e = ERR_CONFLICT;
+    }
+    if (!e && r->recovery_used) {
+        e = sq_run(st, &still,
+                   "DELETE FROM mfa_recovery_codes WHERE username = ? AND code_hash = ?", "tb",
+                   r->username, r->recovery_hash, STORE_HASH_LEN);
         if (!e && !still)
             e = ERR_CONFLICT;
     }

@@ -170,6 +170,12 @@ static const char *const migrations[] = {
     /* 6: when each session was last used, so that idle sessions end (session_idle_seconds) */
     "ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;"
     "UPDATE sessions SET last_seen_at = created_at;",
+
+    /* 7: MFA recovery codes, each stored as its SHA-256 until used */
+    "CREATE TABLE mfa_recovery_codes ("
+    "  username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,"
+    "  code_hash BLOB NOT NULL,"
+    "  PRIMARY KEY (username, code_hash)) WITHOUT ROWID;",
 };
 
 /* The driver's state: a statement cache per connection. */

@@ -141,6 +141,9 @@ struct session_record {
     int64_t last_seen_at; /* last use (created_at at first), for the idle timeout */
     int64_t mfa_step;     /* create only: the TOTP step the login used (0: none), claimed as
                            * the user's mfa_last_step in the session's own transaction */
+    int recovery_used;    /* create only: the login used the recovery code hashed below,
+                           * spent in the session's own transaction */
+    uint8_t recovery_hash[STORE_HASH_LEN];
 };
 
 struct key_touch {
@@ -212,10 +215,20 @@ struct store_ops {
      * ERR_CONFLICT when MFA is enabled or the pending secret is another one. */
     enum err (*user_mfa_enable)(struct store *s, const char *username, const uint8_t *pending,
                                 size_t len, int64_t step);
-    /* Turns MFA off and clears both secrets, only while MFA is on with secret `secret` (len
+    /* Turns MFA off and clears both secrets and the recovery codes, only while MFA is on with secret `secret` (len
      * bytes, the one the caller checked): ERR_CONFLICT otherwise. mfa_last_step stays. */
     enum err (*user_mfa_disable)(struct store *s, const char *username, const uint8_t *secret,
                                  size_t len);
+    /* Replaces username's MFA recovery codes by the n hashes given, only while MFA is on
+     * (ERR_CONFLICT otherwise), in one transaction. */
+    enum err (*user_recovery_replace)(struct store *s, const char *username,
+                                      const uint8_t (*hashes)[STORE_HASH_LEN], size_t n);
+    /* ERR_OK when hash is one of username's unused recovery codes, else ERR_NOT_FOUND.
+     * Writes nothing: a login spends it with its session (session_record.recovery_used). */
+    enum err (*user_recovery_has)(struct store *s, const char *username,
+                                  const uint8_t hash[STORE_HASH_LEN]);
+    /* The number of username's unused recovery codes. */
+    enum err (*user_recovery_count)(struct store *s, const char *username, int64_t *out);
     /* Records step as the last accepted TOTP step when it is later than the stored one:
      * ERR_OK, or ERR_CONFLICT when it is not (a replayed code). Atomic. */
     enum err (*user_mfa_advance)(struct store *s, const char *username, int64_t step);

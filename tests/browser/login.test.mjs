@@ -98,8 +98,8 @@ test('"Log out" ends the session and shows the login page', T, async () => {
 test('with MFA on, login asks for the one-time code and "Verify" with a fresh code signs in', T, async () => {
   const u = await createUser(s.admin);
   const api = await s.daemon.api(u.username, u.password);
-  const { secret } = await api.post('/v1/me/mfa');
-  await api.req('POST', '/v1/me/mfa/confirm', { code: await totp(secret) }, 204);
+  const { secret } = await api.post('/v1/me/mfa', { current_password: u.password });
+  await api.req('POST', '/v1/me/mfa/confirm', { code: await totp(secret), current_password: u.password }, 200);
 
   const page = await s.newPage();
   await page.goto('/#/login');
@@ -120,8 +120,8 @@ test('with MFA on, login asks for the one-time code and "Verify" with a fresh co
 test('with MFA on, a wrong one-time code shows "Wrong username, password or code."', T, async () => {
   const u = await createUser(s.admin);
   const api = await s.daemon.api(u.username, u.password);
-  const { secret } = await api.post('/v1/me/mfa');
-  await api.req('POST', '/v1/me/mfa/confirm', { code: await totp(secret) }, 204);
+  const { secret } = await api.post('/v1/me/mfa', { current_password: u.password });
+  await api.req('POST', '/v1/me/mfa/confirm', { code: await totp(secret), current_password: u.password }, 200);
 
   const page = await s.newPage();
   await page.goto('/#/login');

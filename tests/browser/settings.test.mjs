@@ -76,6 +76,7 @@ test('MFA: "Enable MFA" shows a QR code and the secret; a TOTP code from it turn
   const { page, u } = await settingsPage();
   const sec = section(page, 'Security');
   await expectVisible(sec.getByText('MFA: Off', { exact: true }), '"MFA: Off"');
+  await sec.getByLabel(lbl('Password')).fill(u.password);
   await sec.getByRole('button', { name: 'Enable MFA', exact: true }).click();
   const qr = sec.getByRole('img', { name: 'QR code for your authenticator app', exact: true });
   await expectVisible(qr, 'the QR code image');
@@ -93,7 +94,12 @@ test('MFA: "Enable MFA" shows a QR code and the secret; a TOTP code from it turn
   await sec.getByLabel(lbl('Code from your authenticator')).fill(hotp(secret, step));
   await sec.getByRole('button', { name: 'Confirm', exact: true }).click();
   await expectVisible(sec.getByText('MFA: On', { exact: true }), '"MFA: On"');
+  // the recovery codes, shown once, then "Done"
+  const codes = sec.getByRole('list', { name: 'Recovery codes', exact: true }).getByRole('listitem');
+  await eventually(async () => assert.equal(await codes.count(), 10, 'ten recovery codes'));
+  await sec.getByRole('button', { name: 'Done', exact: true }).click();
   await expectVisible(sec.getByRole('button', { name: 'Disable MFA', exact: true }), 'button "Disable MFA"');
+  await expectVisible(sec.getByText('Recovery codes left: 10', { exact: true }), '"Recovery codes left: 10"');
   const me = await s.admin.get(`/v1/users/${u.username}`);
   assert.equal(me.mfa_enabled, true, 'MFA is on on the server');
   // logging in again now asks for the one-time code
@@ -113,6 +119,7 @@ test('MFA: "Enable MFA" shows a QR code and the secret; a TOTP code from it turn
 test('MFA: a wrong code at Confirm shows an error and MFA stays off', T, async () => {
   const { page, u } = await settingsPage();
   const sec = section(page, 'Security');
+  await sec.getByLabel(lbl('Password')).fill(u.password);
   await sec.getByRole('button', { name: 'Enable MFA', exact: true }).click();
   await expectVisible(sec.getByRole('img', { name: 'QR code for your authenticator app' }), 'the QR code');
   await sec.getByLabel(lbl('Code from your authenticator')).fill('000000');
@@ -121,6 +128,60 @@ test('MFA: a wrong code at Confirm shows an error and MFA stays off', T, async (
   assert.equal(await sec.getByText('MFA: On', { exact: true }).count(), 0, 'not "MFA: On"');
   const me = await s.admin.get(`/v1/users/${u.username}`);
   assert.equal(me.mfa_enabled, false, 'MFA is still off on the server');
+  await page.context().close();
+});
+
+test('MFA: "Enable MFA" with a wrong password shows an error and shows no QR code', T, async () => {
+  const { page, u } = await settingsPage();
+  const sec = section(page, 'Security');
+  await sec.getByLabel(lbl('Password')).fill(`not-${u.password}`);
+  await sec.getByRole('button', { name: 'Enable MFA', exact: true }).click();
+  await expectVisible(sec.getByRole('alert'), 'an alert for the wrong password');
+  assert.equal(await sec.getByRole('img', { name: 'QR code for your authenticator app' }).count(), 0,
+    'no QR code');
+  await page.context().close();
+});
+
+test('MFA: a recovery code from "New recovery codes" signs in once in place of the one-time code', T, async () => {
+  const { page, u } = await settingsPage();
+  const sec = section(page, 'Security');
+  await sec.getByLabel(lbl('Password')).fill(u.password);
+  await sec.getByRole('button', { name: 'Enable MFA', exact: true }).click();
+  const secretEl = sec.getByLabel(lbl('Secret'));
+  await expectVisible(secretEl, 'the secret');
+  const secret = (await secretEl.textContent()).replace(/\s+/g, '');
+  await sec.getByLabel(lbl('Code from your authenticator')).fill(hotp(secret, Math.floor(Date.now() / 30000)));
+  await sec.getByRole('button', { name: 'Confirm', exact: true }).click();
+  const list = sec.getByRole('list', { name: 'Recovery codes', exact: true });
+  await eventually(async () => assert.equal(await list.getByRole('listitem').count(), 10, 'ten recovery codes'));
+  const first = norm(await list.getByRole('listitem').first().innerText());
+  await sec.getByRole('button', { name: 'Done', exact: true }).click();
+  // new codes: the first set stops working
+  await sec.getByLabel(lbl('Password')).fill(u.password);
+  await sec.getByRole('button', { name: 'New recovery codes', exact: true }).click();
+  await eventually(async () => assert.equal(await list.getByRole('listitem').count(), 10, 'ten new recovery codes'));
+  const fresh = norm(await list.getByRole('listitem').nth(3).innerText());
+  assert.notEqual(fresh, first, 'a new code');
+  const download = page.waitForEvent('download');
+  await sec.getByRole('button', { name: 'Download', exact: true }).click();
+  assert.equal((await download).suggestedFilename(), 'apikeyd-recovery-codes.txt', 'the downloaded file');
+  await sec.getByRole('button', { name: 'Done', exact: true }).click();
+  assert.equal(await list.count(), 0, 'the codes are gone from the page after "Done"');
+  for (const [code, works] of [[first, false], [fresh, true], [fresh, false]]) {
+    const p = await s.newPage();
+    await p.goto('/#/login');
+    await p.getByLabel(lbl('Username')).fill(u.username);
+    await p.getByLabel(lbl('Password')).fill(u.password);
+    await p.getByRole('button', { name: 'Log in', exact: true }).click();
+    await p.getByLabel(lbl('One-time code')).fill(code);
+    await p.getByRole('button', { name: 'Verify', exact: true }).click();
+    if (works) {
+      await expectVisible(p.getByRole('heading', { name: 'User API Keys', level: 1 }), `signed in with ${code}`);
+    } else {
+      await expectVisible(p.getByText('Wrong username, password or code.'), `refused: ${code}`);
+    }
+    await p.context().close();
+  }
   await page.context().close();
 });
 

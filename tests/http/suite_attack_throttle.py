@@ -159,9 +159,10 @@ def test_attack_mfa_confirm_code_guessing_is_throttled():
     d = dedicated("atk-mfa-confirm", env=LOGIN_ENV)
     try:
         c = new_user(d)
-        expect(c.request("POST", "/v1/me/mfa"), 200)
+        expect(c.request("POST", "/v1/me/mfa", json={"current_password": c.password}), 200)
         statuses = [c.request("POST", "/v1/me/mfa/confirm",
-                              json={"code": f"{i:06d}"}).status for i in range(12)]
+                              json={"code": f"{i:06d}", "current_password": c.password}).status
+                    for i in range(12)]
         eq(statuses[:5], [422] * 5, "the first 5 wrong codes are checked")
         eq(set(statuses[5:]), {429}, "further guesses are refused")
         d.stop()

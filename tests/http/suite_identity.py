@@ -174,18 +174,32 @@ def totp(secret_b32, t=None, step=30):
 
 
 def enrol(c):
-    r = expect(c.request("POST", "/v1/me/mfa"), 200, what="POST /v1/me/mfa")
+    r = expect(c.request("POST", "/v1/me/mfa", json={"current_password": c.password}), 200,
+               what="POST /v1/me/mfa")
     check(isinstance(r.body.get("secret"), str) and r.body["secret"],
           f"enrolment: expected a secret, got {r.body!r}")
     return r.body["secret"]
 
 
-def mfa_on(c):
-    """Enrols and confirms with the current step's code; returns (secret, t of that code)."""
+def mfa_on_with_codes(c):
+    """Enrols and confirms with the current step's code; returns (secret, t of that code, the
+    recovery codes). The codes join the daemon's secrets: no later response, log or data
+    file may hold them."""
     secret = enrol(c)
     t = time.time()
-    expect(c.request("POST", "/v1/me/mfa/confirm", json={"code": totp(secret, t)}), 204,
-           what="POST /v1/me/mfa/confirm with the current code")
+    r = expect(c.request("POST", "/v1/me/mfa/confirm",
+                         json={"code": totp(secret, t), "current_password": c.password}), 200,
+               what="POST /v1/me/mfa/confirm with the current code")
+    codes = r.body.get("recovery_codes") if isinstance(r.body, dict) else None
+    check(isinstance(codes, list) and all(isinstance(x, str) for x in codes),
+          f"confirm: expected recovery_codes, got {r.raw[:200]!r}")
+    c.d.secrets.extend(codes)
+    return secret, t, codes
+
+
+def mfa_on(c):
+    """Enrols and confirms with the current step's code; returns (secret, t of that code)."""
+    secret, t, _ = mfa_on_with_codes(c)
     return secret, t
 
 
@@ -1283,7 +1297,8 @@ def test_key_without_user_scope_is_403_on_me_writes_nothing_changed():
                                                       "new_password": new_pw()}), 403, "forbidden")
     me = get_me(u)
     eq((me["full_name"], me["mfa_enabled"]), ("", False), "profile afterwards")
-    expect(u.request("POST", "/v1/me/mfa/confirm", json={"code": "123456"}), 409, "conflict",
+    expect(u.request("POST", "/v1/me/mfa/confirm",
+                     json={"code": "123456", "current_password": u.password}), 409, "conflict",
            what="confirm (no enrolment was started by the refused key)")
     Client(d).login(u.username, u.password)
 
@@ -1462,7 +1477,7 @@ def test_sso_login_refusal_looks_like_a_wrong_password():
 
 def test_mfa_enrolment_returns_160_bit_base32_secret_uri_and_qr():
     c = mkuser(shared())
-    r = expect(c.request("POST", "/v1/me/mfa"), 200)
+    r = expect(c.request("POST", "/v1/me/mfa", json={"current_password": c.password}), 200)
     secret, uri = r.body.get("secret"), r.body.get("otpauth_uri")
     raw = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
     eq(len(raw) * 8, 160, "secret size in bits")
@@ -1491,7 +1506,8 @@ def test_mfa_confirm_with_wrong_code_is_422_and_stays_off():
     c = mkuser(d)
     secret = enrol(c)
     wrong = totp(secret, time.time() + 3600)
-    r = c.request("POST", "/v1/me/mfa/confirm", json={"code": wrong})
+    r = c.request("POST", "/v1/me/mfa/confirm",
+                  json={"code": wrong, "current_password": c.password})
     expect(r, 422, "validation-failed")
     eq(get_me(c)["mfa_enabled"], False, "mfa_enabled after a wrong code")
     Client(d).login(c.username, c.password)
@@ -1499,7 +1515,8 @@ def test_mfa_confirm_with_wrong_code_is_422_and_stays_off():
 
 def test_mfa_confirm_without_enrolment_is_409():
     c = mkuser(shared())
-    expect(c.request("POST", "/v1/me/mfa/confirm", json={"code": "123456"}), 409, "conflict")
+    expect(c.request("POST", "/v1/me/mfa/confirm",
+                     json={"code": "123456", "current_password": c.password}), 409, "conflict")
     eq(get_me(c)["mfa_enabled"], False, "mfa_enabled")
 
 
@@ -1514,7 +1531,8 @@ def test_mfa_confirm_turns_mfa_on():
 def test_mfa_enrolment_when_already_on_is_409():
     c = mkuser(shared())
     secret, t = mfa_on(c)
-    expect(c.request("POST", "/v1/me/mfa"), 409, "conflict")
+    expect(c.request("POST", "/v1/me/mfa", json={"current_password": c.password}), 409,
+           "conflict")
     eq(get_me(c)["mfa_enabled"], True, "mfa_enabled afterwards")
 
 
@@ -1583,7 +1601,8 @@ def test_code_of_a_step_before_the_last_accepted_one_is_refused():
     c = mkuser(d)
     secret = enrol(c)
     t = time.time()
-    expect(c.request("POST", "/v1/me/mfa/confirm", json={"code": totp(secret, t + 30)}), 204,
+    expect(c.request("POST", "/v1/me/mfa/confirm",
+                     json={"code": totp(secret, t + 30), "current_password": c.password}), 200,
            what="confirm with the next step's code")
     expect(login(d, c.username, c.password, totp(secret, t))[0], 401, "login-failed",
            what="the (unused) current step's code, older than the last accepted step")
@@ -1940,7 +1959,8 @@ def _body_cases():
         c = mkuser(d)
         secret = enrol(c)
         return dict(caller=c, method="POST", path="/v1/me/mfa/confirm",
-                    good={"code": totp(secret)}, wrong={"code": [totp(secret)]},
+                    good={"code": totp(secret), "current_password": c.password},
+                    wrong={"code": [totp(secret)], "current_password": c.password},
                     wrong_field="code", snapshot=lambda: get_me(c)["mfa_enabled"])
 
     def mfa_disable(d):

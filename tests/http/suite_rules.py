@@ -203,13 +203,15 @@ def test_profile_username_is_immutable_and_email_validated():
 def test_totp_enrolment_login_and_replay_refusal():
     d = shared()
     c, name, pw = _user(d)
-    en = expect(c.request("POST", "/v1/me/mfa"), 200).body
+    en = expect(c.request("POST", "/v1/me/mfa", json={"current_password": pw}), 200).body
     check(en["otpauth_uri"].startswith("otpauth://totp/") and en["secret"] in en["otpauth_uri"],
           "otpauth URI carries the secret")
     check(en.get("qr_svg", "").startswith("<svg"), "a QR code as SVG")
-    expect(c.request("POST", "/v1/me/mfa/confirm", json={"code": "000000"}), 422)
+    expect(c.request("POST", "/v1/me/mfa/confirm",
+                     json={"code": "000000", "current_password": pw}), 422)
     now = time.time()
-    expect(c.request("POST", "/v1/me/mfa/confirm", json={"code": totp(en["secret"], now)}), 204)
+    expect(c.request("POST", "/v1/me/mfa/confirm",
+                     json={"code": totp(en["secret"], now), "current_password": pw}), 200)
     r = Client(d).request("POST", "/v1/login", json={"username": name, "password": pw})
     expect(r, 401, "otp-required", what="password alone with MFA on")
     code = totp(en["secret"], now + 30)                  # the next step (within the window)

@@ -2688,6 +2688,45 @@ static void test_session_create_claims_the_totp_step_only_with_the_session(void 
     assert_err(s->ops->session_get(s, r3.token_hash, T0 + 1, &got), ERR_NOT_FOUND);
 }
 
+/* A login's recovery code is spent only with the session it opens, once; the codes go with
+ * MFA and with the user. */
+static void test_session_create_spends_a_recovery_code_once(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    uint8_t codes[2][STORE_HASH_LEN];
+    memset(codes[0], 0x11, STORE_HASH_LEN);
+    memset(codes[1], 0x22, STORE_HASH_LEN);
+    /* MFA off: no codes can be stored */
+    assert_err(s->ops->user_recovery_replace(s, "alice", (const uint8_t(*)[STORE_HASH_LEN])codes, 2),
+               ERR_CONFLICT);
+    uint8_t pending[40];
+    memset(pending, 0x48, sizeof pending);
+    assert_err(s->ops->user_mfa_set_pending(s, "alice", pending, sizeof pending), ERR_OK);
+    assert_err(s->ops->user_mfa_enable(s, "alice", pending, sizeof pending, 10), ERR_OK);
+    assert_err(s->ops->user_recovery_replace(s, "alice", (const uint8_t(*)[STORE_HASH_LEN])codes, 2),
+               ERR_OK);
+    assert_err(s->ops->user_recovery_has(s, "alice", codes[0]), ERR_OK);
+    struct user_record u;
+    assert_err(s->ops->user_get(s, "alice", &u), ERR_OK);
+    struct session_record r1 = session_rec(1, "alice", T0), r2 = session_rec(2, "alice", T0);
+    r1.recovery_used = r2.recovery_used = 1;
+    memcpy(r1.recovery_hash, codes[0], STORE_HASH_LEN);
+    memcpy(r2.recovery_hash, codes[0], STORE_HASH_LEN);
+    assert_err(s->ops->session_create(s, &r1, 10, &u), ERR_OK);
+    assert_err(s->ops->user_recovery_has(s, "alice", codes[0]), ERR_NOT_FOUND);
+    assert_err(s->ops->session_create(s, &r2, 10, &u), ERR_CONFLICT); /* spent */
+    struct session_record got;
+    assert_err(s->ops->session_get(s, r2.token_hash, T0 + 1, &got), ERR_NOT_FOUND);
+    int64_t left = 0;
+    assert_err(s->ops->user_recovery_count(s, "alice", &left), ERR_OK);
+    assert_int_equal(left, 1);
+    /* MFA off takes the rest with it */
+    assert_err(s->ops->user_mfa_disable(s, "alice", pending, sizeof pending), ERR_OK);
+    assert_err(s->ops->user_recovery_count(s, "alice", &left), ERR_OK);
+    assert_int_equal(left, 0);
+}
+
 static void test_check_writable_on_a_fresh_store_changes_nothing(void **state)
 {
     struct store *s = store_of(state);
@@ -3596,6 +3635,7 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_check_writable_on_a_fresh_store_changes_nothing)                                       \
     X(test_session_touch_moves_last_seen_forward_only)                                            \
     X(test_session_create_claims_the_totp_step_only_with_the_session)                             \
+    X(test_session_create_spends_a_recovery_code_once)                                           \
     X(test_session_get_after_expiry_is_not_found)                                                  \
     X(test_session_delete_removes_it)                                                              \
     X(test_session_delete_user_keeps_one)                                                          \

@@ -12,9 +12,9 @@ export function render(view, { sessionEnded, onLoggedIn }) {
     autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', autofocus: true }));
   const pass = field('Password', h('input', { type: 'password', name: 'password',
     autocomplete: 'current-password' }));
-  const otp = field('One-time code', h('input', { type: 'text', name: 'otp', inputmode: 'numeric',
-    autocomplete: 'one-time-code', maxlength: '10' }),
-  { hint: 'Enter the 6-digit code from your authenticator app.' });
+  const otp = field('One-time code', h('input', { type: 'text', name: 'otp',
+    autocomplete: 'one-time-code', maxlength: '24' }),
+  { hint: 'Enter the 6-digit code from your authenticator app, or one of your recovery codes.' });
   otp.wrap.hidden = true;
   const submit = h('button', { type: 'submit', class: 'btn primary wide' }, 'Log in');
   const form = h('form', { class: 'form login-form', novalidate: true },

@@ -50,7 +50,8 @@ function profile(me) {
   return section('Profile', form);
 }
 
-// The MFA part of Security; re-renders itself as MFA turns on and off.
+// The MFA part of Security; re-renders itself as MFA turns on and off. Turning it on, off and
+// getting new recovery codes each need the password (a session left open is not enough).
 function mfa(me) {
   const state = h('p', { class: 'mfa-state' });
   const box = h('div', { class: 'mfa-box' });
@@ -64,23 +65,36 @@ function mfa(me) {
     else showOff();
   }
 
+  function passwordField(hint) {
+    return field('Password', h('input', { type: 'password', name: 'current_password',
+      autocomplete: 'current-password' }), { hint });
+  }
+
   function showOff() {
-    const enable = h('button', { type: 'button', class: 'btn' }, 'Enable MFA');
+    const pw = passwordField('Enter your password to turn MFA on.');
+    const enable = h('button', { type: 'submit', class: 'btn' }, 'Enable MFA');
+    const form = h('form', { class: 'form', novalidate: true },
+      pw.wrap, h('div', { class: 'form-actions' }, enable));
     box.replaceChildren(
       h('p', { class: 'hint' }, 'Protect your account with a one-time code from an authenticator app.'),
-      enable);
-    enable.addEventListener('click', async () => {
+      form);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
       enable.disabled = true;
       try {
-        enroll(await api('POST', '/v1/me/mfa'));
+        const password = pw.input.value;
+        const en = await api('POST', '/v1/me/mfa', { current_password: password });
+        status.textContent = '';
+        enroll(en, password);
       } catch (err) {
         enable.disabled = false;
-        showProblem(box, err);
+        showProblem(form, err, { current_password: { input: pw.input, label: 'Password' } },
+          form.querySelector('.form-actions'));
       }
     });
   }
 
-  function enroll(en) {
+  function enroll(en, password) {
     const secretId = uid('secret');
     const img = h('img', { class: 'qr', alt: 'QR code for your authenticator app', width: '200', height: '200' });
     img.src = svgDataUrl(en.qr_svg || '');
@@ -99,29 +113,82 @@ function mfa(me) {
         h('output', { id: secretId, class: 'mono' }, en.secret)),
       form);
     code.input.focus();
-    cancel.addEventListener('click', () => show(false));
+    cancel.addEventListener('click', () => { password = ''; show(false); });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       confirm.disabled = true;
       try {
-        await api('POST', '/v1/me/mfa/confirm', { code: code.input.value.replace(/\s+/g, '') });
-        show(true);
+        const r = await api('POST', '/v1/me/mfa/confirm',
+          { code: code.input.value.replace(/\s+/g, ''), current_password: password });
+        password = '';
+        me.mfa_enabled = true;
+        state.replaceChildren('MFA: ', h('strong', { class: 'on' }, 'On'));
         status.textContent = 'MFA is now on.';
+        showCodes(r.recovery_codes || []);
       } catch (err) {
         confirm.disabled = false;
-        showProblem(form, err, { code: { input: code.input, label: 'Code' } },
-          form.querySelector('.form-actions'));
+        const f = { input: code.input, label: 'Code' };
+        showProblem(form, err, { code: f, current_password: f }, form.querySelector('.form-actions'));
       }
     });
   }
 
+  // The recovery codes, shown this once, with Copy and Download; "Done" forgets them.
+  function showCodes(codes) {
+    const listId = uid('codes');
+    const list = h('ul', { class: 'recovery-codes mono', id: listId, 'aria-label': 'Recovery codes' },
+      codes.map((c) => h('li', {}, c)));
+    const text = () => `${codes.join('\n')}\n`;
+    const note = h('p', { role: 'status', class: 'status' });
+    const copy = h('button', { type: 'button', class: 'btn primary' }, 'Copy to clipboard');
+    const download = h('button', { type: 'button', class: 'btn' }, 'Download');
+    const done = h('button', { type: 'button', class: 'btn' }, 'Done');
+    box.replaceChildren(
+      h('h4', {}, 'Recovery codes'),
+      h('p', { class: 'warning' }, 'Save these recovery codes now. If you lose your authenticator, '
+        + 'each one signs you in once in place of a one-time code. They will not be shown again.'),
+      list, note, h('div', { class: 'form-actions' }, copy, download, done));
+    copy.focus();
+    copy.addEventListener('click', async () => {
+      try {
+        if (!navigator.clipboard || !window.isSecureContext) throw new Error('no clipboard');
+        await navigator.clipboard.writeText(text());
+        note.textContent = 'Copied to clipboard.';
+      } catch {
+        window.getSelection().selectAllChildren(list);
+        note.textContent = 'Press Ctrl+C to copy.';
+      }
+    });
+    download.addEventListener('click', () => {
+      const url = URL.createObjectURL(new Blob([text()], { type: 'text/plain' }));
+      const a = h('a', { href: url, download: 'apikeyd-recovery-codes.txt', hidden: true });
+      box.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      note.textContent = 'Downloaded apikeyd-recovery-codes.txt.';
+    });
+    done.addEventListener('click', () => {
+      codes.length = 0;
+      me.recovery_codes_left = list.children.length;
+      list.replaceChildren();
+      status.textContent = '';
+      show(true);
+    });
+  }
+
   function showOn() {
-    const pw = field('Password', h('input', { type: 'password', name: 'password',
-      autocomplete: 'current-password' }), { hint: 'Enter your password to turn MFA off.' });
+    const pw = passwordField('Enter your password to turn MFA off or to get new recovery codes.');
     const disable = h('button', { type: 'submit', class: 'btn danger' }, 'Disable MFA');
+    const renew = h('button', { type: 'button', class: 'btn' }, 'New recovery codes');
     const form = h('form', { class: 'form', novalidate: true },
-      pw.wrap, h('div', { class: 'form-actions' }, disable));
-    box.replaceChildren(form);
+      pw.wrap, h('div', { class: 'form-actions' }, disable, renew));
+    const left = me.recovery_codes_left;
+    box.replaceChildren(
+      h('p', {}, `Recovery codes left: ${Number.isInteger(left) ? left : 0}`),
+      form);
+    const f = { input: pw.input, label: 'Password' };
+    const fields = { password: f, current_password: f, code: f };
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       disable.disabled = true;
@@ -131,8 +198,18 @@ function mfa(me) {
         status.textContent = 'MFA is now off.';
       } catch (err) {
         disable.disabled = false;
-        const f = { input: pw.input, label: 'Password' };
-        showProblem(form, err, { password: f, code: f }, form.querySelector('.form-actions'));
+        showProblem(form, err, fields, form.querySelector('.form-actions'));
+      }
+    });
+    renew.addEventListener('click', async () => {
+      renew.disabled = true;
+      try {
+        const r = await api('POST', '/v1/me/mfa/recovery-codes', { current_password: pw.input.value });
+        status.textContent = 'New recovery codes; the old ones no longer work.';
+        showCodes(r.recovery_codes || []);
+      } catch (err) {
+        renew.disabled = false;
+        showProblem(form, err, fields, form.querySelector('.form-actions'));
       }
     });
   }
