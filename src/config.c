@@ -3,7 +3,9 @@
  * max_connections_per_client, idle_timeout_seconds,
  * login_max_failures, login_backoff_seconds,
  * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
- * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never). */
+ * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
+ * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
+ * max_site_wide_accounts. */
 #include "config.h"
 
 #include <ctype.h>
@@ -82,6 +84,12 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_text(name, value, cfg->core.secret_key_file, sizeof cfg->core.secret_key_file);
     if (strcmp(name, "max_keys_per_owner") == 0)
         return set_int(name, value, 1, 100000000, &cfg->core.max_keys_per_owner);
+    if (strcmp(name, "max_projects_per_user") == 0)
+        return set_int(name, value, 1, 1000000, &cfg->core.max_projects_per_user);
+    if (strcmp(name, "max_accounts_per_project") == 0)
+        return set_int(name, value, 1, 1000000, &cfg->core.max_accounts_per_project);
+    if (strcmp(name, "max_site_wide_accounts") == 0)
+        return set_int(name, value, 1, 1000000, &cfg->core.max_site_wide_accounts);
     if (strcmp(name, "stale_after_ms") == 0)
         return set_int(name, value, 100, 600000, &cfg->core.stale_after_ms);
     if (strcmp(name, "verify_max_failures") == 0)
@@ -175,6 +183,9 @@ static const struct {
     {"APIKEYD_MAX_KEYS_PER_OWNER", "max_keys_per_owner"},
     {"APIKEYD_TRUSTED_PROXIES", "trusted_proxies"},
     {"APIKEYD_COOKIE_SECURE", "cookie_secure"},
+    {"APIKEYD_MAX_PROJECTS_PER_USER", "max_projects_per_user"},
+    {"APIKEYD_MAX_ACCOUNTS_PER_PROJECT", "max_accounts_per_project"},
+    {"APIKEYD_MAX_SITE_WIDE_ACCOUNTS", "max_site_wide_accounts"},
 };
 
 static void usage(FILE *f)

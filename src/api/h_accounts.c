@@ -44,6 +44,11 @@ static enum err account_problem(struct reply *rep, enum err e, const struct fiel
                            NULL);
     if (e == ERR_CONFLICT)
         return reply_error(rep, e, "an API account with this name exists there", NULL);
+    if (e == ERR_LIMIT)
+        return reply_error(rep, e,
+                           "there are as many API accounts there as allowed"
+                           " (max_accounts_per_project, or max_site_wide_accounts)",
+                           NULL);
     return reply_error(rep, e, NULL, fe);
 }
 

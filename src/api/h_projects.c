@@ -45,15 +45,22 @@ enum err h_projects_create(struct request *req, struct reply *rep)
     const char *parent = body_string(doc, "parent", 0, &fe);
     struct project_record p;
     e = fe.count ? ERR_INVALID : projects_create(req->core, &req->caller, name, parent, &fe, &p);
-    json_decref(doc);
+    int top_level = parent == NULL;
+    json_decref(doc); /* parent pointed into it */
     if (e == ERR_OK)
         return reply_json(rep, 201, project_json(&p));
     if (e == ERR_FORBIDDEN)
-        return reply_error(rep, e, "subprojects are made by owners of the parent project", NULL);
+        return reply_error(rep, e,
+                           top_level ? "top-level projects need the authority manage_projects"
+                                     : "subprojects are made by owners of the parent project",
+                           NULL);
     if (e == ERR_CONFLICT)
         return reply_error(rep, e, "a project with this name exists at this level", NULL);
     if (e == ERR_LIMIT)
-        return reply_error(rep, e, "apikeyd holds at most 10000 projects", NULL);
+        return reply_error(rep, e,
+                           "you have created as many projects as one person may"
+                           " (max_projects_per_user); delete one first",
+                           NULL);
     return reply_error(rep, e, NULL, &fe);
 }
 

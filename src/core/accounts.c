@@ -56,9 +56,10 @@ enum err accounts_create(struct core *c, const struct caller *who, const char *n
     snprintf(out->created_by, sizeof out->created_by, "%s", who->username);
     out->created_at = time_now();
     const char *member_role = role ? role : "contributor";
+    int max = project ? c->cfg.max_accounts_per_project : c->cfg.max_site_wide_accounts;
     enum err e = audit_begin(c); /* the account and its audit event: one transaction */
     if (!e)
-        e = audit_end(c, c->store->ops->account_create(c->store, out, member_role), who,
+        e = audit_end(c, c->store->ops->account_create(c->store, out, member_role, max), who,
                       "account.create", "service-account", out->id, out->name);
     if (!e && project) {
         char principal[STORE_PRINCIPAL_MAX + 1];

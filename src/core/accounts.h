@@ -8,10 +8,14 @@
 #include "core.h"
 #include "keys.h"
 
+/* Default of max_site_wide_accounts (config): API accounts without a project. Accounts of a
+ * project are bounded per project (max_accounts_per_project), so no count is shared. */
 #define ACCOUNTS_MAX 10000
 
 /* Creates an account; with project set it becomes a member there with role (default
- * contributor). ERR_FORBIDDEN, ERR_INVALID (fe), ERR_CONFLICT (name taken), ERR_LIMIT. */
+ * contributor). ERR_FORBIDDEN, ERR_INVALID (fe), ERR_CONFLICT (name taken), ERR_LIMIT (the
+ * project already has max_accounts_per_project accounts, or there are max_site_wide_accounts
+ * site-wide ones). */
 enum err accounts_create(struct core *c, const struct caller *who, const char *name,
                          const char *description, const char *project, const char *role,
                          struct field_errors *fe, struct account_record *out);

@@ -10,6 +10,7 @@
 #include <liboath/oath.h>
 
 #include "../base/log.h"
+#include "accounts.h"
 #include "sync.h"
 
 
@@ -23,6 +24,9 @@ void core_config_defaults(struct core_config *cfg)
     cfg->session_ttl_seconds = 8 * 3600;
     cfg->session_idle_seconds = 1800;
     cfg->max_keys_per_owner = 1000;
+    cfg->max_projects_per_user = 100;
+    cfg->max_accounts_per_project = 100;
+    cfg->max_site_wide_accounts = ACCOUNTS_MAX;
     cfg->max_sessions_per_user = 50;
     cfg->usage_flush_ms = 1000;
     cfg->stale_after_ms = 5000;

@@ -19,6 +19,9 @@ struct core_config {
     int session_ttl_seconds;
     int session_idle_seconds; /* a session unused this long ends (besides its lifetime) */
     int max_keys_per_owner;
+    int max_projects_per_user;     /* projects (top-level and sub) one person creates */
+    int max_accounts_per_project;  /* API accounts in one project */
+    int max_site_wide_accounts;    /* API accounts without a project */
     int max_sessions_per_user;
     int usage_flush_ms; /* how often last_used times are written */
     char secret_key_file[1024]; /* server key that encrypts MFA secrets ("" = none) */

@@ -59,8 +59,9 @@ enum err projects_create(struct core *c, const struct caller *who, const char *n
         field_errors_add(fe, "parent", "is already 8 levels deep");
     if (fe->count)
         return ERR_INVALID;
-    if (parent && !projects_can_manage(c, who, parent))
-        return ERR_FORBIDDEN;
+    if (parent ? !projects_can_manage(c, who, parent)
+               : !(who->authorities & AUTH_MANAGE_PROJECTS))
+        return ERR_FORBIDDEN; /* top level: manage_projects; below: the parent's owners */
     random_id(out->id);
     snprintf(out->name, sizeof out->name, "%s", name);
     snprintf(out->parent, sizeof out->parent, "%s", parent ? parent : "");
@@ -70,7 +71,7 @@ enum err projects_create(struct core *c, const struct caller *who, const char *n
     principal_of(who, principal);
     enum err e = audit_begin(c); /* the project, its owner and its audit event: one transaction */
     if (!e) {
-        e = c->store->ops->project_create(c->store, out, PROJECTS_MAX);
+        e = c->store->ops->project_create(c->store, out, c->cfg.max_projects_per_user);
         if (!e && !parent) /* the creator owns a new top-level project */
             e = c->store->ops->member_put(c->store, out->id, principal, "owner",
                                           PROJECT_MEMBERS_MAX);

@@ -8,7 +8,6 @@
 #include "access.h"
 #include "core.h"
 
-#define PROJECTS_MAX 10000
 #define PROJECT_MEMBERS_MAX 1000
 #define PROJECT_DEPTH_MAX 8
 
@@ -16,7 +15,9 @@
 typedef int (*project_member_cb)(void *ctx, const char *principal, enum project_role role,
                                  const char *inherited_from);
 
-/* Creates a project; the creator of a top-level project becomes its owner. */
+/* Creates a project; the creator of a top-level project becomes its owner. Top-level
+ * projects need manage_projects, subprojects an owner of the parent (ERR_FORBIDDEN);
+ * ERR_LIMIT when the caller already created max_projects_per_user projects. */
 enum err projects_create(struct core *c, const struct caller *who, const char *name,
                          const char *parent, struct field_errors *fe, struct project_record *out);
 

@@ -171,6 +171,10 @@ static const char *const pg_migrations[] = {
     "CREATE TABLE mfa_recovery_codes ("
     "  username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,"
     "  code_hash BYTEA NOT NULL, PRIMARY KEY (username, code_hash));",
+
+    /* 6: indexes for the project and account limits (SQLite's entry 8) */
+    "CREATE INDEX projects_created_by ON projects(created_by);"
+    "CREATE INDEX service_accounts_project ON service_accounts(project_id);",
 };
 
 static PGconn *conn_of(struct sql_store *st)

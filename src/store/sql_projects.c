@@ -54,7 +54,25 @@ static enum err insert_project(struct sql_store *st, const void *arg)
 
 static enum err sq_project_create(struct store *s, const struct project_record *p, int max)
 {
-    return sq_write_under_limit(as_sql(s), "SELECT count(*) FROM projects", max, insert_project, p);
+    struct sql_store *st = as_sql(s);
+    int64_t count = 0;
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (e)
+        goto out;
+    /* the creator's row lock orders one creator's concurrent creates (also across nodes) */
+    e = sq_run(st, NULL, "UPDATE users SET disabled = disabled WHERE username = ?", "t",
+               p->created_by);
+    if (!e && !(e = sq_int(st, &count, "SELECT count(*) FROM projects WHERE created_by = ?", "t",
+                           p->created_by)) &&
+        count >= max)
+        e = ERR_LIMIT;
+    if (!e)
+        e = insert_project(st, p);
+    e = sq_finish(st, e);
+out:
+    UNLOCK(st);
+    return e;
 }
 
 static enum err sq_project_get(struct store *s, const char *id, struct project_record *out)
@@ -176,11 +194,32 @@ static int account_row(void *ctx, struct sq_row *row)
 #define ACCOUNT_COLUMNS                                                                            \
     "id, name, description, coalesce(project_id, ''), created_by, created_at, disabled"
 
-static enum err sq_account_create(struct store *s, const struct account_record *a, const char *role)
+/* ERR_LIMIT when a's project (or the site-wide set) already holds max accounts; locks the
+ * project's row first, so concurrent creates in one project are counted in turn. */
+static enum err accounts_under_limit(struct sql_store *st, const struct account_record *a, int max)
+{
+    int64_t count = 0;
+    enum err e = ERR_OK;
+    if (a->project[0]) {
+        e = sq_run(st, NULL, "UPDATE projects SET name = name WHERE id = ?", "t", a->project);
+        if (!e)
+            e = sq_int(st, &count, "SELECT count(*) FROM service_accounts WHERE project_id = ?",
+                       "t", a->project);
+    } else {
+        e = sq_int(st, &count, "SELECT count(*) FROM service_accounts WHERE project_id IS NULL",
+                   NULL);
+    }
+    return e ? e : (count >= max ? ERR_LIMIT : ERR_OK);
+}
+
+static enum err sq_account_create(struct store *s, const struct account_record *a, const char *role,
+                                  int max)
 {
     struct sql_store *st = as_sql(s);
     LOCK(st);
     enum err e = sq_begin(st);
+    if (!e)
+        e = accounts_under_limit(st, a, max);
     if (!e)
         e = sq_run(st, NULL,
                    "INSERT INTO service_accounts(id, name, description, project_id, created_by,"

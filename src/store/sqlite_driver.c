@@ -176,6 +176,10 @@ static const char *const migrations[] = {
     "  username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,"
     "  code_hash BLOB NOT NULL,"
     "  PRIMARY KEY (username, code_hash)) WITHOUT ROWID;",
+
+    /* 8: the per-creator project count and the per-project account count read an index */
+    "CREATE INDEX projects_created_by ON projects(created_by);"
+    "CREATE INDEX service_accounts_project ON service_accounts(project_id);",
 };
 
 /* The driver's state: a statement cache per connection. */

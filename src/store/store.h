@@ -270,8 +270,10 @@ struct store_ops {
                                    int max);
     enum err (*environment_delete)(struct store *s, const char *name);
 
-    /* Projects. create: ERR_CONFLICT for a name taken among siblings, ERR_LIMIT, ERR_INVALID
-     * for a parent that does not exist. delete: ERR_CONFLICT while it has subprojects or
+    /* Projects. create: ERR_CONFLICT for a name taken among siblings, ERR_LIMIT when
+     * p->created_by already created max projects (a count per creator, judged in the write
+     * transaction under a lock on the creator's user row), ERR_INVALID for a parent that
+     * does not exist. delete: ERR_CONFLICT while it has subprojects or
      * accounts; its memberships go with it. */
     enum err (*project_create)(struct store *s, const struct project_record *p, int max);
     enum err (*project_get)(struct store *s, const char *id, struct project_record *out);
@@ -286,10 +288,12 @@ struct store_ops {
                             void *ctx);
 
     /* API accounts. create: ERR_CONFLICT for a name taken in the same project (or site-wide),
-     * and when project is set, also adds the account as member with role. update: name,
+     * and when project is set, also adds the account as member with role; ERR_LIMIT when
+     * that project (or, site-wide, the set of site-wide accounts) already has max accounts
+     * (judged in the write transaction, under a lock on the project's row). update: name,
      * description, disabled. delete removes its keys and memberships in one transaction. */
     enum err (*account_create)(struct store *s, const struct account_record *a,
-                               const char *role);
+                               const char *role, int max);
     enum err (*account_get)(struct store *s, const char *id, struct account_record *out);
     enum err (*account_each)(struct store *s, store_account_cb cb, void *ctx);
     enum err (*account_update)(struct store *s, const struct account_record *a);

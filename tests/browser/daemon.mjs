@@ -236,6 +236,24 @@ export async function createUser(admin, { username = uniq('user'), roles = ['use
   return { username, password: pw };
 }
 
+// A user holding a role of its own with manage_projects (top-level projects need it).
+export async function createProjectManager(admin) {
+  const role = uniq('projmgr');
+  await admin.post('/v1/roles', { name: role, authorities: ['manage_projects'] });
+  return createUser(admin, { roles: ['user', role] });
+}
+
+// A top-level project that the administrator makes and hands to user u as its owner (an
+// ordinary user cannot make top-level projects); returns the project.
+export async function createOwnedProject(admin, u, name) {
+  const project = await admin.post('/v1/projects', { name });
+  await admin.put(`/v1/projects/${project.id}/members/${encodeURIComponent(`user:${u.username}`)}`,
+    { role: 'owner' });
+  const me = await admin.get('/v1/me');
+  await admin.del(`/v1/projects/${project.id}/members/${encodeURIComponent(`user:${me.username}`)}`);
+  return project;
+}
+
 // POST /v1/verify without authentication: returns the answer object.
 export async function verify(base, key, extra = {}) {
   const r = await fetch(`${base}/v1/verify`, {

@@ -1,7 +1,7 @@
 // projects.test.mjs — Projects (docs/PORTAL.md "Projects"): a project, a subproject, members.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createUser, uniq } from './daemon.mjs';
+import { createOwnedProject, createProjectManager, createUser, uniq } from './daemon.mjs';
 import {
   dialog, eventually, expectGone, expectVisible, goTo, lbl, login, rowWith, selectByText, shot,
   suite, tableRows, TEST_TIMEOUT,
@@ -10,9 +10,10 @@ import {
 const s = suite('projects');
 const T = { timeout: TEST_TIMEOUT };
 
-// A fresh user (projects are per member) on the Projects page.
-async function userOnProjects() {
-  const u = await createUser(s.admin);
+// A fresh user (projects are per member) on the Projects page; with manager, one holding
+// manage_projects (top-level projects need it).
+async function userOnProjects({ manager = false } = {}) {
+  const u = manager ? await createProjectManager(s.admin) : await createUser(s.admin);
   const page = await s.newPage();
   await login(page, u.username, u.password);
   await goTo(page, 'Projects');
@@ -28,14 +29,14 @@ async function createProjectInUI(page, name, parent) {
   await dlg.getByLabel(lbl('Name')).fill(name);
   const parentSel = dlg.getByLabel(lbl('Parent'));
   const options = (await parentSel.locator('option').allInnerTexts()).map((t) => t.trim());
-  assert.ok(options.includes('None (top level)'), `"Parent" offers "None (top level)" (got ${JSON.stringify(options)})`);
+  if (!parent) assert.ok(options.includes('None (top level)'), `"Parent" offers "None (top level)" (got ${JSON.stringify(options)})`);
   await selectByText(dlg, 'Parent', parent || 'None (top level)');
   await dlg.getByRole('button', { name: 'Create', exact: true }).click();
   await expectGone(dlg, 'dialog "New project" after Create');
 }
 
 test('"+ New project" creates a top-level project shown in the tree', T, async () => {
-  const { page, u } = await userOnProjects();
+  const { page, u } = await userOnProjects({ manager: true });
   const name = uniq('Apollo ');
   await createProjectInUI(page, name);
   await expectVisible(treeItem(page, name), `tree item ${name}`);
@@ -46,11 +47,30 @@ test('"+ New project" creates a top-level project shown in the tree', T, async (
   await page.context().close();
 });
 
+test('without manage_projects, "+ New project" offers only one\'s own projects as parents', T, async () => {
+  const { page, u } = await userOnProjects();
+  await page.getByRole('button', { name: '+ New project', exact: true }).click();
+  let dlg = dialog(page, 'New project');
+  await expectVisible(dlg, 'dialog "New project"');
+  assert.equal(await dlg.locator('option').count(), 0, 'no parent to choose, not even "None (top level)"');
+  assert.equal(await dlg.getByRole('button', { name: 'Create', exact: true }).isDisabled(), true, 'Create is disabled');
+  await expectVisible(dlg.getByText(/Top-level projects are made by holders of the manage_projects authority/), 'the reason');
+  await dlg.getByRole('button', { name: 'Cancel', exact: true }).click();
+  const mine = uniq('Vostok ');
+  await createOwnedProject(s.admin, u, mine);
+  await page.reload();
+  await page.getByRole('button', { name: '+ New project', exact: true }).click();
+  dlg = dialog(page, 'New project');
+  const options = (await dlg.getByLabel(lbl('Parent')).locator('option').allInnerTexts()).map((t) => t.trim());
+  assert.deepEqual(options, [mine], 'only the owned project is offered as the parent');
+  await page.context().close();
+});
+
 test('a subproject is created under its parent and shown below it in the tree', T, async () => {
   const { page, u } = await userOnProjects();
   const api = await s.daemon.api(u.username, u.password);
   const parentName = uniq('Gemini ');
-  const parent = await api.post('/v1/projects', { name: parentName });
+  const parent = await createOwnedProject(s.admin, u, parentName);
   await page.reload();
   await expectVisible(treeItem(page, parentName), `tree item ${parentName}`);
   const childName = uniq('Capsule ');
@@ -75,7 +95,7 @@ test('selecting a project shows its Members, and "Add member" adds one', T, asyn
   const api = await s.daemon.api(u.username, u.password);
   const other = await createUser(s.admin);
   const name = uniq('Mercury ');
-  const project = await api.post('/v1/projects', { name });
+  const project = await createOwnedProject(s.admin, u, name);
   await page.reload();
   await treeItem(page, name).click();
   await expectVisible(page.getByRole('heading', { name: 'Members', exact: true }), 'section "Members"');

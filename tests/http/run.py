@@ -421,8 +421,11 @@ def shared(kind="main"):
         raise AssertionError(f"shared {kind} daemon could not start: {_SHARED_FAILED[kind]}")
     d = _SHARED.get(kind)
     if d is None:
-        # many tests present bad keys on purpose: keep verification throttling out of their way
-        d = Daemon(f"shared-{kind}", env={"APIKEYD_VERIFY_MAX_FAILURES": "1000000"})
+        # many tests present bad keys on purpose: keep verification throttling out of their
+        # way; the administrator makes the top-level projects of every test user
+        # (suite_accounts.mkproject), more than one creator's default limit
+        d = Daemon(f"shared-{kind}", env={"APIKEYD_VERIFY_MAX_FAILURES": "1000000",
+                                          "APIKEYD_MAX_PROJECTS_PER_USER": "1000000"})
         try:
             d.start()
         except AssertionError as e:

@@ -64,11 +64,21 @@ def key_client(d, owner, scopes, **fields):
 
 
 def mkproject(c, parent=None, name=None):
+    """A new project owned by c. Top-level projects need manage_projects (SPEC): for a caller
+    without it an administrator makes the project, hands it to c as its owner and leaves it,
+    as an operator would for a team."""
     body = {"name": name or uniq("proj")}
     if parent is not None:
         body["parent"] = parent
-    r = expect(c.request("POST", "/v1/projects", json=body), 201,
-               what=f"POST /v1/projects {body}")
+    r = c.request("POST", "/v1/projects", json=body)
+    if parent is None and r.status == 403 and c is not c.d.admin and c.username:
+        r = expect(c.d.admin.request("POST", "/v1/projects", json=body), 201,
+                   what=f"POST /v1/projects {body} by the administrator")
+        pid = r.body["id"]
+        put_member(c.d.admin, pid, f"user:{c.username}", "owner")
+        expect(c.d.admin.request("DELETE", members_path(pid, f"user:{c.d.admin.username}")),
+               204, what="the administrator leaves the project")
+    expect(r, 201, what=f"POST /v1/projects {body}")
     check(isinstance(r.body, dict) and isinstance(r.body.get("id"), str) and r.body["id"],
           f"POST /v1/projects: expected an object with an id, got {r.raw[:300]!r}")
     return r.body["id"]
@@ -210,7 +220,7 @@ def project_with_account(d, role=None):
 
 def test_project_create_returns_201_with_documented_fields():
     d = shared()
-    c = user(d)
+    c = user(d, "manage_projects")  # top-level projects need it
     name = uniq("proj")
     r = expect(c.request("POST", "/v1/projects", json={"name": name}), 201)
     missing = [f for f in PROJECT_FIELDS if f not in r.body]
@@ -229,7 +239,7 @@ def test_project_creator_becomes_owner_of_top_level_project():
 
 def test_project_get_by_member_returns_the_project():
     d = shared()
-    owner, reader = user(d), user(d)
+    owner, reader = user(d, "manage_projects"), user(d)
     pid = mkproject(owner)
     put_member(owner, pid, usr(reader), "reader")
     r = expect(reader.request("GET", f"/v1/projects/{pid}"), 200)
@@ -1471,7 +1481,7 @@ def test_key_without_account_scope_cannot_create_project_403():
 
 def test_key_with_account_scope_creates_project_owned_by_its_person():
     d = shared()
-    c = user(d)
+    c = user(d, "manage_projects")  # top-level projects need it
     r = expect(key_client(d, c, ["Account"]).request(
         "POST", "/v1/projects", json={"name": uniq("proj")}), 201)
     eq(r.body.get("created_by"), c.username, "created_by")
@@ -1783,7 +1793,7 @@ def test_auth_user_key_of_member_with_role_is_204():
 
 def test_audit_records_project_create():
     d = shared()
-    c = user(d)
+    c = user(d, "manage_projects")  # the creator is the actor: top-level needs the authority
     pid = mkproject(c)
     check(audited(d, c.username, "project.create", pid), "no project.create event naming it")
 

@@ -12,6 +12,7 @@ import time
 
 from run import (ADMIN_PASS, ADMIN_USER, Client, check, create_key, dedicated, eq, expect,
                  shared, uniq, uniq_user, verify)
+from suite_accounts import mkproject
 
 
 def _user(d, roles=None, **extra):
@@ -257,7 +258,7 @@ def test_site_wide_accounts_need_manage_service_accounts():
 def test_project_owner_makes_an_account_whose_keys_act_in_the_project_and_below():
     d = shared()
     owner, owner_name, _ = _user(d)
-    p = expect(owner.request("POST", "/v1/projects", json={"name": uniq("p")}), 201).body
+    p = {"id": mkproject(owner)}  # top level: handed over by an administrator
     sub = expect(owner.request("POST", "/v1/projects", json={"name": "sub", "parent": p["id"]}),
                  201).body
     acct = expect(owner.request("POST", "/v1/service-accounts",
@@ -289,7 +290,7 @@ def test_non_owner_cannot_manage_a_project_or_its_accounts():
     d = shared()
     owner, _, _ = _user(d)
     other, other_name, _ = _user(d)
-    p = expect(owner.request("POST", "/v1/projects", json={"name": uniq("p")}), 201).body
+    p = {"id": mkproject(owner)}  # top level: handed over by an administrator
     expect(other.request("GET", f"/v1/projects/{p['id']}"), 404, what="a stranger reads it")
     expect(owner.request("PUT", f"/v1/projects/{p['id']}/members/user:{other_name}",
                          json={"role": "contributor"}), 200)
@@ -322,7 +323,7 @@ def test_deleting_or_disabling_an_account_refuses_its_keys_at_once():
 def test_last_owner_of_a_top_level_project_stays_and_busy_projects_are_not_deleted():
     d = shared()
     owner, owner_name, _ = _user(d)
-    p = expect(owner.request("POST", "/v1/projects", json={"name": uniq("p")}), 201).body
+    p = {"id": mkproject(owner)}  # top level: handed over by an administrator
     expect(owner.request("DELETE", f"/v1/projects/{p['id']}/members/user:{owner_name}"), 409)
     expect(owner.request("POST", "/v1/projects", json={"name": "child", "parent": p["id"]}), 201)
     expect(owner.request("DELETE", f"/v1/projects/{p['id']}"), 409, "conflict")

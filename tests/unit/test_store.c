@@ -584,7 +584,7 @@ static struct account_record account_rec(const char *id, const char *name, const
 static void add_account(struct store *s, const char *id, const char *name, const char *project)
 {
     struct account_record a = account_rec(id, name, project);
-    assert_err(s->ops->account_create(s, &a, "contributor"), ERR_OK);
+    assert_err(s->ops->account_create(s, &a, "contributor", BIG), ERR_OK);
 }
 
 /* Project and account ids: 24 characters like the real ones. */
@@ -594,6 +594,7 @@ static void add_account(struct store *s, const char *id, const char *name, const
 #define P4 "p00000000000000000000004"
 #define A1 "a00000000000000000000001"
 #define A2 "a00000000000000000000002"
+#define A3 "a00000000000000000000003"
 
 /* ---- users ---- */
 
@@ -3168,7 +3169,7 @@ static void test_project_create_unknown_parent_is_invalid(void **state)
     assert_err(s->ops->project_get(s, P2, &got), ERR_NOT_FOUND);
 }
 
-static void test_project_create_past_max_is_limit(void **state)
+static void test_project_create_past_max_of_its_creator_is_limit(void **state)
 {
     struct store *s = store_of(state);
     struct project_record p1 = project_rec(P1, "Alpha", "");
@@ -3177,6 +3178,42 @@ static void test_project_create_past_max_is_limit(void **state)
     assert_err(s->ops->project_create(s, &p1, 2), ERR_OK);
     assert_err(s->ops->project_create(s, &p2, 2), ERR_OK);
     assert_err(s->ops->project_create(s, &p3, 2), ERR_LIMIT);
+    struct project_record got;
+    assert_err(s->ops->project_get(s, P3, &got), ERR_NOT_FOUND);
+    snprintf(p3.created_by, sizeof p3.created_by, "bob"); /* a count per creator */
+    assert_err(s->ops->project_create(s, &p3, 2), ERR_OK);
+}
+
+static void test_account_create_past_max_of_its_project_is_limit(void **state)
+{
+    struct store *s = store_of(state);
+    add_project(s, P1, "Alpha", "");
+    add_project(s, P2, "Beta", "");
+    struct account_record a1 = account_rec(A1, "one", P1);
+    struct account_record a2 = account_rec(A2, "two", P1);
+    assert_err(s->ops->account_create(s, &a1, "reader", 1), ERR_OK);
+    assert_err(s->ops->account_create(s, &a2, "reader", 1), ERR_LIMIT);
+    struct account_record got;
+    assert_err(s->ops->account_get(s, A2, &got), ERR_NOT_FOUND);
+    struct list *l = members_of(s, P1);
+    assert_string_equal(list_str(l), P1 "|service-account:" A1 "|reader");
+    free(l);
+    snprintf(a2.project, sizeof a2.project, "%s", P2); /* a count per project */
+    assert_err(s->ops->account_create(s, &a2, "reader", 1), ERR_OK);
+}
+
+static void test_account_create_past_max_site_wide_is_limit(void **state)
+{
+    struct store *s = store_of(state);
+    add_project(s, P1, "Alpha", "");
+    struct account_record in_project = account_rec(A1, "one", P1);
+    struct account_record site1 = account_rec(A2, "two", "");
+    struct account_record site2 = account_rec(A3, "three", "");
+    assert_err(s->ops->account_create(s, &in_project, "reader", 1), ERR_OK);
+    assert_err(s->ops->account_create(s, &site1, "reader", 1), ERR_OK);
+    assert_err(s->ops->account_create(s, &site2, "reader", 1), ERR_LIMIT);
+    struct account_record got;
+    assert_err(s->ops->account_get(s, A3, &got), ERR_NOT_FOUND);
 }
 
 static void test_project_each_lists_every_project(void **state)
@@ -3333,7 +3370,7 @@ static void test_account_create_site_wide_then_get(void **state)
     struct account_record a = account_rec(A1, "robot", "");
     a.created_at = T0 + 4;
     a.disabled = 1; /* create stores an enabled account */
-    assert_err(s->ops->account_create(s, &a, "contributor"), ERR_OK);
+    assert_err(s->ops->account_create(s, &a, "contributor", BIG), ERR_OK);
     struct account_record got;
     memset(&got, 0x55, sizeof got);
     assert_err(s->ops->account_get(s, A1, &got), ERR_OK);
@@ -3361,7 +3398,7 @@ static void test_account_create_in_project_adds_membership(void **state)
     struct store *s = store_of(state);
     add_project(s, P1, "Alpha", "");
     struct account_record a = account_rec(A1, "robot", P1);
-    assert_err(s->ops->account_create(s, &a, "reader"), ERR_OK);
+    assert_err(s->ops->account_create(s, &a, "reader", BIG), ERR_OK);
     struct account_record got;
     assert_err(s->ops->account_get(s, A1, &got), ERR_OK);
     assert_string_equal(got.project, P1);
@@ -3376,7 +3413,7 @@ static void test_account_create_duplicate_name_in_project_is_conflict(void **sta
     add_project(s, P1, "Alpha", "");
     add_account(s, A1, "robot", P1);
     struct account_record a = account_rec(A2, "robot", P1);
-    assert_err(s->ops->account_create(s, &a, "owner"), ERR_CONFLICT);
+    assert_err(s->ops->account_create(s, &a, "owner", BIG), ERR_CONFLICT);
     struct account_record got;
     assert_err(s->ops->account_get(s, A2, &got), ERR_NOT_FOUND);
     struct list *l = members_of(s, P1);
@@ -3389,7 +3426,7 @@ static void test_account_create_duplicate_site_wide_name_is_conflict(void **stat
     struct store *s = store_of(state);
     add_account(s, A1, "robot", "");
     struct account_record a = account_rec(A2, "robot", "");
-    assert_err(s->ops->account_create(s, &a, "owner"), ERR_CONFLICT);
+    assert_err(s->ops->account_create(s, &a, "owner", BIG), ERR_CONFLICT);
 }
 
 static void test_account_create_same_name_in_other_project_is_ok(void **state)
@@ -3663,7 +3700,9 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_project_duplicate_child_name_is_conflict)                                               \
     X(test_project_same_name_under_different_parents_is_ok)                                        \
     X(test_project_create_unknown_parent_is_invalid)                                               \
-    X(test_project_create_past_max_is_limit)                                                       \
+    X(test_project_create_past_max_of_its_creator_is_limit)                                        \
+    X(test_account_create_past_max_of_its_project_is_limit)                                        \
+    X(test_account_create_past_max_site_wide_is_limit)                                             \
     X(test_project_each_lists_every_project)                                                       \
     X(test_project_delete_with_children_is_conflict)                                               \
     X(test_project_delete_with_account_is_conflict)                                                \

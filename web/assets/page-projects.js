@@ -10,13 +10,18 @@ const ROLES = ['owner', 'contributor', 'reader'];
 
 async function newProjectDialog({ me, onCreated, returnFocus, parent }) {
   const parents = treeOrder(await manageableProjects(me, await loadProjects()));
+  // top-level projects need manage_projects; subprojects, an owner of the parent
+  const topLevel = (me.authorities || []).includes('manage_projects');
   const name = field('Name', h('input', { type: 'text', name: 'name', maxlength: '100',
     autocomplete: 'off', autofocus: true }), { required: true });
   const parentSel = field('Parent', h('select', { name: 'parent' },
-    h('option', { value: '' }, 'None (top level)'),
+    topLevel ? h('option', { value: '' }, 'None (top level)') : null,
     parents.map((p) => h('option', { value: p.id, selected: p.id === parent }, p.name))),
-  { hint: 'A subproject can be made by the owners of its parent.' });
-  const create = h('button', { type: 'submit', class: 'btn primary' }, 'Create');
+  { hint: topLevel ? 'A subproject can be made by the owners of its parent.'
+    : 'A subproject can be made by the owners of its parent. Top-level projects are made by '
+      + 'holders of the manage_projects authority.' });
+  const create = h('button', { type: 'submit', class: 'btn primary', disabled: !topLevel && !parents.length },
+    'Create');
   const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
   const form = h('form', { class: 'form', novalidate: true },
     name.wrap, parentSel.wrap, dialogButtons(create, cancel));
