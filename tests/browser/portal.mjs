@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { OUTPUT, startDaemon } from './daemon.mjs';
+import { review } from './review.mjs';
 
 export const CHROMIUM = process.env.APIKEYD_CHROMIUM || '/usr/bin/chromium';
 export const SHOTS = path.join(OUTPUT, 'screenshots');
@@ -60,10 +61,12 @@ export function suite(label, { env } = {}) {
   return s;
 }
 
-// Full-page screenshot to $APIKEYD_TEST_OUTPUT/screenshots/NAME.
+// Screenshots of the page as it is now at the three widths the portal must hold, to
+// $APIKEYD_TEST_OUTPUT/screenshots/NAME-WxH.png; fails when anything scrolls sideways or
+// axe-core finds a serious or critical violation (review.mjs). Call it on every page and
+// every dialog a test opens.
 export async function shot(page, name) {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, name), fullPage: true, timeout: TIMEOUT });
+  await review(page, SHOTS, name);
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -9,6 +9,7 @@ import * as settings from './page-settings.js';
 import * as users from './page-users.js';
 import * as accounts from './page-accounts.js';
 import * as projects from './page-projects.js';
+import { watchTables } from './responsive-tables.js';
 
 const ROUTES = {
   '#/keys': { label: 'User API Keys', page: keys },
@@ -133,5 +134,6 @@ setSessionEndedHandler(() => {
   else location.hash = '#/login';
 });
 
+watchTables(root);
 window.addEventListener('hashchange', route);
 route();
