@@ -27,7 +27,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 DATA ?= var
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps test-deps run test unit http bench clean fuzz fuzz-build fuzz-smoke
+.PHONY: all deps test-deps run test unit http bench clean fuzz fuzz-build fuzz-smoke soak
 
 all: $(BUILD)/apikeyd
 
@@ -88,6 +88,14 @@ bench: deps
 	@scripts/ensure-deps.sh bench
 	@$(MAKE) --no-print-directory $(BUILD)/apikeyd $(BUILD)/bench-seed
 	python3 bench/run.py --keys $(KEYS)
+
+# Soak (tests/soak/soak.py, not part of `make test`): SOAK_SECONDS of mixed verify, create,
+# delete, list and login traffic against a real daemon, RSS and open descriptors sampled and
+# bounded (docs/ROBUSTNESS.md).
+SOAK_SECONDS ?= 600
+soak: test-deps
+	@$(MAKE) --no-print-directory $(BUILD)/apikeyd
+	SOAK_SECONDS=$(SOAK_SECONDS) APIKEYD_BIN=$(CURDIR)/$(BUILD)/apikeyd python3 tests/soak/soak.py
 
 # Fuzzing (tests/fuzz, libFuzzer with ASan + UBSan, Debian's clang). `make fuzz FUZZ_SECONDS=N`
 # runs each harness for N seconds on its corpus (tests/fuzz/corpus/NAME, seeds committed; new
