@@ -27,7 +27,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 DATA ?= var
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps test-deps run test unit http bench clean fuzz fuzz-build fuzz-smoke soak
+.PHONY: all deps test-deps run test unit http bench clean fuzz fuzz-build fuzz-smoke soak readme-shot
 
 all: $(BUILD)/apikeyd
 
@@ -88,6 +88,11 @@ bench: deps
 	@scripts/ensure-deps.sh bench
 	@$(MAKE) --no-print-directory $(BUILD)/apikeyd $(BUILD)/bench-seed
 	python3 bench/run.py --keys $(KEYS)
+
+# The README's screenshot, retaken from a clean data set (tests/browser/readme-shot.mjs).
+readme-shot: test-deps
+	@$(MAKE) --no-print-directory $(BUILD)/apikeyd
+	bash tests/browser/run.sh --script readme-shot.mjs
 
 # Soak (tests/soak/soak.py, not part of `make test`): SOAK_SECONDS of mixed verify, create,
 # delete, list and login traffic against a real daemon, RSS and open descriptors sampled and

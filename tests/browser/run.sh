@@ -8,6 +8,7 @@
 #
 #   bash tests/browser/run.sh                    # every test file
 #   bash tests/browser/run.sh keys               # files whose name contains "keys"
+#   bash tests/browser/run.sh --script readme-shot.mjs   # retake the README's screenshot
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -45,6 +46,11 @@ fi
 if [ ! -x "$APIKEYD_BIN" ]; then
   echo "run.sh: $APIKEYD_BIN not found; build it first (make build/apikeyd)" >&2
   exit 1
+fi
+
+# --script NAME runs one of the scripts beside the tests (readme-shot.mjs) instead.
+if [ "${1:-}" = "--script" ]; then
+  cd "$root" && exec timeout --kill-after=30 300 node "$here/${2:?script name}"
 fi
 
 files=()
