@@ -1,6 +1,7 @@
-/* h_projects.c — /v1/projects and their members. */
+/* h_projects.c — /v1/projects, their members and the candidates for membership. */
 #include <stdlib.h>
 
+#include "../core/candidates.h"
 #include "../core/projects.h"
 #include "body.h"
 #include "handlers.h"
@@ -158,4 +159,29 @@ enum err h_project_member_delete(struct request *req, struct reply *rep)
         return e;
     reply_empty(rep, 204);
     return ERR_OK;
+}
+
+static int candidate_one(void *ctx, const char *principal, const char *name, const char *kind)
+{
+    return json_array_append_new((json_t *)ctx,
+                                 json_pack("{s:s, s:s, s:s}", "principal", principal, "name",
+                                           name, "kind", kind)) != 0;
+}
+
+enum err h_project_candidates(struct request *req, struct reply *rep)
+{
+    json_t *list = json_array();
+    const char *why = NULL;
+    if (!list)
+        return ERR_NOMEM;
+    enum err e = candidates_find(req->core, &req->caller, req->params[0],
+                                 request_query(req, "q"), &why, candidate_one, list);
+    if (e == ERR_OK)
+        return reply_json(rep, 200, json_pack("{s:o}", "candidates", list));
+    json_decref(list);
+    if (e == ERR_FORBIDDEN)
+        return reply_error(rep, e, "only the project's owners manage its members", NULL);
+    if (e == ERR_BAD_REQUEST)
+        return reply_error(rep, e, why, NULL);
+    return e;
 }

@@ -69,6 +69,7 @@ enum err h_project_members_list(struct request *req, struct reply *rep);
 enum err h_project_member_get(struct request *req, struct reply *rep);
 enum err h_project_member_put(struct request *req, struct reply *rep);
 enum err h_project_member_delete(struct request *req, struct reply *rep);
+enum err h_project_candidates(struct request *req, struct reply *rep);
 
 enum err h_accounts_list(struct request *req, struct reply *rep);
 enum err h_accounts_create(struct request *req, struct reply *rep);

@@ -15,8 +15,8 @@ enum route_auth { ROUTE_PUBLIC, ROUTE_AUTHENTICATED };
 enum key_who {
     KEY_ANY = 0,     /* any key holding the scope */
     KEY_PERSON = 1,  /* a person's key only: API-account keys get 403 (their own person's
-                        data, and every write that makes or changes accounts, projects or
-                        memberships) */
+                        data, every write that makes or changes accounts, projects or
+                        memberships, and the candidates lookup that serves those writes) */
     KEY_OWN_ACCOUNT = 2, /* /v1/service-accounts/{id}/keys*: an API-account key only when
                             {id} is its own account */
 };
@@ -89,6 +89,8 @@ static const struct route routes[] = {
     {"GET", "/v1/projects/{}", h_projects_get, ROUTE_AUTHENTICATED, "Account", 0, 0},
     {"DELETE", "/v1/projects/{}", h_projects_delete, ROUTE_AUTHENTICATED, "Account", 0, KEY_PERSON},
     {"GET", "/v1/projects/{}/members", h_project_members_list, ROUTE_AUTHENTICATED, "Account", 0, 0},
+    {"GET", "/v1/projects/{}/candidates", h_project_candidates, ROUTE_AUTHENTICATED, "Account", 0,
+     KEY_PERSON},
     {"GET", "/v1/projects/{}/members/{}", h_project_member_get, ROUTE_AUTHENTICATED, "Account", 0, 0},
     {"PUT", "/v1/projects/{}/members/{}", h_project_member_put, ROUTE_AUTHENTICATED, "Account", 0, KEY_PERSON},
     {"DELETE", "/v1/projects/{}/members/{}", h_project_member_delete, ROUTE_AUTHENTICATED,
@@ -175,6 +177,8 @@ static const char *key_refusal(const struct route *rt)
         return "an API-account key manages only its own account's keys";
     if (strncmp(rt->pattern, "/v1/me", 6) == 0)
         return "an API-account key does not act as the person who made it: /v1/me is for people";
+    if (rt->fn == h_project_candidates)
+        return "an API-account key adds no members, so it looks up no candidates";
     return "an API-account key creates and changes no accounts, projects or memberships";
 }
 

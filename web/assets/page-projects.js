@@ -1,12 +1,11 @@
 // page-projects.js — #/projects "Projects": a keyboard-navigable tree of projects and
-// subprojects, "+ New project", and the members (own and inherited) of the selected project.
-import { api, seg } from './api.js';
-import { field, fmtDate, h, uid } from './dom.js';
-import { confirmDialog, dialogButtons, openDialog } from './dialog.js';
+// subprojects, "+ New project", and the selected project's section (project-members.js).
+import { api } from './api.js';
+import { field, h, uid } from './dom.js';
+import { dialogButtons, openDialog } from './dialog.js';
 import { clearErrors, showProblem } from './errors.js';
+import { membersSection } from './project-members.js';
 import { loadProjects, manageableProjects, treeOrder } from './projects-data.js';
-
-const ROLES = ['owner', 'contributor', 'reader'];
 
 async function newProjectDialog({ me, onCreated, returnFocus, parent }) {
   const parents = treeOrder(await manageableProjects(me, await loadProjects()));
@@ -128,105 +127,6 @@ function projectTree(projects, { selected, collapsed, onSelect }) {
   return tree;
 }
 
-function membersSection(project, byId, { onDeleted }) {
-  const headingId = uid('members');
-  const alerts = h('div', { class: 'alerts' });
-  const status = h('p', { role: 'status', class: 'status' });
-  const tableBox = h('div', { class: 'table-wrap' }, h('p', { class: 'loading' }, 'Loading…'));
-  const principal = field('Principal', h('input', { type: 'text', name: 'principal',
-    autocomplete: 'off', spellcheck: 'false', placeholder: 'user:alice' }),
-  { hint: 'user:NAME or service-account:ID' });
-  const role = field('Role', h('select', { name: 'role' },
-    ROLES.map((r) => h('option', { value: r, selected: r === 'reader' }, r))));
-  const addBtn = h('button', { type: 'submit', class: 'btn primary' }, 'Add member');
-  const formTitle = uid('add');
-  const form = h('form', { class: 'form inline', novalidate: true, 'aria-labelledby': formTitle },
-    principal.wrap, role.wrap, h('div', { class: 'form-actions' }, addBtn));
-  const delBtn = h('button', { type: 'button', class: 'btn danger small' }, `Delete project ${project.name}`);
-  const parentName = project.parent && byId.get(project.parent) ? byId.get(project.parent).name : null;
-  const section = h('section', { class: 'card', 'aria-labelledby': headingId },
-    h('h2', { id: headingId }, 'Members'),
-    h('p', { class: 'project-meta' },
-      h('strong', {}, project.name),
-      parentName ? ` — subproject of ${parentName}` : ' — top-level project',
-      project.created_by ? `; created by ${project.created_by}` : '',
-      project.created_at ? ` on ${fmtDate(project.created_at)}` : '', '.'),
-    alerts, status, tableBox,
-    h('h3', { id: formTitle }, 'Add member'), form,
-    h('div', { class: 'danger-zone' }, delBtn));
-
-  async function load() {
-    try {
-      const { members } = await api('GET', `/v1/projects/${seg(project.id)}/members`);
-      const rows = (members || []).map((m) => {
-        let action = null;
-        if (!m.inherited_from) {
-          action = h('button', { type: 'button', class: 'btn small danger' }, `Remove ${m.principal}`);
-          action.addEventListener('click', () => removeMember(m));
-        }
-        const from = m.inherited_from ? (byId.get(m.inherited_from)?.name || m.inherited_from) : '—';
-        return h('tr', {}, h('td', { class: 'mono' }, m.principal), h('td', {}, m.role),
-          h('td', {}, from), h('td', { class: 'actions' }, action));
-      });
-      if (!rows.length) rows.push(h('tr', { class: 'empty' }, h('td', { colspan: '4' }, 'No members.')));
-      tableBox.replaceChildren(h('table', { class: 'table' },
-        h('caption', {}, `Members of ${project.name}`),
-        h('thead', {}, h('tr', {}, ['Principal', 'Role', 'Inherited from'].map((t) => h('th', { scope: 'col' }, t)),
-          h('th', { scope: 'col', class: 'actions' }, h('span', { class: 'sr-only' }, 'Actions')))),
-        h('tbody', {}, rows)));
-    } catch (err) {
-      showProblem(alerts, err);
-    }
-  }
-
-  async function removeMember(m) {
-    clearErrors(alerts);
-    try {
-      await api('DELETE', `/v1/projects/${seg(project.id)}/members/${seg(m.principal)}`);
-      status.textContent = `${m.principal} removed.`;
-      await load();
-      principal.input.focus();
-    } catch (err) {
-      showProblem(alerts, err);
-    }
-  }
-
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(alerts);
-    const who = principal.input.value.trim();
-    addBtn.disabled = true;
-    try {
-      await api('PUT', `/v1/projects/${seg(project.id)}/members/${seg(who)}`, { role: role.input.value });
-      clearErrors(form);
-      principal.input.value = '';
-      status.textContent = `${who} is now ${role.input.value} of ${project.name}.`;
-      await load();
-    } catch (err) {
-      showProblem(form, err, {
-        principal: { input: principal.input, label: 'Principal' },
-        role: { input: role.input, label: 'Role' },
-      }, form.querySelector('.form-actions'));
-    } finally {
-      addBtn.disabled = false;
-    }
-  });
-
-  delBtn.addEventListener('click', async () => {
-    const ok = await confirmDialog({
-      title: 'Delete project',
-      text: `Deleting the project "${project.name}" is permanent and cannot be undone. `
-        + 'A project that still has subprojects or API accounts cannot be deleted.',
-      returnFocus: delBtn,
-      action: () => api('DELETE', `/v1/projects/${seg(project.id)}`),
-    });
-    if (ok) onDeleted();
-  });
-
-  load();
-  return section;
-}
-
 export function render(view, { me }) {
   const newBtn = h('button', { type: 'button', class: 'btn primary' }, '+ New project');
   const alerts = h('div', { class: 'alerts' });
@@ -251,6 +151,7 @@ export function render(view, { me }) {
     }
     const byId = new Map(projects.map((x) => [x.id, x]));
     detail.replaceChildren(membersSection(p, byId, {
+      me,
       onDeleted: () => {
         status.textContent = `Project "${p.name}" deleted.`;
         selected = null;

@@ -1,5 +1,5 @@
-// projects-data.js — loading projects and working out which ones the caller may manage
-// (owner, directly or through a parent, or holder of a site-wide authority).
+// projects-data.js — loading projects, working out which ones the caller may manage (owner,
+// directly or through a parent, or holder of a site-wide authority), and naming members.
 import { api, seg } from './api.js';
 
 export async function loadProjects() {
@@ -44,4 +44,36 @@ export async function manageableProjects(me, projects, authorities = ['manage_pr
     }
   }));
   return projects.filter((_, i) => checks[i]);
+}
+
+// Names of the API accounts the caller manages, by id (empty when they cannot be listed).
+export async function accountNames() {
+  try {
+    const { service_accounts: list } = await api('GET', '/v1/service-accounts');
+    return new Map((list || []).map((a) => [a.id, a.name]));
+  } catch (err) {
+    if (err.sessionEnded) throw err;
+    return new Map();
+  }
+}
+
+// How a member is named on the page: "alice" for user:alice, "NAME (API account)" for an API
+// account whose name the caller can read, the principal itself otherwise.
+export function memberLabel(principal, names) {
+  if (principal.startsWith('user:')) return principal.slice(5);
+  if (principal.startsWith('service-account:')) {
+    const name = names.get(principal.slice(16));
+    return name ? `${name} (API account)` : principal;
+  }
+  return principal;
+}
+
+// The caller's strongest role in a project from its member list (own and inherited rows).
+export function roleOf(members, principal) {
+  const rank = { reader: 1, contributor: 2, owner: 3 };
+  let best = null;
+  for (const m of members) {
+    if (m.principal === principal && (!best || rank[m.role] > rank[best])) best = m.role;
+  }
+  return best;
 }

@@ -1,0 +1,107 @@
+// account-pane.js — the pane (a dialog) an API account opens into: its details, its keys and
+// "Create API Key", which runs the same New API Key and Save generated key dialogs as user keys.
+// The secret lives only in the Save generated key dialog, which wipes it when it closes; this
+// pane keeps the key's name and hint only.
+import { api, seg } from './api.js';
+import { fmtDate, h, uid } from './dom.js';
+import { confirmDialog, dialogButtons, openDialog } from './dialog.js';
+import { clearErrors, showProblem } from './errors.js';
+import { keyTable } from './key-table.js';
+import { newKeyFlow } from './key-dialogs.js';
+import { menuButton } from './menu.js';
+import { DELETE_TEXT } from './page-keys.js';
+
+const LICENSE = 'Engine executions made with these keys run under the license of the person '
+  + 'who created each key.';
+
+// Marks each body cell of `table` with its column's header (data-label), so that on narrow
+// screens the rows stack into cards that still say what each value is (app.css .table.stack).
+function stackable(table) {
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+  for (const tr of table.querySelectorAll('tbody tr:not(.empty)')) {
+    [...tr.cells].forEach((td, i) => {
+      if (heads[i] && !td.classList.contains('actions')) td.dataset.label = heads[i];
+    });
+  }
+  table.classList.add('stack');
+  return table;
+}
+
+// accountPane({account, projectName, returnFocus, onClose}) opens the pane "API Account NAME".
+export function accountPane({ account, projectName, returnFocus, onClose }) {
+  const base = `/v1/service-accounts/${seg(account.id)}/keys`;
+  const alerts = h('div', { class: 'alerts' });
+  const status = h('p', { role: 'status', class: 'status' });
+  const box = h('div', { class: 'table-wrap' }, h('p', { class: 'loading' }, 'Loading…'));
+  const disabledWhy = uid('why');
+  const createBtn = h('button', { type: 'button', class: 'btn primary' }, 'Create API Key');
+  if (account.disabled) {
+    createBtn.disabled = true;
+    createBtn.setAttribute('aria-describedby', disabledWhy);
+  }
+  const close = h('button', { type: 'button', class: 'btn' }, 'Close');
+  const detail = (term, value) => [h('dt', {}, term), h('dd', {}, value)];
+
+  async function load() {
+    try {
+      const { keys } = await api('GET', base);
+      box.replaceChildren(stackable(keyTable({
+        caption: `API keys of ${account.name}`,
+        keys,
+        emptyText: 'This API account has no API keys yet.',
+        actions: (k) => menuButton({
+          text: '⋮',
+          label: `Actions for ${k.name}`,
+          items: [{ label: 'Delete', danger: true, action: (btn) => removeKey(k, btn) }],
+        }),
+      })));
+    } catch (err) {
+      showProblem(alerts, err);
+    }
+  }
+
+  async function removeKey(k, btn) {
+    const ok = await confirmDialog({
+      title: 'Delete API key', text: DELETE_TEXT, returnFocus: btn,
+      action: () => api('DELETE', `${base}/${seg(k.id)}`),
+    });
+    if (!ok) return;
+    status.textContent = `API key "${k.name}" deleted.`;
+    await load();
+    createBtn.focus();
+  }
+
+  const dlg = openDialog({
+    title: `API Account ${account.name}`,
+    className: 'dialog-wide',
+    returnFocus,
+    onClose,
+    body: [
+      h('dl', { class: 'details' },
+        detail('Project', projectName || 'Site-wide'),
+        detail('Description', account.description || '—'),
+        detail('Created by', account.created_by),
+        detail('Created', fmtDate(account.created_at)),
+        detail('Status', account.disabled ? 'Disabled' : 'Active')),
+      h('p', { class: 'hint' }, LICENSE),
+      h('div', { class: 'form-actions' }, createBtn),
+      account.disabled ? h('p', { class: 'hint', id: disabledWhy },
+        'This API account is disabled: enable it to create keys.') : null,
+      alerts, status, box, dialogButtons(close),
+    ],
+  });
+  close.addEventListener('click', () => dlg.close());
+  createBtn.addEventListener('click', () => {
+    clearErrors(alerts);
+    newKeyFlow({
+      create: (body) => api('POST', base, body),
+      onCreated: (k) => {
+        status.textContent = `API key "${k.name}" created.`;
+        load();
+      },
+      returnFocus: createBtn,
+    }).catch((err) => showProblem(alerts, err));
+  });
+  load();
+  return dlg;
+}
