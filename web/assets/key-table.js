@@ -1,11 +1,11 @@
 // key-table.js — the table of API keys (Key Name, Hint, Description, Scope, Created, Expiry
 // Date, Last used), used by the User API Keys page, User Settings, a user's details and an API
-// account's keys. In a narrow box (a phone, a dialog) each row becomes a stacked card.
+// account's keys. In a narrow box (a phone, a dialog) each row becomes a card of its own.
 import { fmtDate, h, srOnly } from './dom.js';
 
 const COLUMNS = [
   { head: 'Key Name', cls: 'key-name', cell: (k) => k.name },
-  { head: 'Hint', cls: 'mono key-hint', cell: (k) => k.hint || '' },
+  { head: 'Hint', cls: 'key-hint', cell: (k) => h('span', { class: 'mono' }, k.hint || '') },
   { head: 'Description', cls: 'key-desc', cell: (k) => k.description || '—' },
   { head: 'Scope', cls: 'key-scope', cell: (k) => (k.scopes || []).join(', ') },
   { head: 'Created', cls: 'date', cell: (k) => fmtDate(k.created_at) },
