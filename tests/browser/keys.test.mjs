@@ -1,12 +1,12 @@
 // keys.test.mjs — the User API Keys page (docs/PORTAL.md "User API Keys", "New API key
-// dialog", "Save generated key dialog"): create, see once, copy, download, close, list,
-// verify, delete, field errors.
+// dialog", "Save generated key dialog", "Dates"): create, see once (Close, Escape and the
+// backdrop), copy, download, close, list (hint, description, dates), verify, delete, field errors.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import { createUser, uniq, verify } from './daemon.mjs';
 import {
-  addDaysUTC, addYearUTC, dialog, eventually, expectGone, expectText, expectVisible, lbl, login,
+  addDaysUTC, addYearUTC, dialog, eventually, expectGone, expectText, expectValue, expectVisible, lbl, login,
   pageHolds, rowWith, shot, suite, tableRows, TEST_TIMEOUT, ymd,
 } from './portal.mjs';
 
@@ -92,9 +92,11 @@ test('the New API Key dialog has its fields, a 90-day default expiry capped at o
     'Name is required');
   await expectVisible(dlg.getByText('*'), 'the required marker *');
   const expiry = dlg.getByLabel(lbl('Expiry date'));
-  assert.equal(await expiry.getAttribute('type'), 'date', 'Expiry date is a date field');
-  assert.equal(await expiry.inputValue(), ymd(addDaysUTC(90)), 'default expiry is today + 90 days');
-  assert.equal(await expiry.getAttribute('max'), ymd(addYearUTC()), 'max expiry is today + 1 year');
+  assert.equal(await expiry.getAttribute('type'), 'text', 'Expiry date is typed as YYYY-MM-DD, not in the locale\'s format');
+  assert.equal(await expiry.getAttribute('placeholder'), 'YYYY-MM-DD');
+  assert.equal(await expiry.inputValue(), ymd(addDaysUTC(90)), 'default expiry is today + 90 days, as YYYY-MM-DD');
+  await expectVisible(dlg.getByText(`Write the date as YYYY-MM-DD; the latest is ${ymd(addYearUTC())}.`),
+    'the format hint naming the latest date, today + 1 year');
   await expectVisible(dlg.getByText('The maximum expiration date for any API key is 1 year from the creation date.'),
     'the one-year hint');
   const avail = (await dlg.getByLabel(lbl('Available API')).locator('option').allInnerTexts())
@@ -156,22 +158,26 @@ test('"Download" saves NAME.APIKEY holding the key and a newline', T, async () =
   await page.context().close();
 });
 
-test('after Close the row shows Key Name, Expiry Date, Scope and Last used "Never"', T, async () => {
+test('after Close the row shows Key Name, Hint, Description, Scope, Created, Expiry Date and Last used "Never"', T, async () => {
   const { page, u } = await userPage();
   const name = uniq('row-');
-  const { save } = await createKeyInUI(page, { name, scopes: ['APIKey', 'Tasks'] });
+  const { key, save } = await createKeyInUI(page, { name, scopes: ['APIKey', 'Tasks'], description: 'nightly export job' });
   await save.getByRole('button', { name: 'Close', exact: true }).click();
   await expectGone(save, 'dialog "Save generated key" after Close');
   const table = keysTable(page);
   await expectVisible(rowWith(table, name), `row of ${name}`);
   const { headers, rows } = await tableRows(table);
-  for (const hd of ['Key Name', 'Expiry Date', 'Scope', 'Last used']) {
+  for (const hd of ['Key Name', 'Hint', 'Description', 'Scope', 'Created', 'Expiry Date', 'Last used']) {
     assert.ok(headers.includes(hd), `column header "${hd}" (got ${JSON.stringify(headers)})`);
   }
   const row = rows.find((r) => r['Key Name'] === name);
   assert.ok(row, `a row with Key Name ${name} (rows: ${JSON.stringify(rows)})`);
   const { keys } = await s.admin.get(`/v1/users/${u.username}/keys`);
   assert.equal(keys.length, 1);
+  assert.equal(row.Hint, keys[0].hint, 'Hint as the API returns it');
+  assert.equal(row.Hint, `${key.slice(0, 8)}…${key.slice(-4)}`, 'Hint: first 8 … last 4 characters');
+  assert.equal(row.Description, 'nightly export job');
+  assert.equal(row.Created, keys[0].created_at.slice(0, 10), 'Created as YYYY-MM-DD');
   assert.equal(row['Expiry Date'], keys[0].expires_at.slice(0, 10), 'Expiry Date as YYYY-MM-DD');
   assert.equal(row['Expiry Date'], ymd(addDaysUTC(90)), 'the default expiry is today + 90 days');
   assert.deepEqual(row.Scope.split(/\s*,\s*/).sort(), ['APIKey', 'Tasks'], 'Scope comma-separated');
@@ -179,6 +185,59 @@ test('after Close the row shows Key Name, Expiry Date, Scope and Last used "Neve
   await expectVisible(page.getByRole('button', { name: `Actions for ${name}`, exact: true }),
     `button "Actions for ${name}"`);
   await shot(page, 'keys-list.png');
+  await page.context().close();
+});
+
+test('the date typed in "Expiry date" (YYYY-MM-DD) is the date the table shows', T, async () => {
+  const { page, u } = await userPage();
+  const name = uniq('date-');
+  const day = ymd(addDaysUTC(45));
+  const dlg = await openNewKey(page);
+  await dlg.getByLabel(lbl('Name')).fill(name);
+  await dlg.getByLabel(lbl('Available API')).selectOption([{ label: 'Tasks' }]);
+  await dlg.getByRole('button', { name: 'Add selected', exact: true }).click();
+  await dlg.getByLabel(lbl('Expiry date')).fill(day);
+  await dlg.getByRole('button', { name: 'Finish', exact: true }).click();
+  const save = dialog(page, 'Save generated key');
+  await expectVisible(save, 'dialog "Save generated key"');
+  await save.getByRole('button', { name: 'Close', exact: true }).click();
+  await expectVisible(rowWith(keysTable(page), name), `row of ${name}`);
+  const { rows } = await tableRows(keysTable(page));
+  assert.equal(rows.find((r) => r['Key Name'] === name)['Expiry Date'], day, 'the table shows the typed date');
+  const { keys } = await s.admin.get(`/v1/users/${u.username}/keys`);
+  assert.equal(keys[0].expires_at.slice(0, 10), day, 'the API stored that date');
+  await page.context().close();
+});
+
+test('an expiry date not written as YYYY-MM-DD, or no real day, is refused next to the field and nothing is sent', T, async () => {
+  const { page, u } = await userPage();
+  const posts = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/v1/keys')) posts.push(r.url()); });
+  const dlg = await openNewKey(page);
+  await dlg.getByLabel(lbl('Name')).fill(uniq('baddate-'));
+  await dlg.getByLabel(lbl('Available API')).selectOption([{ label: 'Tasks' }]);
+  await dlg.getByRole('button', { name: 'Add selected', exact: true }).click();
+  const expiry = dlg.getByLabel(lbl('Expiry date'));
+  const later = addDaysUTC(40);
+  const mdy = `${ymd(later).slice(5, 7)}/${ymd(later).slice(8, 10)}/${ymd(later).slice(0, 4)}`;
+  for (const bad of [mdy, `${ymd(addYearUTC()).slice(0, 4)}-02-30`, '']) {
+    await expiry.fill(bad);
+    await dlg.getByRole('button', { name: 'Finish', exact: true }).click();
+    const alert = dlg.getByRole('alert');
+    await expectText(alert, /^Write the expiry date as YYYY-MM-DD, for example \d{4}-\d{2}-\d{2}\.$/,
+      `the alert for ${JSON.stringify(bad)}`);
+    assert.equal(await expiry.getAttribute('aria-invalid'), 'true', 'the field is marked invalid');
+    assert.ok(await expiry.evaluate((el) => el === document.activeElement), 'the focus is on the field');
+    const a = await alert.boundingBox();
+    const f = await expiry.boundingBox();
+    assert.ok(Math.abs(a.y - (f.y + f.height)) < 120, 'the alert is right by the "Expiry date" field');
+  }
+  assert.deepEqual(posts, [], 'nothing was sent');
+  const { keys } = await s.admin.get(`/v1/users/${u.username}/keys`);
+  assert.equal(keys.length, 0, 'nothing stored');
+  await expiry.fill(ymd(later));
+  await dlg.getByRole('button', { name: 'Finish', exact: true }).click();
+  await expectVisible(dialog(page, 'Save generated key'), 'a well-written date is accepted');
   await page.context().close();
 });
 
@@ -194,16 +253,149 @@ test('a key created in the portal verifies VALID', T, async () => {
   await page.context().close();
 });
 
-test('after Close the key is nowhere in the page', T, async () => {
+// Optionally clicks `button`, then, in the same task (before any event, timer or promise of the
+// page can run), lists where the document still holds `secret`: any element's text or
+// attribute, any input's or textarea's value, the markup, and the elements in `held` (handles
+// the test kept, so a detached input that still holds the key is caught too).
+async function traces(page, secret, held, button = null) {
+  return page.evaluate(([b, k, ...els]) => {
+    if (b) b.click();
+    const found = [];
+    for (const el of [document.documentElement, ...document.querySelectorAll('*')]) {
+      for (const a of el.attributes) if (a.value.includes(k)) found.push(`attribute ${a.name} of <${el.tagName}>`);
+      if (typeof el.value === 'string' && el.value.includes(k)) found.push(`value of <${el.tagName}>`);
+    }
+    if (document.documentElement.textContent.includes(k)) found.push('the text of the page');
+    if (document.documentElement.outerHTML.includes(k)) found.push('the markup');
+    els.forEach((el, i) => { if (typeof el.value === 'string' && el.value.includes(k)) found.push(`value of held element ${i}`); });
+    return found;
+  }, [button, secret, ...held]);
+}
+
+test('after Close the key is nowhere in the page: wiped in the Close click itself', T, async () => {
   const { page } = await userPage();
   const name = uniq('gone-');
   const { key, save } = await createKeyInUI(page, { name });
   assert.ok(await pageHolds(page, key), 'the key is shown before Close');
-  await save.getByRole('button', { name: 'Close', exact: true }).click();
+  const held = [await save.getByLabel(lbl('API key')).elementHandle()];
+  assert.deepEqual(await traces(page, key, held), ['value of <INPUT>', 'value of held element 0'],
+    'before Close the key is in the field, and only there');
+  const close = await save.getByRole('button', { name: 'Close', exact: true }).elementHandle();
+  assert.deepEqual(await traces(page, key, held, close), [],
+    'right after the Close click the key is in no element, attribute or input value');
   await expectGone(save, 'dialog "Save generated key" after Close');
   await expectVisible(rowWith(keysTable(page), name), `row of ${name}`);
+  assert.deepEqual(await traces(page, key, held), [], 'the key is not back once the dialog has gone');
   assert.equal(await pageHolds(page, key), null, 'the key text must not remain in the page');
-  assert.ok(!(await page.content()).includes(key), 'page.content() must not contain the key');
+  await page.context().close();
+});
+
+const UNSAVED = 'You have not copied or downloaded this key. Close anyway?';
+const askDialog = (page) => dialog(page, 'Close without saving the key?');
+
+test('Escape before the key was copied asks "Close anyway?"; going back keeps the key; closing anyway wipes it', T, async () => {
+  const { page, u } = await userPage();
+  const name = uniq('esc-');
+  const { key, save } = await createKeyInUI(page, { name });
+  const field = save.getByLabel(lbl('API key'));
+  await page.keyboard.press('Escape');
+  const ask = askDialog(page);
+  await expectVisible(ask, 'the question after Escape');
+  await expectVisible(ask.getByText(UNSAVED, { exact: true }), `the text "${UNSAVED}"`);
+  for (const b of ['Close anyway', 'Go back to the key']) {
+    await expectVisible(ask.getByRole('button', { name: b, exact: true }), `button "${b}"`);
+  }
+  assert.ok(await ask.getByRole('button', { name: 'Go back to the key', exact: true })
+    .evaluate((el) => el === document.activeElement), '"Go back to the key" has the focus');
+  await shot(page, 'save-once-unsaved.png');
+  await ask.getByRole('button', { name: 'Go back to the key', exact: true }).click();
+  await expectGone(ask, 'the question after "Go back to the key"');
+  await expectVisible(save, 'the key window is still open');
+  await expectValue(field, key, 'the key is still in the field');
+
+  // Escape twice with no click between (Chromium lets a page refuse only one close request per
+  // user activation): the first Escape closes the question, the second asks again.
+  await page.keyboard.press('Escape');
+  await expectVisible(ask, 'the question after Escape again');
+  await page.keyboard.press('Escape');
+  await expectGone(ask, 'the question after Escape in it');
+  await expectVisible(save, 'the key window is still open after Escape in the question');
+  await expectValue(field, key, 'the key is still in the field after Escape in the question');
+  await page.keyboard.press('Escape');
+  await expectVisible(ask, 'the question after a third Escape');
+  await expectVisible(save, 'the key window is still open under the question');
+
+  const held = await field.elementHandle();
+  await ask.getByRole('button', { name: 'Close anyway', exact: true }).click();
+  await expectGone(ask, 'the question after "Close anyway"');
+  await expectGone(save, 'the key window after "Close anyway"');
+  assert.equal(await held.evaluate((el) => el.value), '', 'the key field was wiped');
+  assert.equal(await pageHolds(page, key), null, 'the key is nowhere in the page');
+  await expectVisible(rowWith(keysTable(page), name), `row of ${name}`);
+  const { keys } = await s.admin.get(`/v1/users/${u.username}/keys`);
+  assert.equal(keys.length, 1, 'the key exists (closing only forgets the secret)');
+  await page.context().close();
+});
+
+test('a click on the backdrop asks too; a click inside the window does not', T, async () => {
+  const { page } = await userPage();
+  const { key, save } = await createKeyInUI(page, { name: uniq('backdrop-') });
+  await save.getByText(WARNING, { exact: true }).click();
+  assert.equal(await askDialog(page).count(), 0, 'a click inside the window asks nothing');
+  const box = await save.boundingBox();
+  assert.ok(box.y > 10, 'there is backdrop above the window');
+  await page.mouse.click(5, 5);
+  const ask = askDialog(page);
+  await expectVisible(ask, 'the question after a click on the backdrop');
+  await ask.getByRole('button', { name: 'Go back to the key', exact: true }).click();
+  await expectGone(ask, 'the question after "Go back to the key"');
+  await expectValue(save.getByLabel(lbl('API key')), key, 'the key is still shown');
+  await page.context().close();
+});
+
+test('after Copy to clipboard, Escape closes the window at once and wipes the key', T, async () => {
+  const { page } = await userPage();
+  const { key, save } = await createKeyInUI(page, { name: uniq('copied-') });
+  const field = save.getByLabel(lbl('API key'));
+  const held = await field.elementHandle();
+  await save.getByRole('button', { name: 'Copy to clipboard', exact: true }).click();
+  await expectVisible(save.getByText('Copied to clipboard.', { exact: true }), 'status "Copied to clipboard."');
+  await page.keyboard.press('Escape');
+  await expectGone(save, 'the key window after Escape');
+  assert.equal(await askDialog(page).count(), 0, 'no question once the key was copied');
+  assert.equal(await held.evaluate((el) => el.value), '', 'the key field was wiped');
+  assert.equal(await pageHolds(page, key), null, 'the key is nowhere in the page');
+  await page.context().close();
+});
+
+test('after Download, Escape closes the window, wipes the key and revokes the download\'s URL', T, async () => {
+  const { page } = await userPage();
+  const name = uniq('dlesc-');
+  const { key, save } = await createKeyInUI(page, { name });
+  const field = save.getByLabel(lbl('API key'));
+  const held = await field.elementHandle();
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 10_000 }),
+    save.getByRole('button', { name: 'Download', exact: true }).click(),
+  ]);
+  const url = download.url();
+  assert.match(url, /^blob:/, 'the download comes from an object URL');
+  await page.keyboard.press('Escape');
+  // at once: the URL would be revoked a second after the download anyway
+  const readable = await page.evaluate(async (u) => {
+    try {
+      await (await fetch(u)).text();
+      return true;
+    } catch {
+      return false;
+    }
+  }, url);
+  await expectGone(save, 'the key window after Escape');
+  assert.equal(await askDialog(page).count(), 0, 'no question once the key was downloaded');
+  assert.equal(readable, false, 'the object URL holding the key was revoked when the window closed');
+  assert.equal(await held.evaluate((el) => el.value), '', 'the key field was wiped');
+  assert.equal(await pageHolds(page, key), null, 'the key is nowhere in the page');
+  assert.equal(fs.readFileSync(await download.path(), 'utf8'), `${key}\n`, 'the downloaded file is whole');
   await page.context().close();
 });
 

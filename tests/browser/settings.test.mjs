@@ -1,5 +1,5 @@
 // settings.test.mjs — User Settings (docs/PORTAL.md "User Settings"): profile, MFA
-// enrolment with a real TOTP code, password change, the read-only API Keys section.
+// enrolment with a real TOTP code, password change, the API Keys section.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Api, ApiError, createUser, hotp, password, uniq } from './daemon.mjs';
@@ -222,7 +222,7 @@ test('change password: a wrong current password shows an error and nothing chang
   await page.context().close();
 });
 
-test('the API Keys section lists the user\'s keys and links to "Manage API keys"', T, async () => {
+test('the API Keys section lists the user\'s keys and manages them as User API Keys does (seed 003)', T, async () => {
   const u = await createUser(s.admin);
   const api = await s.daemon.api(u.username, u.password);
   const name = uniq('listed-');
@@ -231,10 +231,18 @@ test('the API Keys section lists the user\'s keys and links to "Manage API keys"
   await login(page, u.username, u.password);
   await goTo(page, 'User Settings');
   const keys = section(page, 'API Keys');
-  await expectVisible(rowWith(keys.getByRole('table'), name), `row of ${name}`);
-  assert.equal(await keys.getByRole('button', { name: `Actions for ${name}` }).count(), 0, 'read-only: no row actions');
-  await keys.getByRole('link', { name: 'Manage API keys', exact: true }).click();
-  await expectVisible(page.getByRole('heading', { name: 'User API Keys', level: 1 }), 'User API Keys page');
-  await eventually(async () => assert.match(new URL(page.url()).hash, /^#\/keys/));
+  const table = keys.getByRole('table', { name: 'Your API keys' });
+  await expectVisible(rowWith(table, name), `row of ${name}`);
+  await expectVisible(keys.getByRole('button', { name: `Actions for ${name}`, exact: true }), 'the row\'s ⋮ menu');
+  await keys.getByRole('button', { name: 'New API key', exact: true }).click();
+  const dlg = page.getByRole('dialog').filter({ has: page.getByRole('heading', { name: 'New API Key', exact: true }) });
+  await expectVisible(dlg, 'the same "New API Key" dialog');
+  await dlg.getByRole('button', { name: 'Cancel', exact: true }).click();
+  await keys.getByRole('button', { name: `Actions for ${name}`, exact: true }).click();
+  await page.getByRole('menu').getByRole('menuitem', { name: 'Delete', exact: true }).click();
+  const confirm = page.getByRole('dialog').filter({ has: page.getByRole('heading', { name: 'Delete API key', exact: true }) });
+  await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expectVisible(keys.getByText('You have no API keys yet.', { exact: true }), 'the empty list after Delete');
+  assert.equal((await api.get('/v1/keys')).keys.length, 0, 'the key is deleted');
   await page.context().close();
 });

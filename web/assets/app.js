@@ -1,8 +1,9 @@
-// app.js — the portal's entry point: hash router, the signed-in shell (header, sidebar nav),
-// and the move to #/login when the session ends.
+// app.js — the portal's entry point: hash router, the signed-in shell (header with the user
+// menu, sidebar nav), and the move to #/login when the session ends.
 import { api, dropSession, session, setSessionEndedHandler } from './api.js';
 import { h } from './dom.js';
 import { problemText } from './errors.js';
+import { menuButton } from './menu.js';
 import * as login from './page-login.js';
 import * as keys from './page-keys.js';
 import * as settings from './page-settings.js';
@@ -21,7 +22,7 @@ const ROUTES = {
 const USER_ADMIN = ['manage_users', 'manage_user_api_keys'];
 
 const root = document.getElementById('app');
-let shell = null; // {whoami, links, adminGroup, main}
+let shell = null; // {whoami, userButton, links, adminGroup, main}
 let sessionEnded = false;
 let seq = 0;
 let firstRender = true;
@@ -33,7 +34,19 @@ function buildShell() {
     ev.preventDefault();
     main.focus();
   });
-  const whoami = h('div', { class: 'whoami', role: 'group', 'aria-label': 'Signed in as' });
+  // The username at the top left opens the user menu (seed 000: "Click on your username").
+  const userMenu = menuButton({
+    text: '',
+    buttonClass: 'user-button',
+    align: 'left',
+    items: [
+      { label: 'User API Keys', action: () => go('#/keys') },
+      { label: 'User Settings', action: () => go('#/settings') },
+      { label: 'Log out', action: logout },
+    ],
+  });
+  const userButton = userMenu.querySelector('button');
+  const whoami = h('div', { class: 'whoami', role: 'group', 'aria-label': 'Signed in as' }, userMenu);
   const logoutBtn = h('button', { type: 'button', class: 'btn' }, 'Log out');
   logoutBtn.addEventListener('click', logout);
   const links = {};
@@ -50,18 +63,27 @@ function buildShell() {
     adminGroup);
   const header = h('header', { class: 'topbar' }, whoami, h('div', { class: 'spacer' }), logoutBtn);
   root.replaceChildren(skip, h('div', { class: 'shell' }, header, nav, main));
-  return { whoami, links, adminGroup, main };
+  return { whoami, userButton, links, adminGroup, main };
 }
 
 function updateShell(me, hash) {
-  shell.whoami.textContent = me.username;
-  shell.whoami.dataset.initial = (me.username || '?').slice(0, 1).toUpperCase();
+  // The button is named by the username alone: the initial and the caret are aria-hidden.
+  shell.userButton.replaceChildren(
+    h('span', { class: 'avatar', 'aria-hidden': 'true' }, (me.username || '?').slice(0, 1).toUpperCase()),
+    h('span', { class: 'user-name' }, me.username),
+    h('span', { class: 'caret', 'aria-hidden': 'true' }, '▾'));
   const auth = me.authorities || [];
   shell.adminGroup.hidden = !USER_ADMIN.some((a) => auth.includes(a));
   for (const [k, a] of Object.entries(shell.links)) {
     if (k === hash) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+}
+
+// Goes to a page from the user menu; on the current page, moves the focus to its heading.
+function go(hash) {
+  if (location.hash !== hash) location.hash = hash;
+  else shell?.main.querySelector('h1')?.focus();
 }
 
 async function logout() {

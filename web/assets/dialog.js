@@ -3,10 +3,43 @@
 import { h, uid } from './dom.js';
 import { showProblem } from './errors.js';
 
-// openDialog({title, body: [nodes], className, onClose, returnFocus}) → {dialog, body, close}
+// Keeps a dialog open on Escape and on a click on its backdrop, calling `request()` instead.
+// Three guards, so no browser closes it behind our back: closedby="none" (browsers that know
+// it send no close request), Escape's keydown cancelled (the HTML close-request steps run only
+// for a keydown not cancelled), and the `cancel` event cancelled (any other close request).
+function holdOpen(dialog, request) {
+  dialog.setAttribute('closedby', 'none');
+  dialog.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape' || ev.defaultPrevented) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    request();
+  });
+  dialog.addEventListener('cancel', (ev) => {
+    ev.preventDefault();
+    request();
+  });
+  // A click on the backdrop reaches the dialog element with a point outside its box; both the
+  // press and the release must be outside (dragging a selection out of the dialog is no click).
+  const outside = (ev) => {
+    if (ev.target !== dialog) return false;
+    const r = dialog.getBoundingClientRect();
+    return ev.clientX < r.left || ev.clientX > r.right || ev.clientY < r.top || ev.clientY > r.bottom;
+  };
+  let pressedOutside = false;
+  dialog.addEventListener('pointerdown', (ev) => { pressedOutside = outside(ev); });
+  dialog.addEventListener('click', (ev) => {
+    if (pressedOutside && outside(ev)) request();
+    pressedOutside = false;
+  });
+}
+
+// openDialog({title, body: [nodes], className, onClose, returnFocus, onCloseRequest})
+//   → {dialog, body, close}
 // The dialog is removed from the page when it closes; focus returns to `returnFocus` (or to
-// the element that had it when the dialog opened, if it is still on the page).
-export function openDialog({ title, body = [], className = '', onClose, returnFocus }) {
+// the element that had it when the dialog opened, if it is still on the page). With
+// `onCloseRequest`, Escape and a click on the backdrop call it instead of closing the dialog.
+export function openDialog({ title, body = [], className = '', onClose, returnFocus, onCloseRequest }) {
   const headingId = uid('dlg-title');
   const opener = returnFocus || document.activeElement;
   const content = h('div', { class: 'dialog-body' }, body);
@@ -19,6 +52,7 @@ export function openDialog({ title, body = [], className = '', onClose, returnFo
     if (target && target.isConnected && typeof target.focus === 'function') target.focus();
     if (onClose) onClose(); // may open the next dialog, which then takes the focus
   }, { once: true });
+  if (onCloseRequest) holdOpen(dialog, onCloseRequest);
   document.body.append(dialog);
   dialog.showModal();
   const first = dialog.querySelector('[autofocus]');
@@ -30,13 +64,14 @@ export function dialogButtons(...buttons) {
   return h('div', { class: 'dialog-actions' }, buttons);
 }
 
-// confirmDialog({title, text, confirmLabel, action}) → Promise<boolean>.
-// `action` runs while the dialog is open; an error it throws is shown in the dialog.
-export function confirmDialog({ title, text, confirmLabel = 'Delete', action, returnFocus }) {
+// confirmDialog({title, text, confirmLabel, cancelLabel, action, returnFocus}) → Promise<boolean>.
+// `action` runs while the dialog is open; an error it throws is shown in the dialog. The
+// cancel button has the focus, so Enter and Escape both keep things as they are.
+export function confirmDialog({ title, text, confirmLabel = 'Delete', cancelLabel = 'Cancel', action, returnFocus }) {
   return new Promise((resolve) => {
     let done = false;
     const confirm = h('button', { type: 'submit', class: 'btn danger' }, confirmLabel);
-    const cancel = h('button', { type: 'button', class: 'btn', autofocus: true }, 'Cancel');
+    const cancel = h('button', { type: 'button', class: 'btn', autofocus: true }, cancelLabel);
     const form = h('form', { class: 'confirm-form', novalidate: true },
       h('p', {}, text),
       dialogButtons(confirm, cancel));

@@ -33,12 +33,22 @@ export function uid(prefix = 'id') {
   return `${prefix}-${counter}`;
 }
 
-// Dates are shown as YYYY-MM-DD in the browser's time zone (the same zone the date picker uses).
+// Dates are shown, and typed, as YYYY-MM-DD in the browser's time zone (docs/PORTAL.md "Dates").
 export function ymd(date) {
   const p = (n) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}`;
 }
 
+// "YYYY-MM-DD" (spaces around allowed) → that day at 00:00 in the browser's time zone, or null
+// when it is not written so or is no real calendar day (2025-02-30).
+export function parseYmd(text) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(text).trim());
+  if (!m) return null;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return ymd(d) === m[0] ? d : null;
+}
+
+// An RFC 3339 time from the API → YYYY-MM-DD (or `empty` when there is none).
 export function fmtDate(iso, empty = '') {
   if (!iso) return empty;
   const d = new Date(iso);

@@ -1,12 +1,26 @@
-// key-dialogs.js — the "New API Key" dialog and the show-once "Save generated key" dialog.
-// Used for a user's own keys and for API accounts' keys (the `create` callback differs).
-// The secret lives only in the read-only input; it is wiped when the dialog closes.
+// key-dialogs.js — the "New API Key" dialog, the show-once "Save generated key" dialog and
+// the "Delete API key" confirmation. Used for a user's own keys and for API accounts' keys
+// (the `create` and delete callbacks differ). The secret lives only in the read-only input;
+// it is wiped the moment the dialog is closed.
 import { api } from './api.js';
-import { field, h, uid, ymd } from './dom.js';
-import { dialogButtons, openDialog } from './dialog.js';
-import { showProblem } from './errors.js';
+import { field, h, parseYmd, uid, ymd } from './dom.js';
+import { confirmDialog, dialogButtons, openDialog } from './dialog.js';
+import { clearErrors, fieldError, showProblem } from './errors.js';
 
 const MAX_HINT = 'The maximum expiration date for any API key is 1 year from the creation date.';
+
+export const DELETE_TEXT = 'Deleting an API key is permanent and cannot be undone. '
+  + 'Any integrations or scripts using that key will immediately stop working.';
+
+export const UNSAVED_TEXT = 'You have not copied or downloaded this key. Close anyway?';
+
+// The "Delete API key" confirmation; `action` deletes (its error is shown in the dialog).
+// Resolves to true when the key was deleted.
+export function confirmDeleteKey({ action, returnFocus }) {
+  return confirmDialog({
+    title: 'Delete API key', text: DELETE_TEXT, confirmLabel: 'Delete', returnFocus, action,
+  });
+}
 
 function addDays(date, n) {
   const d = new Date(date.getFullYear(), date.getMonth(), date.getDate());
@@ -21,12 +35,10 @@ function addYear(date) {
   return d;
 }
 
-// "YYYY-MM-DD" from the date picker → RFC 3339 at the current time of day on that date.
-function expiryFromDate(value) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!m) return undefined;
+// A YYYY-MM-DD date (the browser's time zone) → RFC 3339 at the current time of day on that date.
+function expiryFromDate(day) {
   const now = new Date();
-  const t = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]),
+  const t = new Date(day.getFullYear(), day.getMonth(), day.getDate(),
     now.getHours(), now.getMinutes(), now.getSeconds());
   return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -89,10 +101,13 @@ export async function newKeyFlow({ create, onCreated, returnFocus }) {
     autocomplete: 'off', autofocus: true }), { required: true });
   const desc = field('Description', h('textarea', { name: 'description', rows: '2', maxlength: '1000' }));
   const lists = scopeLists(scopes || []);
+  // A text field, not <input type="date">: that one shows the browser's locale format, and
+  // the portal writes every date as YYYY-MM-DD (docs/PORTAL.md "Dates").
+  const latest = ymd(addYear(today));
   const expiry = field('Expiry date', h('input', {
-    type: 'date', name: 'expires_at', value: ymd(addDays(today, 90)),
-    min: ymd(addDays(today, 1)), max: ymd(addYear(today)),
-  }), { hint: MAX_HINT });
+    type: 'text', name: 'expires_at', value: ymd(addDays(today, 90)), placeholder: 'YYYY-MM-DD',
+    maxlength: '10', autocomplete: 'off', spellcheck: 'false', class: 'date',
+  }), { required: true, hint: `Write the date as YYYY-MM-DD; the latest is ${latest}. ${MAX_HINT}` });
   const finish = h('button', { type: 'submit', class: 'btn primary' }, 'Finish');
   const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel');
   const form = h('form', { novalidate: true, class: 'form' },
@@ -115,8 +130,15 @@ export async function newKeyFlow({ create, onCreated, returnFocus }) {
     ev.preventDefault();
     const body = { name: name.input.value, scopes: lists.values() };
     if (desc.input.value.trim()) body.description = desc.input.value;
-    const exp = expiryFromDate(expiry.input.value);
-    if (exp) body.expires_at = exp;
+    const day = parseYmd(expiry.input.value);
+    if (!day) {
+      clearErrors(form);
+      fieldError(expiry.input, 'Write the expiry date as YYYY-MM-DD, for example '
+        + `${ymd(addDays(today, 90))}.`);
+      expiry.input.focus();
+      return;
+    }
+    body.expires_at = expiryFromDate(day);
     finish.disabled = true;
     try {
       created = await create(body);
@@ -133,18 +155,55 @@ export async function newKeyFlow({ create, onCreated, returnFocus }) {
 }
 
 // The show-once window. `created` carries the secret in `key`; it is moved into the input
-// and deleted from the object at once, and the input is emptied when the window closes.
+// and deleted from the object at once. Close wipes it at once, in its click handler: the
+// input's value, the download's object URL (revoked), the variables; then the window closes.
+// Escape or a click on the backdrop close it the same way once the key was copied or
+// downloaded; before that they ask "Close anyway?" first.
 function saveKeyDialog(created, returnFocus) {
   const keyName = created.name;
-  const input = h('input', { type: 'text', readOnly: true, class: 'secret', spellcheck: 'false',
+  let input = h('input', { type: 'text', readOnly: true, class: 'secret', spellcheck: 'false',
     autocomplete: 'off', autofocus: true });
   input.value = created.key;
   delete created.key;
+  let saved = false; // copied or downloaded
+  let downloadUrl = null;
+  let asking = false;
   const status = h('p', { role: 'status', class: 'status', id: uid('status') });
   const copy = h('button', { type: 'button', class: 'btn primary' }, 'Copy to clipboard');
   const download = h('button', { type: 'button', class: 'btn' }, 'Download');
   const close = h('button', { type: 'button', class: 'btn' }, 'Close');
   const keyField = field('API key', input);
+
+  // Forgets the key everywhere this window put it. Safe to run twice.
+  function wipe() {
+    if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+    downloadUrl = null;
+    if (!input) return;
+    input.value = '';
+    input.remove();
+    input = null;
+  }
+  function wipeAndClose() {
+    wipe();
+    dlg.close();
+  }
+  async function closeRequested() {
+    if (saved) {
+      wipeAndClose();
+      return;
+    }
+    if (asking) return;
+    asking = true;
+    const closeAnyway = await confirmDialog({
+      title: 'Close without saving the key?',
+      text: UNSAVED_TEXT,
+      confirmLabel: 'Close anyway',
+      cancelLabel: 'Go back to the key',
+    });
+    asking = false;
+    if (closeAnyway) wipeAndClose();
+  }
+
   const dlg = openDialog({
     title: 'Save generated key',
     className: 'dialog-wide',
@@ -156,31 +215,45 @@ function saveKeyDialog(created, returnFocus) {
       status,
       dialogButtons(copy, download, close),
     ],
-    onClose: () => {
-      input.value = '';
-      input.remove();
-    },
+    onCloseRequest: closeRequested,
+    onClose: wipe, // however else it closes (the session ended): no key stays behind
   });
-  input.addEventListener('focus', () => input.select());
+  input.addEventListener('focus', (ev) => ev.target.select());
+  // Ctrl+C on the selected key (the fallback below) counts as copied.
+  input.addEventListener('copy', () => {
+    saved = true;
+    status.textContent = 'Copied to clipboard.';
+  });
   copy.addEventListener('click', async () => {
+    if (!input) return;
     try {
       if (!navigator.clipboard || !window.isSecureContext) throw new Error('no clipboard');
       await navigator.clipboard.writeText(input.value);
+      saved = true;
       status.textContent = 'Copied to clipboard.';
     } catch {
+      if (!input) return;
       input.focus();
       input.select();
       status.textContent = 'Press Ctrl+C to copy.';
     }
   });
   download.addEventListener('click', () => {
+    if (!input) return;
+    if (downloadUrl) URL.revokeObjectURL(downloadUrl);
     const url = URL.createObjectURL(new Blob([`${input.value}\n`], { type: 'text/plain' }));
+    downloadUrl = url;
     const a = h('a', { href: url, download: `${keyName}.APIKEY`, hidden: true });
     dlg.dialog.append(a);
     a.click();
     a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    // the download has its own copy by then; the URL must not outlive the window either
+    setTimeout(() => {
+      URL.revokeObjectURL(url);
+      if (downloadUrl === url) downloadUrl = null;
+    }, 1000);
+    saved = true;
     status.textContent = `Downloaded ${keyName}.APIKEY.`;
   });
-  close.addEventListener('click', () => dlg.close());
+  close.addEventListener('click', wipeAndClose);
 }

@@ -1,29 +1,46 @@
-// key-table.js — the table of API keys (Key Name, Expiry Date, Scope, Last used), used by the
-// User API Keys page, User Settings, a user's details and an API account's keys.
+// key-table.js — the table of API keys (Key Name, Hint, Description, Scope, Created, Expiry
+// Date, Last used), used by the User API Keys page, User Settings, a user's details and an API
+// account's keys. In a narrow box (a phone, a dialog) each row becomes a card of its own.
 import { fmtDate, h, srOnly } from './dom.js';
 
-// keyTable({caption, keys, actions: (key) => node, emptyText}) → <table>
+const COLUMNS = [
+  { head: 'Key Name', cls: 'key-name', cell: (k) => k.name },
+  { head: 'Hint', cls: 'key-hint', cell: (k) => h('span', { class: 'mono' }, k.hint || '') },
+  { head: 'Description', cls: 'key-desc', cell: (k) => k.description || '—' },
+  { head: 'Scope', cls: 'key-scope', cell: (k) => (k.scopes || []).join(', ') },
+  { head: 'Created', cls: 'date', cell: (k) => fmtDate(k.created_at) },
+  { head: 'Expiry Date', cls: 'date', cell: (k, now) => [fmtDate(k.expires_at),
+    k.expires_at && new Date(k.expires_at).getTime() <= now
+      ? h('span', { class: 'badge warn' }, ' (expired)') : null] },
+  { head: 'Last used', cls: 'date', cell: (k) => fmtDate(k.last_used_at, 'Never') },
+];
+
+// keyTable({caption, keys, actions: (key) => node, emptyText}) → a box holding the <table>.
+// Dates are YYYY-MM-DD; `hint` is the API's first 8 … last 4 characters of the key.
+// The table roles are also written out: a table styled as stacked cards keeps them so.
 export function keyTable({ caption, keys, actions = null, emptyText = 'You have no API keys yet.' }) {
-  const heads = ['Key Name', 'Expiry Date', 'Scope', 'Last used'];
-  const cols = heads.length + (actions ? 1 : 0);
+  const cols = COLUMNS.length + (actions ? 1 : 0);
   const now = Date.now();
   const rows = keys.map((k) => {
-    const expired = k.expires_at && new Date(k.expires_at).getTime() <= now;
-    return h('tr', {},
-      h('td', { class: 'key-name' }, k.name),
-      h('td', {}, fmtDate(k.expires_at),
-        expired ? h('span', { class: 'badge warn' }, ' (expired)') : null),
-      h('td', {}, (k.scopes || []).join(', ')),
-      h('td', {}, fmtDate(k.last_used_at, 'Never')),
-      actions ? h('td', { class: 'actions' }, actions(k)) : null);
+    let act = null;
+    if (actions) {
+      const node = actions(k);
+      const menu = node instanceof Element && node.classList.contains('menu-wrap');
+      act = h('td', { role: 'cell', class: menu ? 'actions menu-cell' : 'actions' }, node);
+    }
+    return h('tr', { role: 'row' },
+      COLUMNS.map((c) => h('td', { role: 'cell', class: c.cls, 'data-label': c.head }, c.cell(k, now))),
+      act);
   });
   if (!rows.length) {
-    rows.push(h('tr', { class: 'empty' }, h('td', { colspan: String(cols) }, emptyText)));
+    rows.push(h('tr', { role: 'row', class: 'empty' },
+      h('td', { role: 'cell', colspan: String(cols) }, emptyText)));
   }
-  return h('table', { class: 'table' },
+  const table = h('table', { class: 'table key-table', role: 'table' },
     h('caption', {}, caption),
-    h('thead', {}, h('tr', {},
-      heads.map((t) => h('th', { scope: 'col' }, t)),
-      actions ? h('th', { scope: 'col', class: 'actions' }, srOnly('Actions')) : null)),
-    h('tbody', {}, rows));
+    h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' },
+      COLUMNS.map((c) => h('th', { scope: 'col', role: 'columnheader' }, c.head)),
+      actions ? h('th', { scope: 'col', role: 'columnheader', class: 'actions' }, srOnly('Actions')) : null)),
+    h('tbody', { role: 'rowgroup' }, rows));
+  return h('div', { class: 'key-table-box' }, table);
 }

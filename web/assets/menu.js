@@ -2,18 +2,24 @@
 // pattern: Enter/Space/ArrowDown open it, arrows move, Escape closes, focus returns.
 import { h, uid } from './dom.js';
 
-// menuButton({text: '⋮', label: 'Actions for x', items: [{label, action, danger}]})
-export function menuButton({ text, label, items }) {
+// menuButton({text, label, items: [{label, action, danger}], buttonClass, align}) → wrapper.
+// `label` becomes the button's aria-label (for a symbol such as '⋮'); without it the button is
+// named by its text, and so is the menu. `buttonClass` (default 'btn icon') styles the button;
+// `align: 'left'` opens the menu under the button's left edge (default: its right edge).
+export function menuButton({ text, label, items, buttonClass = 'btn icon', align = 'right' }) {
   const menuId = uid('menu');
+  const buttonId = uid('menu-btn');
   const button = h('button', {
-    type: 'button', class: 'btn icon', 'aria-label': label, 'aria-haspopup': 'menu',
-    'aria-expanded': 'false', 'aria-controls': menuId,
+    type: 'button', class: buttonClass, id: buttonId, 'aria-label': label || null,
+    'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId,
   }, text);
   const entries = items.map((it) => h('button', {
     type: 'button', role: 'menuitem', tabindex: '-1', class: it.danger ? 'danger' : '',
   }, it.label));
-  const menu = h('div', { role: 'menu', id: menuId, class: 'menu', 'aria-label': label, hidden: true },
-    entries);
+  const menu = h('div', {
+    role: 'menu', id: menuId, class: align === 'left' ? 'menu menu-left' : 'menu',
+    'aria-label': label || null, 'aria-labelledby': label ? null : buttonId, hidden: true,
+  }, entries);
   const wrap = h('div', { class: 'menu-wrap' }, button, menu);
 
   const outside = (ev) => { if (!wrap.contains(ev.target)) close(false); };

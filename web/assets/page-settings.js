@@ -1,9 +1,9 @@
 // page-settings.js — #/settings "User Settings": profile, security (MFA, password) and the
-// caller's API keys (read-only, with a link to manage them).
+// caller's API keys (the same panel as User API Keys: list, "New API key", ⋮ → Delete).
 import { api } from './api.js';
 import { field, h, uid } from './dom.js';
 import { clearErrors, showProblem } from './errors.js';
-import { keyTable } from './key-table.js';
+import { ownKeys } from './own-keys.js';
 
 function section(title, ...children) {
   const id = uid('sec');
@@ -264,16 +264,14 @@ function security(me) {
 }
 
 function apiKeys() {
-  const box = h('div', { class: 'table-wrap' }, h('p', { class: 'loading' }, 'Loading…'));
-  api('GET', '/v1/keys')
-    .then(({ keys }) => box.replaceChildren(keyTable({ caption: 'Your API keys', keys })))
-    .catch((err) => { box.replaceChildren(); showProblem(box, err); });
+  const keys = ownKeys({ newLabel: 'New API key' });
+  keys.load();
   return section('API Keys',
     h('p', { class: 'intro' }, 'Requests made to the REST API are authenticated and authorized by '
       + 'using API Keys. This section lists all your API keys used for programmatic access. The '
       + 'maximum expiration date for any API key is 1 year from the creation date.'),
-    box,
-    h('p', {}, h('a', { href: '#/keys', class: 'btn' }, 'Manage API keys')));
+    h('div', { class: 'section-actions' }, keys.newButton),
+    keys.alerts, keys.status, keys.table);
 }
 
 export function render(view, { me }) {
