@@ -387,4 +387,10 @@ enum err store_pg_open(const char *url, struct store **out);
  * apikeyd.db. Sets *out on success; the caller closes it with (*out)->ops->close. */
 enum err store_sqlite_open(const char *dir, struct store **out);
 
+/* Writes a consistent copy of dir/apikeyd.db to file with SQLite's online backup API, while a
+ * daemon may be serving from dir (its lock is not needed: see sqlite_backup.c). The copy is
+ * written to file.tmp, fsynced and renamed; an existing file is replaced only when force.
+ * On failure (ERR_STORE) msg (cap bytes) says what failed, naming the file. */
+enum err store_sqlite_backup(const char *dir, const char *file, int force, char *msg, size_t cap);
+
 #endif
