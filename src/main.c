@@ -69,6 +69,9 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* past a file size limit (ulimit -f) a write fails with EFBIG, answered as a full store
+     * (503), instead of the signal ending the process */
+    signal(SIGXFSZ, SIG_IGN);
 
     struct store *store = NULL;
     struct core *core = NULL;
