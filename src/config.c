@@ -192,6 +192,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: apikeyd [--listen 127.0.0.1:8080] [--data DIR | --db postgresql://...]"
                " [--config FILE]\n"
+               "       apikeyd backup --data DIR [--force] FILE\n"
                "Each flag also reads from the environment: APIKEYD_LISTEN, APIKEYD_DATA,"
                " APIKEYD_DB.\nSee README.md and docs/API.md.\n");
 }

@@ -1,5 +1,6 @@
 /* main.c — apikeyd start-up and shut-down: settings, store, core, first admin, HTTP server;
- * then wait for SIGTERM or SIGINT and stop in order (server, last-used flush, store). */
+ * then wait for SIGTERM or SIGINT and stop in order (server, last-used flush, store).
+ * `apikeyd backup ...` runs the backup command instead (backup.c). */
 #include <signal.h>
 #include <sys/resource.h>
 #include <sodium.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "api/server.h"
+#include "backup.h"
 #include "base/log.h"
 #include "config.h"
 #include "core/users.h"
@@ -49,6 +51,8 @@ static void raise_open_files(unsigned max_connections)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "backup") == 0)
+        return backup_main(argc - 1, argv + 1);
     struct config cfg;
     int rc = config_load(&cfg, argc, argv);
     if (rc != 0)
@@ -65,6 +69,9 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* past a file size limit (ulimit -f) a write fails with EFBIG, answered as a full store
+     * (503), instead of the signal ending the process */
+    signal(SIGXFSZ, SIG_IGN);
 
     struct store *store = NULL;
     struct core *core = NULL;

@@ -144,7 +144,7 @@ enum err h_me_mfa_begin(struct request *req, struct reply *rep)
                           : mfa_begin(req->core, &req->caller, password, &fe, &retry_after, &en);
     body_wipe_string(doc, "current_password");
     json_decref(doc);
-    if (e == ERR_UNAVAILABLE || e == ERR_NOMEM || e == ERR_INTERNAL)
+    if (err_is_unavailable(e) || e == ERR_NOMEM || e == ERR_INTERNAL)
         return e;
     if (e)
         return mfa_refusal(rep, e, "MFA is already on; turn it off first", retry_after, &fe);

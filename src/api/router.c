@@ -227,6 +227,10 @@ static enum err authenticate(struct request *req, const struct route *rt, const 
     enum err e = ERR_UNAUTHENTICATED;
     for (int i = 0; i < secure + plain && e == ERR_UNAUTHENTICATED; i++)
         e = auth_session(req->core, tokens[i], &req->caller);
+    if (err_is_unavailable(e)) {
+        *detail = "the store cannot answer now (unreachable or full); retry";
+        return e;
+    }
     if (e) {
         *detail = "the session has ended; log in again";
         return e;
@@ -311,6 +315,8 @@ void router_run(struct request *req, struct route_match *m, struct reply *rep)
     enum err e = found->fn(req, rep);
     if (e != ERR_OK) {
         reply_release(rep);
-        reply_problem(rep, e, NULL, NULL);
+        reply_problem(rep, e, e == ERR_STORAGE_FULL ? "the store has no room left; nothing was "
+                                                       "changed; retry once there is room"
+                                                     : NULL, NULL);
     }
 }

@@ -32,6 +32,7 @@ static const struct {
     [ERR_NOMEM] = {500, "internal", "Internal server error"},
     [ERR_STORE] = {500, "internal", "Internal server error"},
     [ERR_UNAVAILABLE] = {503, "unavailable", "Service unavailable"},
+    [ERR_STORAGE_FULL] = {503, "storage-full", "Storage full"},
     [ERR_HTTP_VERSION] = {505, "http-version-not-supported",
                           "Only HTTP/1.0 and HTTP/1.1 are served"},
 };
@@ -49,4 +50,9 @@ const char *err_slug(enum err e)
 const char *err_title(enum err e)
 {
     return (e >= 0 && e < ERR__COUNT) ? err_table[e].title : "Internal server error";
+}
+
+int err_is_unavailable(enum err e)
+{
+    return e == ERR_UNAVAILABLE || e == ERR_STORAGE_FULL;
 }

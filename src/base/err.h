@@ -28,7 +28,8 @@ enum err {
     ERR_INTERNAL,          /* 500 */
     ERR_NOMEM,             /* 500 out of memory */
     ERR_STORE,             /* 500 the store failed */
-    ERR_UNAVAILABLE,       /* 503 */
+    ERR_UNAVAILABLE,       /* 503 the store cannot be reached, or the view may be stale */
+    ERR_STORAGE_FULL,      /* 503 the store has no room left for a write */
     ERR_HTTP_VERSION,      /* 505 a version other than HTTP/1.0 and HTTP/1.1 */
     ERR__COUNT
 };
@@ -39,5 +40,8 @@ int err_http_status(enum err e);
 const char *err_slug(enum err e);
 /* Human title of the problem ("Validation failed"). */
 const char *err_title(enum err e);
+/* 1 for the errors that say "not now" rather than "no" (ERR_UNAVAILABLE, ERR_STORAGE_FULL):
+ * a caller that turns store failures into a refusal of its own passes these on instead. */
+int err_is_unavailable(enum err e);
 
 #endif

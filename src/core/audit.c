@@ -68,7 +68,7 @@ enum err audit_end(struct core *c, enum err e, const struct caller *who, const c
     struct audit_record a;
     audit_record_of(who, action, target_type, target, detail, &a);
     e = c->store->ops->audited_end(c->store, e, &a);
-    if (e == ERR_STORE || e == ERR_UNAVAILABLE)
+    if (e == ERR_STORE || err_is_unavailable(e))
         log_warn("audit: %s on %s refused: the change or its record could not be stored", action,
                  target_type);
     return e;

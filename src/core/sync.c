@@ -171,7 +171,11 @@ enum err sync_start(struct core *c, int wait_ms)
         return e;
     }
     c->feed_required = 1;
-    struct store_feed_handler h = {feed_event, feed_connected, feed_alive, c};
+    /* a quarter of stale_after_ms (at most a second): a round trip slower than the rest of
+     * it is what it takes to count as stale, not any heartbeat's own latency */
+    int beat = c->cfg.stale_after_ms / 4;
+    struct store_feed_handler h = {feed_event, feed_connected, feed_alive, c,
+                                   beat > 1000 ? 1000 : beat};
     enum err e = c->store->ops->watch(c->store, &h);
     if (e)
         return e;

@@ -190,6 +190,23 @@ static void ensure_connected(struct sql_store *st)
         PQreset(conn_of(st));
 }
 
+/* SQLSTATEs that mean "not now" (retry), not a fault of apikeyd's: connection exceptions
+ * (08), insufficient resources (53: 53100 disk full is ERR_STORAGE_FULL), the server shutting
+ * down or starting (57P01-57P03), a read-only server (25006: a standby after a failover),
+ * serialization failure and deadlock (40001, 40P01). */
+static enum err pg_state_error(const char *state)
+{
+    if (!state)
+        return ERR_STORE;
+    if (strcmp(state, "53100") == 0)
+        return ERR_STORAGE_FULL;
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+        strncmp(state, "57P0", 4) == 0 || strcmp(state, "25006") == 0 ||
+        strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+        return ERR_UNAVAILABLE;
+    return ERR_STORE;
+}
+
 /* Logs a failure; a lost connection is reset for the next call and answers ERR_UNAVAILABLE. */
 static enum err pg_fail(struct sql_store *st, PGresult *res, const char *what)
 {
@@ -197,7 +214,9 @@ static enum err pg_fail(struct sql_store *st, PGresult *res, const char *what)
     if (state && strncmp(state, "23", 2) == 0)
         return ERR_CONFLICT; /* integrity constraint violation */
     log_error("postgresql: %s: %s", what, PQerrorMessage(conn_of(st)));
-    return PQstatus(conn_of(st)) == CONNECTION_BAD ? ERR_UNAVAILABLE : ERR_STORE;
+    if (PQstatus(conn_of(st)) == CONNECTION_BAD)
+        return ERR_UNAVAILABLE;
+    return pg_state_error(state);
 }
 
 /* Rewrites SQLite-style placeholders (? and ?N) to $N, leaving string literals alone. */

@@ -1,6 +1,7 @@
 /* pg_feed.c — the change feed of the PostgreSQL store: a thread with its own connection that
  * LISTENs on channel "apikeyd", hands each notification to the node, checks the connection
- * every second (SELECT 1 with a deadline, so a silent network is noticed), and on loss
+ * every heartbeat (SELECT 1 with a deadline, so a silent network is noticed; the node sets
+ * the period, at most a second), and on loss
  * reconnects with doubling backoff (0.1 s to 5 s) and asks the node to resynchronise. */
 #include <libpq-fe.h>
 #include <poll.h>
@@ -15,7 +16,7 @@
 #include "pg_internal.h"
 
 #define FEED_CHANNEL "apikeyd"
-#define FEED_HEARTBEAT_MS 1000
+#define FEED_HEARTBEAT_MS 1000 /* when the node sets no period */
 #define FEED_DEADLINE_MS 2000
 #define FEED_BACKOFF_MIN_MS 100
 #define FEED_BACKOFF_MAX_MS 5000
@@ -127,7 +128,8 @@ static void *feed_main(void *arg)
         }
         f->handler.alive(f->handler.ctx);
         backoff = FEED_BACKOFF_MIN_MS;
-        int64_t next_beat = time_monotonic_ms() + FEED_HEARTBEAT_MS;
+        int64_t beat = f->handler.heartbeat_ms > 0 ? f->handler.heartbeat_ms : FEED_HEARTBEAT_MS;
+        int64_t next_beat = time_monotonic_ms() + beat;
         while (!atomic_load(&f->stop)) {
             int64_t left = next_beat - time_monotonic_ms();
             int ready = left > 0 ? wait_input(conn, left > 250 ? 250 : (int)left) : 0;
@@ -137,7 +139,7 @@ static void *feed_main(void *arg)
                 if (heartbeat(f, conn) != 0)
                     break;
                 f->handler.alive(f->handler.ctx);
-                next_beat = time_monotonic_ms() + FEED_HEARTBEAT_MS;
+                next_beat = time_monotonic_ms() + beat;
             }
         }
         if (!atomic_load(&f->stop))

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "../base/log.h"
 #include <sqlite3.h>
@@ -182,9 +184,10 @@ static const char *const migrations[] = {
     "CREATE INDEX service_accounts_project ON service_accounts(project_id);",
 };
 
-/* The driver's state: a statement cache per connection. */
+/* The driver's state: a statement cache per connection, the data folder. */
 struct lite_state {
     struct stmt_cache *write_stmts, *read_stmts;
+    char dir[4096];
 };
 
 static sqlite3 *db_of(struct sql_store *st)
@@ -199,19 +202,62 @@ static struct stmt_cache *stmts_of(struct sql_store *st)
     return sq_conn(st) == st->conn ? ls->write_stmts : ls->read_stmts;
 }
 
+/* 1 when a failed write was most likely for want of room. SQLite reports ENOSPC as
+ * SQLITE_FULL, but EFBIG (past the file size limit, ulimit -f) and EDQUOT as a plain write
+ * error, and the errno it keeps is not the write's: so the room is looked at instead — a
+ * file size limit on the process, or under 1 MiB left for it in the data folder. */
+static int out_of_room(struct sql_store *st)
+{
+    struct lite_state *ls = st->extra;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        return 1;
+    struct statvfs sv;
+    return ls && statvfs(ls->dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < (1u << 20);
+}
+
+/* What a failed call means to a caller: no room (SQLITE_FULL, or a failed write with no room
+ * left) is ERR_STORAGE_FULL; another I/O error, a lock held too long or a file that cannot be
+ * opened is ERR_UNAVAILABLE (retry); the rest ERR_STORE. */
+static enum err lite_error(struct sql_store *st, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+        return ERR_STORAGE_FULL;
+    case SQLITE_IOERR:
+        return (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_TRUNCATE ||
+                rc == SQLITE_IOERR_SHMSIZE) && out_of_room(st)
+                   ? ERR_STORAGE_FULL
+                   : ERR_UNAVAILABLE;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+        return ERR_UNAVAILABLE;
+    case SQLITE_NOMEM:
+        return ERR_NOMEM;
+    default:
+        return ERR_STORE;
+    }
+}
+
 static enum err sql_fail(struct sql_store *st, const char *what)
 {
-    log_error("sqlite: %s: %s", what, sqlite3_errmsg(db_of(st)));
-    return ERR_STORE;
+    log_error("sqlite: %s: %s (code %d)", what, sqlite3_errmsg(db_of(st)),
+              sqlite3_extended_errcode(db_of(st)));
+    return lite_error(st, sqlite3_extended_errcode(db_of(st)));
 }
 
 static enum err lite_exec(struct sql_store *st, const char *sql)
 {
     char *msg = NULL;
-    if (sqlite3_exec(db_of(st), sql, NULL, NULL, &msg) != SQLITE_OK) {
-        log_error("sqlite: %s", msg ? msg : "exec failed");
+    int rc = sqlite3_exec(db_of(st), sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        log_error("sqlite: %s (code %d)", msg ? msg : "exec failed",
+                  sqlite3_extended_errcode(db_of(st)));
         sqlite3_free(msg);
-        return ERR_STORE;
+        return lite_error(st, sqlite3_extended_errcode(db_of(st)));
     }
     return ERR_OK;
 }
@@ -407,6 +453,8 @@ enum err store_sqlite_open(const char *dir, struct store **out)
     sqlite3_busy_timeout(db, 5000);
     struct lite_state *ls = calloc(1, sizeof *ls);
     st->extra = ls;
+    if (ls)
+        snprintf(ls->dir, sizeof ls->dir, "%s", dir);
     if (!ls || !(ls->write_stmts = stmt_cache_new(db))) {
         sqlite_ops.close(&st->base);
         return ERR_NOMEM;

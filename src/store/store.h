@@ -4,8 +4,10 @@
  * calls s->ops->fn(s, ...). Every function is safe to call from several threads.
  * Records use fixed-size buffers sized by the API's limits, so nothing here allocates for the
  * caller; lists are streamed through callbacks. Return codes: ERR_OK, ERR_NOT_FOUND,
- * ERR_CONFLICT (a unique name taken), ERR_LIMIT (a count limit), ERR_STORE (anything else,
- * logged by the backend without secrets). */
+ * ERR_CONFLICT (a unique name taken), ERR_LIMIT (a count limit), ERR_STORAGE_FULL (no room
+ * left: disk full, quota, file size limit), ERR_UNAVAILABLE (the database cannot be reached
+ * or answer now: retry), ERR_STORE (anything else); failures are logged by the backend
+ * without secrets. */
 #ifndef APIKEYD_STORE_H
 #define APIKEYD_STORE_H
 
@@ -374,9 +376,13 @@ struct store_feed_handler {
      * reloads its view from the store, then returns 0 (or -1 when it could not: the feed then
      * reconnects and asks again). */
     int (*connected)(void *ctx);
-    /* The feed is known to be working now (called at least once a second while it does). */
+    /* The feed is known to be working now (called every heartbeat_ms while it does). */
     void (*alive)(void *ctx);
     void *ctx;
+    /* How often the feed proves its connection (a round trip), in ms; 0 means 1000. The node
+     * sets it well under its stale_after_ms, or a busy database's slower round trip would
+     * leave gaps in which the view counts as stale. */
+    int heartbeat_ms;
 };
 
 /* Connects to PostgreSQL at url ("postgresql://..."), migrating the schema (safe when several
@@ -386,5 +392,11 @@ enum err store_pg_open(const char *url, struct store **out);
 /* Opens (creating if needed, and migrating) the SQLite store in directory dir, file
  * apikeyd.db. Sets *out on success; the caller closes it with (*out)->ops->close. */
 enum err store_sqlite_open(const char *dir, struct store **out);
+
+/* Writes a consistent copy of dir/apikeyd.db to file with SQLite's online backup API, while a
+ * daemon may be serving from dir (its lock is not needed: see sqlite_backup.c). The copy is
+ * written to file.tmp, fsynced and renamed; an existing file is replaced only when force.
+ * On failure (ERR_STORE) msg (cap bytes) says what failed, naming the file. */
+enum err store_sqlite_backup(const char *dir, const char *file, int force, char *msg, size_t cap);
 
 #endif

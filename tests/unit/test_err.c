@@ -43,6 +43,7 @@ static const struct expected documented[] = {
     {ERR_NOMEM, 500, "internal"},
     {ERR_STORE, 500, "internal"},
     {ERR_UNAVAILABLE, 503, "unavailable"},
+    {ERR_STORAGE_FULL, 503, "storage-full"},
 };
 
 static void test_ok_is_200(void **state)

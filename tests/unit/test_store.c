@@ -193,6 +193,7 @@ static const char *err_name(enum err e)
         [ERR_NOMEM] = "ERR_NOMEM",
         [ERR_STORE] = "ERR_STORE",
         [ERR_UNAVAILABLE] = "ERR_UNAVAILABLE",
+        [ERR_STORAGE_FULL] = "ERR_STORAGE_FULL",
     };
     if ((unsigned)e < sizeof names / sizeof names[0] && names[e])
         return names[e];
