@@ -1,0 +1,34 @@
+// viewports.mjs — screenshots of one state of the page at the three sizes the portal is
+// checked at (1280×800, 1024×768, 390×844), each after asserting that nothing scrolls
+// sideways: neither the page nor an open dialog is wider than its box.
+import assert from 'node:assert/strict';
+import { shot } from './portal.mjs';
+
+export const VIEWPORTS = [[1280, 800], [1024, 768], [390, 844]];
+
+// Asserts no horizontal overflow of the document or of any open <dialog>.
+export async function assertNoSidewaysScroll(page, what) {
+  const over = await page.evaluate(() => {
+    const out = [];
+    const de = document.documentElement;
+    if (de.scrollWidth > de.clientWidth) out.push(`page ${de.scrollWidth} > ${de.clientWidth}`);
+    for (const d of document.querySelectorAll('dialog[open]')) {
+      if (d.scrollWidth > d.clientWidth) out.push(`dialog ${d.getAttribute('aria-labelledby')} ${d.scrollWidth} > ${d.clientWidth}`);
+      const r = d.getBoundingClientRect();
+      if (r.left < 0 || r.right > window.innerWidth) out.push(`dialog outside the window (${r.left}..${r.right})`);
+    }
+    return out;
+  });
+  assert.deepEqual(over, [], `${what}: nothing scrolls sideways at ${page.viewportSize().width}px`);
+}
+
+// NAME-1280.png, NAME-1024.png, NAME-390.png; the viewport is put back afterwards.
+export async function shotsAt(page, name) {
+  const was = page.viewportSize();
+  for (const [width, height] of VIEWPORTS) {
+    await page.setViewportSize({ width, height });
+    await assertNoSidewaysScroll(page, name);
+    await shot(page, `${name}-${width}.png`);
+  }
+  await page.setViewportSize(was);
+}
