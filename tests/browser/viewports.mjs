@@ -22,13 +22,26 @@ export async function assertNoSidewaysScroll(page, what) {
   assert.deepEqual(over, [], `${what}: nothing scrolls sideways at ${page.viewportSize().width}px`);
 }
 
-// NAME-1280.png, NAME-1024.png, NAME-390.png; the viewport is put back afterwards.
+// NAME-1280.png, NAME-1024.png, NAME-390.png; the viewport is put back afterwards. When the
+// topmost open dialog scrolls, its further parts follow as NAME-WIDTH-2.png, -3.png, … (each
+// scrolled one box further down), so that every part of it is seen; its scroll is restored.
 export async function shotsAt(page, name) {
   const was = page.viewportSize();
   for (const [width, height] of VIEWPORTS) {
     await page.setViewportSize({ width, height });
     await assertNoSidewaysScroll(page, name);
     await shot(page, `${name}-${width}.png`);
+    const top = page.locator('dialog[open]').last();
+    if (!(await top.count())) continue;
+    const { scrollTop, parts } = await top.evaluate((d) => ({
+      scrollTop: d.scrollTop,
+      parts: Math.ceil(d.scrollHeight / Math.max(1, d.clientHeight - 40)),
+    }));
+    for (let i = 1; i < Math.min(parts, 8); i += 1) {
+      await top.evaluate((d, n) => { d.scrollTop = n * (d.clientHeight - 40); }, i);
+      await shot(page, `${name}-${width}-${i + 1}.png`);
+    }
+    await top.evaluate((d, t) => { d.scrollTop = t; }, scrollTop);
   }
   await page.setViewportSize(was);
 }

@@ -77,12 +77,12 @@ export function render(view, { has }) {
 
   function row(ev) {
     return h('tr', {},
-      h('td', { class: 'nowrap' }, h('time', { datetime: ev.at }, fmtTime(ev.at))),
-      h('td', { class: 'wrap-any' }, ev.actor || ''),
+      h('td', {}, h('time', { datetime: ev.at }, fmtTime(ev.at))),
+      h('td', { class: 'wrap-word' }, ev.actor || ''),
       h('td', { class: 'nowrap' }, ev.action || ''),
       h('td', { class: 'wrap-any' }, ev.target_type && ev.target ? `${ev.target_type} ${ev.target}` : ev.target || ''),
-      h('td', { class: 'wrap-any' }, ev.client || ''),
-      h('td', { class: 'wrap-any' }, ev.detail || ''));
+      h('td', { class: 'wrap-any client' }, ev.client || ''),
+      h('td', { class: 'wrap-word' }, ev.detail || ''));
   }
 
   async function fetchPage(append) {

@@ -99,8 +99,8 @@ export function userDetailsDialog(user, ctx) {
       roles = checkList('Roles', grantable, user.roles || [], describe);
       fields.roles = { input: roles.set, label: 'Roles' };
       const hidden = ctx.roles.length - grantable.length;
-      rolesBox.replaceChildren(roles.set, hidden ? h('p', { class: 'hint' },
-        'Only the roles whose authorities you hold are offered.') : null);
+      rolesBox.replaceChildren(roles.set);
+      if (hidden) rolesBox.append(h('p', { class: 'hint' }, 'Only the roles whose authorities you hold are offered.'));
     };
     fill();
     sync.push(fill);
