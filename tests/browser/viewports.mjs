@@ -2,7 +2,9 @@
 // checked at (1280×800, 1024×768, 390×844), each after asserting that nothing scrolls
 // sideways: neither the page nor an open dialog is wider than its box.
 import assert from 'node:assert/strict';
-import { shot } from './portal.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SHOTS, shot, TIMEOUT } from './portal.mjs';
 
 export const VIEWPORTS = [[1280, 800], [1024, 768], [390, 844]];
 
@@ -22,24 +24,34 @@ export async function assertNoSidewaysScroll(page, what) {
   assert.deepEqual(over, [], `${what}: nothing scrolls sideways at ${page.viewportSize().width}px`);
 }
 
-// NAME-1280.png, NAME-1024.png, NAME-390.png; the viewport is put back afterwards. When the
-// topmost open dialog scrolls, its further parts follow as NAME-WIDTH-2.png, -3.png, … (each
-// scrolled one box further down), so that every part of it is seen; its scroll is restored.
+// The window as the person sees it (a modal dialog covers the window, not the whole page).
+async function windowShot(page, name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, name), timeout: TIMEOUT });
+}
+
+// NAME-1280.png, NAME-1024.png, NAME-390.png; the viewport is put back afterwards. Without a
+// dialog the whole page is taken; with one, the window, and when the topmost dialog scrolls,
+// its further parts follow as NAME-WIDTH-2.png, -3.png, … (each scrolled one box further
+// down), so that every part of it is seen; its scroll is restored.
 export async function shotsAt(page, name) {
   const was = page.viewportSize();
   for (const [width, height] of VIEWPORTS) {
     await page.setViewportSize({ width, height });
     await assertNoSidewaysScroll(page, name);
-    await shot(page, `${name}-${width}.png`);
     const top = page.locator('dialog[open]').last();
-    if (!(await top.count())) continue;
+    if (!(await top.count())) {
+      await shot(page, `${name}-${width}.png`);
+      continue;
+    }
+    await windowShot(page, `${name}-${width}.png`);
     const { scrollTop, parts } = await top.evaluate((d) => ({
       scrollTop: d.scrollTop,
-      parts: Math.ceil(d.scrollHeight / Math.max(1, d.clientHeight - 40)),
+      parts: d.scrollHeight <= d.clientHeight ? 1 : Math.ceil(d.scrollHeight / Math.max(1, d.clientHeight - 40)),
     }));
     for (let i = 1; i < Math.min(parts, 8); i += 1) {
       await top.evaluate((d, n) => { d.scrollTop = n * (d.clientHeight - 40); }, i);
-      await shot(page, `${name}-${width}-${i + 1}.png`);
+      await windowShot(page, `${name}-${width}-${i + 1}.png`);
     }
     await top.evaluate((d, t) => { d.scrollTop = t; }, scrollTop);
   }

@@ -147,12 +147,14 @@ export function userDetailsDialog(user, ctx) {
     const form = h('form', { class: 'form', novalidate: true }, box, h('div', { class: 'form-actions' }, save));
     let groups = null;
     const fill = () => {
-      groups = checkList('Groups', offered, user.groups || [], describe);
+      groups = checkList('Member of', offered, user.groups || [], describe);
       box.replaceChildren(groups.set);
     };
     if (!offered.length) {
-      return section('Groups', h('p', { class: 'hint' },
-        `There are no groups in the environment ${user.environment} whose roles you hold.`));
+      const any = (ctx.groups || []).some((g) => g.environment === user.environment);
+      return section('Groups', h('p', { class: 'hint' }, any
+        ? `You hold the roles of none of the groups in the environment ${user.environment}, so you cannot change its groups.`
+        : `There are no groups in the environment ${user.environment}.`));
     }
     fill();
     sync.push(fill);
