@@ -16,6 +16,9 @@ const list = (xs) => (xs && xs.length ? xs.join(', ') : '—');
 // api() whose refusals of a grant are explained in words.
 const call = (...args) => api(...args).catch((err) => { throw explainRefusal(err); });
 
+// The status line of a section: what its last action did.
+const statusLine = () => h('p', { role: 'status', class: 'status' });
+
 // A section of the dialog with an h3 heading.
 function section(title, ...children) {
   const id = uid('sec');
@@ -46,10 +49,9 @@ export function userDetailsDialog(user, ctx) {
   const own = user.username === me.username;
   const editable = canUsers && offer.reaches(user);
   const alerts = h('div', { class: 'alerts' });
-  const status = h('p', { role: 'status', class: 'status' });
   const info = h('dl', { class: 'details' });
   const close = h('button', { type: 'button', class: 'btn' }, 'Close');
-  const body = [alerts, info, status];
+  const body = [alerts, info];
   const sync = [];
   let dlg = null;
 
@@ -82,6 +84,7 @@ export function userDetailsDialog(user, ctx) {
     let roles = null;
     const rolesBox = h('div', {});
     const save = h('button', { type: 'submit', class: 'btn primary' }, 'Save changes');
+    const said = statusLine();
     const form = h('form', { class: 'form', novalidate: true }, fullName.wrap, email.wrap, rolesBox,
       h('div', { class: 'form-actions' }, save));
     const fields = {
@@ -107,7 +110,7 @@ export function userDetailsDialog(user, ctx) {
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       clearErrors(form);
-      status.textContent = '';
+      said.textContent = '';
       const patch = { full_name: fullName.input.value, email: email.input.value };
       if (roles) {
         const want = roles.values();
@@ -119,7 +122,7 @@ export function userDetailsDialog(user, ctx) {
         Object.assign(user, await call('PATCH', `/v1/users/${seg(user.username)}`, patch));
         fillInfo();
         sync.forEach((f) => f());
-        status.textContent = 'Changes saved.';
+        said.textContent = 'Changes saved.';
         ctx.onChange();
       } catch (err) {
         report(err, form, fields, form.querySelector('.form-actions'));
@@ -127,7 +130,7 @@ export function userDetailsDialog(user, ctx) {
         save.disabled = false;
       }
     });
-    return section('Account', form);
+    return section('Account', form, said);
   }
 
   // --- group membership: PUT /v1/groups/{name} {members} (manage_groups) ---
@@ -144,6 +147,7 @@ export function userDetailsDialog(user, ctx) {
     };
     const box = h('div', {});
     const save = h('button', { type: 'submit', class: 'btn' }, 'Save groups');
+    const said = statusLine();
     const form = h('form', { class: 'form', novalidate: true }, box, h('div', { class: 'form-actions' }, save));
     let groups = null;
     const fill = () => {
@@ -161,7 +165,7 @@ export function userDetailsDialog(user, ctx) {
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       clearErrors(form);
-      status.textContent = '';
+      said.textContent = '';
       const want = new Set(groups.values());
       const had = new Set(user.groups || []);
       const changed = offered.filter((g) => want.has(g) !== had.has(g));
@@ -173,7 +177,7 @@ export function userDetailsDialog(user, ctx) {
           if (want.has(name)) members.push(user.username);
           await call('PUT', `/v1/groups/${seg(name)}`, { members });
         }
-        status.textContent = changed.length ? 'Groups saved.' : 'No group was changed.';
+        said.textContent = changed.length ? 'Groups saved.' : 'No group was changed.';
       } catch (err) {
         report(err, form, {}, form.querySelector('.form-actions'));
       } finally {
@@ -181,12 +185,13 @@ export function userDetailsDialog(user, ctx) {
         await reload().catch((err) => report(err));
       }
     });
-    return section('Groups', form);
+    return section('Groups', form, said);
   }
 
   // --- password reset and MFA off ---
   function securitySection() {
     const parts = [];
+    const said = statusLine();
     if (user.auth_source === 'local') {
       const pw = field('New password', h('input', { type: 'password', name: 'password',
         autocomplete: 'new-password', maxlength: '128' }),
@@ -197,7 +202,7 @@ export function userDetailsDialog(user, ctx) {
       form.addEventListener('submit', async (ev) => {
         ev.preventDefault();
         clearErrors(form);
-        status.textContent = '';
+        said.textContent = '';
         if (!pw.input.value) {
           fieldError(pw.input, 'Enter the new password.');
           pw.input.focus();
@@ -215,7 +220,7 @@ export function userDetailsDialog(user, ctx) {
         try {
           Object.assign(user, await call('PATCH', `/v1/users/${seg(user.username)}`, { password: pw.input.value }));
           pw.input.value = '';
-          status.textContent = `The password of ${user.username} was reset.`;
+          said.textContent = `The password of ${user.username} was reset.`;
         } catch (err) {
           report(err, form, { password: { input: pw.input, label: 'New password' } },
             form.querySelector('.form-actions'));
@@ -235,7 +240,7 @@ export function userDetailsDialog(user, ctx) {
     sync.push(fill);
     mfaOff.addEventListener('click', async () => {
       clearErrors(alerts);
-      status.textContent = '';
+      said.textContent = '';
       const ok = await confirmDialog({
         title: 'Turn off MFA',
         text: `MFA of ${user.username} will be turned off and their recovery codes deleted: `
@@ -245,11 +250,11 @@ export function userDetailsDialog(user, ctx) {
         action: () => call('DELETE', `/v1/users/${seg(user.username)}/mfa`),
       });
       if (!ok) return;
-      status.textContent = `MFA of ${user.username} is now off.`;
+      said.textContent = `MFA of ${user.username} is now off.`;
       await reload().catch((err) => report(err));
       close.focus();
     });
-    parts.push(mfaBox);
+    parts.push(mfaBox, said);
     return section('Password and MFA', parts);
   }
 
@@ -257,6 +262,7 @@ export function userDetailsDialog(user, ctx) {
   function statusSection() {
     const toggle = h('button', { type: 'button', class: 'btn' });
     const del = h('button', { type: 'button', class: 'btn danger' }, 'Delete user');
+    const said = statusLine();
     const fill = () => { toggle.textContent = user.disabled ? 'Enable' : 'Disable'; };
     fill();
     sync.push(fill);
@@ -265,7 +271,7 @@ export function userDetailsDialog(user, ctx) {
     };
     toggle.addEventListener('click', async () => {
       clearErrors(alerts);
-      status.textContent = '';
+      said.textContent = '';
       const disabling = !user.disabled;
       try {
         if (disabling) {
@@ -284,7 +290,7 @@ export function userDetailsDialog(user, ctx) {
         }
         fillInfo();
         sync.forEach((f) => f());
-        status.textContent = `${user.username} is now ${user.disabled ? 'disabled' : 'enabled'}.`;
+        said.textContent = `${user.username} is now ${user.disabled ? 'disabled' : 'enabled'}.`;
         ctx.onChange();
       } catch (err) {
         report(err);
@@ -307,7 +313,7 @@ export function userDetailsDialog(user, ctx) {
       dlg.close();
       ctx.onDeleted(user.username);
     });
-    return section('Account status', h('div', { class: 'form-actions' }, toggle, del));
+    return section('Account status', h('div', { class: 'form-actions' }, toggle, del), said);
   }
 
   fillInfo();
