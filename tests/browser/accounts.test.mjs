@@ -7,9 +7,8 @@ import { test } from 'node:test';
 import { createOwnedProject, createUser, uniq, verify } from './daemon.mjs';
 import {
   dialog, eventually, expectGone, expectText, expectVisible, goTo, lbl, login, pageHolds, rowWith,
-  selectByText, suite, tableRows, TEST_TIMEOUT,
+  selectByText, shot, suite, tableRows, TEST_TIMEOUT,
 } from './portal.mjs';
-import { shotsAtSizes } from './layout.mjs';
 
 const s = suite('accounts');
 const T = { timeout: TEST_TIMEOUT };
@@ -52,7 +51,7 @@ test('an admin creates a site-wide API account with "Create API Account"', T, as
   await dlg.getByLabel(lbl('Description')).fill('Nightly imports');
   await selectByText(dlg, 'Project', 'Site-wide');
   assert.equal(await dlg.getByLabel(lbl('Role')).isDisabled(), true, 'no role without a project');
-  await shotsAtSizes(page, 'accounts-create-dialog');
+  await shot(page, 'accounts-create-dialog');
   await dlg.getByRole('button', { name: 'Create', exact: true }).click();
   await expectGone(dlg, 'dialog "Create API Account" after Create');
   const table = page.getByRole('table', { name: 'API accounts you manage' });
@@ -74,7 +73,7 @@ test('an admin creates a site-wide API account with "Create API Account"', T, as
   assert.ok(acc, 'the account exists on the server');
   assert.ok(acc.project == null, `site-wide: no project (got ${JSON.stringify(acc.project)})`);
   assert.equal(acc.description, 'Nightly imports');
-  await shotsAtSizes(page, 'accounts');
+  await shot(page, 'accounts');
   await page.context().close();
 });
 
@@ -86,7 +85,7 @@ test('"Edit" in the row\'s context menu changes the name and description', T, as
   await expectVisible(dlg, 'dialog "Edit API Account"');
   assert.equal(await dlg.getByLabel(lbl('Name')).inputValue(), name, 'Name filled in');
   assert.equal(await dlg.getByLabel(lbl('Description')).inputValue(), 'made by the test');
-  await shotsAtSizes(page, 'accounts-edit-dialog');
+  await shot(page, 'accounts-edit-dialog');
   // a name another site-wide account has is refused, in words, next to Name
   const taken = await accountViaApi();
   await dlg.getByLabel(lbl('Name')).fill(taken.name);
@@ -131,7 +130,7 @@ test('opening an account shows its keys; "Create API Key" shows the key once, wi
   const pane = dialog(page, `API Account ${name}`);
   await expectVisible(pane, `the pane "API Account ${name}"`);
   await expectVisible(pane.getByRole('table', { name: `API keys of ${name}` }).getByText(old), `the key ${old}`);
-  await shotsAtSizes(page, 'accounts-pane');
+  await shot(page, 'accounts-pane');
   await pane.getByRole('button', { name: 'Create API Key', exact: true }).click();
   const dlg = dialog(page, 'New API Key');
   await expectVisible(dlg, 'dialog "New API Key"');
@@ -147,7 +146,7 @@ test('opening an account shows its keys; "Create API Key" shows the key once, wi
     assert.match(v, KEY_RE);
     return v;
   });
-  await shotsAtSizes(page, 'accounts-save-key');
+  await shot(page, 'accounts-save-key');
   await save.getByRole('button', { name: 'Copy to clipboard', exact: true }).click();
   await expectVisible(save.getByText('Copied to clipboard.'), 'the copy is confirmed');
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key, 'the clipboard holds the key');

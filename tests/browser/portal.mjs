@@ -69,6 +69,12 @@ export async function shot(page, name) {
   await review(page, SHOTS, name);
 }
 
+// The same review at the page's current size only (a test that opens each state at each
+// size itself, so that menus and dialogs are placed as they are at that size).
+export async function shotThisSize(page, name) {
+  await review(page, SHOTS, name, [page.viewportSize()]);
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Retries `fn` (which throws on failure) until it passes or `timeout` ms have passed.

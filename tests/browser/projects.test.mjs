@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import { Api, createOwnedProject, createProjectManager, createUser, uniq } from './daemon.mjs';
 import {
   dialog, eventually, expectGone, expectText, expectVisible, goTo, isFocused, lbl, login, rowWith,
-  selectByText, suite, tableRows, TEST_TIMEOUT,
+  selectByText, shot, suite, tableRows, TEST_TIMEOUT,
 } from './portal.mjs';
-import { shotsAtSizes, SIZES } from './layout.mjs';
+import { WIDTHS } from './review.mjs';
 
 const s = suite('projects');
 const T = { timeout: TEST_TIMEOUT };
@@ -147,7 +147,7 @@ test('"Add member" finds a user by a part of the full name and adds them, by key
   const option = list.getByRole('option', { name: `Grace ${surname} (${grace.username})`, exact: true });
   await expectVisible(option, 'the user offered by full name and username');
   assert.equal(await box.getAttribute('aria-expanded'), 'true', 'aria-expanded while the list is open');
-  await shotsAtSizes(page, 'projects-member-picker');
+  await shot(page, 'projects-member-picker');
   await page.keyboard.press('ArrowDown');
   assert.equal(await option.getAttribute('aria-selected'), 'true', 'ArrowDown makes it active');
   assert.equal(await box.getAttribute('aria-activedescendant'), await option.getAttribute('id'),
@@ -259,7 +259,7 @@ test('a project owner creates an API account in a subproject from the project it
   const accName = uniq('probe-');
   await dlg.getByLabel(lbl('Name')).fill(accName);
   await selectByText(dlg, 'Role', 'reader');
-  await shotsAtSizes(page, 'projects-create-account-dialog');
+  await shot(page, 'projects-create-account-dialog');
   await dlg.getByRole('button', { name: 'Create', exact: true }).click();
   await expectGone(dlg, 'the dialog after Create');
   await expectVisible(rowWith(members, `${accName} (API account)`), 'the account as a member, by name');
@@ -301,13 +301,13 @@ test('the members table fits at 1280, 1024 and 390 px without sideways scrolling
   await treeItem(page, name).click();
   const members = membersTable(page);
   await expectVisible(rowWith(members, 'Nightly import robot (API account)'), 'the account by name');
-  for (const [width] of SIZES.filter(([w]) => w >= 1024)) {
+  for (const { width } of WIDTHS.filter((v) => v.width >= 1024)) {
     await page.setViewportSize({ width, height: 800 });
     const lines = await members.locator('.member-name').evaluateAll((els) => els
       .map((el) => [el.textContent, el.getClientRects().length]));
     for (const [text, n] of lines) assert.equal(n, 1, `"${text}" on one line at ${width} px`);
   }
-  await shotsAtSizes(page, 'projects');
+  await shot(page, 'projects');
   assert.ok(acc.id, 'the account exists');
   await page.context().close();
 });

@@ -76,18 +76,42 @@ export async function sidewaysOverflow(page) {
 
 const settle = (page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 
-// Screenshots `page` as DIR/NAME-WxH.png at each width, and fails when anything scrolls
-// sideways or axe reports a serious or critical violation at any of them.
-export async function review(page, dir, name) {
+// The picture(s) of the page at its current size: the whole page, or with a dialog open the
+// window as the person sees it, and when the topmost dialog scrolls, its further parts as
+// NAME-2.png, NAME-3.png, … (its scroll is put back).
+async function photograph(page, file) {
+  const top = page.locator('dialog[open]').last();
+  if (!(await top.count())) {
+    await page.screenshot({ path: `${file}.png`, fullPage: true });
+    return;
+  }
+  await page.screenshot({ path: `${file}.png` });
+  const { scrollTop, parts } = await top.evaluate((d) => ({
+    scrollTop: d.scrollTop,
+    parts: d.scrollHeight <= d.clientHeight ? 1 : Math.ceil(d.scrollHeight / Math.max(1, d.clientHeight - 40)),
+  }));
+  for (let i = 1; i < Math.min(parts, 8); i += 1) {
+    await top.evaluate((d, n) => { d.scrollTop = n * (d.clientHeight - 40); }, i);
+    await page.screenshot({ path: `${file}-${i + 1}.png` });
+  }
+  await top.evaluate((d, t) => { d.scrollTop = t; }, scrollTop);
+}
+
+// Photographs `page` as DIR/NAME-WxH.png at each of `sizes` (default: the three widths), and
+// fails when anything scrolls sideways or axe reports a serious or critical violation at any
+// of them. The page's own size is put back afterwards.
+export async function review(page, dir, name, sizes = WIDTHS) {
   fs.mkdirSync(dir, { recursive: true });
   const base = name.replace(/\.png$/, '');
   const original = page.viewportSize();
   const problems = [];
   try {
-    for (const vp of WIDTHS) {
-      await page.setViewportSize(vp);
+    for (const vp of sizes) {
+      if (vp.width !== page.viewportSize()?.width || vp.height !== page.viewportSize()?.height) {
+        await page.setViewportSize(vp);
+      }
       await settle(page);
-      await page.screenshot({ path: path.join(dir, `${base}-${vp.width}x${vp.height}.png`), fullPage: true });
+      await photograph(page, path.join(dir, `${base}-${vp.width}x${vp.height}`));
       for (const o of await sidewaysOverflow(page)) problems.push(`${vp.width}px: ${o}`);
       for (const v of await axeViolations(page)) problems.push(`${vp.width}px: ${v}`);
     }

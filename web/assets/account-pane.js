@@ -14,19 +14,6 @@ import { DELETE_TEXT } from './page-keys.js';
 const LICENSE = 'Engine executions made with these keys run under the license of the person '
   + 'who created each key.';
 
-// Marks each body cell of `table` with its column's header (data-label), so that on narrow
-// screens the rows stack into cards that still say what each value is (app.css .table.stack).
-function stackable(table) {
-  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
-  for (const tr of table.querySelectorAll('tbody tr:not(.empty)')) {
-    [...tr.cells].forEach((td, i) => {
-      if (heads[i] && !td.classList.contains('actions')) td.dataset.label = heads[i];
-    });
-  }
-  table.classList.add('stack');
-  return table;
-}
-
 // accountPane({account, projectName, returnFocus, onClose}) opens the pane "API Account NAME".
 export function accountPane({ account, projectName, returnFocus, onClose }) {
   const base = `/v1/service-accounts/${seg(account.id)}/keys`;
@@ -45,7 +32,7 @@ export function accountPane({ account, projectName, returnFocus, onClose }) {
   async function load() {
     try {
       const { keys } = await api('GET', base);
-      box.replaceChildren(stackable(keyTable({
+      box.replaceChildren(keyTable({
         caption: `API keys of ${account.name}`,
         keys,
         emptyText: 'This API account has no API keys yet.',
@@ -54,7 +41,7 @@ export function accountPane({ account, projectName, returnFocus, onClose }) {
           label: `Actions for ${k.name}`,
           items: [{ label: 'Delete', danger: true, action: (btn) => removeKey(k, btn) }],
         }),
-      })));
+      }));
     } catch (err) {
       showProblem(alerts, err);
     }

@@ -10,16 +10,22 @@ import * as settings from './page-settings.js';
 import * as users from './page-users.js';
 import * as accounts from './page-accounts.js';
 import * as projects from './page-projects.js';
-import { watchTables } from './responsive-tables.js';
+import * as audit from './page-audit.js';
 
 const ROUTES = {
   '#/keys': { label: 'User API Keys', page: keys },
   '#/settings': { label: 'User Settings', page: settings },
   '#/accounts': { label: 'API Accounts', page: accounts },
   '#/projects': { label: 'Projects', page: projects },
-  '#/users': { label: 'Users', page: users, admin: true },
+  '#/users': { label: 'Users', page: users },
+  '#/audit': { label: 'Audit', page: audit },
 };
-const USER_ADMIN = ['manage_users', 'manage_user_api_keys'];
+// The sidebar's Admin group: each link is shown to holders of any of its authorities, the
+// group to those who see one of its links. (The pages themselves also check.)
+const ADMIN_LINKS = {
+  '#/users': ['manage_users', 'manage_user_api_keys'],
+  '#/audit': ['view_audit'],
+};
 
 const root = document.getElementById('app');
 let shell = null; // {whoami, userButton, links, adminGroup, main}
@@ -56,7 +62,7 @@ function buildShell() {
   };
   const adminGroup = h('div', { class: 'nav-group', hidden: true },
     h('p', { class: 'nav-heading', id: 'nav-admin' }, 'Admin'),
-    h('ul', { 'aria-labelledby': 'nav-admin' }, link('#/users')));
+    h('ul', { 'aria-labelledby': 'nav-admin' }, Object.keys(ADMIN_LINKS).map(link)));
   const nav = h('nav', { 'aria-label': 'Main', class: 'sidebar' },
     h('p', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'apikeyd'),
     h('ul', {}, ['#/keys', '#/settings', '#/accounts', '#/projects'].map(link)),
@@ -73,7 +79,13 @@ function updateShell(me, hash) {
     h('span', { class: 'user-name' }, me.username),
     h('span', { class: 'caret', 'aria-hidden': 'true' }, '▾'));
   const auth = me.authorities || [];
-  shell.adminGroup.hidden = !USER_ADMIN.some((a) => auth.includes(a));
+  let anyAdmin = false;
+  for (const [hash, needs] of Object.entries(ADMIN_LINKS)) {
+    const shown = needs.some((a) => auth.includes(a));
+    shell.links[hash].parentElement.hidden = !shown;
+    anyAdmin = anyAdmin || shown;
+  }
+  shell.adminGroup.hidden = !anyAdmin;
   for (const [k, a] of Object.entries(shell.links)) {
     if (k === hash) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -156,6 +168,5 @@ setSessionEndedHandler(() => {
   else location.hash = '#/login';
 });
 
-watchTables(root);
 window.addEventListener('hashchange', route);
 route();

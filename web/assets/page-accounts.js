@@ -8,6 +8,7 @@ import { clearErrors, showProblem } from './errors.js';
 import { accountPane } from './account-pane.js';
 import { createAccountDialog, editAccountDialog } from './account-dialogs.js';
 import { menuButton } from './menu.js';
+import { stackable } from './table-stack.js';
 import { loadProjects } from './projects-data.js';
 
 const INTRO = 'API accounts are principals for programs, site-wide or owned by a project. In a '
@@ -65,12 +66,12 @@ export function render(view, { me }) {
         rows.push(h('tr', { class: 'empty' }, h('td', { colspan: '5' },
           'There are no API accounts you manage yet.')));
       }
-      tableBox.replaceChildren(h('table', { class: 'table stack' },
+      tableBox.replaceChildren(stackable(h('table', { class: 'table' },
         h('caption', {}, 'API accounts you manage'),
         h('thead', {}, h('tr', {},
           ['Name', 'Project', 'Created by', 'Status'].map((t) => h('th', { scope: 'col' }, t)),
           h('th', { scope: 'col', class: 'actions' }, h('span', { class: 'sr-only' }, 'Actions')))),
-        h('tbody', {}, rows)));
+        h('tbody', {}, rows))));
     } catch (err) {
       showProblem(alerts, err);
     }

@@ -1,102 +1,16 @@
-// page-users.js — #/users "Users" (admin): the user list, "User Account Details" (enable /
-// disable; other people's API keys for holders of manage_user_api_keys) and "+ New user".
-import { api, seg } from './api.js';
-import { field, fmtDate, h, uid } from './dom.js';
-import { confirmDialog, dialogButtons, openDialog } from './dialog.js';
+// page-users.js — #/users "Users" (Admin group): the user list, "+ New user" (offering only
+// the roles the caller may grant) and, per username, "User Account Details" (user-details.js).
+import { api } from './api.js';
+import { field, h, uid } from './dom.js';
+import { dialogButtons, openDialog } from './dialog.js';
 import { clearErrors, showProblem } from './errors.js';
-import { keyTable } from './key-table.js';
-import { DELETE_TEXT } from './page-keys.js';
+import { explainRefusal, grantOffer } from './grant-offer.js';
+import { stackable } from './table-stack.js';
+import { statusText, userDetailsDialog } from './user-details.js';
 
-const statusText = (u) => (u.disabled ? 'Disabled' : 'Active');
-const list = (xs) => (xs && xs.length ? xs.join(', ') : '—');
-
-// The details window. `user` is the full user object, or {username} when only keys are visible.
-function detailsDialog(user, { canUsers, canKeys, onChange, returnFocus }) {
-  const alerts = h('div', { class: 'alerts' });
-  const info = h('dl', { class: 'details' });
-  const status = h('p', { role: 'status', class: 'status' });
-  const toggle = canUsers ? h('button', { type: 'button', class: 'btn' }) : null;
-  const keysBox = h('div', { class: 'table-wrap' });
-  const keysId = uid('keys');
-  const close = h('button', { type: 'button', class: 'btn' }, 'Close');
-
-  function fill() {
-    const rows = [['Username', user.username]];
-    if (canUsers) {
-      rows.push(['Full name', user.full_name || '—'], ['Email', user.email || '—'],
-        ['Authentication', user.auth_source], ['Environment', user.environment],
-        ['Roles', list(user.roles)], ['Groups', list(user.groups)],
-        ['MFA', user.mfa_enabled ? 'On' : 'Off'], ['Status', statusText(user)],
-        ['Created', fmtDate(user.created_at)]);
-      toggle.textContent = user.disabled ? 'Enable' : 'Disable';
-    }
-    info.replaceChildren(...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
-  }
-
-  async function loadKeys() {
-    try {
-      const { keys } = await api('GET', `/v1/users/${seg(user.username)}/keys`);
-      keysBox.replaceChildren(keyTable({
-        caption: `API keys of ${user.username}`,
-        keys,
-        emptyText: `${user.username} has no API keys.`,
-        actions: (k) => {
-          const b = h('button', { type: 'button', class: 'btn small danger' }, `Delete ${k.name}`);
-          b.addEventListener('click', () => removeKey(k, b));
-          return b;
-        },
-      }));
-    } catch (err) {
-      showProblem(alerts, err);
-    }
-  }
-
-  async function removeKey(k, btn) {
-    const ok = await confirmDialog({
-      title: 'Delete API key', text: DELETE_TEXT, returnFocus: btn,
-      action: () => api('DELETE', `/v1/users/${seg(user.username)}/keys/${seg(k.id)}`),
-    });
-    if (!ok) return;
-    status.textContent = `API key "${k.name}" deleted.`;
-    await loadKeys();
-    close.focus();
-  }
-
-  fill();
-  const dlg = openDialog({
-    title: 'User Account Details',
-    className: 'dialog-wide',
-    returnFocus,
-    body: [
-      alerts, info, toggle ? h('div', { class: 'form-actions' }, toggle) : null, status,
-      canKeys ? h('section', { 'aria-labelledby': keysId, class: 'dialog-section' },
-        h('h3', { id: keysId }, 'API Keys'), keysBox) : null,
-      dialogButtons(close),
-    ],
-  });
-  close.addEventListener('click', () => dlg.close());
-  if (toggle) {
-    toggle.addEventListener('click', async () => {
-      clearErrors(alerts);
-      toggle.disabled = true;
-      try {
-        Object.assign(user, await api('PATCH', `/v1/users/${seg(user.username)}`, { disabled: !user.disabled }));
-        fill();
-        status.textContent = `${user.username} is now ${user.disabled ? 'disabled' : 'enabled'}.`;
-        onChange();
-      } catch (err) {
-        showProblem(alerts, err);
-      } finally {
-        toggle.disabled = false;
-        toggle.focus();
-      }
-    });
-  }
-  if (canKeys) loadKeys();
-}
-
-async function newUserDialog({ onCreated, returnFocus }) {
-  const { roles } = await api('GET', '/v1/roles');
+// "New user": the roles offered are those the caller may grant (`offer`, grant-offer.js).
+function newUserDialog({ roles: allRoles, offer, onCreated, returnFocus }) {
+  const roles = allRoles.filter((r) => offer.canGrantRole(r.name));
   const username = field('Username', h('input', { type: 'text', name: 'username', maxlength: '64',
     autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', autofocus: true }), { required: true });
   const password = field('Password', h('input', { type: 'password', name: 'password',
@@ -142,7 +56,7 @@ async function newUserDialog({ onCreated, returnFocus }) {
       onCreated(u);
     } catch (err) {
       create.disabled = false;
-      showProblem(form, err, fields, form.querySelector('.dialog-actions'));
+      showProblem(form, explainRefusal(err), fields, form.querySelector('.dialog-actions'));
     }
   });
 }
@@ -161,38 +75,51 @@ function lookupForm(open) {
     h('p', {}, 'Enter a username to see that user’s API keys.'), form);
 }
 
-export function render(view, { has }) {
+// The page. The list, the roles and the groups are read together: the roles and groups tell
+// what the caller may grant and whom they may manage.
+export function render(view, { me, has }) {
   const canUsers = has('manage_users');
   const canKeys = has('manage_user_api_keys');
   const alerts = h('div', { class: 'alerts' });
   const status = h('p', { role: 'status', class: 'status' });
-  const tableBox = h('div', { class: 'table-wrap' });
+  const tableBox = h('div', { class: 'table-wrap' }, h('p', { class: 'loading' }, 'Loading…'));
   const newBtn = canUsers ? h('button', { type: 'button', class: 'btn primary' }, '+ New user') : null;
   view.append(h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Users'), newBtn),
     alerts, status);
+  let ctx = { roles: [], groups: [], offer: grantOffer(me, [], []) };
 
   // focus returns to the user's button, even when the table was redrawn meanwhile
   const buttonOf = (name, fallback) => () => [...tableBox.querySelectorAll('button[data-user]')]
     .find((b) => b.dataset.user === name) || fallback;
-  const open = (u, btn) => detailsDialog(u, {
-    canUsers, canKeys, onChange: load, returnFocus: buttonOf(u.username, btn),
+  const open = (u, btn) => userDetailsDialog(u, {
+    me,
+    has,
+    ...ctx,
+    onChange: load,
+    onDeleted: (name) => {
+      status.textContent = `User ${name} deleted.`;
+      load().then(() => view.querySelector('h1').focus());
+    },
+    returnFocus: buttonOf(u.username, btn),
   });
 
   async function load() {
     try {
-      const { users } = await api('GET', '/v1/users');
+      const [{ users }, { roles }, { groups }] = await Promise.all([
+        api('GET', '/v1/users'), api('GET', '/v1/roles'), api('GET', '/v1/groups')]);
+      ctx = { roles, groups, offer: grantOffer(me, roles, groups) };
       const rows = users.map((u) => {
         const b = h('button', { type: 'button', class: 'linkish', 'data-user': u.username }, u.username);
         b.addEventListener('click', () => open(u, b));
-        return h('tr', {}, h('td', {}, b), h('td', {}, u.full_name || ''), h('td', {}, u.email || ''),
+        return h('tr', {}, h('td', {}, b), h('td', {}, u.full_name || ''), h('td', { class: 'wrap-any' }, u.email || ''),
           h('td', {}, (u.roles || []).join(', ')),
           h('td', {}, h('span', { class: u.disabled ? 'badge warn' : 'badge ok' }, statusText(u))));
       });
-      tableBox.replaceChildren(h('table', { class: 'table' },
+      tableBox.replaceChildren(stackable(h('table', { class: 'table' },
         h('caption', {}, 'User accounts'),
         h('thead', {}, h('tr', {}, ['Username', 'Full name', 'Email', 'Roles', 'Status']
           .map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, rows)));
+        h('tbody', {}, rows))));
     } catch (err) {
       showProblem(alerts, err);
     }
@@ -203,22 +130,25 @@ export function render(view, { has }) {
     return;
   }
   view.append(h('p', { class: 'intro' }, canUsers
-    ? 'Select a username to open the account details.'
+    ? 'Select a username to open the User Account Details window.'
     : 'You may view and delete other people’s API keys.'));
   if (!canUsers) {
     view.append(lookupForm(open));
     return;
   }
   view.append(tableBox);
-  newBtn.addEventListener('click', () => {
+  const ready = load();
+  newBtn.addEventListener('click', async () => {
     clearErrors(alerts);
+    await ready; // the roles on offer are known
     newUserDialog({
+      roles: ctx.roles,
+      offer: ctx.offer,
       returnFocus: newBtn,
       onCreated: (u) => {
         status.textContent = `User ${u.username} created.`;
         load();
       },
-    }).catch((err) => showProblem(alerts, err));
+    });
   });
-  load();
 }

@@ -9,6 +9,7 @@ import { confirmDialog } from './dialog.js';
 import { clearErrors, fieldError, problemText, showProblem } from './errors.js';
 import { createAccountDialog, ROLES } from './account-dialogs.js';
 import { memberPicker } from './member-picker.js';
+import { stackable } from './table-stack.js';
 import { accountNames, memberLabel, roleOf } from './projects-data.js';
 
 export const SOLE_OWNER_TEXT = 'The only owner cannot be removed. Make someone else an owner first.';
@@ -96,12 +97,12 @@ export function membersSection(project, byId, { me, onDeleted }) {
     });
     if (!rows.length) rows.push(h('tr', { class: 'empty' }, h('td', { colspan: '4' }, 'No members.')));
     return [
-      h('table', { class: 'table stack members-table' },
+      stackable(h('table', { class: 'table members-table' },
         h('caption', {}, `Members of ${project.name}`),
         h('thead', {}, h('tr', {},
           ['Member', 'Role', 'Inherited from'].map((t) => h('th', { scope: 'col' }, t)),
           h('th', { scope: 'col', class: 'actions' }, h('span', { class: 'sr-only' }, 'Actions')))),
-        h('tbody', {}, rows)),
+        h('tbody', {}, rows))),
       sole && canManage ? h('p', { class: 'hint', id: soleId }, SOLE_OWNER_TEXT) : null,
     ];
   }
