@@ -3,7 +3,9 @@
 // are set explicitly because a table shown as blocks loses its implicit ones in some readers.
 
 // stackable(table) → table: class "stack", each cell's data-label from its column header.
+// Key tables (key-table.js) have cards of their own and are not passed here.
 export function stackable(table) {
+  if (table.tagName !== 'TABLE') throw new Error('stackable() takes a <table>');
   const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
   table.classList.add('stack');
   table.setAttribute('role', 'table');

@@ -9,7 +9,6 @@ import { clearErrors, showProblem } from './errors.js';
 import { keyTable } from './key-table.js';
 import { newKeyFlow } from './key-dialogs.js';
 import { DELETE_TEXT } from './page-keys.js';
-import { stackable } from './table-stack.js';
 
 // Shown in place of the section to those without manage_user_api_keys (the seed's hint).
 export const NO_KEYS_TEXT = 'API keys are not shown here because you do not have the right '
@@ -28,7 +27,7 @@ export function userKeysSection({ username, own, afterFocus }) {
   async function load() {
     try {
       const { keys } = await api('GET', `/v1/users/${seg(username)}/keys`);
-      box.replaceChildren(stackable(keyTable({
+      box.replaceChildren(keyTable({
         caption: own ? 'Your API keys' : `API keys of ${username}`,
         keys,
         emptyText: own ? 'You have no API keys yet.' : `${username} has no API keys.`,
@@ -37,7 +36,7 @@ export function userKeysSection({ username, own, afterFocus }) {
           b.addEventListener('click', () => remove(k, b));
           return b;
         },
-      })));
+      }));
     } catch (err) {
       showProblem(alerts, err);
     }
