@@ -111,6 +111,7 @@ test('"Disable" (after a confirmation) and "Enable" in the menu stop and restore
   await rowMenu(page, name, 'Disable');
   const confirm = dialog(page, 'Disable API account');
   await expectVisible(confirm, 'dialog "Disable API account"');
+  await shot(page, 'accounts-disable-confirm');
   await confirm.getByRole('button', { name: 'Disable', exact: true }).click();
   await expectGone(confirm, 'the confirmation after Disable');
   await eventually(async () => assert.equal((await accountRow(page, name))?.Status, 'Disabled'));
@@ -190,6 +191,7 @@ test('"Delete" in the menu, after a confirmation, removes the account and its ke
   const confirm = dialog(page, 'Delete API account');
   await expectVisible(confirm, 'dialog "Delete API account"');
   await expectVisible(confirm.getByText(/is permanent and cannot be undone/), 'the warning');
+  await shot(page, 'accounts-delete-confirm');
   await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
   await expectGone(confirm, 'the confirmation after Delete');
   await expectGone(page.getByRole('button', { name, exact: true }), `row of ${name}`);

@@ -134,6 +134,7 @@ test('with MFA on, a wrong one-time code shows "Wrong username, password or code
   await code.fill(good === '000000' ? '111111' : '000000');
   await page.getByRole('button', { name: 'Verify', exact: true }).click();
   await expectText(page.getByRole('alert'), 'Wrong username, password or code.', 'the login alert');
+  await shot(page, 'login-otp-wrong');
   assert.equal(await page.getByLabel('Signed in as', { exact: true }).count(), 0, 'not signed in');
   await page.context().close();
 });

@@ -30,6 +30,7 @@ async function createProjectInUI(page, name, parent) {
   await page.getByRole('button', { name: '+ New project', exact: true }).click();
   const dlg = dialog(page, 'New project');
   await expectVisible(dlg, 'dialog "New project"');
+  await shot(page, 'projects-new-project-dialog');
   await dlg.getByLabel(lbl('Name')).fill(name);
   const parentSel = dlg.getByLabel(lbl('Parent'));
   const options = (await parentSel.locator('option').allInnerTexts()).map((t) => t.trim());

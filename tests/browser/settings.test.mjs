@@ -97,6 +97,7 @@ test('MFA: "Enable MFA" shows a QR code and the secret; a TOTP code from it turn
   // the recovery codes, shown once, then "Done"
   const codes = sec.getByRole('list', { name: 'Recovery codes', exact: true }).getByRole('listitem');
   await eventually(async () => assert.equal(await codes.count(), 10, 'ten recovery codes'));
+  await shot(page, 'settings-recovery-codes');
   await sec.getByRole('button', { name: 'Done', exact: true }).click();
   await expectVisible(sec.getByRole('button', { name: 'Disable MFA', exact: true }), 'button "Disable MFA"');
   await expectVisible(sec.getByText('Recovery codes left: 10', { exact: true }), '"Recovery codes left: 10"');

@@ -120,6 +120,7 @@ test('"+ New user" creates a user who can log in', T, async () => {
   await page.getByRole('button', { name: '+ New user', exact: true }).click();
   const dlg = dialog(page, 'New user');
   await expectVisible(dlg, 'dialog "New user"');
+  await shot(page, 'users-new-user-dialog');
   await dlg.getByLabel(lbl('Username')).fill(name);
   await dlg.getByLabel(lbl('Password')).fill(pw);
   await dlg.getByLabel(lbl('Full name')).fill('New Person');
