@@ -214,6 +214,9 @@ test('a project owner sees only their projects\' accounts and makes one in their
   await expectGone(page.getByRole('button', { name: site.name, exact: true }), 'the site-wide account');
   await page.getByRole('button', { name: 'Create API Account', exact: true }).click();
   const dlg = dialog(page, 'Create API Account');
+  // The dialog opens once the projects and their members are loaded: wait for it before
+  // reading its options (allInnerTexts does not wait, and read [] in a loaded full run).
+  await expectVisible(dlg, 'dialog "Create API Account"');
   const options = (await dlg.getByLabel(lbl('Project')).locator('option').allInnerTexts()).map((t) => t.trim());
   assert.deepEqual(options, [pname], 'only the owned project; no "Site-wide"');
   const name = uniq('atlas-bot-');

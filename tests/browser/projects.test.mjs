@@ -66,6 +66,7 @@ test('without manage_projects, "+ New project" offers only one\'s own projects a
   await page.reload();
   await page.getByRole('button', { name: '+ New project', exact: true }).click();
   dlg = dialog(page, 'New project');
+  await expectVisible(dlg, 'dialog "New project" again'); // opens once the projects are loaded
   const options = (await dlg.getByLabel(lbl('Parent')).locator('option').allInnerTexts()).map((t) => t.trim());
   assert.deepEqual(options, [mine], 'only the owned project is offered as the parent');
   await page.context().close();
