@@ -332,6 +332,40 @@ def test_oidc_unknown_kid_fetches_the_jwks_again_at_most_every_30_seconds():
         d.stop()
 
 
+def test_oidc_csrf_token_comes_in_a_short_lived_script_readable_cookie():
+    d = oidc_daemon()
+    user = uniq_user("oc")
+    c, r, _, _ = sign_in(d, user)
+    signed_in(c, r, user)
+    sc = [s for s in r.headers.get_all("Set-Cookie") if s.startswith("apikeyd_csrf=")]
+    check(len(sc) == 1, f"expected one apikeyd_csrf cookie: {r.headers.get_all('Set-Cookie')}")
+    attrs = sc[0].lower()
+    check("samesite=strict" in attrs and "max-age=120" in attrs and "httponly" not in attrs,
+          f"csrf cookie attributes: {sc[0]!r}")
+    session = [s for s in r.headers.get_all("Set-Cookie") if s.startswith("apikeyd_session=")]
+    check(session and "httponly" in session[0].lower() and "samesite=strict" in session[0].lower(),
+          f"session cookie as POST /v1/login sets it: {session}")
+    # the token works for writes: a key of one's own, and it verifies
+    key = create_key(c)["key"]
+    verify(d, key, "Tasks")
+
+
+def test_oidc_sso_user_has_no_password_and_no_mfa():
+    d = oidc_daemon()
+    user = uniq_user("on")
+    c, r, _, _ = sign_in(d, user)
+    signed_in(c, r, user)
+    r = expect(c.request("POST", "/v1/me/mfa", json={"current_password": "x" * 12}), 403,
+               "forbidden")
+    eq(r.body.get("detail"), "MFA is not available for SSO users", "the seed's wording")
+    expect(c.request("POST", "/v1/me/password", json={"current_password": "whatever-it-is",
+                                                      "new_password": "a-new-pass-phrase-1"}),
+           403, "forbidden")
+    expect(Client(d).request("POST", "/v1/login", json={"username": user,
+                                                        "password": "any-password-at-all"}),
+           401, "login-failed")
+
+
 # --------------------------------------------------------------------------- negatives
 
 def test_oidc_tampered_state_is_refused():
