@@ -5,7 +5,7 @@
  * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
- * max_site_wide_accounts. */
+ * max_site_wide_accounts; OpenID Connect's oidc_* and public_url (core/oidc_config.c). */
 #include "config.h"
 
 #include <ctype.h>
@@ -53,6 +53,9 @@ static int set_text(const char *name, const char *value, char *out, size_t cap)
 /* Applies one setting by name. */
 static int config_set(struct config *cfg, const char *name, const char *value)
 {
+    int sso = oidc_config_set(&cfg->core.oidc, name, value); /* oidc_*, public_url */
+    if (sso <= 0)
+        return sso;
     if (strcmp(name, "listen") == 0)
         return set_text(name, value, cfg->listen, sizeof cfg->listen);
     if (strcmp(name, "data") == 0)
@@ -231,6 +234,8 @@ int config_load(struct config *cfg, int argc, char **argv)
         if (v && *v && config_set(cfg, env_settings[i].name, v))
             return -1;
     }
+    if (oidc_config_env(&cfg->core.oidc))
+        return -1;
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
         const char *name = strcmp(flag, "--listen") == 0 ? "listen"
@@ -248,6 +253,8 @@ int config_load(struct config *cfg, int argc, char **argv)
         if (config_set(cfg, name, argv[++i]))
             return -1;
     }
+    if (oidc_config_check(&cfg->core.oidc))
+        return -1;
     if (!cfg->core.secret_key_file[0] &&
         (size_t)snprintf(cfg->core.secret_key_file, sizeof cfg->core.secret_key_file,
                          "%s/secret.key", cfg->data_dir) >= sizeof cfg->core.secret_key_file) {

@@ -12,6 +12,11 @@ enum err h_static(struct request *req, struct reply *rep);
 enum err h_login(struct request *req, struct reply *rep);
 enum err h_logout(struct request *req, struct reply *rep);
 
+/* h_sso.c: single sign-on */
+enum err h_sso(struct request *req, struct reply *rep);
+enum err h_sso_oidc_start(struct request *req, struct reply *rep);
+enum err h_sso_oidc_callback(struct request *req, struct reply *rep);
+
 enum err h_me(struct request *req, struct reply *rep);
 enum err h_me_update(struct request *req, struct reply *rep);
 enum err h_me_password(struct request *req, struct reply *rep);

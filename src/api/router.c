@@ -42,6 +42,10 @@ static const struct route routes[] = {
     {"GET", "/assets/{}", h_static, ROUTE_PUBLIC, NULL, 1, 0},
     {"POST", "/v1/login", h_login, ROUTE_PUBLIC, NULL, 0, 0},
     {"POST", "/v1/logout", h_logout, ROUTE_AUTHENTICATED, NULL, 0, 0},
+    /* single sign-on (h_sso.c): public; the callback authenticates by the provider's code */
+    {"GET", "/v1/sso", h_sso, ROUTE_PUBLIC, NULL, 0, 0},
+    {"GET", "/v1/sso/oidc/start", h_sso_oidc_start, ROUTE_PUBLIC, NULL, 0, 0},
+    {"GET", "/v1/sso/oidc/callback", h_sso_oidc_callback, ROUTE_PUBLIC, NULL, 0, 0},
     {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
     {"PATCH", "/v1/me", h_me_update, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
     {"POST", "/v1/me/password", h_me_password, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},

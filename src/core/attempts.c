@@ -70,9 +70,30 @@ void attempt_end(struct core *c, const struct attempt *a, enum attempt_outcome o
             throttle_clear(c->login_throttle, a->account);
         return;
     }
-    throttle_release(c->login_throttle, a->account, own, max, now_ms);
+    if (a->account[0]) /* "" for attempt_begin_client */
+        throttle_release(c->login_throttle, a->account, own, max, now_ms);
     if (a->client[0])
         throttle_release(c->login_throttle, a->client,
                          outcome == ATTEMPT_FAILED ? THROTTLE_FAILED : THROTTLE_NEUTRAL,
                          client_max(c), now_ms);
+}
+
+enum err attempt_begin_client(struct core *c, const char *client, struct attempt *a,
+                              int64_t *retry_after_s)
+{
+    memset(a, 0, sizeof *a);
+    struct netaddr addr;
+    if (!client || !netaddr_parse(client, &addr))
+        return ERR_OK; /* no address to count under (not over TCP): nothing reserved */
+    char name[NETADDR_TEXT_MAX];
+    netaddr_throttle_name(&addr, name);
+    snprintf(a->client, sizeof a->client, "c:%s", name);
+    int64_t wait = throttle_reserve(c->login_throttle, a->client, client_max(c), time_monotonic_ms());
+    if (wait) {
+        a->client[0] = '\0';
+        if (retry_after_s)
+            *retry_after_s = (wait + 999) / 1000;
+        return ERR_THROTTLED;
+    }
+    return ERR_OK;
 }

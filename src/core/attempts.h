@@ -36,6 +36,11 @@ struct attempt {
 enum err attempt_begin(struct core *c, const char *username, const char *client,
                        const char *device, struct attempt *a, int64_t *retry_after_s);
 
+/* Reserves an attempt counted for client alone (against 4x login_max_failures), for a
+ * sign-in whose account is known only after the check: the OpenID Connect callback. */
+enum err attempt_begin_client(struct core *c, const char *client, struct attempt *a,
+                              int64_t *retry_after_s);
+
 /* Releases a's reservations with the check's outcome. The client's count only ever grows:
  * a success on one account does not clear a client that failed on others. A success from a
  * known device also clears the account's count. */

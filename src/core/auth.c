@@ -218,3 +218,29 @@ int auth_has_scope(struct core *c, const struct caller *who, const char *scope)
     int bit = scopes_bit(c->scopes, scope);
     return bit >= 0 && (who->scopes & (UINT64_C(1) << bit));
 }
+
+enum err auth_session_open(struct core *c, const struct user_record *u, const char *client,
+                           const char *method, struct login_result *out)
+{
+    struct session_record s;
+    memset(&s, 0, sizeof s);
+    memset(out, 0, sizeof *out);
+    random_token(out->session_token);
+    random_token(out->csrf_token);
+    keyfmt_hash(out->session_token, RANDOM_TOKEN_LEN, s.token_hash);
+    keyfmt_hash(out->csrf_token, RANDOM_TOKEN_LEN, s.csrf_hash);
+    snprintf(s.username, sizeof s.username, "%s", u->username);
+    s.created_at = time_now();
+    s.expires_at = s.created_at + c->cfg.session_ttl_seconds;
+    snprintf(out->username, sizeof out->username, "%s", u->username);
+    out->ttl_seconds = c->cfg.session_ttl_seconds;
+    enum err e = audit_begin(c); /* the session and its audit event: one transaction */
+    if (!e)
+        e = audit_end_as(c, c->store->ops->session_create(c->store, &s, c->cfg.max_sessions_per_user, u),
+                         u->username, client, "login.success", "user", u->username, method);
+    if (e == ERR_CONFLICT)
+        e = ERR_LOGIN_FAILED;
+    if (e) /* no device cookie: it serves password logins, which SSO users have none of */
+        sodium_memzero(out, sizeof *out);
+    return e;
+}

@@ -29,6 +29,13 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
                     const char *otp, const char *client, const char *device,
                     struct login_result *out, int64_t *retry_after_s);
 
+/* Opens a session for u, a user a sign-in without a password has already checked (single
+ * sign-on), audited as login.success by client with method (e.g. "oidc") as its detail; the
+ * same session as auth_login (no device cookie: that serves password logins). ERR_LOGIN_FAILED when u changed meanwhile
+ * (disabled, MFA turned on: store_ops.session_create's check). */
+enum err auth_session_open(struct core *c, const struct user_record *u, const char *client,
+                           const char *method, struct login_result *out);
+
 /* Resolves a session cookie token into *out. ERR_UNAUTHENTICATED when unknown or expired. */
 enum err auth_session(struct core *c, const char *token, struct caller *out);
 

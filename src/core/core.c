@@ -9,8 +9,10 @@
 
 #include <liboath/oath.h>
 
+#include "../base/fetch.h"
 #include "../base/log.h"
 #include "accounts.h"
+#include "oidc_provider.h"
 #include "sync.h"
 
 
@@ -30,6 +32,7 @@ void core_config_defaults(struct core_config *cfg)
     cfg->max_sessions_per_user = 50;
     cfg->usage_flush_ms = 1000;
     cfg->stale_after_ms = 5000;
+    oidc_config_defaults(&cfg->oidc);
 }
 
 void core_view_of_record(struct core *c, const struct key_record *k, struct keyindex_view *out)
@@ -72,6 +75,18 @@ static void *usage_main(void *arg)
     return NULL;
 }
 
+/* OpenID Connect needs the server key (its flow cookie is sealed with it) and the client
+ * secret; the provider itself is asked only when someone signs in. */
+static enum err core_open_oidc(struct core *c)
+{
+    if (!c->secret_key) {
+        log_error("oidc_issuer is set but there is no server key (secret_key_file)");
+        return ERR_INVALID;
+    }
+    fetch_global_init();
+    return oidc_provider_open(&c->cfg.oidc, &c->oidc);
+}
+
 enum err core_open(const struct core_config *cfg, struct store *st, struct core **out)
 {
     struct core *c = calloc(1, sizeof *c);
@@ -83,6 +98,8 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
     pthread_cond_init(&c->usage_wake, NULL);
     enum err e = ERR_OK;
     if (cfg->secret_key_file[0] && (e = secretkey_load(cfg->secret_key_file, &c->secret_key)))
+        goto fail;
+    if (cfg->oidc.issuer[0] && (e = core_open_oidc(c)))
         goto fail;
     if (oath_init() != OATH_OK) {
         e = ERR_INTERNAL;
@@ -133,6 +150,7 @@ void core_close(struct core *c)
     throttle_free(c->verify_throttle);
     scopes_free(c->scopes);
     secretkey_free(c->secret_key);
+    oidc_provider_free(c->oidc);
     if (c->oath_started)
         oath_done();
     pthread_cond_destroy(&c->usage_wake);

@@ -20,6 +20,7 @@ struct core {
     struct throttle *login_throttle;
     struct secretkey *secret_key; /* NULL when none is configured: MFA unavailable */
     struct throttle *verify_throttle; /* failed verifications per client */
+    struct oidc_provider *oidc; /* NULL when OpenID Connect is off (oidc_provider.h) */
 
     pthread_t usage_thread;
     pthread_mutex_t usage_lock;

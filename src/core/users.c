@@ -197,8 +197,9 @@ enum err users_create(struct core *c, const struct caller *who, const struct use
     int local = strcmp(source, "local") == 0;
     if (!in->username || !users_name_valid(in->username))
         field_errors_add(fe, "username", "must be 1-64 of A-Z a-z 0-9 . _ -");
-    if (!local && strcmp(source, "ldap") != 0 && strcmp(source, "saml") != 0)
-        field_errors_add(fe, "auth_source", "must be local, ldap or saml");
+    if (!local && strcmp(source, "ldap") != 0 && strcmp(source, "saml") != 0 &&
+        strcmp(source, "oidc") != 0)
+        field_errors_add(fe, "auth_source", "must be local, ldap, saml or oidc");
     if (local && !in->password && !field_errors_has(fe, "password"))
         field_errors_add(fe, "password", "is required for local users");
     else if (!local && in->password)

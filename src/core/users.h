@@ -16,7 +16,7 @@ struct user_input {
     const char *password;    /* local users only */
     const char *full_name;   /* NULL = "" */
     const char *email;       /* NULL = "" */
-    const char *auth_source; /* NULL = "local"; or "ldap", "saml" */
+    const char *auth_source; /* NULL = "local"; or "ldap", "saml", "oidc" */
     const char *environment; /* NULL = "ROOT" */
     const char *const *roles; /* NULL = {"user"} */
     size_t role_count;

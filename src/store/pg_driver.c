@@ -175,6 +175,12 @@ static const char *const pg_migrations[] = {
     /* 6: indexes for the project and account limits (SQLite's entry 8) */
     "CREATE INDEX projects_created_by ON projects(created_by);"
     "CREATE INDEX service_accounts_project ON service_accounts(project_id);",
+
+    /* 7: OpenID Connect's used nonces and bound subjects (SQLite's entry 9) */
+    "CREATE TABLE sso_nonces (nonce_hash BYTEA PRIMARY KEY, expires_at BIGINT NOT NULL);"
+    "CREATE INDEX sso_nonces_expiry ON sso_nonces(expires_at);"
+    "CREATE TABLE sso_subjects (username TEXT PRIMARY KEY, subject TEXT NOT NULL,"
+    "  user_created_at BIGINT NOT NULL);",
 };
 
 static PGconn *conn_of(struct sql_store *st)

@@ -390,4 +390,5 @@ void sql_fill_ops(struct store_ops *ops)
     sql_identity_ops(ops);
     sql_audit_ops(ops);
     sql_projects_ops(ops);
+    sql_sso_ops(ops);
 }

@@ -182,6 +182,14 @@ static const char *const migrations[] = {
     /* 8: the per-creator project count and the per-project account count read an index */
     "CREATE INDEX projects_created_by ON projects(created_by);"
     "CREATE INDEX service_accounts_project ON service_accounts(project_id);",
+
+    /* 9: OpenID Connect: nonces already used (until their ID token expires) and the provider
+     * subject each SSO user is bound to (sql_sso.c) */
+    "CREATE TABLE sso_nonces (nonce_hash BLOB PRIMARY KEY, expires_at INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
+    "CREATE INDEX sso_nonces_expiry ON sso_nonces(expires_at);"
+    "CREATE TABLE sso_subjects (username TEXT PRIMARY KEY, subject TEXT NOT NULL,"
+    "  user_created_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 /* The driver's state: a statement cache per connection, the data folder. */

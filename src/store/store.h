@@ -31,7 +31,7 @@ struct user_record {
     char password_hash[128]; /* Argon2id encoded string (crypto_pwhash_STRBYTES); "" for SSO */
     char full_name[STORE_KEY_NAME_BYTES + 1];
     char email[256];
-    char auth_source[16]; /* "local", "ldap", "saml" */
+    char auth_source[16]; /* "local", "ldap", "saml", "oidc" */
     char roles[STORE_ROLES_BYTES]; /* the user's own roles, comma-separated */
     char environment[STORE_NAME_MAX + 1];
     int disabled;
@@ -360,6 +360,17 @@ struct store_ops {
     /* Ends every session of username except the one with hash keep (NULL: all). */
     enum err (*session_delete_user)(struct store *s, const char *username,
                                     const uint8_t *keep_hash);
+
+    /* OpenID Connect (sql_sso.c). nonce_claim records an ID token's nonce (its SHA-256) until
+     * expires_at, dropping those past now: ERR_CONFLICT when it was recorded before (a
+     * replay). subject_get reads the provider subject (a hash, text) username is bound to and
+     * the created_at of the user it was bound for; subject_set binds it (replacing). */
+    enum err (*sso_nonce_claim)(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+                                int64_t expires_at, int64_t now);
+    enum err (*sso_subject_get)(struct store *s, const char *username, char subject[65],
+                                int64_t *user_created_at);
+    enum err (*sso_subject_set)(struct store *s, const char *username, const char *subject,
+                                int64_t user_created_at);
 };
 
 struct store {

@@ -28,7 +28,7 @@ const START_TIMEOUT_MS = 10_000; // /healthz must answer within this
 const STOP_TIMEOUT_MS = 10_000; // the daemon must exit within this after SIGTERM
 const HTTP_TIMEOUT_MS = 10_000; // every API request
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -60,7 +60,9 @@ async function healthy(base) {
 let seq = 0;
 
 // Returns {base, port, dataDir, api(user, pass), admin (an Api logged in), stop()}.
-export async function startDaemon({ label = 'browser', env = {} } = {}) {
+// port: listen there (one try) instead of on a free port of its own choosing, for a daemon
+// whose address must be known before it starts (a provider's redirect URI, sso.test.mjs).
+export async function startDaemon({ label = 'browser', env = {}, port: fixedPort } = {}) {
   if (!fs.existsSync(BIN)) {
     throw new Error(`daemon binary ${BIN} not found (build it or set APIKEYD_BIN)`);
   }
@@ -73,7 +75,7 @@ export async function startDaemon({ label = 'browser', env = {} } = {}) {
   Object.assign(childEnv, { APIKEYD_BOOTSTRAP_ADMIN: `${ADMIN_USER}:${ADMIN_PASS}` }, env);
 
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const port = await freePort();
+    const port = fixedPort || await freePort();
     const base = `http://127.0.0.1:${port}`;
     const logPath = path.join(tmp, `daemon-${attempt}.log`);
     const log = fs.openSync(logPath, 'w');
@@ -98,7 +100,7 @@ export async function startDaemon({ label = 'browser', env = {} } = {}) {
         await within(exitP, 5000);
         throw new Error(`daemon did not answer /healthz within ${START_TIMEOUT_MS} ms; log: ${readLog().slice(-600)}`);
       }
-      if (attempt < 2 && /in use/i.test(readLog())) continue;
+      if (attempt < 2 && !fixedPort && /in use/i.test(readLog())) continue;
       throw new Error(`daemon exited (${JSON.stringify(exited)}) before answering /healthz; log: ${readLog().slice(-600)}`);
     }
 

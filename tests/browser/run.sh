@@ -43,6 +43,9 @@ if [ ! -f "$here/node_modules/playwright-core/package.json" ] \
   (cd "$here" && timeout 600 npm ci --no-audit --no-fund) || { echo "run.sh: npm ci failed" >&2; exit 1; }
 fi
 
+# the OpenID Connect provider sso.test.mjs starts (npm oidc-provider, tests/oidc)
+bash "$root/tests/oidc/install.sh" || { echo "run.sh: npm ci in tests/oidc failed" >&2; exit 1; }
+
 if [ ! -x "$APIKEYD_BIN" ]; then
   echo "run.sh: $APIKEYD_BIN not found; build it first (make build/apikeyd)" >&2
   exit 1

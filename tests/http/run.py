@@ -228,7 +228,8 @@ def free_port():
 class Daemon:
     """One apikeyd data directory; start() / stop() may be called repeatedly."""
 
-    def __init__(self, label, bootstrap=f"{ADMIN_USER}:{ADMIN_PASS}", env=None, db_url=None):
+    def __init__(self, label, bootstrap=f"{ADMIN_USER}:{ADMIN_PASS}", env=None, db_url=None,
+                 port=None):
         _daemon_seq[0] += 1
         self.seq = _daemon_seq[0]
         self.label = label
@@ -239,6 +240,7 @@ class Daemon:
         self.bootstrap = bootstrap
         self.env = dict(env or {})
         self.db_url = db_url         # PostgreSQL store instead of SQLite in self.data
+        self.fixed_port = port       # listen there (a provider's redirect URI names it)
         self.proc = None
         self.port = None
         self.starts = 0
@@ -256,7 +258,7 @@ class Daemon:
             env["APIKEYD_BOOTSTRAP_ADMIN"] = self.bootstrap
         env.update(self.env)
         for attempt in range(3):
-            self.port = free_port()
+            self.port = self.fixed_port or free_port()
             self.starts += 1
             err_path = os.path.join(self.tmp, f"stderr-{self.starts}.log")
             out_path = os.path.join(self.tmp, f"stdout-{self.starts}.log")

@@ -1,7 +1,9 @@
-// page-login.js — #/login: username and password, then a one-time code when MFA is on.
+// page-login.js — #/login: username and password, then a one-time code when MFA is on; the
+// "Sign in with SSO" button when single sign-on is configured (sso.js).
 import { api, startSession } from './api.js';
 import { field, h } from './dom.js';
 import { clearErrors, formError, problemText } from './errors.js';
+import { adoptSsoSession, ssoOffer, takeSsoError } from './sso.js';
 
 function seconds(n) {
   return `${n} ${n === 1 ? 'second' : 'seconds'}`;
@@ -24,7 +26,10 @@ export function render(view, { sessionEnded, onLoggedIn }) {
     h('h1', { tabindex: '-1' }, 'Log in'),
     form);
   view.replaceChildren(h('div', { class: 'login-page' }, card));
-  if (sessionEnded) formError(form, 'Your session has ended. Please log in again.');
+  const ssoError = takeSsoError();
+  if (ssoError) formError(form, ssoError);
+  else if (sessionEnded) formError(form, 'Your session has ended. Please log in again.');
+  single(card, form, onLoggedIn);
 
   let needOtp = false;
   form.addEventListener('submit', async (ev) => {
@@ -65,4 +70,25 @@ export function render(view, { sessionEnded, onLoggedIn }) {
     }
   });
   return { title: 'Log in' };
+}
+
+// Back from a successful SSO sign-in: the session is taken over; otherwise the SSO button is
+// offered under the form when the server has single sign-on configured.
+async function single(card, form, onLoggedIn) {
+  try {
+    if (await adoptSsoSession()) {
+      onLoggedIn();
+      return;
+    }
+  } catch (err) {
+    formError(form, problemText(err));
+  }
+  const oidc = await ssoOffer();
+  if (!oidc || !card.isConnected) return;
+  const button = h('button', { type: 'button', class: 'btn wide sso-button' }, oidc.button_label);
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    location.assign(oidc.start_url);
+  });
+  card.append(h('p', { class: 'login-or' }, 'or'), button);
 }

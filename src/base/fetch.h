@@ -1,0 +1,34 @@
+/* fetch.h — one HTTP request to another server through libcurl, bounded: http and https only,
+ * no redirects followed, a connect and a total timeout, a cap on the answer's size. For the
+ * OpenID Connect provider's discovery document, keys and token endpoint. */
+#ifndef APIKEYD_FETCH_H
+#define APIKEYD_FETCH_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct fetch_result {
+    long status; /* the HTTP status */
+    char *body;  /* malloc'd, NUL-terminated; free with fetch_result_free */
+    size_t len;
+};
+
+/* Call once at start-up, before any thread makes requests. */
+void fetch_global_init(void);
+
+/* GETs url, or POSTs form (application/x-www-form-urlencoded) when form is not NULL, with an
+ * "Authorization: <authorization>" header when that is not NULL. Accept: application/json.
+ * ERR_OK with *out filled whatever the status; ERR_UNAVAILABLE when the server cannot be
+ * reached, does not answer within timeout_ms, or answers more than max_bytes; ERR_NOMEM. */
+enum err fetch_url(const char *url, const char *form, const char *authorization,
+                   size_t max_bytes, long timeout_ms, struct fetch_result *out);
+
+/* Percent-encodes in for a query or form value (all but A-Z a-z 0-9 - . _ ~) into out of cap
+ * bytes. Returns 0, or -1 when it does not fit. */
+int fetch_escape(const char *in, char *out, size_t cap);
+
+/* Frees (and wipes) the body. */
+void fetch_result_free(struct fetch_result *r);
+
+#endif
