@@ -5,7 +5,7 @@
  * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
- * max_site_wide_accounts. */
+ * max_site_wide_accounts; the ldap_* settings of core/ldap_settings.h. */
 #include "config.h"
 
 #include <ctype.h>
@@ -53,6 +53,9 @@ static int set_text(const char *name, const char *value, char *out, size_t cap)
 /* Applies one setting by name. */
 static int config_set(struct config *cfg, const char *name, const char *value)
 {
+    int ldap = ldap_settings_set(&cfg->core.ldap, name, value); /* the ldap_* settings */
+    if (ldap <= 0)
+        return ldap;
     if (strcmp(name, "listen") == 0)
         return set_text(name, value, cfg->listen, sizeof cfg->listen);
     if (strcmp(name, "data") == 0)
@@ -248,6 +251,8 @@ int config_load(struct config *cfg, int argc, char **argv)
         if (config_set(cfg, name, argv[++i]))
             return -1;
     }
+    if (ldap_settings_from_env(&cfg->core.ldap) || ldap_settings_check(&cfg->core.ldap))
+        return -1; /* APIKEYD_LDAP_*, then whether the LDAP settings hang together */
     if (!cfg->core.secret_key_file[0] &&
         (size_t)snprintf(cfg->core.secret_key_file, sizeof cfg->core.secret_key_file,
                          "%s/secret.key", cfg->data_dir) >= sizeof cfg->core.secret_key_file) {
