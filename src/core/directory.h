@@ -61,7 +61,7 @@ enum err directory_lookup(struct directory_conn *conn, const char *username,
 void directory_disconnect(struct directory_conn *conn);
 
 /* Writes the filter for username into out (cap bytes): ldap_user_filter with each %s replaced
- * by username escaped per RFC 4515 (\2a \28 \29 \5c \00 ...). ERR_INVALID when it does not fit. */
+ * by username escaped per RFC 4515 (\2A \28 \29 \5C \00 ...). ERR_INVALID when it does not fit. */
 enum err directory_filter(const char *tmpl, const char *username, char *out, size_t cap);
 
 #endif
