@@ -171,6 +171,33 @@ def test_ldap_group_membership_maps_to_roles_and_follows_the_directory():
           f"the role change audited: {[e['detail'] for e in changes]}")
 
 
+def test_ldap_roles_from_the_directory_keep_the_last_enabled_admin():
+    own = Directory(["olga"], groups={"admins": [dn_of("olga")]}).start()
+    d = dedicated("ldap-last-admin", env=ldap_env(own, APIKEYD_LDAP_GROUP_ROLES=(
+        f"cn=admins,{GROUPS} => admin")))
+    try:
+        olga = signed_in(d, "olga")
+        eq(expect(olga.request("GET", "/v1/me"), 200).body["roles"], ["admin"], "olga is admin")
+        expect(olga.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"disabled": True}), 200,
+               what="olga disables the local admin: she is the last enabled admin")
+        own.modify(f"dn: cn=admins,{GROUPS}\nchangetype: modify\nadd: member\n"
+                   f"member: cn=nobody,{PEOPLE}\n")
+        own.modify(f"dn: cn=admins,{GROUPS}\nchangetype: modify\ndelete: member\n"
+                   f"member: {dn_of('olga')}\n")
+        olga = signed_in(d, "olga")
+        eq(expect(olga.request("GET", "/v1/me"), 200).body["roles"], ["admin"],
+           "the last enabled admin keeps admin though the directory took it")
+        expect(olga.request("PATCH", f"/v1/users/{ADMIN_USER}", json={"disabled": False}), 200,
+               what="olga brings the local admin back")
+        olga = signed_in(d, "olga")
+        eq(expect(olga.request("GET", "/v1/me"), 200).body["roles"], ["user"],
+           "with another admin, the directory's word holds")
+        d.stop()
+    finally:
+        d.kill()
+        own.close()
+
+
 def test_ldap_directory_user_never_takes_over_a_local_account():
     d = main_daemon()
     local_pw = "carol-local-password-1"
