@@ -2,7 +2,7 @@
 # SANITIZE=address,undefined builds an instrumented copy under build/san and tests that.
 
 CC ?= cc
-PKGS := jansson libsodium libcrypto sqlite3 zlib liboath libqrencode libpq cjose libcurl
+PKGS := jansson libsodium libcrypto sqlite3 zlib liboath libqrencode libpq cjose libcurl ldap lber
 SANITIZE ?=
 ifeq ($(SANITIZE),)
 BUILD := build

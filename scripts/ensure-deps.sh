@@ -4,9 +4,10 @@
 # Runs apt-get as root, or through sudo; does nothing when everything is present.
 set -euo pipefail
 want=(build-essential pkg-config libhttp-parser-dev libjansson-dev libsodium-dev libssl-dev
-      libsqlite3-dev zlib1g-dev liboath-dev libqrencode-dev libpq-dev libcjose-dev libcurl4-openssl-dev)
+      libsqlite3-dev zlib1g-dev liboath-dev libqrencode-dev libpq-dev libcjose-dev libcurl4-openssl-dev
+      libldap-dev)
 case "${1:-build}" in
-  test) want+=(libcmocka-dev python3 curl postgresql nginx-light clang libclang-rt-14-dev) ;;
+  test) want+=(libcmocka-dev python3 curl postgresql nginx-light clang libclang-rt-14-dev slapd ldap-utils openssl) ;;
   bench) want+=(python3 wrk nginx-light) ;;
 esac
 missing=()

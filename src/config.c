@@ -5,7 +5,8 @@
  * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
- * max_site_wide_accounts; OpenID Connect's oidc_* and public_url (core/oidc_config.c). */
+ * max_site_wide_accounts; OpenID Connect's oidc_* and public_url (core/oidc_config.c);
+ * the ldap_* settings of core/ldap_settings.h. */
 #include "config.h"
 
 #include <ctype.h>
@@ -56,6 +57,9 @@ static int config_set(struct config *cfg, const char *name, const char *value)
     int sso = oidc_config_set(&cfg->core.oidc, name, value); /* oidc_*, public_url */
     if (sso <= 0)
         return sso;
+    int ldap = ldap_settings_set(&cfg->core.ldap, name, value); /* the ldap_* settings */
+    if (ldap <= 0)
+        return ldap;
     if (strcmp(name, "listen") == 0)
         return set_text(name, value, cfg->listen, sizeof cfg->listen);
     if (strcmp(name, "data") == 0)
@@ -255,6 +259,8 @@ int config_load(struct config *cfg, int argc, char **argv)
     }
     if (oidc_config_check(&cfg->core.oidc))
         return -1;
+    if (ldap_settings_from_env(&cfg->core.ldap) || ldap_settings_check(&cfg->core.ldap))
+        return -1; /* APIKEYD_LDAP_*, then whether the LDAP settings hang together */
     if (!cfg->core.secret_key_file[0] &&
         (size_t)snprintf(cfg->core.secret_key_file, sizeof cfg->core.secret_key_file,
                          "%s/secret.key", cfg->data_dir) >= sizeof cfg->core.secret_key_file) {

@@ -56,6 +56,10 @@ enum err h_login(struct request *req, struct reply *rep)
         reply_throttled(rep, retry_after, "too many failed logins; try again later");
     } else if (e == ERR_LOGIN_FAILED) {
         reply_problem(rep, e, "wrong username, password or one-time code", NULL);
+    } else if (e == ERR_DIRECTORY_UNAVAILABLE) { /* local accounts still sign in */
+        reply_problem(rep, e, "the directory (LDAP) cannot be reached now; try again later",
+                      NULL);
+        reply_header(rep, "Retry-After", "5");
     } else if (e == ERR_OTP_REQUIRED) {
         reply_problem(rep, e, "send the one-time code from your authenticator as otp", NULL);
     } else if (e) {

@@ -33,6 +33,7 @@ static const struct {
     [ERR_STORE] = {500, "internal", "Internal server error"},
     [ERR_UNAVAILABLE] = {503, "unavailable", "Service unavailable"},
     [ERR_STORAGE_FULL] = {503, "storage-full", "Storage full"},
+    [ERR_DIRECTORY_UNAVAILABLE] = {503, "directory-unavailable", "Directory unavailable"},
     [ERR_HTTP_VERSION] = {505, "http-version-not-supported",
                           "Only HTTP/1.0 and HTTP/1.1 are served"},
 };

@@ -30,6 +30,7 @@ enum err {
     ERR_STORE,             /* 500 the store failed */
     ERR_UNAVAILABLE,       /* 503 the store cannot be reached, or the view may be stale */
     ERR_STORAGE_FULL,      /* 503 the store has no room left for a write */
+    ERR_DIRECTORY_UNAVAILABLE, /* 503 the LDAP directory cannot be reached or answer now */
     ERR_HTTP_VERSION,      /* 505 a version other than HTTP/1.0 and HTTP/1.1 */
     ERR__COUNT
 };

@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "core_internal.h"
 #include "grants.h"
+#include "ldap_login.h"
 #include "mfa.h"
 #include "password.h"
 #include "users.h"
@@ -52,12 +53,16 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     int64_t otp_step = 0; /* the TOTP step of a right code, claimed with the session */
     int recovery = 0;     /* a right recovery code instead, spent with the session */
     uint8_t recovery_hash[STORE_HASH_LEN];
+    const char *method = ""; /* how the person proved who they are, for the audit */
     size_t ulen = strlen(username);
     if (ulen == 0 || ulen > LOGIN_USERNAME_MAX || pw_len == 0 || pw_len > LOGIN_PASSWORD_MAX) {
         password_verify(NULL, "", 0); /* same time as a real check */
     } else {
         e = c->store->ops->user_get(c->store, username, &u);
-        if (e == ERR_NOT_FOUND) {
+        if (ldap_login_applies(c, e, &u)) { /* no local account: the directory decides */
+            e = ldap_login(c, username, password, pw_len, client, &u);
+            method = "ldap";
+        } else if (e == ERR_NOT_FOUND) {
             password_verify(NULL, password, pw_len);
             e = ERR_LOGIN_FAILED;
         } else if (e == ERR_OK) {
@@ -80,7 +85,7 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     const char *who = users_name_valid(username) ? username : "(invalid)";
     if (e == ERR_LOGIN_FAILED) {
         attempt_end(c, &at, ATTEMPT_FAILED);
-        audit_log_as(c, who, client, "login.failure", "user", who, "");
+        audit_log_as(c, who, client, "login.failure", "user", who, method);
         goto out;
     }
     if (e) { /* the code is still missing, or the store failed: nothing learnt */
@@ -109,7 +114,7 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     if (!(e = audit_begin(c))) /* the session and its audit event: one transaction */
         e = audit_end_as(c, c->store->ops->session_create(c->store, &s, c->cfg.max_sessions_per_user, &u),
                          u.username, client, "login.success", "user", u.username,
-                         recovery ? "with a recovery code" : "");
+                         recovery ? "with a recovery code" : method);
     if (e == ERR_CONFLICT)
         e = ERR_LOGIN_FAILED;
     if (!e && device_issue(c, u.username, out->device_token) != ERR_OK)

@@ -13,6 +13,8 @@
 #include "../base/log.h"
 #include "accounts.h"
 #include "oidc_provider.h"
+#include "directory.h"
+#include "ldap_sync.h"
 #include "sync.h"
 
 
@@ -33,6 +35,7 @@ void core_config_defaults(struct core_config *cfg)
     cfg->usage_flush_ms = 1000;
     cfg->stale_after_ms = 5000;
     oidc_config_defaults(&cfg->oidc);
+    ldap_settings_defaults(&cfg->ldap);
 }
 
 void core_view_of_record(struct core *c, const struct key_record *k, struct keyindex_view *out)
@@ -117,6 +120,8 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
     }
     if ((e = access_load(st, &c->access)) || (e = sync_start(c, 10000)))
         goto fail;
+    if ((e = directory_open(&cfg->ldap, &c->directory)) || (e = ldap_sync_start(c)))
+        goto fail;
     if (pthread_create(&c->usage_thread, NULL, usage_main, c) != 0) {
         e = ERR_INTERNAL;
         goto fail;
@@ -134,6 +139,8 @@ void core_close(struct core *c)
 {
     if (!c)
         return;
+    ldap_sync_stop(c);
+    directory_close(c->directory);
     sync_stop(c);
     if (c->usage_started) {
         pthread_mutex_lock(&c->usage_lock);

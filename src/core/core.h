@@ -11,6 +11,7 @@
 #include "../store/store.h"
 #include "keyfmt.h"
 #include "oidc_config.h"
+#include "ldap_settings.h"
 
 struct core_config {
     char key_prefix[KEYFMT_PREFIX_MAX + 1]; /* default "apk" */
@@ -26,6 +27,7 @@ struct core_config {
     int max_sessions_per_user;
     int usage_flush_ms; /* how often last_used times are written */
     char secret_key_file[1024]; /* server key that encrypts MFA secrets ("" = none) */
+    struct ldap_settings ldap;  /* directory sign-in (ldap_settings.h); off without a URL */
     int stale_after_ms; /* with a shared store: feed silent this long -> UNAVAILABLE */
     struct oidc_config oidc; /* OpenID Connect sign-in (oidc_config.h); off by default */
 };

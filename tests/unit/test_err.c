@@ -44,6 +44,7 @@ static const struct expected documented[] = {
     {ERR_STORE, 500, "internal"},
     {ERR_UNAVAILABLE, 503, "unavailable"},
     {ERR_STORAGE_FULL, 503, "storage-full"},
+    {ERR_DIRECTORY_UNAVAILABLE, 503, "directory-unavailable"},
 };
 
 static void test_ok_is_200(void **state)

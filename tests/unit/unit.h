@@ -30,6 +30,7 @@ int run_secretkey_tests(void);
 int run_identity_tests(void);
 int run_mfa_tests(void);
 int run_store_tests(void);
+int run_ldap_tests(void);
 
 /* A fresh directory under $TMPDIR (or /tmp); malloc'd path. Fails the test when it cannot. */
 char *unit_tempdir(void);

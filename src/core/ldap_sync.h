@@ -1,0 +1,20 @@
+/* ldap_sync.h — the directory sync: every ldap_sync_seconds one thread looks up each enabled
+ * "ldap" user in the directory; one that is gone or disabled there is disabled here through
+ * users_update (their keys answer DISABLED at once, their sessions end). When the directory
+ * cannot be reached, or its user base cannot be read, the round changes nothing. */
+#ifndef APIKEYD_LDAP_SYNC_H
+#define APIKEYD_LDAP_SYNC_H
+
+#include "core.h"
+
+/* Starts the thread when directory sign-in is on and ldap_sync_seconds > 0. */
+enum err ldap_sync_start(struct core *c);
+
+/* Stops and joins the thread (a round in progress ends after its current directory call). */
+void ldap_sync_stop(struct core *c);
+
+/* Runs one round now, on the calling thread. Returns how many users it disabled, or -1 when
+ * the directory could not be asked (nothing changed). */
+int ldap_sync_round(struct core *c);
+
+#endif
