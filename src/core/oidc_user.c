@@ -187,7 +187,7 @@ enum oidc_outcome oidc_user_sync(struct core *c, const struct oidc_config *cfg, 
     memset(u, 0, sizeof *u);
     if (!username || !users_name_valid(username)) {
         log_warn("oidc: the ID token's %s is missing or not a valid username "
-                 "(1-64 of A-Z a-z 0-9 . _ -)", cfg->username_claim);
+                 "(1-64 of A-Z a-z 0-9 . _ - @)", cfg->username_claim);
         audit_log_as(c, "(invalid)", client, "login.failure", "user", "(invalid)",
                      "oidc: no valid username claim");
         return OIDC_ACCOUNT;

@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "authority.h"
 #include "core_internal.h"
+#include "users.h"
 
 static void principal_of(const struct caller *who, char out[STORE_PRINCIPAL_MAX + 1])
 {
@@ -170,7 +171,7 @@ static int principal_exists(struct core *c, const char *principal)
 {
     if (strncmp(principal, "user:", 5) == 0) {
         struct user_record u;
-        int ok = text_is_token(principal + 5, "._-", STORE_NAME_MAX) &&
+        int ok = users_name_valid(principal + 5) &&
                  c->store->ops->user_get(c->store, principal + 5, &u) == ERR_OK;
         memset(&u, 0, sizeof u);
         return ok;

@@ -19,7 +19,7 @@
 
 int users_name_valid(const char *name)
 {
-    return text_is_token(name, "._-", STORE_NAME_MAX);
+    return text_is_token(name, "._-@", STORE_NAME_MAX); /* @: sign-in names like a UPN */
 }
 
 int users_email_valid(const char *email)
@@ -196,7 +196,7 @@ enum err users_create(struct core *c, const struct caller *who, const struct use
     const char *source = in->auth_source ? in->auth_source : "local";
     int local = strcmp(source, "local") == 0;
     if (!in->username || !users_name_valid(in->username))
-        field_errors_add(fe, "username", "must be 1-64 of A-Z a-z 0-9 . _ -");
+        field_errors_add(fe, "username", "must be 1-64 of A-Z a-z 0-9 . _ - @");
     if (!local && strcmp(source, "ldap") != 0 && strcmp(source, "saml") != 0 &&
         strcmp(source, "oidc") != 0)
         field_errors_add(fe, "auth_source", "must be local, ldap, saml or oidc");

@@ -478,12 +478,12 @@ def test_duplicate_username_is_409_and_original_password_kept():
 
 def test_invalid_usernames_are_422_nothing_stored():
     d = shared()
-    for bad in ("", "has space", "semi;colon", "u" * 65, "\u00fcser", "a/b", "x@y"):
+    for bad in ("", "has space", "semi;colon", "u" * 65, "\u00fcser", "a/b", "x:y"):
         r = d.admin.request("POST", "/v1/users", json={"username": bad, "password": new_pw()})
         expect(r, 422, "validation-failed", what=f"username {bad!r}")
         expect_error_field(r, "username")
     names = [u["username"] for u in d.admin.request("GET", "/v1/users").body["users"]]
-    check("has space" not in names and "x@y" not in names, "a refused user was stored")
+    check("has space" not in names and "x:y" not in names, "a refused user was stored")
     ok = "A.b_c-" + os.urandom(29).hex()
     expect(d.admin.request("POST", "/v1/users", json={"username": ok, "password": new_pw()}),
            201, what="a 64-character username of the allowed characters")
@@ -2000,3 +2000,33 @@ for _name, _setup in _body_cases():
                           ("wrong_type", "wrong_type_is_422"),
                           ("malformed", "malformed_json_is_400")):
         globals()[f"test_{_name}_{_label}_nothing_changed"] = _make_body_test(_setup, _kind)
+
+
+def test_email_like_username_is_a_username_everywhere():
+    """A username may hold '@' (a sign-in name such as ada@example.org, as directories and
+    identity providers give it): created, signed in, found by path, a project member, an
+    audit actor. Other characters stay refused."""
+    d = shared()
+    name = uniq_user("ada") + "@example.org"
+    pw = "pw-" + os.urandom(8).hex() + "-Zz"
+    expect(d.admin.request("POST", "/v1/users", json={"username": name, "password": pw}), 201)
+    c = Client(d)
+    c.login(name, pw)
+    k = create_key(c)
+    eq(verify(d, k["key"], "Tasks")["code"], "VALID", "the key of an email-like user")
+    quoted = urllib.parse.quote(name)
+    eq(expect(d.admin.request("GET", f"/v1/users/{quoted}"), 200).body["username"], name,
+       "found by path")
+    eq(expect(d.admin.request("GET", f"/v1/users/{name}"), 200).body["username"], name,
+       "found by path with a literal @")
+    project = expect(d.admin.request("POST", "/v1/projects", json={"name": uniq("p")}), 201).body
+    expect(d.admin.request("PUT", f"/v1/projects/{project['id']}/members/"
+                           + urllib.parse.quote(f"user:{name}", safe=""), json={"role": "reader"}), 200)
+    members = expect(d.admin.request("GET", f"/v1/projects/{project['id']}/members"), 200).body
+    check(any(m["principal"] == f"user:{name}" for m in members["members"]), "a project member")
+    events = expect(d.admin.request("GET", "/v1/audit?" + urllib.parse.urlencode({"actor": name})),
+                    200).body["events"]
+    check(any(e["action"] == "key.create" for e in events), "an audit actor")
+    for bad in ("a b", "a/b", "a:b", "a+b", "a%b", "a\\b", "a,b"):
+        r = d.admin.request("POST", "/v1/users", json={"username": bad, "password": pw})
+        expect(r, 422, what=f"username {bad!r}")
