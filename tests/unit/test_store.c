@@ -2692,6 +2692,40 @@ static void test_session_create_claims_the_totp_step_only_with_the_session(void 
 
 /* A login's recovery code is spent only with the session it opens, once; the codes go with
  * MFA and with the user. */
+/* OpenID Connect's replay guard: a nonce is claimed once, on every backend; an expired one is
+ * dropped when a later claim passes its expiry. */
+static void test_sso_nonce_is_claimed_once_until_it_expires(void **state)
+{
+    struct store *s = store_of(state);
+    uint8_t a[STORE_HASH_LEN], b[STORE_HASH_LEN];
+    memset(a, 0x5a, sizeof a);
+    memset(b, 0x5b, sizeof b);
+    assert_err(s->ops->sso_nonce_claim(s, a, T0 + 60, T0), ERR_OK);
+    assert_err(s->ops->sso_nonce_claim(s, a, T0 + 60, T0 + 1), ERR_CONFLICT); /* a replay */
+    assert_err(s->ops->sso_nonce_claim(s, b, T0 + 300, T0 + 1), ERR_OK);      /* another one */
+    /* at T0 + 100 b is still live, a is past its expiry: dropped, it can be recorded again */
+    assert_err(s->ops->sso_nonce_claim(s, b, T0 + 300, T0 + 100), ERR_CONFLICT);
+    assert_err(s->ops->sso_nonce_claim(s, a, T0 + 200, T0 + 100), ERR_OK);
+}
+
+/* An SSO user's provider subject: bound, read back, replaced; unknown users have none. */
+static void test_sso_subject_binds_and_reads_back(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "olga");
+    char subject[65];
+    int64_t created = 0;
+    assert_err(s->ops->sso_subject_get(s, "olga", subject, &created), ERR_NOT_FOUND);
+    assert_err(s->ops->sso_subject_set(s, "olga", "subject-one", T0), ERR_OK);
+    assert_err(s->ops->sso_subject_get(s, "olga", subject, &created), ERR_OK);
+    assert_string_equal(subject, "subject-one");
+    assert_int_equal(created, T0);
+    assert_err(s->ops->sso_subject_set(s, "olga", "subject-two", T0 + 5), ERR_OK);
+    assert_err(s->ops->sso_subject_get(s, "olga", subject, &created), ERR_OK);
+    assert_string_equal(subject, "subject-two");
+    assert_int_equal(created, T0 + 5);
+}
+
 static void test_session_create_spends_a_recovery_code_once(void **state)
 {
     struct store *s = store_of(state);
@@ -3674,6 +3708,8 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_session_touch_moves_last_seen_forward_only)                                            \
     X(test_session_create_claims_the_totp_step_only_with_the_session)                             \
     X(test_session_create_spends_a_recovery_code_once)                                           \
+    X(test_sso_nonce_is_claimed_once_until_it_expires)                                           \
+    X(test_sso_subject_binds_and_reads_back)                                                     \
     X(test_session_get_after_expiry_is_not_found)                                                  \
     X(test_session_delete_removes_it)                                                              \
     X(test_session_delete_user_keeps_one)                                                          \
