@@ -13,7 +13,8 @@ import subprocess
 import tempfile
 import urllib.parse
 
-from run import BIN, _TMPDIRS, check, create_key, dedicated, eq, expect, shared
+from run import (BIN, _TMPDIRS, Client, check, create_key, dedicated, eq, expect, shared, uniq,
+                 uniq_user)
 from suite_cluster import _fresh_database, _nodes
 
 
@@ -169,3 +170,76 @@ def test_backup_force_replaces_only_a_regular_file():
                        text=True, timeout=60)
     eq(p.returncode, 0, f"--force onto a file ({p.stderr[-300:]!r})")
     check(os.path.getsize(plain) > 0, "the file was replaced by the copy")
+
+
+# ---- the grant rule through other doors ----------------------------------------------------
+
+def _role(d, *authorities):
+    name = uniq("r2role")
+    expect(d.admin.request("POST", "/v1/roles", json={"name": name,
+                                                      "authorities": list(authorities)}), 201)
+    return name
+
+
+def _person(d, *roles):
+    name, pw = uniq_user("r2"), "pw-" + uniq("p") + "-long"
+    expect(d.admin.request("POST", "/v1/users", json={"username": name, "password": pw,
+                                                      "roles": list(roles) or ["user"]}), 201)
+    c = Client(d)
+    c.login(name, pw)
+    return c
+
+
+def test_attack_manage_users_holder_cannot_reset_their_own_password_without_the_current_one():
+    """PATCH /v1/users/{self} {"password"} was 200: a stolen session of any manage_users holder
+    (an admin's too) set a new password without the current one and without the throttle of
+    POST /v1/me/password, and so took the account over. One's own MFA reset was already
+    refused (own-grants); now one's own password reset is too."""
+    d = shared()
+    for roles in ([_role(d, "manage_users")], ["admin"]):
+        c = _person(d, *roles)
+        r = c.request("PATCH", f"/v1/users/{c.username}", json={"password": "pw-taken-" + uniq("t")})
+        expect(r, 403, "own-grants", what=f"own password reset by a holder of {roles}")
+        check("/v1/me/password" in r.body.get("detail", ""), f"the detail points to the way: {r.body!r}")
+        Client(d).login(c.username, c.password)       # the password is unchanged
+        expect(c.request("GET", "/v1/me"), 200, what="the session lives on")
+        # the way that needs the current password still works
+        expect(c.request("POST", "/v1/me/password",
+                         json={"current_password": c.password, "new_password": "pw-" + uniq("n") + "-ok"}),
+               204, what="POST /v1/me/password")
+
+
+def test_attack_group_editor_cannot_strip_a_stronger_member_through_the_group():
+    """A holder of manage_groups and manage_users could not change a stronger user's roles
+    (PATCH is not-held), but could take the same authorities away by editing a group: remove
+    them from it, drop a role of it, or delete it. Taking away follows the rule for users: each
+    member who loses something must hold no more than the caller."""
+    d = shared()
+    mine = _role(d, "manage_users", "manage_groups")
+    editor = _person(d, mine)
+    given = _role(d, "manage_users")                  # what the group gives: the editor holds it
+    strong = _person(d, _role(d, "manage_users", "view_audit", "manage_roles"))
+    weak = _person(d)
+    group = uniq("r2grp")
+    expect(d.admin.request("POST", "/v1/groups", json={"name": group, "roles": [given],
+                                                       "members": [strong.username,
+                                                                   weak.username]}), 201)
+    expect(editor.request("PATCH", f"/v1/users/{strong.username}", json={"roles": ["user"]}),
+           403, "not-held", what="the direct way is refused")
+    expect(editor.request("PUT", f"/v1/groups/{group}", json={"members": [weak.username]}),
+           403, "not-held", what="remove the stronger member")
+    expect(editor.request("PUT", f"/v1/groups/{group}", json={"roles": []}), 403, "not-held",
+           what="drop the group's role from under the stronger member")
+    expect(editor.request("DELETE", f"/v1/groups/{group}"), 403, "not-held",
+           what="delete the group of the stronger member")
+    g = expect(d.admin.request("GET", f"/v1/groups/{group}"), 200).body
+    eq(sorted(g["members"]), sorted([strong.username, weak.username]), "members unchanged")
+    eq(g["roles"], [given], "roles unchanged")
+    # the editor still manages what is theirs to manage
+    expect(editor.request("PUT", f"/v1/groups/{group}", json={"members": [strong.username]}),
+           200, what="remove the weaker member")
+    other = _person(d)
+    expect(editor.request("PUT", f"/v1/groups/{group}",
+                          json={"members": [strong.username, other.username]}),
+           200, what="add someone (gaining only what the editor holds)")
+    expect(editor.request("PUT", f"/v1/groups/{group}", json={"description": "kept"}), 200)
