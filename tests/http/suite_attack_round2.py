@@ -243,3 +243,27 @@ def test_attack_group_editor_cannot_strip_a_stronger_member_through_the_group():
                           json={"members": [strong.username, other.username]}),
            200, what="add someone (gaining only what the editor holds)")
     expect(editor.request("PUT", f"/v1/groups/{group}", json={"description": "kept"}), 200)
+
+
+# ---- the member picker ---------------------------------------------------------------------
+
+def test_candidates_are_the_first_ten_by_name_not_the_first_ten_found():
+    """The lookup stopped at the tenth match in the store's order (by username) and sorted
+    those: with 15 matches whose full names run the other way, the five first by name were
+    never offered, whatever was typed after the common part."""
+    d = shared()
+    stem = "fx" + uniq("")[-6:]
+    names = {}
+    for i in range(15):
+        username = f"{stem}{i:02d}"
+        full = f"Fx {chr(ord('Z') - i)} {stem}"          # username order is reverse name order
+        expect(d.admin.request("POST", "/v1/users",
+                               json={"username": username, "password": "pw-" + uniq("x") + "-long",
+                                     "full_name": full}), 201)
+        names[f"user:{username}"] = full
+    pid = expect(d.admin.request("POST", "/v1/projects", json={"name": uniq("r2pick")}),
+                 201).body["id"]
+    r = expect(d.admin.request("GET", f"/v1/projects/{pid}/candidates?q={stem}"), 200)
+    got = [(m["principal"], m["name"]) for m in r.body["candidates"]]
+    want = sorted(names.items(), key=lambda kv: (kv[1], kv[0]))[:10]
+    eq(got, want, "the ten candidates first by name, in order")
