@@ -245,6 +245,47 @@ def test_attack_group_editor_cannot_strip_a_stronger_member_through_the_group():
     expect(editor.request("PUT", f"/v1/groups/{group}", json={"description": "kept"}), 200)
 
 
+def _check_role_narrowing(d):
+    role = _role(d, "view_audit")
+    editor = _person(d, _role(d, "manage_roles", "view_audit"))
+    direct = _person(d, role, _role(d, "manage_groups"))        # holds more than the editor
+    viagroup = _person(d, _role(d, "manage_groups"))
+    group = uniq("r2via")
+    expect(d.admin.request("POST", "/v1/groups", json={"name": group, "roles": [role],
+                                                       "members": [viagroup.username]}), 201)
+    weak = _person(d, role)
+    expect(editor.request("PUT", f"/v1/roles/{role}", json={"authorities": []}), 403,
+           "not-held", what="narrow a role held by someone stronger (directly and via a group)")
+    for h in (direct, viagroup, weak):
+        check("view_audit" in expect(d.admin.request("GET", f"/v1/users/{h.username}"),
+                                     200).body["authorities"], f"{h.username} keeps view_audit")
+    # widening or keeping stays the editor's to do
+    expect(editor.request("PUT", f"/v1/roles/{role}", json={"authorities": ["view_audit"],
+                                                             "description": "same"}), 200)
+    expect(d.admin.request("PATCH", f"/v1/users/{direct.username}", json={"roles": ["user"]}), 200)
+    expect(editor.request("PUT", f"/v1/roles/{role}", json={"authorities": []}), 403,
+           "not-held", what="narrow a role a stronger user holds through a group")
+    expect(d.admin.request("DELETE", f"/v1/groups/{group}"), 204)
+    expect(editor.request("PUT", f"/v1/roles/{role}", json={"authorities": []}), 200,
+           what="narrow a role held only by people holding no more")
+
+
+def test_attack_role_editor_cannot_strip_a_stronger_holder_through_the_role_on_sqlite():
+    """A holder of manage_roles and view_audit narrowed a role [view_audit] held by someone
+    who also holds manage_groups (more than the editor), directly or through a group: they lost
+    view_audit (the rule was "the editor holds the role before and after" only). Now taking an
+    authority away needs every holder to hold no more than the editor."""
+    _check_role_narrowing(shared())
+
+
+def test_attack_role_editor_cannot_strip_a_stronger_holder_through_the_role_on_postgresql():
+    d = _nodes(1, _fresh_database())[0]
+    try:
+        _check_role_narrowing(d)
+    finally:
+        d.stop()
+
+
 # ---- the member picker ---------------------------------------------------------------------
 
 def test_candidates_are_the_first_ten_by_name_not_the_first_ten_found():
