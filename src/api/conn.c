@@ -363,8 +363,10 @@ static void params_parse(struct conn_params *ps, const char *text, char sep, int
     memset(ps, 0, sizeof *ps);
     size_t len = strlen(text);
     ps->text = malloc(len + 1);
-    if (!ps->text)
+    if (!ps->text) {
+        ps->malformed = 1; /* nothing read: never served as if nothing was sent */
         return;
+    }
     ps->text_len = len + 1;
     memcpy(ps->text, text, len + 1);
     char *s = ps->text;
@@ -387,6 +389,8 @@ static void params_parse(struct conn_params *ps, const char *text, char sep, int
             ps->names[ps->count] = s;
             ps->values[ps->count] = value;
             ps->count++;
+        } else if (*s) {
+            ps->malformed = 1; /* a pair that was sent but cannot be read */
         }
         if (!end)
             break;
@@ -422,6 +426,12 @@ int conn_query_overflow(struct conn *c)
 {
     parse_query(c);
     return c->query_parsed && c->query_params.overflow;
+}
+
+int conn_query_malformed(struct conn *c)
+{
+    parse_query(c);
+    return c->query_parsed && c->query_params.malformed;
 }
 
 static void parse_cookies(struct conn *c)

@@ -38,6 +38,7 @@ struct conn_params {
     size_t text_len;
     unsigned count;
     int overflow; /* more parameters were sent than CONN_PARAMS_MAX */
+    int malformed; /* a pair was not read (a bad percent escape, an encoded NUL, no memory) */
     const char *names[CONN_PARAMS_MAX];
     const char *values[CONN_PARAMS_MAX];
 };
@@ -116,6 +117,11 @@ const char *conn_cookie(struct conn *c, const char *name);
 
 /* 1 when the query string holds more than CONN_PARAMS_MAX parameters. */
 int conn_query_overflow(struct conn *c);
+
+/* 1 when a pair of the query string could not be read (a malformed percent escape, an
+ * encoded NUL): it is not among the parameters, so the request must be refused, not served
+ * as if the parameter had not been sent (a dropped filter would widen the answer). */
+int conn_query_malformed(struct conn *c);
 
 /* The values of every cookie called name, in order, into out (at most CONN_PARAMS_MAX);
  * their count, or -1 when the Cookie header holds more cookies than CONN_PARAMS_MAX. */

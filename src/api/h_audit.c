@@ -79,10 +79,16 @@ enum err h_audit(struct request *req, struct reply *rep)
     if ((f.actor && strlen(f.actor) > 128) || (f.target && strlen(f.target) > 128) ||
         (f.action && strlen(f.action) > 32))
         return reply_error(rep, ERR_BAD_REQUEST, "a filter value is too long", NULL);
+    /* no stored event holds anything else; PostgreSQL refuses non-UTF-8 text (a 500 once) */
+    if ((f.actor && !text_utf8_valid(f.actor)) || (f.target && !text_utf8_valid(f.target)) ||
+        (f.action && !text_utf8_valid(f.action)))
+        return reply_error(rep, ERR_BAD_REQUEST, "a filter value is not UTF-8 text", NULL);
     if ((v = request_query(req, "since")) && time_parse_rfc3339(v, &f.since))
         return reply_error(rep, ERR_BAD_REQUEST, "since must be an RFC 3339 date-time", NULL);
     if ((v = request_query(req, "until")) && time_parse_rfc3339(v, &f.until))
         return reply_error(rep, ERR_BAD_REQUEST, "until must be an RFC 3339 date-time", NULL);
+    if (v && f.until == 0)
+        f.until = -1; /* the store reads 0 as "no bound": the epoch itself holds no event */
     if ((v = request_query(req, "limit")) && parse_int(v, 1, AUDIT_LIMIT_MAX, &limit))
         return reply_error(rep, ERR_BAD_REQUEST, "limit must be a whole number from 1 to 200",
                            NULL);

@@ -53,6 +53,11 @@ static enum err reply_user(struct request *req, struct reply *rep, enum err e, i
         return reply_error(rep, e, "this needs the authority manage_users", NULL);
     if (e == ERR_LIMIT)
         return reply_error(rep, e, "apikeyd holds at most 10000 users", NULL);
+    if (e == ERR_OWN_GRANTS)
+        return reply_error(rep, e,
+                           "nobody changes their own roles, environment or password here; change "
+                           "your password with POST /v1/me/password (it needs the current one)",
+                           NULL);
     return reply_error(rep, e, NULL, fe);
 }
 

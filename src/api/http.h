@@ -63,6 +63,8 @@ const char *request_cookie(const struct request *req, const char *name);
 
 /* 1 when the query string holds more parameters than apikeyd reads (32). */
 int request_query_too_many(const struct request *req);
+/* 1 when a query parameter could not be read (a malformed percent escape, an encoded NUL). */
+int request_query_malformed(const struct request *req);
 
 /* The portal session cookie: __Host-apikeyd_session when the request came over HTTPS (a
  * trusted proxy's X-Forwarded-Proto, or cookie_secure = always), else apikeyd_session. */

@@ -290,6 +290,11 @@ void router_run(struct request *req, struct route_match *m, struct reply *rep)
         reply_problem(rep, ERR_BAD_REQUEST, "more than 32 query parameters", NULL);
         return;
     }
+    if (request_query_malformed(req)) { /* likewise: an unreadable filter is no filter */
+        reply_problem(rep, ERR_BAD_REQUEST,
+                      "a query parameter has a malformed percent escape or an encoded NUL", NULL);
+        return;
+    }
     if (found->auth == ROUTE_AUTHENTICATED) {
         const char *detail = NULL;
         int64_t retry_after = 0;

@@ -64,6 +64,11 @@ int request_query_too_many(const struct request *req)
     return conn_query_overflow(req->conn);
 }
 
+int request_query_malformed(const struct request *req)
+{
+    return conn_query_malformed(req->conn);
+}
+
 int request_cookie_values(const struct request *req, const char *name, const char **out)
 {
     return conn_cookie_values(req->conn, name, out);

@@ -50,40 +50,56 @@ static int contains_nocase(const char *s, const char *p, size_t n)
     return 0;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    const struct candidate *x = a, *y = b;
+    int d = strcmp(x->name, y->name);
+    return d ? d : strcmp(x->principal, y->principal);
+}
+
+/* Keeps c among the CANDIDATES_MAX first by name in list (of *n): the walk sees every match,
+ * so the answer is the first ten by name, not the first ten the store happened to return. */
+static void keep_first(struct candidate *list, int *n, const struct candidate *c)
+{
+    if (*n < CANDIDATES_MAX) {
+        list[(*n)++] = *c;
+        return;
+    }
+    int last = 0;
+    for (int i = 1; i < *n; i++)
+        if (by_name(&list[i], &list[last]) > 0)
+            last = i;
+    if (by_name(c, &list[last]) < 0)
+        list[last] = *c;
+}
+
 static int user_one(void *ctx, const struct user_record *u)
 {
     struct found *f = ctx;
-    if (u->disabled || f->n_users == CANDIDATES_MAX)
-        return f->n_users == CANDIDATES_MAX;
+    if (u->disabled)
+        return 0;
     if (!starts_with_nocase(u->username, f->q, f->qlen) &&
         !contains_nocase(u->full_name, f->q, f->qlen))
         return 0;
-    struct candidate *c = &f->users[f->n_users++];
-    snprintf(c->principal, sizeof c->principal, "user:%s", u->username);
-    snprintf(c->name, sizeof c->name, "%s", u->full_name[0] ? u->full_name : u->username);
-    c->kind = "user";
+    struct candidate c;
+    snprintf(c.principal, sizeof c.principal, "user:%s", u->username);
+    snprintf(c.name, sizeof c.name, "%s", u->full_name[0] ? u->full_name : u->username);
+    c.kind = "user";
+    keep_first(f->users, &f->n_users, &c);
     return 0;
 }
 
 static int account_one(void *ctx, const struct account_record *a)
 {
     struct found *f = ctx;
-    if (a->disabled || f->n_accounts == CANDIDATES_MAX)
-        return f->n_accounts == CANDIDATES_MAX;
-    if (!contains_nocase(a->name, f->q, f->qlen))
+    if (a->disabled || !contains_nocase(a->name, f->q, f->qlen))
         return 0;
-    struct candidate *c = &f->accounts[f->n_accounts++];
-    snprintf(c->principal, sizeof c->principal, "service-account:%s", a->id);
-    snprintf(c->name, sizeof c->name, "%s", a->name);
-    c->kind = "service-account";
+    struct candidate c;
+    snprintf(c.principal, sizeof c.principal, "service-account:%s", a->id);
+    snprintf(c.name, sizeof c.name, "%s", a->name);
+    c.kind = "service-account";
+    keep_first(f->accounts, &f->n_accounts, &c);
     return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-    const struct candidate *x = a, *y = b;
-    int d = strcmp(x->name, y->name);
-    return d ? d : strcmp(x->principal, y->principal);
 }
 
 /* NULL when q is a query the lookup takes, otherwise why not. */

@@ -127,6 +127,61 @@ static int caller_is_member(struct core *c, const struct caller *who, const char
     return f.found;
 }
 
+/* 1 when name is among the n names. */
+static int listed(const char *name, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The rule "manages only people who hold no more than it does" for the members a change takes
+ * something from: each of the current members of cur not in keep (all of them when keep is
+ * NULL) must hold no more than the caller, else ERR_NOT_HELD. */
+static enum err check_losers(struct core *c, const struct caller *who,
+                             const struct member_list *cur, const char *const *keep, size_t n_keep)
+{
+    for (size_t i = 0; i < cur->n; i++) {
+        if (keep && listed(cur->names[i], keep, n_keep))
+            continue;
+        enum err e = grants_check_user(c, who, cur->names[i]);
+        if (e == ERR_NOT_FOUND) /* deleted meanwhile: loses nothing */
+            continue;
+        if (e)
+            return e;
+    }
+    return ERR_OK;
+}
+
+/* 1 when some role of the csv before is missing from the csv after. */
+static int drops_a_role(const char *before, const char *after)
+{
+    char name[STORE_NAME_MAX + 1];
+    while (*before) {
+        size_t len = strcspn(before, ",");
+        if (len > 0 && len < sizeof name) {
+            memcpy(name, before, len);
+            name[len] = '\0';
+            const char *a = after;
+            int found = 0;
+            while (*a && !found) {
+                size_t l = strcspn(a, ",");
+                found = l == len && memcmp(a, name, len) == 0;
+                a += l;
+                if (*a == ',')
+                    a++;
+            }
+            if (!found)
+                return 1;
+        }
+        before += len;
+        if (*before == ',')
+            before++;
+    }
+    return 0;
+}
+
 enum err groups_create(struct core *c, const struct caller *who, const struct group_input *in,
                        struct field_errors *fe, struct group_record *out)
 {
@@ -175,6 +230,8 @@ enum err groups_update(struct core *c, const struct caller *who, const struct gr
         e = grants_check_roles(c, who, out->roles);
     if (e)
         return e;
+    char roles_before[sizeof out->roles];
+    memcpy(roles_before, out->roles, sizeof roles_before);
     if (in->description && !description_valid(in->description))
         field_errors_add(fe, "description", "must be at most 1000 characters");
     else if (in->description)
@@ -193,15 +250,19 @@ enum err groups_update(struct core *c, const struct caller *who, const struct gr
     }
     const char *const *members = in->members;
     size_t n = in->member_count;
-    struct member_list *current = NULL;
-    if (!in->set_members) { /* keep the present members */
-        current = calloc(1, sizeof *current);
-        if (!current)
-            return ERR_NOMEM;
-        if ((e = groups_members_each(c, out->name, collect_member, current)) == ERR_OK) {
-            members = current->names;
-            n = current->n;
-        }
+    struct member_list *current = calloc(1, sizeof *current);
+    if (!current)
+        return ERR_NOMEM;
+    e = groups_members_each(c, out->name, collect_member, current);
+    /* who loses something must hold no more than the caller: the members taken out, or all
+     * of them when a role of the group goes */
+    if (!e && in->set_roles && drops_a_role(roles_before, out->roles))
+        e = check_losers(c, who, current, NULL, 0);
+    else if (!e && in->set_members)
+        e = check_losers(c, who, current, in->members, in->member_count);
+    if (!e && !in->set_members) { /* keep the present members */
+        members = current->names;
+        n = current->n;
     }
     if (!e && !(e = audit_begin(c)))
         e = audit_end(c, c->store->ops->group_update(c->store, out, members, n), who,
@@ -224,6 +285,15 @@ enum err groups_delete(struct core *c, const struct caller *who, const char *nam
         return e;
     if (caller_is_member(c, who, name, &e))
         return ERR_OWN_GRANTS;
+    if (e)
+        return e;
+    struct member_list *current = calloc(1, sizeof *current);
+    if (!current)
+        return ERR_NOMEM;
+    e = groups_members_each(c, name, collect_member, current);
+    if (!e) /* every member loses what the group gave: none may hold more than the caller */
+        e = check_losers(c, who, current, NULL, 0);
+    free(current);
     if (e)
         return e;
     if (!(e = audit_begin(c)))

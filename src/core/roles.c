@@ -2,6 +2,7 @@
 #include "roles.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../base/text.h"
@@ -32,6 +33,47 @@ static enum err check_held(const struct caller *who, const char *csv)
 {
     struct grant g = {authority_mask_from_csv(csv, NULL), 0};
     return grants_check(who, &g);
+}
+
+struct holders {
+    char (*names)[STORE_NAME_MAX + 1];
+    size_t n, cap;
+    int failed; /* out of memory */
+};
+
+static int collect_holder(void *ctx, const char *name)
+{
+    struct holders *h = ctx;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 64;
+        void *more = realloc(h->names, cap * sizeof h->names[0]);
+        if (!more) {
+            h->failed = 1;
+            return 1;
+        }
+        h->names = more;
+        h->cap = cap;
+    }
+    snprintf(h->names[h->n++], sizeof h->names[0], "%s", name);
+    return 0;
+}
+
+/* The rule "manages only people who hold no more than it does" for a change that takes
+ * authorities away from everyone holding the role: each holder (directly or through a group)
+ * must hold no more than the caller, else ERR_NOT_HELD. */
+static enum err check_holders(struct core *c, const struct caller *who, const char *role)
+{
+    struct holders h = {0};
+    enum err e = c->store->ops->role_holders_each(c->store, role, collect_holder, &h);
+    if (!e && h.failed)
+        e = ERR_NOMEM;
+    for (size_t i = 0; !e && i < h.n; i++) {
+        e = grants_check_user(c, who, h.names[i]);
+        if (e == ERR_NOT_FOUND) /* deleted meanwhile: loses nothing */
+            e = ERR_OK;
+    }
+    free(h.names);
+    return e;
 }
 
 /* Validates description and authorities into r. */
@@ -93,10 +135,15 @@ enum err roles_update(struct core *c, const struct caller *who, const char *name
         return ERR_FORBIDDEN;
     if ((e = check_held(who, out->authorities)) != ERR_OK) /* what its holders have now */
         return e;
+    uint32_t before = authority_mask_from_csv(out->authorities, NULL);
     fill_role(description, authorities, n, fe, out);
     if (fe->count)
         return ERR_INVALID;
     if ((e = check_held(who, out->authorities)) != ERR_OK) /* what they would have */
+        return e;
+    /* taking an authority away from its holders: none of them may hold more than the caller */
+    if ((before & ~authority_mask_from_csv(out->authorities, NULL)) &&
+        (e = check_holders(c, who, name)) != ERR_OK)
         return e;
     if (!(e = audit_begin(c)))
         e = audit_end(c, c->store->ops->role_update(c->store, out), who, "role.update", "role",

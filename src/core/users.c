@@ -286,6 +286,10 @@ enum err users_update(struct core *c, const struct caller *who, const char *user
         return ERR_NOT_FOUND;
     if (grants_is_self(who, username) && (p->set_roles || p->environment))
         return ERR_OWN_GRANTS; /* an environment move takes the user out of its groups */
+    /* one's own password changes with the current one (POST /v1/me/password, throttled), so
+     * a stolen session of a manage_users holder cannot take the account over through here */
+    if (grants_is_self(who, username) && p->password)
+        return ERR_OWN_GRANTS;
     struct user_record *u = out;
     enum err e = c->store->ops->user_get(c->store, username, u);
     if (!e) /* nobody changes, disables or resets someone holding more than they do */

@@ -536,6 +536,22 @@ static enum err sq_group_members_each(struct store *s, const char *name, store_n
     return e;
 }
 
+static enum err sq_role_holders_each(struct store *s, const char *role, store_name_cb cb,
+                                     void *ctx)
+{
+    struct sql_store *st = as_sql(s);
+    struct name_walk w = {cb, ctx};
+    RLOCK(st);
+    enum err e = sq_each(st, name_row, &w,
+                         "SELECT username FROM user_roles WHERE role = ?1"
+                         " UNION SELECT gm.username FROM group_members gm JOIN group_roles gr"
+                         " ON gr.group_name = gm.group_name WHERE gr.role = ?1"
+                         " ORDER BY 1",
+                         "t", role);
+    RUNLOCK(st);
+    return e;
+}
+
 static enum err sq_user_groups_each(struct store *s, const char *username, store_name_cb cb,
                                     void *ctx)
 {
@@ -695,6 +711,7 @@ void sql_identity_ops(struct store_ops *ops)
     ops->user_roles_each = sq_user_roles_each;
     ops->user_groups_each = sq_user_groups_each;
     ops->role_holders = sq_role_holders;
+    ops->role_holders_each = sq_role_holders_each;
     ops->role_each = sq_role_each;
     ops->role_get = sq_role_get;
     ops->role_create = sq_role_create;

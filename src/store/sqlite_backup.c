@@ -7,7 +7,12 @@
  * read transaction, and in WAL mode a reader sees the last commit before it started —
  * including what still sits in apikeyd.db-wal — while the daemon goes on committing. The
  * copy goes to FILE.tmp, is checked (quick_check), fsynced, and then takes the name FILE
- * (without replacing an existing FILE unless force); the folder is fsynced last. */
+ * (without replacing an existing FILE unless force); the folder is fsynced last.
+ *
+ * FILE.tmp is made by this process (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600) and SQLite opens it
+ * without following a symlink and without creating it: someone who can write to FILE's folder
+ * (a shared /tmp) and plants a symlink or a file of their own at FILE.tmp after the checks
+ * gets a refusal, never the copy of the password and key hashes written into their file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -57,12 +62,13 @@ static int sync_path(const char *path, int flags)
     return rc;
 }
 
-/* Copies src's main database into a new file at tmp, and checks the copy. */
+/* Copies src's main database into tmp (the empty file this process just made: no symlink is
+ * followed, nothing is created), and checks the copy. */
 static enum err copy_into(sqlite3 *src, const char *tmp, char *msg, size_t cap)
 {
     sqlite3 *dst = NULL;
     enum err e = ERR_OK;
-    if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+    if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
         SQLITE_OK) {
         e = fail(msg, cap, "cannot create %s: %s", tmp, dst ? sqlite3_errmsg(dst) : "?");
         sqlite3_close(dst);
@@ -172,6 +178,8 @@ enum err store_sqlite_backup(const char *dir, const char *file, int force, char 
         return fail(msg, cap, "a path is too long");
     if (!force && lstat(file, &sb) == 0)
         return fail(msg, cap, "%s exists; use --force to replace it", file);
+    if (force && lstat(file, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
+        return fail(msg, cap, "%s is not a regular file; --force replaces only a file", file);
     if (lstat(tmp, &sb) == 0) {
         if (!force)
             return fail(msg, cap, "%s exists: another backup is running or one was "
@@ -182,10 +190,25 @@ enum err store_sqlite_backup(const char *dir, const char *file, int force, char 
     enum err e = open_source(db, &src, msg, cap);
     if (e)
         return e;
+    /* ours alone: a symlink or file someone planted since the check above is refused */
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        e = errno == EEXIST || errno == ELOOP
+                ? fail(msg, cap, "%s appeared during the backup (another backup, or a file or "
+                                 "symlink someone else put there): not written", tmp)
+                : fail(msg, cap, "cannot create %s: %s", tmp, strerror(errno));
+        sqlite3_close(src);
+        return e; /* not ours: left as it is */
+    }
     e = copy_into(src, tmp, msg, cap);
     sqlite3_close(src);
-    if (!e && sync_path(tmp, O_RDONLY) != 0)
+    struct stat made, now;
+    if (!e && (fstat(fd, &made) != 0 || lstat(tmp, &now) != 0 || made.st_dev != now.st_dev ||
+               made.st_ino != now.st_ino))
+        e = fail(msg, cap, "%s was replaced during the backup: not used", tmp);
+    if (!e && fsync(fd) != 0)
         e = fail(msg, cap, "cannot fsync %s: %s", tmp, strerror(errno));
+    close(fd);
     if (!e)
         e = publish(tmp, file, force, msg, cap);
     if (e) {

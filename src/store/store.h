@@ -242,6 +242,9 @@ struct store_ops {
                                  void *ctx);
     /* Number of enabled users holding role directly or through a group. */
     enum err (*role_holders)(struct store *s, const char *role, int64_t *out);
+    /* Usernames of every user (enabled or not) holding role directly or through a group,
+     * each once, in order. */
+    enum err (*role_holders_each)(struct store *s, const char *role, store_name_cb cb, void *ctx);
 
     /* Roles. create: ERR_CONFLICT, ERR_LIMIT. update: description and authorities.
      * delete: ERR_CONFLICT while a user or group holds it. */

@@ -1471,6 +1471,27 @@ static void test_role_holders_skips_disabled_users(void **state)
     assert_int_equal(n, 1);
 }
 
+static void test_role_holders_each_lists_direct_group_and_disabled_holders_once(void **state)
+{
+    struct store *s = store_of(state);
+    add_role(s, "auditor");
+    add_user_in(s, "direct", "ROOT", "auditor");
+    add_user(s, "viagroup");
+    add_user_in(s, "both", "ROOT", "auditor,user");
+    add_user(s, "none");
+    add_disabled_user(s, "off", "auditor");
+    const char *members[] = {"viagroup", "both"};
+    add_group(s, "g1", "auditor", members, 2);
+    add_group(s, "g2", "auditor,user", members, 2);
+    struct list *l = list_new();
+    assert_err(s->ops->role_holders_each(s, "auditor", name_cb, l), ERR_OK);
+    assert_string_equal(list_str(l), "both,direct,off,viagroup");
+    l->n = 0;
+    assert_err(s->ops->role_holders_each(s, "nobody-holds-this", name_cb, l), ERR_OK);
+    assert_string_equal(list_str(l), "");
+    free(l);
+}
+
 /* ---- roles ---- */
 
 static void test_role_builtin_admin_and_user_exist(void **state)
@@ -3623,6 +3644,7 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_user_groups_each_lists_groups_of_user)                                                  \
     X(test_role_holders_counts_direct_and_group_holders_once)                                      \
     X(test_role_holders_skips_disabled_users)                                                      \
+    X(test_role_holders_each_lists_direct_group_and_disabled_holders_once)                         \
     X(test_role_builtin_admin_and_user_exist)                                                      \
     X(test_role_get_unknown_is_not_found)                                                          \
     X(test_role_create_then_get)                                                                   \
