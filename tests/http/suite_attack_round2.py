@@ -132,7 +132,11 @@ def test_attack_backup_never_writes_into_a_symlink_planted_at_file_tmp():
     open(loot, "w").close()
     os.chmod(loot, 0o666)
     target = os.path.join(folder, "nightly.db")
-    env = dict(os.environ, LD_PRELOAD=lib, ATTACK_LINK=target + ".tmp", ATTACK_TO=loot)
+    # verify_asan_link_order=0: the AddressSanitizer build accepts a preloaded library
+    # (otherwise it stops before the shim runs); the plain build ignores the variable
+    asan = (os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0").lstrip(":")
+    env = dict(os.environ, LD_PRELOAD=lib, ATTACK_LINK=target + ".tmp", ATTACK_TO=loot,
+               ASAN_OPTIONS=asan)
     p = subprocess.run([BIN, "backup", "--data", d.data, target], env=env, capture_output=True,
                        text=True, timeout=60)
     check(p.returncode != 97, "the shim planted its symlink")
