@@ -1,4 +1,5 @@
-/* sql_sso.c — the OpenID Connect tables: used nonces (replay refusal on every node) and the
+/* sql_sso.c — the single sign-on tables: used nonces, SAML request and assertion ids (replay
+ * refusal on every node) and the
  * provider subject each SSO user is bound to (store.h, sso_*). */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,17 @@ static enum err sq_sso_nonce_claim(struct store *s, const uint8_t hash[STORE_HAS
     }
     sq_write_end(st);
     return e;
+}
+
+static enum err sq_sso_nonce_take(struct store *s, const uint8_t hash[STORE_HASH_LEN], int64_t now)
+{
+    struct sql_store *st = as_sql(s);
+    int changes = 0;
+    sq_write_begin(st);
+    enum err e = sq_run(st, &changes, "DELETE FROM sso_nonces WHERE nonce_hash = ? AND expires_at >= ?",
+                        "bi", hash, STORE_HASH_LEN, now);
+    sq_write_end(st);
+    return !e && changes == 0 ? ERR_NOT_FOUND : e;
 }
 
 struct subject_row {
@@ -68,6 +80,7 @@ static enum err sq_sso_subject_set(struct store *s, const char *username, const 
 void sql_sso_ops(struct store_ops *ops)
 {
     ops->sso_nonce_claim = sq_sso_nonce_claim;
+    ops->sso_nonce_take = sq_sso_nonce_take;
     ops->sso_subject_get = sq_sso_subject_get;
     ops->sso_subject_set = sq_sso_subject_set;
 }
