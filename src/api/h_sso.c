@@ -152,6 +152,10 @@ enum err h_sso_saml_start(struct request *req, struct reply *rep)
                            "characters, not '//'", NULL);
     char *location = NULL;
     enum err e = saml_start(req->core, ret ? ret : "/", &location);
+    if (!e && strlen(location) > OIDC_LOCATION_MAX) { /* it would not fit the headers */
+        free(location);
+        e = ERR_INVALID;
+    }
     if (e == ERR_INVALID)
         return to_login(req, rep, saml_outcome_code(SAML_FAILED));
     if (e)
