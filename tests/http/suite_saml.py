@@ -417,3 +417,28 @@ def test_saml_acs_body_must_be_the_http_post_form():
         c2, r = post(d, junk)
         refused(d, c2, r, "token")
     check(d.proc.poll() is None, "the daemon is still running")
+
+
+def test_saml_nodes_sharing_postgresql_take_each_others_requests_and_refuse_replays():
+    """Two nodes on one PostgreSQL: the AuthnRequest node 0 sent is answered at node 1's ACS,
+    and the same Response posted to node 0 afterwards is a replay there too."""
+    from run import _TMPDIRS
+    from suite_cluster import _fresh_database, _nodes, _stop_all
+    url = _fresh_database()
+    certs = tempfile.mkdtemp(prefix="apikeyd-test-saml-sp-")
+    _TMPDIRS.append(certs)
+    nodes = _nodes(2, url, env=saml_env(idp(), certs))
+    try:
+        user = uniq_user("sc")
+        rid, _, _ = start(nodes[0])
+        resp = idp().response(f"nameid-{user}", SP_ENTITY, ACS, rid, attrs=attrs_for(user))
+        c, r = post(nodes[1], resp)
+        signed_in(c, r, user)
+        c, r = post(nodes[0], resp)
+        refused(nodes[0], c, r, "token", "was used before (a replay)")
+        # a request answered once cannot be answered again with a new assertion either
+        again = idp().response(f"nameid-{user}", SP_ENTITY, ACS, rid, attrs=attrs_for(user))
+        c, r = post(nodes[0], again)
+        refused(nodes[0], c, r, "expired", "names no request that is pending")
+    finally:
+        _stop_all(nodes)
