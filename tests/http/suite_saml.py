@@ -442,3 +442,24 @@ def test_saml_nodes_sharing_postgresql_take_each_others_requests_and_refuse_repl
         refused(nodes[0], c, r, "expired", "names no request that is pending")
     finally:
         _stop_all(nodes)
+
+
+def test_saml_acs_failures_are_throttled_per_client():
+    d = own_daemon("saml-throttle", APIKEYD_LOGIN_MAX_FAILURES="1",
+                   APIKEYD_LOGIN_BACKOFF_SECONDS="60")
+    try:
+        # four forged Responses fill the client's allowance (4 x login_max_failures) ...
+        for _ in range(4):
+            c, r = post(d, response_for(d, uniq_user("st"), sign=None))
+            refused(d, c, r, "token")
+        # ... and then even a good one from that client waits
+        user = uniq_user("st")
+        c, r = post(d, response_for(d, user))
+        refused(d, c, r, "throttled")
+        check(int(r.headers.get("Retry-After", "0")) >= 1, "Retry-After on a throttled ACS")
+        # a password login from the same client shares the count
+        expect(Client(d).request("POST", "/v1/login", json={"username": ADMIN_USER,
+                                                            "password": ADMIN_PASS}), 429,
+               "too-many-requests")
+    finally:
+        d.stop()
