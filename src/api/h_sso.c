@@ -156,7 +156,7 @@ enum err h_sso_saml_start(struct request *req, struct reply *rep)
         free(location);
         e = ERR_INVALID;
     }
-    if (e == ERR_INVALID)
+    if (e == ERR_INVALID || e == ERR_LIMIT) /* lasso failed, or too many pending sign-ins */
         return to_login(req, rep, saml_outcome_code(SAML_FAILED));
     if (e)
         return e;

@@ -14,6 +14,10 @@ static enum err sq_sso_nonce_claim(struct store *s, const uint8_t hash[STORE_HAS
     enum err e = sq_begin(st);
     if (!e) {
         e = sq_run(st, NULL, "DELETE FROM sso_nonces WHERE expires_at < ?", "i", now);
+        int64_t rows = 0;
+        if (!e && !(e = sq_int(st, &rows, "SELECT COUNT(*) FROM sso_nonces", "")) &&
+            rows >= STORE_SSO_NONCES_MAX)
+            e = ERR_LIMIT; /* bounded: SAML start records a row for anyone who asks */
         if (!e) /* a primary-key conflict is ERR_CONFLICT: the nonce was used before */
             e = sq_run(st, NULL, "INSERT INTO sso_nonces(nonce_hash, expires_at) VALUES (?, ?)",
                        "bi", hash, STORE_HASH_LEN, expires_at);
