@@ -5,7 +5,8 @@
  * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
- * max_site_wide_accounts; OpenID Connect's oidc_* and public_url (core/oidc_config.c);
+ * max_site_wide_accounts; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
+ * saml_* (core/saml_config.c);
  * the ldap_* settings of core/ldap_settings.h. */
 #include "config.h"
 
@@ -57,6 +58,9 @@ static int config_set(struct config *cfg, const char *name, const char *value)
     int sso = oidc_config_set(&cfg->core.oidc, name, value); /* oidc_*, public_url */
     if (sso <= 0)
         return sso;
+    int saml = saml_config_set(&cfg->core.saml, name, value); /* the saml_* settings */
+    if (saml <= 0)
+        return saml;
     int ldap = ldap_settings_set(&cfg->core.ldap, name, value); /* the ldap_* settings */
     if (ldap <= 0)
         return ldap;
@@ -238,7 +242,7 @@ int config_load(struct config *cfg, int argc, char **argv)
         if (v && *v && config_set(cfg, env_settings[i].name, v))
             return -1;
     }
-    if (oidc_config_env(&cfg->core.oidc))
+    if (oidc_config_env(&cfg->core.oidc) || saml_config_env(&cfg->core.saml))
         return -1;
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
@@ -257,7 +261,8 @@ int config_load(struct config *cfg, int argc, char **argv)
         if (config_set(cfg, name, argv[++i]))
             return -1;
     }
-    if (oidc_config_check(&cfg->core.oidc))
+    if (oidc_config_check(&cfg->core.oidc) ||
+        saml_config_check(&cfg->core.saml, cfg->core.oidc.public_url))
         return -1;
     if (ldap_settings_from_env(&cfg->core.ldap) || ldap_settings_check(&cfg->core.ldap))
         return -1; /* APIKEYD_LDAP_*, then whether the LDAP settings hang together */

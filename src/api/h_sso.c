@@ -1,13 +1,19 @@
-/* h_sso.c — single sign-on: what the login page offers (GET /v1/sso) and the OpenID Connect
- * start and callback (GET /v1/sso/oidc/start, GET /v1/sso/oidc/callback). Both OpenID
- * Connect routes are browser navigations, so their outcomes are redirects: to the provider,
- * back to the portal signed in, or to the portal's login page with a short sso_error code
- * (docs/API.md). Only a malformed request (a bad return path) gets a problem document. */
+/* h_sso.c — single sign-on: what the login page offers (GET /v1/sso), the OpenID Connect
+ * start and callback (GET /v1/sso/oidc/start, GET /v1/sso/oidc/callback) and SAML's metadata,
+ * start and ACS (GET /v1/sso/saml/metadata, GET /v1/sso/saml/start, POST /v1/sso/saml/acs).
+ * The start, callback and ACS are browser navigations, so their outcomes are redirects: to the
+ * provider, back to the portal signed in, or to the portal's login page with a short sso_error
+ * code (docs/API.md). Only a malformed request (a bad return path, a body that is not the
+ * HTTP-POST binding's form) gets a problem document. */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/oidc.h"
+#include "../core/saml.h"
+#include "../core/saml_sp.h"
+#include "form.h"
 #include "handlers.h"
 
 #define FLOW_COOKIE "apikeyd_oidc"
@@ -22,15 +28,18 @@ enum err h_sso(struct request *req, struct reply *rep)
     json_t *oidc = o ? json_pack("{s:s, s:s}", "button_label", o->button_label, "start_url",
                                  "/v1/sso/oidc/start")
                      : json_null();
-    return reply_json(rep, 200, json_pack("{s:o}", "oidc", oidc));
+    const struct saml_config *s = saml_settings(req->core);
+    json_t *saml = s ? json_pack("{s:s, s:s}", "button_label", s->button_label, "start_url",
+                                 "/v1/sso/saml/start")
+                     : json_null();
+    return reply_json(rep, 200, json_pack("{s:o, s:o}", "oidc", oidc, "saml", saml));
 }
 
 /* Redirects to the portal's login page with sso_error=code. */
 static enum err to_login(struct request *req, struct reply *rep, const char *code)
 {
     char where[OIDC_URL_MAX + 64];
-    snprintf(where, sizeof where, "%s/?sso_error=%s#/login", oidc_settings(req->core)->public_url,
-             code);
+    snprintf(where, sizeof where, "%s/?sso_error=%s#/login", sso_public_url(req->core), code);
     reply_empty(rep, 302);
     reply_header(rep, "Location", where);
     return ERR_OK;
@@ -68,6 +77,25 @@ enum err h_sso_oidc_start(struct request *req, struct reply *rep)
     return ERR_OK;
 }
 
+/* The session cookie as POST /v1/login sets it, and the CSRF token for the portal in a
+ * short-lived cookie its script reads once (it cannot come in a body on a redirect). */
+static void signed_in(struct request *req, struct reply *rep, struct login_result *lr,
+                      const char *where)
+{
+    reply_empty(rep, 302);
+    reply_header(rep, "Location", where);
+    char cookie[200];
+    snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%d%s",
+             req->secure_cookies ? SESSION_COOKIE_HOST : SESSION_COOKIE, lr->session_token,
+             lr->ttl_seconds, req->secure_cookies ? "; Secure" : "");
+    reply_header(rep, "Set-Cookie", cookie);
+    snprintf(cookie, sizeof cookie, "%s=%s; SameSite=Strict; Path=/; Max-Age=120%s",
+             req->secure_cookies ? CSRF_COOKIE_HOST : CSRF_COOKIE, lr->csrf_token,
+             req->secure_cookies ? "; Secure" : "");
+    reply_header(rep, "Set-Cookie", cookie);
+    sodium_memzero(cookie, sizeof cookie);
+}
+
 enum err h_sso_oidc_callback(struct request *req, struct reply *rep)
 {
     const struct oidc_config *o = oidc_settings(req->core);
@@ -87,20 +115,7 @@ enum err h_sso_oidc_callback(struct request *req, struct reply *rep)
     else {
         char where[OIDC_URL_MAX + OIDC_RETURN_MAX + 2];
         snprintf(where, sizeof where, "%s%s", o->public_url, return_to);
-        reply_empty(rep, 302);
-        reply_header(rep, "Location", where);
-        /* the session cookie as POST /v1/login sets it; the CSRF token for the portal in a
-         * short-lived cookie its script reads once (it cannot come in a body on a redirect) */
-        char cookie[200];
-        snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%d%s",
-                 req->secure_cookies ? SESSION_COOKIE_HOST : SESSION_COOKIE, lr.session_token,
-                 lr.ttl_seconds, req->secure_cookies ? "; Secure" : "");
-        reply_header(rep, "Set-Cookie", cookie);
-        snprintf(cookie, sizeof cookie, "%s=%s; SameSite=Strict; Path=/; Max-Age=120%s",
-                 req->secure_cookies ? CSRF_COOKIE_HOST : CSRF_COOKIE, lr.csrf_token,
-                 req->secure_cookies ? "; Secure" : "");
-        reply_header(rep, "Set-Cookie", cookie);
-        sodium_memzero(cookie, sizeof cookie);
+        signed_in(req, rep, &lr, where);
         sodium_memzero(&lr, sizeof lr);
     }
     /* the flow is spent whatever happened: its cookie goes */
@@ -109,6 +124,82 @@ enum err h_sso_oidc_callback(struct request *req, struct reply *rep)
              flow_cookie_name(req), FLOW_PATH, req->secure_cookies ? "; Secure" : "");
     reply_header(rep, "Set-Cookie", gone);
     if (out == OIDC_THROTTLED) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%lld", (long long)(retry_after > 0 ? retry_after : 1));
+        reply_header(rep, "Retry-After", secs);
+    }
+    return ERR_OK;
+}
+
+/* ---- SAML 2.0 ---- */
+
+enum err h_sso_saml_metadata(struct request *req, struct reply *rep)
+{
+    const char *md = saml_metadata(req->core);
+    if (!md)
+        return reply_error(rep, ERR_NOT_FOUND, "SAML sign-in is not configured", NULL);
+    return reply_set_body(rep, 200, "application/samlmetadata+xml", md, strlen(md));
+}
+
+enum err h_sso_saml_start(struct request *req, struct reply *rep)
+{
+    if (!saml_settings(req->core))
+        return reply_error(rep, ERR_NOT_FOUND, "SAML sign-in is not configured", NULL);
+    const char *ret = request_query(req, "return");
+    if (ret && !oidc_return_valid(ret))
+        return reply_error(rep, ERR_BAD_REQUEST,
+                           "return must be a path of this site: '/' then at most 255 printable "
+                           "characters, not '//'", NULL);
+    char *location = NULL;
+    enum err e = saml_start(req->core, ret ? ret : "/", &location);
+    if (!e && strlen(location) > OIDC_LOCATION_MAX) { /* it would not fit the headers */
+        free(location);
+        e = ERR_INVALID;
+    }
+    if (e == ERR_INVALID || e == ERR_LIMIT) /* lasso failed, or too many pending sign-ins */
+        return to_login(req, rep, saml_outcome_code(SAML_FAILED));
+    if (e)
+        return e;
+    reply_empty(rep, 302);
+    reply_header(rep, "Location", location);
+    free(location);
+    return ERR_OK;
+}
+
+enum err h_sso_saml_acs(struct request *req, struct reply *rep)
+{
+    if (!saml_settings(req->core))
+        return reply_error(rep, ERR_NOT_FOUND, "SAML sign-in is not configured", NULL);
+    if (!form_media_type_ok(request_header(req, "Content-Type")))
+        return reply_error(rep, ERR_MEDIA_TYPE,
+                           "send the SAML HTTP-POST binding: "
+                           "Content-Type: application/x-www-form-urlencoded", NULL);
+    char *response = NULL, *relay = NULL;
+    if (form_value(req->body, req->body_len, "SAMLResponse", &response) ||
+        form_value(req->body, req->body_len, "RelayState", &relay) || !response ||
+        strlen(response) > SAML_RESPONSE_MAX || (relay && strlen(relay) > OIDC_RETURN_MAX)) {
+        free(response);
+        free(relay);
+        return reply_error(rep, ERR_BAD_REQUEST,
+                           "the form must hold SAMLResponse (base64, at most 61440 bytes) and "
+                           "may hold RelayState (at most 256 bytes)", NULL);
+    }
+    struct saml_post p = {.response = response, .relay_state = relay, .client = req->client};
+    struct login_result lr;
+    char return_to[OIDC_RETURN_MAX + 1];
+    int64_t retry_after = 0;
+    enum saml_outcome out = saml_finish(req->core, &p, &lr, return_to, &retry_after);
+    free(response);
+    free(relay);
+    if (out != SAML_SIGNED_IN) {
+        to_login(req, rep, saml_outcome_code(out));
+    } else {
+        char where[OIDC_URL_MAX + OIDC_RETURN_MAX + 2];
+        snprintf(where, sizeof where, "%s%s", sso_public_url(req->core), return_to);
+        signed_in(req, rep, &lr, where);
+        sodium_memzero(&lr, sizeof lr);
+    }
+    if (out == SAML_THROTTLED) {
         char secs[24];
         snprintf(secs, sizeof secs, "%lld", (long long)(retry_after > 0 ? retry_after : 1));
         reply_header(rep, "Retry-After", secs);

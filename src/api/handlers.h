@@ -16,6 +16,9 @@ enum err h_logout(struct request *req, struct reply *rep);
 enum err h_sso(struct request *req, struct reply *rep);
 enum err h_sso_oidc_start(struct request *req, struct reply *rep);
 enum err h_sso_oidc_callback(struct request *req, struct reply *rep);
+enum err h_sso_saml_metadata(struct request *req, struct reply *rep);
+enum err h_sso_saml_start(struct request *req, struct reply *rep);
+enum err h_sso_saml_acs(struct request *req, struct reply *rep);
 
 enum err h_me(struct request *req, struct reply *rep);
 enum err h_me_update(struct request *req, struct reply *rep);

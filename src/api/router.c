@@ -46,6 +46,10 @@ static const struct route routes[] = {
     {"GET", "/v1/sso", h_sso, ROUTE_PUBLIC, NULL, 0, 0},
     {"GET", "/v1/sso/oidc/start", h_sso_oidc_start, ROUTE_PUBLIC, NULL, 0, 0},
     {"GET", "/v1/sso/oidc/callback", h_sso_oidc_callback, ROUTE_PUBLIC, NULL, 0, 0},
+    {"GET", "/v1/sso/saml/metadata", h_sso_saml_metadata, ROUTE_PUBLIC, NULL, 0, 0},
+    {"GET", "/v1/sso/saml/start", h_sso_saml_start, ROUTE_PUBLIC, NULL, 0, 0},
+    /* the ACS authenticates by the IdP's signed Response, not by a session: no CSRF token */
+    {"POST", "/v1/sso/saml/acs", h_sso_saml_acs, ROUTE_PUBLIC, NULL, 0, 0},
     {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
     {"PATCH", "/v1/me", h_me_update, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
     {"POST", "/v1/me/password", h_me_password, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},

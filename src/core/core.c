@@ -13,6 +13,7 @@
 #include "../base/log.h"
 #include "accounts.h"
 #include "oidc_provider.h"
+#include "saml_sp.h"
 #include "directory.h"
 #include "ldap_sync.h"
 #include "sync.h"
@@ -35,6 +36,7 @@ void core_config_defaults(struct core_config *cfg)
     cfg->usage_flush_ms = 1000;
     cfg->stale_after_ms = 5000;
     oidc_config_defaults(&cfg->oidc);
+    saml_config_defaults(&cfg->saml);
     ldap_settings_defaults(&cfg->ldap);
 }
 
@@ -104,6 +106,9 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
         goto fail;
     if (cfg->oidc.issuer[0] && (e = core_open_oidc(c)))
         goto fail;
+    if (cfg->saml.idp_metadata_file[0] &&
+        (e = saml_sp_open(&cfg->saml, cfg->oidc.public_url, &c->saml)))
+        goto fail;
     if (oath_init() != OATH_OK) {
         e = ERR_INTERNAL;
         goto fail;
@@ -158,6 +163,7 @@ void core_close(struct core *c)
     scopes_free(c->scopes);
     secretkey_free(c->secret_key);
     oidc_provider_free(c->oidc);
+    saml_sp_free(c->saml);
     if (c->oath_started)
         oath_done();
     pthread_cond_destroy(&c->usage_wake);

@@ -11,6 +11,7 @@
 #include "../store/store.h"
 #include "keyfmt.h"
 #include "oidc_config.h"
+#include "saml_config.h"
 #include "ldap_settings.h"
 
 struct core_config {
@@ -30,6 +31,7 @@ struct core_config {
     struct ldap_settings ldap;  /* directory sign-in (ldap_settings.h); off without a URL */
     int stale_after_ms; /* with a shared store: feed silent this long -> UNAVAILABLE */
     struct oidc_config oidc; /* OpenID Connect sign-in (oidc_config.h); off by default */
+    struct saml_config saml; /* SAML 2.0 sign-in (saml_config.h); off by default */
 };
 
 /* Fills the defaults documented in docs/API.md. */

@@ -21,6 +21,7 @@ struct core {
     struct secretkey *secret_key; /* NULL when none is configured: MFA unavailable */
     struct throttle *verify_throttle; /* failed verifications per client */
     struct oidc_provider *oidc; /* NULL when OpenID Connect is off (oidc_provider.h) */
+    struct saml_sp *saml;       /* NULL when SAML is off (saml_sp.h) */
     struct directory *directory; /* LDAP sign-in (directory.h); NULL when off */
     struct ldap_sync *ldap_sync;  /* its sync thread (ldap_sync.h); NULL when not running */
 

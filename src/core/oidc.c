@@ -32,6 +32,11 @@ const struct oidc_config *oidc_settings(struct core *c)
     return c->oidc ? &c->cfg.oidc : NULL;
 }
 
+const char *sso_public_url(struct core *c)
+{
+    return c->cfg.oidc.public_url;
+}
+
 /* PUBLIC_URL/v1/sso/oidc/callback */
 static void redirect_uri(struct core *c, char out[OIDC_URL_MAX + 64])
 {

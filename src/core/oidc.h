@@ -36,6 +36,10 @@ const char *oidc_outcome_code(enum oidc_outcome o);
 /* The settings in use, or NULL when OpenID Connect is off. */
 const struct oidc_config *oidc_settings(struct core *c);
 
+/* The public_url setting (kept with the OpenID Connect settings, used by every SSO): where
+ * browsers reach apikeyd, "" when not set. */
+const char *sso_public_url(struct core *c);
+
 /* Starts a sign-in that comes back to return_to (oidc_return_valid): the authorization URL
  * into location (cap bytes) and the sealed flow into cookie. ERR_NOT_FOUND when OpenID Connect
  * is off; ERR_UNAVAILABLE when the provider's discovery document cannot be had. */

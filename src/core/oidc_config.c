@@ -50,14 +50,14 @@ static char *trim(char *s)
     return s;
 }
 
-/* "value=role, value=role": the last '=' of each part splits it. */
-static int role_map(struct oidc_config *o, const char *value)
+int oidc_role_map_parse(const char *setting, const char *value, struct oidc_role_pair *map,
+                        size_t *count)
 {
     char buf[OIDC_ROLE_MAP_MAX * (OIDC_CLAIM_VALUE_MAX + 70)];
     if (strlen(value) >= sizeof buf)
-        return too_long("oidc_role_map");
+        return too_long(setting);
     snprintf(buf, sizeof buf, "%s", value);
-    o->role_map_count = 0;
+    *count = 0;
     char *save = NULL;
     for (char *part = strtok_r(buf, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
         char *eq = strrchr(part, '=');
@@ -65,21 +65,21 @@ static int role_map(struct oidc_config *o, const char *value)
             goto bad;
         *eq = '\0';
         char *v = trim(part), *role = trim(eq + 1);
-        if (o->role_map_count == OIDC_ROLE_MAP_MAX) {
-            fprintf(stderr, "apikeyd: oidc_role_map holds at most %d pairs\n", OIDC_ROLE_MAP_MAX);
+        if (*count == OIDC_ROLE_MAP_MAX) {
+            fprintf(stderr, "apikeyd: %s holds at most %d pairs\n", setting, OIDC_ROLE_MAP_MAX);
             return -1;
         }
         if (!*v || strlen(v) > OIDC_CLAIM_VALUE_MAX || text_has_control(v, 0) ||
             !text_is_token(role, "._-", 64))
             goto bad;
-        struct oidc_role_pair *p = &o->role_map[o->role_map_count++];
+        struct oidc_role_pair *p = &map[(*count)++];
         snprintf(p->value, sizeof p->value, "%s", v);
         snprintf(p->role, sizeof p->role, "%s", role);
     }
     return 0;
 bad:
-    fprintf(stderr, "apikeyd: oidc_role_map must be 'claim value=role' pairs separated by commas"
-                    " (a value of at most %d bytes, a role name)\n", OIDC_CLAIM_VALUE_MAX);
+    fprintf(stderr, "apikeyd: %s must be 'value=role' pairs separated by commas"
+                    " (a value of at most %d bytes, a role name)\n", setting, OIDC_CLAIM_VALUE_MAX);
     return -1;
 }
 
@@ -127,7 +127,7 @@ int oidc_config_set(struct oidc_config *o, const char *name, const char *value)
     if (strcmp(name, "oidc_roles_claim") == 0)
         return claim_name(name, value, o->roles_claim, sizeof o->roles_claim, 1);
     if (strcmp(name, "oidc_role_map") == 0)
-        return role_map(o, value);
+        return oidc_role_map_parse(name, value, o->role_map, &o->role_map_count);
     if (strcmp(name, "oidc_button_label") == 0) {
         if (!*value || text_codepoints(value) > 100 || text_has_control(value, 0) ||
             !text_utf8_valid(value)) {

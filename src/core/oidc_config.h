@@ -44,6 +44,11 @@ int oidc_config_env(struct oidc_config *o);
  * the issuer uses https (http only for 127.0.0.1, ::1 and localhost). 0, or -1 as above. */
 int oidc_config_check(const struct oidc_config *o);
 
+/* Parses "value=role, value=role" (the last '=' of each part splits it) into map (at most
+ * OIDC_ROLE_MAP_MAX pairs) and *count; the setting's name is for messages. 0, or -1 as above. */
+int oidc_role_map_parse(const char *setting, const char *value, struct oidc_role_pair *map,
+                        size_t *count);
+
 /* 1 when url is https://..., or http:// to 127.0.0.1, [::1] or localhost (any port). */
 int oidc_url_allowed(const char *url);
 

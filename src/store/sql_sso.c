@@ -1,4 +1,5 @@
-/* sql_sso.c — the OpenID Connect tables: used nonces (replay refusal on every node) and the
+/* sql_sso.c — the single sign-on tables: used nonces, SAML request and assertion ids (replay
+ * refusal on every node) and the
  * provider subject each SSO user is bound to (store.h, sso_*). */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,10 @@ static enum err sq_sso_nonce_claim(struct store *s, const uint8_t hash[STORE_HAS
     enum err e = sq_begin(st);
     if (!e) {
         e = sq_run(st, NULL, "DELETE FROM sso_nonces WHERE expires_at < ?", "i", now);
+        int64_t rows = 0;
+        if (!e && !(e = sq_int(st, &rows, "SELECT COUNT(*) FROM sso_nonces", "")) &&
+            rows >= STORE_SSO_NONCES_MAX)
+            e = ERR_LIMIT; /* bounded: SAML start records a row for anyone who asks */
         if (!e) /* a primary-key conflict is ERR_CONFLICT: the nonce was used before */
             e = sq_run(st, NULL, "INSERT INTO sso_nonces(nonce_hash, expires_at) VALUES (?, ?)",
                        "bi", hash, STORE_HASH_LEN, expires_at);
@@ -20,6 +25,17 @@ static enum err sq_sso_nonce_claim(struct store *s, const uint8_t hash[STORE_HAS
     }
     sq_write_end(st);
     return e;
+}
+
+static enum err sq_sso_nonce_take(struct store *s, const uint8_t hash[STORE_HASH_LEN], int64_t now)
+{
+    struct sql_store *st = as_sql(s);
+    int changes = 0;
+    sq_write_begin(st);
+    enum err e = sq_run(st, &changes, "DELETE FROM sso_nonces WHERE nonce_hash = ? AND expires_at >= ?",
+                        "bi", hash, STORE_HASH_LEN, now);
+    sq_write_end(st);
+    return !e && changes == 0 ? ERR_NOT_FOUND : e;
 }
 
 struct subject_row {
@@ -68,6 +84,7 @@ static enum err sq_sso_subject_set(struct store *s, const char *username, const 
 void sql_sso_ops(struct store_ops *ops)
 {
     ops->sso_nonce_claim = sq_sso_nonce_claim;
+    ops->sso_nonce_take = sq_sso_nonce_take;
     ops->sso_subject_get = sq_sso_subject_get;
     ops->sso_subject_set = sq_sso_subject_set;
 }

@@ -22,6 +22,7 @@
 #define STORE_DESCRIPTION_BYTES 4000
 #define STORE_SCOPES_BYTES (64 * (STORE_NAME_MAX + 1))
 #define STORE_HASH_LEN 32
+#define STORE_SSO_NONCES_MAX 100000 /* unexpired SSO nonces and SAML ids held at once */
 #define STORE_ROLES_BYTES (16 * (STORE_NAME_MAX + 1)) /* at most 16 roles */
 #define STORE_SECRET_BYTES 128                        /* an encrypted MFA secret */
 #define STORE_AUTHORITIES_BYTES 512
@@ -364,12 +365,15 @@ struct store_ops {
     enum err (*session_delete_user)(struct store *s, const char *username,
                                     const uint8_t *keep_hash);
 
-    /* OpenID Connect (sql_sso.c). nonce_claim records an ID token's nonce (its SHA-256) until
-     * expires_at, dropping those past now: ERR_CONFLICT when it was recorded before (a
-     * replay). subject_get reads the provider subject (a hash, text) username is bound to and
+    /* Single sign-on (sql_sso.c). nonce_claim records an ID token's nonce or a SAML id (its
+     * SHA-256) until expires_at, dropping those past now: ERR_CONFLICT when it was recorded
+     * before (a replay), ERR_LIMIT while STORE_SSO_NONCES_MAX unexpired ones are held. subject_get reads the provider subject (a hash, text) username is bound to and
      * the created_at of the user it was bound for; subject_set binds it (replacing). */
     enum err (*sso_nonce_claim)(struct store *s, const uint8_t hash[STORE_HASH_LEN],
                                 int64_t expires_at, int64_t now);
+    /* Takes back what nonce_claim recorded (a SAML AuthnRequest id that some node sent): ERR_OK
+     * when it was there and not expired at now (it is gone after), ERR_NOT_FOUND otherwise. */
+    enum err (*sso_nonce_take)(struct store *s, const uint8_t hash[STORE_HASH_LEN], int64_t now);
     enum err (*sso_subject_get)(struct store *s, const char *username, char subject[65],
                                 int64_t *user_created_at);
     enum err (*sso_subject_set)(struct store *s, const char *username, const char *subject,

@@ -45,6 +45,8 @@ fi
 
 # the OpenID Connect provider sso.test.mjs starts (npm oidc-provider, tests/oidc)
 bash "$root/tests/oidc/install.sh" || { echo "run.sh: npm ci in tests/oidc failed" >&2; exit 1; }
+# the SAML identity provider saml.test.mjs starts (Debian simplesamlphp under php -S, tests/saml)
+bash "$root/tests/saml/install.sh" || { echo "run.sh: installing simplesamlphp failed" >&2; exit 1; }
 
 if [ ! -x "$APIKEYD_BIN" ]; then
   echo "run.sh: $APIKEYD_BIN not found; build it first (make build/apikeyd)" >&2

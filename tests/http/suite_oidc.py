@@ -176,7 +176,7 @@ def now():
 
 def test_oidc_sso_endpoint_says_off_without_settings():
     r = expect(Client(shared()).request("GET", "/v1/sso"), 200, what="GET /v1/sso")
-    eq(r.body, {"oidc": None}, "GET /v1/sso without OpenID Connect")
+    eq(r.body, {"oidc": None, "saml": None}, "GET /v1/sso without single sign-on")
     expect(Client(shared()).request("GET", "/v1/sso/oidc/start"), 404, "not-found")
     expect(Client(shared()).request("GET", "/v1/sso/oidc/callback?code=x&state=y"), 404,
            "not-found")
@@ -186,7 +186,7 @@ def test_oidc_sso_endpoint_gives_the_button_label():
     d = oidc_daemon()
     r = expect(Client(d).request("GET", "/v1/sso"), 200, what="GET /v1/sso")
     eq(r.body, {"oidc": {"button_label": "Sign in with Example SSO",
-                         "start_url": "/v1/sso/oidc/start"}}, "GET /v1/sso")
+                         "start_url": "/v1/sso/oidc/start"}, "saml": None}, "GET /v1/sso")
 
 
 def test_oidc_bad_settings_refuse_to_start():

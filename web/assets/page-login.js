@@ -83,12 +83,15 @@ async function single(card, form, onLoggedIn) {
   } catch (err) {
     formError(form, problemText(err));
   }
-  const oidc = await ssoOffer();
-  if (!oidc || !card.isConnected) return;
-  const button = h('button', { type: 'button', class: 'btn wide sso-button' }, oidc.button_label);
-  button.addEventListener('click', () => {
-    button.disabled = true;
-    location.assign(oidc.start_url);
-  });
-  card.append(h('p', { class: 'login-or' }, 'or'), button);
+  const offers = await ssoOffer();
+  if (!offers.length || !card.isConnected) return;
+  card.append(h('p', { class: 'login-or' }, 'or'));
+  for (const offer of offers) { // OpenID Connect first, then SAML, side by side
+    const button = h('button', { type: 'button', class: 'btn wide sso-button' }, offer.button_label);
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      location.assign(offer.start_url);
+    });
+    card.append(button);
+  }
 }

@@ -1,7 +1,7 @@
 // sso.js — single sign-on on the login page: what GET /v1/sso offers (the "Sign in with SSO"
-// button), the session an OpenID Connect callback opened (its CSRF token arrives once in the
-// short-lived apikeyd_csrf cookie, read and deleted here), and the callback's sso_error codes
-// in words. docs/API.md "Single sign-on".
+// and "Sign in with SAML" buttons), the session an OpenID Connect callback or a SAML ACS
+// opened (its CSRF token arrives once in the short-lived apikeyd_csrf cookie, read and
+// deleted here), and their sso_error codes in words. docs/API.md "Single sign-on".
 import { api, startSession } from './api.js';
 
 const CSRF_COOKIES = ['__Host-apikeyd_csrf', 'apikeyd_csrf'];
@@ -15,6 +15,7 @@ const SSO_ERRORS = {
   account: 'There is no apikeyd account you can use with this sign-in. Ask an administrator.',
   disabled: 'Your account is disabled. Ask an administrator.',
   throttled: 'Too many failed sign-ins from here. Try again later.',
+  unsolicited: 'Sign-in must start from this page. Please try again.',
 };
 
 // The sso_error of the page's address in words (or '' when none), and the address without it.
@@ -49,12 +50,13 @@ export async function adoptSsoSession() {
   return false;
 }
 
-// {button_label, start_url} when OpenID Connect sign-in is configured, else null.
+// The configured sign-ins as [{button_label, start_url}]: OpenID Connect, then SAML; [] when
+// neither is.
 export async function ssoOffer() {
   try {
     const res = await api('GET', '/v1/sso');
-    return res && res.oidc ? res.oidc : null;
+    return res ? [res.oidc, res.saml].filter(Boolean) : [];
   } catch {
-    return null; // the password form still works
+    return []; // the password form still works
   }
 }
