@@ -14,6 +14,11 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm (the OpenID Connect provider of the HTTP tests, the browser tests): Debian's
+# packages only when the commands are missing (a machine may have node from elsewhere)
+if [ "${1:-build}" = test ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "ensure-deps: installing ${missing[*]}"
 sudo=""
