@@ -131,6 +131,23 @@ static int config_set(struct config *cfg, const char *name, const char *value)
     return -1;
 }
 
+/* Applies the APIKEYD_<NAME> variable of each of names that is set and not empty (the
+ * settings of the OpenID Connect, SAML and LDAP modules). 0, or -1 after the problem. */
+static int env_apply(struct config *cfg, const char *const *names, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        char env[64] = "APIKEYD_";
+        size_t n = strlen(env);
+        for (const char *p = names[i]; *p && n + 1 < sizeof env; p++)
+            env[n++] = (char)toupper((unsigned char)*p);
+        env[n] = '\0';
+        const char *v = getenv(env);
+        if (v && *v && config_set(cfg, names[i], v))
+            return -1;
+    }
+    return 0;
+}
+
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))
@@ -242,8 +259,14 @@ int config_load(struct config *cfg, int argc, char **argv)
         if (v && *v && config_set(cfg, env_settings[i].name, v))
             return -1;
     }
-    if (oidc_config_env(&cfg->core.oidc) || saml_config_env(&cfg->core.saml))
-        return -1;
+    const char *const *(*const modules[])(size_t *) = {oidc_config_names, saml_config_names,
+                                                       ldap_settings_names};
+    for (size_t m = 0; m < sizeof modules / sizeof modules[0]; m++) {
+        size_t count;
+        const char *const *names = modules[m](&count);
+        if (env_apply(cfg, names, count))
+            return -1;
+    }
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
         const char *name = strcmp(flag, "--listen") == 0 ? "listen"
@@ -264,8 +287,8 @@ int config_load(struct config *cfg, int argc, char **argv)
     if (oidc_config_check(&cfg->core.oidc) ||
         saml_config_check(&cfg->core.saml, cfg->core.oidc.public_url))
         return -1;
-    if (ldap_settings_from_env(&cfg->core.ldap) || ldap_settings_check(&cfg->core.ldap))
-        return -1; /* APIKEYD_LDAP_*, then whether the LDAP settings hang together */
+    if (ldap_settings_check(&cfg->core.ldap))
+        return -1; /* whether the LDAP settings hang together */
     if (!cfg->core.secret_key_file[0] &&
         (size_t)snprintf(cfg->core.secret_key_file, sizeof cfg->core.secret_key_file,
                          "%s/secret.key", cfg->data_dir) >= sizeof cfg->core.secret_key_file) {

@@ -202,20 +202,6 @@ static const char *const env_names[] = {
     "ldap_sync_seconds", "ldap_timeout_seconds", "ldap_group_roles",
 };
 
-int ldap_settings_from_env(struct ldap_settings *s)
-{
-    for (size_t i = 0; i < sizeof env_names / sizeof env_names[0]; i++) {
-        char var[64] = "APIKEYD_";
-        size_t n = strlen(var);
-        for (const char *p = env_names[i]; *p && n + 1 < sizeof var; p++)
-            var[n++] = (char)toupper((unsigned char)*p);
-        var[n] = '\0';
-        const char *v = getenv(var);
-        if (v && *v && ldap_settings_set(s, env_names[i], v) != 0)
-            return -1;
-    }
-    return 0;
-}
 
 int ldap_settings_check(const struct ldap_settings *s)
 {
@@ -226,4 +212,10 @@ int ldap_settings_check(const struct ldap_settings *s)
     if (s->bind_dn[0] && !s->bind_password_file[0])
         return fail("ldap_bind_dn", "needs ldap_bind_password_file");
     return 0;
+}
+
+const char *const *ldap_settings_names(size_t *count)
+{
+    *count = sizeof env_names / sizeof env_names[0];
+    return env_names;
 }

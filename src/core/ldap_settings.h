@@ -42,8 +42,8 @@ void ldap_settings_defaults(struct ldap_settings *s);
  * printing the problem to stderr, 1 when name is not an LDAP setting. */
 int ldap_settings_set(struct ldap_settings *s, const char *name, const char *value);
 
-/* Applies the APIKEYD_LDAP_* variables that are set. 0, or -1 after printing the problem. */
-int ldap_settings_from_env(struct ldap_settings *s);
+/* The names of the ldap_* settings (config.c reads each from APIKEYD_<NAME> too). */
+const char *const *ldap_settings_names(size_t *count);
 
 /* Checks the settings hang together (a URL needs a user base, a bind DN its password file).
  * 0, or -1 after printing the problem. */

@@ -148,20 +148,6 @@ static const char *const names[] = {"oidc_issuer",      "oidc_client_id",
                                     "oidc_role_map",    "oidc_button_label",
                                     "public_url"};
 
-int oidc_config_env(struct oidc_config *o)
-{
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char env[64] = "APIKEYD_";
-        size_t n = strlen(env);
-        for (const char *p = names[i]; *p && n + 1 < sizeof env; p++)
-            env[n++] = (char)toupper((unsigned char)*p);
-        env[n] = '\0';
-        const char *v = getenv(env);
-        if (v && *v && oidc_config_set(o, names[i], v) < 0)
-            return -1;
-    }
-    return 0;
-}
 
 int oidc_url_allowed(const char *u)
 {
@@ -201,4 +187,10 @@ int oidc_config_check(const struct oidc_config *o)
         return -1;
     }
     return 0;
+}
+
+const char *const *oidc_config_names(size_t *count)
+{
+    *count = sizeof names / sizeof names[0];
+    return names;
 }

@@ -37,8 +37,8 @@ void oidc_config_defaults(struct oidc_config *o);
  * problem to stderr. */
 int oidc_config_set(struct oidc_config *o, const char *name, const char *value);
 
-/* Applies the APIKEYD_<NAME> environment variables of those settings. 0, or -1 as above. */
-int oidc_config_env(struct oidc_config *o);
+/* The names of those settings (config.c reads each from APIKEYD_<NAME> too). */
+const char *const *oidc_config_names(size_t *count);
 
 /* The whole: when an issuer is set, client id, secret file and public URL are required and
  * the issuer uses https (http only for 127.0.0.1, ::1 and localhost). 0, or -1 as above. */

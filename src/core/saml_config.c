@@ -1,7 +1,6 @@
 /* saml_config.c — see saml_config.h. */
 #include "saml_config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,20 +84,6 @@ static const char *const names[] = {
     "saml_email_attribute",   "saml_groups_attribute", "saml_role_map",
     "saml_button_label",      "saml_allow_idp_initiated"};
 
-int saml_config_env(struct saml_config *s)
-{
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char env[64] = "APIKEYD_";
-        size_t n = strlen(env);
-        for (const char *p = names[i]; *p && n + 1 < sizeof env; p++)
-            env[n++] = (char)toupper((unsigned char)*p);
-        env[n] = '\0';
-        const char *v = getenv(env);
-        if (v && *v && saml_config_set(s, names[i], v) < 0)
-            return -1;
-    }
-    return 0;
-}
 
 int saml_config_check(struct saml_config *s, const char *public_url)
 {
@@ -119,4 +104,10 @@ int saml_config_check(struct saml_config *s, const char *public_url)
         return -1;
     }
     return 0;
+}
+
+const char *const *saml_config_names(size_t *count)
+{
+    *count = sizeof names / sizeof names[0];
+    return names;
 }

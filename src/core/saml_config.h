@@ -34,8 +34,8 @@ void saml_config_defaults(struct saml_config *s);
  * 1 when name is not one of them, 0 when applied, -1 after printing the problem to stderr. */
 int saml_config_set(struct saml_config *s, const char *name, const char *value);
 
-/* Applies the APIKEYD_<NAME> environment variables of those settings. 0, or -1 as above. */
-int saml_config_env(struct saml_config *s);
+/* The names of those settings (config.c reads each from APIKEYD_<NAME> too). */
+const char *const *saml_config_names(size_t *count);
 
 /* The whole: when the IdP metadata file is set, the key, the certificate and public_url are
  * required; fills the default entity id from public_url. 0, or -1 as above. */
