@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../base/percent.h"
 #include "loop.h"
 #include "wire.h"
 
@@ -321,40 +322,6 @@ const char *conn_header(const struct conn *c, const char *name)
         if (strcasecmp(c->in + c->headers[i].name.off, name) == 0)
             return c->in + c->headers[i].value.off;
     return NULL;
-}
-
-static int hex_value(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes src[0..len) into dst (room for len + 1), '+' as a space when plus_space.
- * -1 for a bad escape or an encoded NUL. */
-static int percent_decode(char *dst, const char *src, size_t len, int plus_space)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = src[i];
-        if (ch == '%') {
-            if (i + 2 >= len)
-                return -1;
-            int h = hex_value(src[i + 1]), l = hex_value(src[i + 2]);
-            if (h < 0 || l < 0 || (h == 0 && l == 0))
-                return -1;
-            dst[o++] = (char)(h * 16 + l);
-            i += 2;
-        } else {
-            dst[o++] = plus_space && ch == '+' ? ' ' : ch;
-        }
-    }
-    dst[o] = '\0';
-    return 0;
 }
 
 /* Splits text (a copy owned by ps) at sep into name=value pairs, decoding them when decode. */

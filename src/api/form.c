@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../base/percent.h"
+
 int form_media_type_ok(const char *ct)
 {
     static const char type[] = "application/x-www-form-urlencoded";
@@ -12,43 +14,15 @@ int form_media_type_ok(const char *ct)
     return ct && strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-static int hex(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Decodes src (n bytes) into a new string; NULL when malformed or out of memory. */
+/* Decodes src (n bytes) into a new string; NULL when malformed (a bad escape, an encoded or
+ * raw NUL) or out of memory. */
 static char *decode(const char *src, size_t n)
 {
-    char *out = malloc(n + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (src[i] == '+') {
-            *o++ = ' ';
-        } else if (src[i] == '%') {
-            /* two hex digits must follow */
-            int h = i + 2 < n ? hex(src[i + 1]) : -1, l = i + 2 < n ? hex(src[i + 2]) : -1;
-            if (h < 0 || l < 0 || (h == 0 && l == 0)) {
-                free(out);
-                return NULL;
-            }
-            *o++ = (char)(h * 16 + l);
-            i += 2;
-        } else if (src[i] == '\0') {
-            free(out);
-            return NULL;
-        } else {
-            *o++ = src[i];
-        }
+    char *out = memchr(src, '\0', n) ? NULL : malloc(n + 1);
+    if (out && percent_decode(out, src, n, 1) != 0) {
+        free(out);
+        out = NULL;
     }
-    *o = '\0';
     return out;
 }
 
