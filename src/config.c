@@ -132,7 +132,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 }
 
 /* Applies the APIKEYD_<NAME> variable of each of names that is set and not empty (the
- * settings of the OpenID Connect, SAML and LDAP modules). 0, or -1 after the problem. */
+ * settings of core_names and of the OpenID Connect, SAML and LDAP modules). 0, or -1 after
+ * the problem. */
 static int env_apply(struct config *cfg, const char *const *names, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
@@ -188,41 +189,56 @@ static int config_file(struct config *cfg, const char *path)
     return rc;
 }
 
-static const struct {
-    const char *env;
-    const char *name;
-} env_settings[] = {
-    {"APIKEYD_LISTEN", "listen"},
-    {"APIKEYD_DATA", "data"},
-    {"APIKEYD_DB", "db"},
-    {"APIKEYD_KEY_PREFIX", "key_prefix"},
-    {"APIKEYD_THREADS", "threads"},
-    {"APIKEYD_WORKERS", "workers"},
-    {"APIKEYD_MAX_CONNECTIONS", "max_connections"},
-    {"APIKEYD_MAX_CONNECTIONS_PER_CLIENT", "max_connections_per_client"},
-    {"APIKEYD_IDLE_TIMEOUT_SECONDS", "idle_timeout_seconds"},
-    {"APIKEYD_LOGIN_MAX_FAILURES", "login_max_failures"},
-    {"APIKEYD_LOGIN_BACKOFF_SECONDS", "login_backoff_seconds"},
-    {"APIKEYD_SESSION_TTL_SECONDS", "session_ttl_seconds"},
-    {"APIKEYD_SESSION_IDLE_SECONDS", "session_idle_seconds"},
-    {"APIKEYD_VERIFY_MAX_FAILURES", "verify_max_failures"},
-    {"APIKEYD_SECRET_KEY_FILE", "secret_key_file"},
-    {"APIKEYD_STALE_AFTER_MS", "stale_after_ms"},
-    {"APIKEYD_MAX_KEYS_PER_OWNER", "max_keys_per_owner"},
-    {"APIKEYD_TRUSTED_PROXIES", "trusted_proxies"},
-    {"APIKEYD_COOKIE_SECURE", "cookie_secure"},
-    {"APIKEYD_MAX_PROJECTS_PER_USER", "max_projects_per_user"},
-    {"APIKEYD_MAX_ACCOUNTS_PER_PROJECT", "max_accounts_per_project"},
-    {"APIKEYD_MAX_SITE_WIDE_ACCOUNTS", "max_site_wide_accounts"},
+/* The settings config_set reads itself, in the order `apikeyd --settings` lists them; each is
+ * also APIKEYD_<NAME> in the environment. The modules list their own (modules[] below). */
+static const char *const core_names[] = {
+    "listen",           "data",
+    "db",               "key_prefix",
+    "threads",          "workers",
+    "max_connections",  "max_connections_per_client",
+    "idle_timeout_seconds", "login_max_failures",
+    "login_backoff_seconds", "session_ttl_seconds",
+    "session_idle_seconds", "verify_max_failures",
+    "secret_key_file",  "stale_after_ms",
+    "max_keys_per_owner", "trusted_proxies",
+    "cookie_secure",    "max_projects_per_user",
+    "max_accounts_per_project", "max_site_wide_accounts",
 };
+
+static const char *const *core_settings_names(size_t *count)
+{
+    *count = sizeof core_names / sizeof core_names[0];
+    return core_names;
+}
+
+/* Every setting's names list: apikeyd's own first, then each module's. */
+static const char *const *(*const modules[])(size_t *) = {
+    core_settings_names, oidc_config_names, saml_config_names, ldap_settings_names};
+
+void config_list_settings(FILE *out)
+{
+    for (size_t m = 0; m < sizeof modules / sizeof modules[0]; m++) {
+        size_t count;
+        const char *const *names = modules[m](&count);
+        for (size_t i = 0; i < count; i++)
+            fprintf(out, "%s\n", names[i]);
+    }
+}
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: apikeyd [--listen 127.0.0.1:8080] [--data DIR | --db postgresql://...]"
+    fprintf(f, "usage: apikeyd [--listen ADDRESS:PORT] [--data DIR | --db postgresql://...]"
                " [--config FILE]\n"
                "       apikeyd backup --data DIR [--force] FILE\n"
-               "Each flag also reads from the environment: APIKEYD_LISTEN, APIKEYD_DATA,"
-               " APIKEYD_DB.\nSee README.md and docs/API.md.\n");
+               "       apikeyd --settings | --version | --help\n"
+               "  --listen ADDRESS:PORT  where to serve HTTP (default 127.0.0.1:8080)\n"
+               "  --data DIR             the SQLite store and secret.key (default ./var)\n"
+               "  --db URL               a PostgreSQL store shared by several nodes\n"
+               "  --config FILE          name = value lines; every setting: --settings\n"
+               "  --settings             list every setting's name\n"
+               "  --version              print the version\n"
+               "Each setting is also APIKEYD_<NAME> in the environment (flags win, then the\n"
+               "environment, then the file). See apikeyd(8).\n");
 }
 
 int config_load(struct config *cfg, int argc, char **argv)
@@ -245,6 +261,10 @@ int config_load(struct config *cfg, int argc, char **argv)
             usage(stdout);
             return 1;
         }
+        if (strcmp(argv[i], "--settings") == 0) {
+            config_list_settings(stdout);
+            return 1;
+        }
         if (strcmp(argv[i], "--version") == 0) {
             printf("apikeyd %s\n", APIKEYD_VERSION);
             return 1;
@@ -254,13 +274,6 @@ int config_load(struct config *cfg, int argc, char **argv)
     }
     if (config_path && config_file(cfg, config_path))
         return -1;
-    for (size_t i = 0; i < sizeof env_settings / sizeof env_settings[0]; i++) {
-        const char *v = getenv(env_settings[i].env);
-        if (v && *v && config_set(cfg, env_settings[i].name, v))
-            return -1;
-    }
-    const char *const *(*const modules[])(size_t *) = {oidc_config_names, saml_config_names,
-                                                       ldap_settings_names};
     for (size_t m = 0; m < sizeof modules / sizeof modules[0]; m++) {
         size_t count;
         const char *const *names = modules[m](&count);

@@ -49,6 +49,21 @@ static void raise_open_files(unsigned max_connections)
     }
 }
 
+/* The first admin's password, framed so that it stands out after the build's output. */
+static void print_banner(const char *notice, const char *listen, unsigned port)
+{
+    static const char rule[] = "================================================================";
+    char host[128];
+    snprintf(host, sizeof host, "%s", listen);
+    char *colon = strrchr(host, ':');
+    if (colon)
+        *colon = '\0';
+    if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0 || !host[0])
+        snprintf(host, sizeof host, "127.0.0.1"); /* every address: this machine's will do */
+    fprintf(stderr, "\n%s\n%s  Portal: http://%s:%u/\n%s\n\n", rule, notice, host, port, rule);
+    fflush(stderr);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "backup") == 0)
@@ -86,8 +101,17 @@ int main(int argc, char **argv)
         log_error("core: cannot start");
         goto out;
     }
-    if (users_bootstrap(core, getenv("APIKEYD_BOOTSTRAP_ADMIN"), stderr) != ERR_OK)
+    /* a generated admin password is held here, unbuffered (no stdio copy), and shown in a
+     * banner once the server listens, after everything else start-up prints */
+    char notice[512] = "";
+    FILE *nf = fmemopen(notice, sizeof notice, "w");
+    if (!nf)
         goto out;
+    setvbuf(nf, NULL, _IONBF, 0);
+    enum err booted = users_bootstrap(core, getenv("APIKEYD_BOOTSTRAP_ADMIN"), nf);
+    fclose(nf);
+    if (booted != ERR_OK)
+        goto wiped;
     raise_open_files(cfg.max_connections);
     struct server_options opts = {cfg.threads, cfg.workers, cfg.max_connections,
                                   cfg.max_connections_per_client,
@@ -97,11 +121,17 @@ int main(int argc, char **argv)
         goto out;
     log_info("apikeyd listening on http://%s (port %u), data in %s", cfg.listen,
              server_port(server), cfg.data_dir);
+    if (notice[0]) {
+        print_banner(notice, cfg.listen, server_port(server));
+        sodium_memzero(notice, sizeof notice);
+    }
 
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("received signal %d, shutting down", sig);
     status = 0;
+wiped:
+    sodium_memzero(notice, sizeof notice);
 out:
     server_stop(server);
     core_close(core); /* flushes last-used times */

@@ -173,8 +173,9 @@ enum err users_bootstrap(struct core *c, const char *spec, FILE *notice)
         log_info("bootstrap: created admin user '%s'", u->username);
         if (generated) {
             fprintf(notice,
-                    "apikeyd: created admin user 'admin' with password: %s\n"
-                    "apikeyd: this password is shown once; change it after logging in\n",
+                    "  First start: created the admin user 'admin'.\n"
+                    "  Password: %s\n"
+                    "  It is shown this once: sign in and change it.\n",
                     password);
             fflush(notice);
         }

@@ -36,7 +36,7 @@ struct user_patch {
 
 /* On an empty store creates the admin. spec is "user:password" (from
  * APIKEYD_BOOTSTRAP_ADMIN) or NULL, in which case the user is "admin" with a random password
- * printed once to `notice`. Does nothing when any user exists. ERR_INVALID (logged) for a
+ * written once to `notice` (a few indented lines; main.c frames them in a banner). Does nothing when any user exists. ERR_INVALID (logged) for a
  * malformed spec or a password the policy refuses. */
 enum err users_bootstrap(struct core *c, const char *spec, FILE *notice);
 

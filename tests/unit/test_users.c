@@ -257,7 +257,7 @@ static void test_bootstrap_prints_working_generated_password(void **state)
     size_t n = fread(text, 1, sizeof text - 1, notice);
     text[n] = '\0';
     fclose(notice);
-    const char *marker = "password: ";
+    const char *marker = "Password: ";
     char *p = strstr(text, marker);
     assert_non_null(p);
     p += strlen(marker);
