@@ -1,9 +1,11 @@
-"""The nginx `auth_request` example of docs/DEPLOYMENT.md, for real: nginx in front of a
-backend (nginx itself answering 200), asking apikeyd's GET /v1/auth for every request.
-Only 127.0.0.1; nginx is stopped at the end of each test.
+"""The nginx example of docs/DEPLOYMENT.md, for real: dist/nginx/apikeyd.conf itself (only its
+three marked addresses changed) included in a minimal nginx.conf, in front of a backend (nginx
+itself, echoing the headers it was sent) and apikeyd. Only 127.0.0.1; nginx is stopped at the
+end of each test.
 """
 import http.client
 import os
+import re
 import shutil
 import signal
 import socket
@@ -13,6 +15,9 @@ import time
 
 from run import _TMPDIRS, check, create_key, eq, shared, uniq
 
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+EXAMPLE = os.path.join(ROOT, "dist", "nginx", "apikeyd.conf")
+
 NGINX_CONF = """
 worker_processes 1;
 daemon off;
@@ -21,33 +26,36 @@ error_log {tmp}/error.log;
 events {{ worker_connections 64; }}
 http {{
     access_log off;
-    server {{
-        listen 127.0.0.1:{port};
-        location = /_apikeyd_auth {{
-            internal;
-            proxy_pass http://127.0.0.1:{apikeyd}/v1/auth;
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Real-IP $remote_addr;
-            proxy_set_header X-Required-Scope "Tasks";
-        }}
-        location /api/ {{
-            auth_request /_apikeyd_auth;
-            auth_request_set $apikey_owner $upstream_http_x_apikey_owner;
-            proxy_set_header X-Apikey-Owner $apikey_owner;
-            proxy_pass http://127.0.0.1:{backend};
-        }}
-    }}
-    server {{                       # the protected API: echoes who nginx said is calling
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    include {tmp}/apikeyd.conf;
+    server {{                       # the protected API: echoes what nginx sent it
         listen 127.0.0.1:{backend};
         location / {{
+            add_header X-Seen-Id $http_x_apikey_id always;
             add_header X-Seen-Owner $http_x_apikey_owner always;
+            add_header X-Seen-Created-By $http_x_apikey_created_by always;
+            add_header X-Seen-Scopes $http_x_apikey_scopes always;
+            add_header X-Seen-Authorization $http_authorization always;
+            add_header X-Seen-Api-Key $http_x_api_key always;
             default_type text/plain;
             return 200 "backend reached\\n";
         }}
     }}
 }}
 """
+
+
+def example_with(apikeyd, backend, port):
+    """dist/nginx/apikeyd.conf with its three marked addresses pointed at the test's ports."""
+    with open(EXAMPLE) as f:
+        text = f.read()
+    for old, new in (("server 127.0.0.1:8080;", f"server 127.0.0.1:{apikeyd};"),
+                     ("server 127.0.0.1:9000;", f"server 127.0.0.1:{backend};"),
+                     ("listen 80;", f"listen 127.0.0.1:{port};")):
+        eq(text.count(old), 1, f"the example has one '{old}'")
+        text = text.replace(old, new)
+    return text
 
 
 def _free_port():
@@ -62,10 +70,12 @@ class Nginx:
         self.tmp = tempfile.mkdtemp(prefix="apikeyd-test-nginx-")
         _TMPDIRS.append(self.tmp)
         self.port = _free_port()
+        backend = _free_port()
+        with open(os.path.join(self.tmp, "apikeyd.conf"), "w") as f:
+            f.write(example_with(apikeyd_port, backend, self.port))
         conf = os.path.join(self.tmp, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(tmp=self.tmp, port=self.port, apikeyd=apikeyd_port,
-                                      backend=_free_port()))
+            f.write(NGINX_CONF.format(tmp=self.tmp, backend=backend))
         self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", self.tmp],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
@@ -83,6 +93,8 @@ class Nginx:
         try:
             c.request("GET", path, headers=headers or {})
             r = c.getresponse()
+            self.seen = {h[len("X-Seen-"):].lower(): v for h, v in r.getheaders()
+                         if h.startswith("X-Seen-")}
             return r.status, r.getheader("X-Seen-Owner"), r.read()
         finally:
             c.close()
@@ -141,3 +153,59 @@ def test_nginx_auth_request_refuses_a_key_from_the_moment_it_is_deleted():
         eq(n.get("/api/things", h)[0], 401, "right after the delete")
     finally:
         n.stop()
+
+
+def test_nginx_example_passes_every_apikey_header_and_never_the_key():
+    d = shared()
+    n = Nginx(d.port)
+    try:
+        k = create_key(d.admin, name=uniq("nginx-hdrs"), scopes=("Tasks", "APIKey"))
+        for header in ({"Authorization": f"Bearer {k['key']}"}, {"X-API-Key": k["key"]}):
+            status, _, body = n.get("/api/things", header)
+            eq(status, 200, "a valid key through nginx")
+            eq(n.seen.get("id"), k["id"], "X-Apikey-Id reached the API")
+            eq(n.seen.get("owner"), "user:admin", "X-Apikey-Owner reached the API")
+            eq(n.seen.get("created-by"), "admin", "X-Apikey-Created-By reached the API")
+            eq(sorted(n.seen.get("scopes", "").split(",")), ["APIKey", "Tasks"],
+               "X-Apikey-Scopes reached the API")
+            check("authorization" not in n.seen and "api-key" not in n.seen,
+                  f"the key itself reached the API: {sorted(n.seen)}")
+    finally:
+        n.stop()
+
+
+def test_nginx_example_replaces_apikey_headers_a_client_forged():
+    d = shared()
+    n = Nginx(d.port)
+    try:
+        k = create_key(d.admin, name=uniq("nginx-forge"), scopes=("Tasks",))
+        status, owner, _ = n.get("/api/things", {"Authorization": f"Bearer {k['key']}",
+                                                 "X-Apikey-Owner": "user:someone-else",
+                                                 "X-Apikey-Scopes": "Everything"})
+        eq(status, 200, "status")
+        eq(owner, "user:admin", "the owner apikeyd named, not the client's")
+        eq(n.seen.get("scopes"), "Tasks", "the scopes apikeyd named, not the client's")
+    finally:
+        n.stop()
+
+
+def test_nginx_example_serves_the_portal_and_api_of_apikeyd():
+    d = shared()
+    n = Nginx(d.port)
+    try:
+        status, _, body = n.get("/healthz")
+        eq(status, 200, "apikeyd's /healthz through nginx")
+        status, _, body = n.get("/")
+        eq(status, 200, "the portal through nginx")
+    finally:
+        n.stop()
+
+
+def test_nginx_example_is_shown_unchanged_in_deployment_doc():
+    with open(os.path.join(ROOT, "docs", "DEPLOYMENT.md")) as f:
+        doc = f.read()
+    with open(EXAMPLE) as f:
+        example = f.read()
+    blocks = re.findall(r"```nginx\n(.*?)```", doc, re.S)
+    check(example in blocks, "docs/DEPLOYMENT.md has no ```nginx block equal to "
+                             "dist/nginx/apikeyd.conf")
