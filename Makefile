@@ -27,7 +27,8 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 DATA ?= var
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps test-deps run test unit http bench clean fuzz fuzz-build fuzz-smoke soak readme-shot
+.PHONY: all deps test-deps run test unit http bench clean fuzz fuzz-build fuzz-smoke soak readme-shot \
+        install deb
 
 all: $(BUILD)/apikeyd
 
@@ -134,6 +135,30 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZERS)
+
+# Install (docs/DEPLOYMENT.md): the daemon, its manual page, the systemd unit (ExecStart pointing
+# at PREFIX), the example settings (an existing /etc/apikeyd/apikeyd.conf is kept) and the nginx
+# example. PREFIX=/usr/local by default; `make deb` installs with PREFIX=/usr into a package.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+install: $(BUILD)/apikeyd
+	install -Dm755 $(BUILD)/apikeyd $(DESTDIR)$(PREFIX)/sbin/apikeyd
+	install -Dm644 man/apikeyd.8 $(DESTDIR)$(PREFIX)/share/man/man8/apikeyd.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's#/usr/sbin/apikeyd#$(PREFIX)/sbin/apikeyd#' -e 's#/etc/apikeyd/#$(SYSCONFDIR)/apikeyd/#' \
+	    dist/apikeyd.service > $(DESTDIR)$(UNITDIR)/apikeyd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/apikeyd.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/apikeyd/apikeyd.conf || \
+	    install -Dm644 dist/apikeyd.conf $(DESTDIR)$(SYSCONFDIR)/apikeyd/apikeyd.conf
+	install -Dm644 dist/nginx/apikeyd.conf \
+	    $(DESTDIR)$(PREFIX)/share/doc/apikeyd/examples/nginx-apikeyd.conf
+
+# A Debian package of the build (scripts/make-deb.sh): build/apikeyd_VERSION_ARCH.deb, or DEB_OUT.
+DEB_OUT ?= $(BUILD)
+deb: deps
+	@$(MAKE) --no-print-directory $(BUILD)/apikeyd
+	scripts/make-deb.sh $(BUILD) $(DEB_OUT)
 
 clean:
 	rm -rf build
