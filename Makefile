@@ -30,7 +30,7 @@ LISTEN ?= 127.0.0.1:8080
 .PHONY: all deps test-deps run test unit http bench clean fuzz fuzz-build fuzz-smoke soak readme-shot \
         install deb
 
-all: $(BUILD)/apikeyd
+all: $(BUILD)/apikeyd $(BUILD)/apikey
 
 deps:
 	@scripts/ensure-deps.sh build
@@ -58,6 +58,12 @@ $(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 $(BUILD)/apikeyd: $(BUILD)/obj/src/main.o $(LIB_OBJ)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
 
+# The command-line client (cli/): libcurl and jansson only, nothing of the daemon.
+CLI_SRC := $(wildcard cli/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+$(BUILD)/apikey: $(CLI_OBJ)
+	$(CC) $(SANFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl jansson)
+
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
 
@@ -70,7 +76,7 @@ run: deps
 # their own sanitizers), unit tests (cmocka, the store suite on SQLite and PostgreSQL), then
 # HTTP tests against real daemons (which replay the HTTP fuzz corpus too). scripts/run-tests.sh starts and stops a throwaway PostgreSQL.
 test: test-deps
-	@$(MAKE) --no-print-directory $(BUILD)/apikeyd $(BUILD)/unit-tests
+	@$(MAKE) --no-print-directory $(BUILD)/apikeyd $(BUILD)/apikey $(BUILD)/unit-tests
 	$(if $(SANITIZE),,@$(MAKE) --no-print-directory fuzz-smoke)
 	scripts/run-tests.sh $(BUILD)
 
@@ -142,7 +148,7 @@ fuzz-smoke: fuzz-build
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-install: $(BUILD)/apikeyd
+install: $(BUILD)/apikeyd $(BUILD)/apikey
 	install -Dm755 $(BUILD)/apikeyd $(DESTDIR)$(PREFIX)/sbin/apikeyd
 	install -Dm644 man/apikeyd.8 $(DESTDIR)$(PREFIX)/share/man/man8/apikeyd.8
 	install -d $(DESTDIR)$(UNITDIR)
@@ -157,7 +163,7 @@ install: $(BUILD)/apikeyd
 # A Debian package of the build (scripts/make-deb.sh): build/apikeyd_VERSION_ARCH.deb, or DEB_OUT.
 DEB_OUT ?= $(BUILD)
 deb: deps
-	@$(MAKE) --no-print-directory $(BUILD)/apikeyd
+	@$(MAKE) --no-print-directory $(BUILD)/apikeyd $(BUILD)/apikey
 	scripts/make-deb.sh $(BUILD) $(DEB_OUT)
 
 clean:

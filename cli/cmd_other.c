@@ -1,0 +1,356 @@
+/* cmd_other.c — `apikey verify`, `accounts`, `projects`, `users`, `audit`: thin views of the
+ * API for those who may (apikeyd decides; a refusal is shown in words, exit 4). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "output.h"
+
+static const char VERIFY_USAGE[] = "apikey verify KEY [--scope S] [--project P --role R]";
+
+int cmd_verify(struct ctx *c, int argc, char **argv)
+{
+    const char *key = NULL, *scope = NULL, *project = NULL, *role = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--scope") == 0     ? &scope
+                            : strcmp(argv[i], "--project") == 0 ? &project
+                            : strcmp(argv[i], "--role") == 0    ? &role
+                                                                : NULL;
+        if (slot) {
+            if (!(*slot = option_value(argc, argv, &i)))
+                return usage_error(VERIFY_USAGE);
+        } else if (argv[i][0] != '-' && !key) {
+            key = argv[i];
+        } else {
+            return usage_error(VERIFY_USAGE);
+        }
+    }
+    if (!key || (role && !project))
+        return usage_error(VERIFY_USAGE);
+    json_t *body = json_pack("{s:s}", "key", key);
+    if (scope)
+        json_object_set_new(body, "scope", json_string(scope));
+    if (project)
+        json_object_set_new(body, "project", json_string(project));
+    if (role)
+        json_object_set_new(body, "role", json_string(role));
+    struct reply r;
+    long status = api_call(&c->api, "POST", "/v1/verify", body, &r); /* needs no sign-in */
+    json_decref(body);
+    if (status != 200) {
+        int e = say_failure("verifying", &r);
+        reply_free(&r);
+        return e;
+    }
+    const char *code = json_string_value(json_object_get(r.body, "code"));
+    int valid = json_is_true(json_object_get(r.body, "valid"));
+    if (c->json) {
+        print_json(r.body);
+    } else {
+        json_t *owner = json_object_get(r.body, "owner");
+        char buf[1024];
+        printf("%s\n", code ? code : "?");
+        if (valid)
+            printf("key      %s\nowner    %s:%s\nscopes   %s\nexpires  %s\n",
+                   json_string_value(json_object_get(r.body, "key_id")),
+                   json_string_value(json_object_get(owner, "type")),
+                   json_string_value(json_object_get(owner, "name")),
+                   field_text(r.body, "scopes", 0, buf, sizeof buf),
+                   json_string_value(json_object_get(r.body, "expires_at")));
+    }
+    reply_free(&r);
+    return valid ? EXIT_OK : EXIT_FAILED;
+}
+
+/* GET path and print the array member of the answer as a table of the given columns. */
+static int list_table(struct ctx *c, const char *what, const char *path, const char *member,
+                      int cols, const char *const *heads, const char *const *fields)
+{
+    struct reply r;
+    int e = call(c, what, "GET", path, NULL, &r);
+    if (e)
+        return e;
+    if (c->json) {
+        print_json(r.body);
+    } else {
+        struct table t;
+        table_init(&t, cols, heads);
+        size_t i;
+        json_t *o;
+        json_array_foreach(json_object_get(r.body, member), i, o) {
+            char bufs[TABLE_MAX_COLS][512];
+            const char *row[TABLE_MAX_COLS];
+            for (int f = 0; f < cols; f++)
+                row[f] = field_text(o, fields[f], strstr(fields[f], "_at") != NULL, bufs[f],
+                                    sizeof bufs[f]);
+            table_row(&t, row);
+        }
+        table_print(&t);
+    }
+    reply_free(&r);
+    return EXIT_OK;
+}
+
+/* GET path and print the object as "name value" lines (or JSON). */
+static int show_object(struct ctx *c, const char *what, const char *path)
+{
+    struct reply r;
+    int e = call(c, what, "GET", path, NULL, &r);
+    if (e)
+        return e;
+    if (c->json) {
+        print_json(r.body);
+    } else {
+        const char *k;
+        json_t *v;
+        json_object_foreach(r.body, k, v) {
+            char buf[2048];
+            const char *text = field_text(r.body, k, 0, buf, sizeof buf);
+            printf("%-16s %s\n", k, text ? text : "-");
+        }
+    }
+    reply_free(&r);
+    return EXIT_OK;
+}
+
+int cmd_accounts_list(struct ctx *c, int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1)
+        return usage_error("apikey accounts list");
+    static const char *const heads[] = {"ID", "NAME", "PROJECT", "CREATED BY", "DISABLED"};
+    static const char *const fields[] = {"id", "name", "project", "created_by", "disabled"};
+    return list_table(c, "listing API accounts", "/v1/service-accounts", "service_accounts", 5,
+                      heads, fields);
+}
+
+int cmd_accounts_create(struct ctx *c, int argc, char **argv)
+{
+    static const char usage[] =
+        "apikey accounts create NAME [--description D] [--project P [--role R]]";
+    const char *name = NULL, *description = NULL, *project = NULL, *role = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--description") == 0 ? &description
+                            : strcmp(argv[i], "--project") == 0   ? &project
+                            : strcmp(argv[i], "--role") == 0      ? &role
+                                                                  : NULL;
+        if (slot) {
+            if (!(*slot = option_value(argc, argv, &i)))
+                return usage_error(usage);
+        } else if (argv[i][0] != '-' && !name) {
+            name = argv[i];
+        } else {
+            return usage_error(usage);
+        }
+    }
+    if (!name)
+        return usage_error(usage);
+    json_t *body = json_pack("{s:s}", "name", name);
+    if (description)
+        json_object_set_new(body, "description", json_string(description));
+    if (project)
+        json_object_set_new(body, "project", json_string(project));
+    if (role)
+        json_object_set_new(body, "role", json_string(role));
+    struct reply r;
+    int e = call(c, "creating the API account", "POST", "/v1/service-accounts", body, &r);
+    json_decref(body);
+    if (e)
+        return e;
+    if (c->json)
+        print_json(r.body);
+    else
+        printf("%s\n", json_string_value(json_object_get(r.body, "id")));
+    reply_free(&r);
+    return EXIT_OK;
+}
+
+int cmd_accounts_show(struct ctx *c, int argc, char **argv)
+{
+    if (argc != 2)
+        return usage_error("apikey accounts show ID");
+    char seg[256], path[320];
+    url_segment(argv[1], seg, sizeof seg);
+    snprintf(path, sizeof path, "/v1/service-accounts/%s", seg);
+    return show_object(c, "reading the API account", path);
+}
+
+int cmd_accounts_delete(struct ctx *c, int argc, char **argv)
+{
+    if (argc != 2)
+        return usage_error("apikey accounts delete ID");
+    char seg[256], path[320];
+    url_segment(argv[1], seg, sizeof seg);
+    snprintf(path, sizeof path, "/v1/service-accounts/%s", seg);
+    struct reply r;
+    int e = call(c, "deleting the API account", "DELETE", path, NULL, &r);
+    if (e)
+        return e;
+    reply_free(&r);
+    fprintf(stderr, "Deleted API account %s: its keys are refused from now on\n", argv[1]);
+    return EXIT_OK;
+}
+
+static const char ACCOUNT_KEYS_USAGE[] =
+    "apikey accounts keys ACCOUNT list | create NAME --scope S [--scope S...] "
+    "[--description D] [--expires YYYY-MM-DD] [--output-file F] | delete ID|NAME";
+
+/* `apikey accounts keys ACCOUNT list|create|delete ...`: an API account's keys, with the
+ * same rules (and the same output) as one's own. */
+int cmd_accounts_keys(struct ctx *c, int argc, char **argv)
+{
+    if (argc < 3)
+        return usage_error(ACCOUNT_KEYS_USAGE);
+    char seg[256], prefix[320];
+    url_segment(argv[1], seg, sizeof seg);
+    snprintf(prefix, sizeof prefix, "/v1/service-accounts/%s/keys", seg);
+    const char *verb = argv[2];
+    struct reply r;
+    int e;
+    if (strcmp(verb, "list") == 0 && argc == 3) {
+        if ((e = call(c, "listing the account's keys", "GET", prefix, NULL, &r)))
+            return e;
+        print_keys(c, r.body);
+        reply_free(&r);
+        return EXIT_OK;
+    }
+    if (strcmp(verb, "delete") == 0 && argc == 4) {
+        char id[64], path[400];
+        if ((e = resolve_key(c, prefix, argv[3], id, sizeof id)))
+            return e;
+        snprintf(path, sizeof path, "%s/%s", prefix, id);
+        if ((e = call(c, "deleting the key", "DELETE", path, NULL, &r)))
+            return e;
+        reply_free(&r);
+        fprintf(stderr, "Deleted key %s: it is refused from now on\n", id);
+        return EXIT_OK;
+    }
+    if (strcmp(verb, "create") != 0)
+        return usage_error(ACCOUNT_KEYS_USAGE);
+    const char *name = NULL, *description = NULL, *expires = NULL, *file = NULL;
+    json_t *scopes = json_array();
+    for (int i = 3; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--scope") == 0 && (v = option_value(argc, argv, &i)))
+            json_array_append_new(scopes, json_string(v));
+        else if (strcmp(argv[i], "--description") == 0 && (v = option_value(argc, argv, &i)))
+            description = v;
+        else if (strcmp(argv[i], "--expires") == 0 && (v = option_value(argc, argv, &i)))
+            expires = v;
+        else if (strcmp(argv[i], "--output-file") == 0 && (v = option_value(argc, argv, &i)))
+            file = v;
+        else if (argv[i][0] != '-' && !name)
+            name = argv[i];
+        else {
+            json_decref(scopes);
+            return usage_error(ACCOUNT_KEYS_USAGE);
+        }
+    }
+    if (!name || json_array_size(scopes) == 0) {
+        json_decref(scopes);
+        return usage_error(ACCOUNT_KEYS_USAGE);
+    }
+    json_t *body = json_pack("{s:s, s:o}", "name", name, "scopes", scopes);
+    if (description)
+        json_object_set_new(body, "description", json_string(description));
+    if (expires) {
+        char when[64];
+        expiry_text(expires, when, sizeof when);
+        json_object_set_new(body, "expires_at", json_string(when));
+    }
+    e = call(c, "creating the key", "POST", prefix, body, &r);
+    json_decref(body);
+    if (e)
+        return e;
+    const char *secret = json_string_value(json_object_get(r.body, "key"));
+    if (file && secret) {
+        e = write_secret_file(file, secret);
+        json_object_del(r.body, "key");
+    }
+    if (!e)
+        print_key(c, r.body);
+    if (secret && json_object_get(r.body, "key"))
+        explicit_bzero((char *)secret, strlen(secret));
+    reply_free(&r);
+    return e;
+}
+
+int cmd_projects_list(struct ctx *c, int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1)
+        return usage_error("apikey projects list");
+    static const char *const heads[] = {"ID", "NAME", "PARENT", "CREATED BY", "CREATED"};
+    static const char *const fields[] = {"id", "name", "parent", "created_by", "created_at"};
+    return list_table(c, "listing projects", "/v1/projects", "projects", 5, heads, fields);
+}
+
+int cmd_projects_show(struct ctx *c, int argc, char **argv)
+{
+    if (argc != 2)
+        return usage_error("apikey projects show ID");
+    char seg[256], path[320];
+    url_segment(argv[1], seg, sizeof seg);
+    snprintf(path, sizeof path, "/v1/projects/%s", seg);
+    int e = show_object(c, "reading the project", path);
+    if (e || c->json)
+        return e;
+    static const char *const heads[] = {"MEMBER", "ROLE", "INHERITED FROM"};
+    static const char *const fields[] = {"principal", "role", "inherited_from"};
+    snprintf(path, sizeof path, "/v1/projects/%s/members", seg);
+    printf("\n");
+    return list_table(c, "listing members", path, "members", 3, heads, fields);
+}
+
+int cmd_users_list(struct ctx *c, int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1)
+        return usage_error("apikey users list");
+    static const char *const heads[] = {"USERNAME", "FULL NAME", "EMAIL", "ROLES", "SOURCE",
+                                        "DISABLED"};
+    static const char *const fields[] = {"username", "full_name", "email", "roles",
+                                         "auth_source", "disabled"};
+    return list_table(c, "listing users", "/v1/users", "users", 6, heads, fields);
+}
+
+int cmd_users_show(struct ctx *c, int argc, char **argv)
+{
+    if (argc != 2)
+        return usage_error("apikey users show USERNAME");
+    char seg[256], path[320];
+    url_segment(argv[1], seg, sizeof seg);
+    snprintf(path, sizeof path, "/v1/users/%s", seg);
+    return show_object(c, "reading the user", path);
+}
+
+static const char AUDIT_USAGE[] =
+    "apikey audit [--actor A] [--target T] [--action X] [--since TIME] [--until TIME]"
+    " [--limit N]";
+
+int cmd_audit(struct ctx *c, int argc, char **argv)
+{
+    static const char *const names[] = {"--actor", "--target", "--action", "--since", "--until",
+                                        "--limit"};
+    char query[1600] = "/v1/audit";
+    size_t used = strlen(query);
+    for (int i = 1; i < argc; i++) {
+        size_t n = 0;
+        while (n < 6 && strcmp(argv[i], names[n]) != 0)
+            n++;
+        const char *v;
+        if (n == 6 || !(v = option_value(argc, argv, &i)))
+            return usage_error(AUDIT_USAGE);
+        char seg[600];
+        url_segment(v, seg, sizeof seg);
+        used += (size_t)snprintf(query + used, sizeof query - used, "%c%s=%s",
+                                 used == strlen("/v1/audit") ? '?' : '&', names[n] + 2, seg);
+        if (used >= sizeof query)
+            return usage_error(AUDIT_USAGE);
+    }
+    static const char *const heads[] = {"TIME", "ACTOR", "ACTION", "TARGET", "CLIENT", "DETAIL"};
+    static const char *const fields[] = {"at", "actor", "action", "target", "client",
+                                         "detail"};
+    return list_table(c, "reading the audit trail", query, "events", 6, heads, fields);
+}
