@@ -142,7 +142,8 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZERS)
 
-# Install (docs/DEPLOYMENT.md): the daemon, its manual page, the systemd unit (ExecStart pointing
+# Install (docs/DEPLOYMENT.md): the daemon and the apikey client, their manual pages and the
+# client's bash completion, the systemd unit (ExecStart pointing
 # at PREFIX), the example settings (an existing /etc/apikeyd/apikeyd.conf is kept) and the nginx
 # example. PREFIX=/usr/local by default; `make deb` installs with PREFIX=/usr into a package.
 PREFIX ?= /usr/local
@@ -150,7 +151,11 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: $(BUILD)/apikeyd $(BUILD)/apikey
 	install -Dm755 $(BUILD)/apikeyd $(DESTDIR)$(PREFIX)/sbin/apikeyd
+	install -Dm755 $(BUILD)/apikey $(DESTDIR)$(PREFIX)/bin/apikey
 	install -Dm644 man/apikeyd.8 $(DESTDIR)$(PREFIX)/share/man/man8/apikeyd.8
+	install -Dm644 man/apikey.1 $(DESTDIR)$(PREFIX)/share/man/man1/apikey.1
+	$(BUILD)/apikey completion bash > $(BUILD)/apikey.bash
+	install -Dm644 $(BUILD)/apikey.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/apikey
 	install -d $(DESTDIR)$(UNITDIR)
 	sed -e 's#/usr/sbin/apikeyd#$(PREFIX)/sbin/apikeyd#' -e 's#/etc/apikeyd/#$(SYSCONFDIR)/apikeyd/#' \
 	    dist/apikeyd.service > $(DESTDIR)$(UNITDIR)/apikeyd.service

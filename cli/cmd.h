@@ -64,6 +64,11 @@ void print_key(struct ctx *c, json_t *key);
 /* Writes a new key's secret to path (mode 0600, never over an existing file). Exit code. */
 int write_secret_file(const char *path, const char *secret);
 
+/* `keys create` for the collection ("/v1/keys" or an account's keys): NAME and the options
+ * from argv[first]; prints the new key (or writes --output-file) and wipes the secret. */
+int create_key_in(struct ctx *c, const char *collection, int argc, char **argv, int first,
+                  const char *usage);
+
 /* Prints a list of keys as a table (or JSON). */
 void print_keys(struct ctx *c, json_t *answer);
 

@@ -47,12 +47,13 @@ static const char CREATE_USAGE[] =
     "apikey keys create NAME --scope S [--scope S...] [--description D] [--expires YYYY-MM-DD]"
     " [--output-file NAME.APIKEY]";
 
-int cmd_keys_create(struct ctx *c, int argc, char **argv)
+int create_key_in(struct ctx *c, const char *collection, int argc, char **argv, int first,
+                  const char *usage)
 {
     const char *name = NULL, *description = NULL, *expires = NULL, *file = NULL;
     json_t *scopes = json_array();
     int bad = 0;
-    for (int i = 1; i < argc && !bad; i++) {
+    for (int i = first; i < argc && !bad; i++) {
         const char *v;
         if (strcmp(argv[i], "--scope") == 0 && (v = option_value(argc, argv, &i)))
             json_array_append_new(scopes, json_string(v));
@@ -69,7 +70,7 @@ int cmd_keys_create(struct ctx *c, int argc, char **argv)
     }
     if (bad || !name || json_array_size(scopes) == 0) {
         json_decref(scopes);
-        return usage_error(CREATE_USAGE);
+        return usage_error(usage);
     }
     json_t *body = json_pack("{s:s, s:o}", "name", name, "scopes", scopes);
     if (description)
@@ -80,13 +81,18 @@ int cmd_keys_create(struct ctx *c, int argc, char **argv)
         json_object_set_new(body, "expires_at", json_string(when));
     }
     struct reply r;
-    int e = call(c, "creating the key", "POST", "/v1/keys", body, &r);
+    int e = call(c, "creating the key", "POST", collection, body, &r);
     json_decref(body);
     if (e)
         return e;
     e = show_new_key(c, r.body, file);
     reply_free(&r);
     return e;
+}
+
+int cmd_keys_create(struct ctx *c, int argc, char **argv)
+{
+    return create_key_in(c, "/v1/keys", argc, argv, 1, CREATE_USAGE);
 }
 
 int cmd_keys_show(struct ctx *c, int argc, char **argv)

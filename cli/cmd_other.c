@@ -228,52 +228,7 @@ int cmd_accounts_keys(struct ctx *c, int argc, char **argv)
     }
     if (strcmp(verb, "create") != 0)
         return usage_error(ACCOUNT_KEYS_USAGE);
-    const char *name = NULL, *description = NULL, *expires = NULL, *file = NULL;
-    json_t *scopes = json_array();
-    for (int i = 3; i < argc; i++) {
-        const char *v = NULL;
-        if (strcmp(argv[i], "--scope") == 0 && (v = option_value(argc, argv, &i)))
-            json_array_append_new(scopes, json_string(v));
-        else if (strcmp(argv[i], "--description") == 0 && (v = option_value(argc, argv, &i)))
-            description = v;
-        else if (strcmp(argv[i], "--expires") == 0 && (v = option_value(argc, argv, &i)))
-            expires = v;
-        else if (strcmp(argv[i], "--output-file") == 0 && (v = option_value(argc, argv, &i)))
-            file = v;
-        else if (argv[i][0] != '-' && !name)
-            name = argv[i];
-        else {
-            json_decref(scopes);
-            return usage_error(ACCOUNT_KEYS_USAGE);
-        }
-    }
-    if (!name || json_array_size(scopes) == 0) {
-        json_decref(scopes);
-        return usage_error(ACCOUNT_KEYS_USAGE);
-    }
-    json_t *body = json_pack("{s:s, s:o}", "name", name, "scopes", scopes);
-    if (description)
-        json_object_set_new(body, "description", json_string(description));
-    if (expires) {
-        char when[64];
-        expiry_text(expires, when, sizeof when);
-        json_object_set_new(body, "expires_at", json_string(when));
-    }
-    e = call(c, "creating the key", "POST", prefix, body, &r);
-    json_decref(body);
-    if (e)
-        return e;
-    const char *secret = json_string_value(json_object_get(r.body, "key"));
-    if (file && secret) {
-        e = write_secret_file(file, secret);
-        json_object_del(r.body, "key");
-    }
-    if (!e)
-        print_key(c, r.body);
-    if (secret && json_object_get(r.body, "key"))
-        explicit_bzero((char *)secret, strlen(secret));
-    reply_free(&r);
-    return e;
+    return create_key_in(c, prefix, argc, argv, 3, ACCOUNT_KEYS_USAGE);
 }
 
 int cmd_projects_list(struct ctx *c, int argc, char **argv)

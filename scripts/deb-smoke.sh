@@ -3,7 +3,7 @@
 # the .deb, installs it with apt-get (which brings its Depends), starts the installed
 # /usr/sbin/apikeyd once on the installed /etc/apikeyd/apikeyd.conf (with a temp data folder
 # and a free loopback port, as no systemd runs here), asks /healthz, stops it, and purges the
-# package again.
+# package again; the installed apikey client asks it once.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "deb-smoke: needs root (dpkg)" >&2; exit 1; }
@@ -20,6 +20,7 @@ make --no-print-directory -s -C "$root" deb DEB_OUT="$out" >/dev/null
 deb=$(ls "$out"/apikeyd_*.deb)
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >/dev/null
 test -x /usr/sbin/apikeyd && test -f /etc/apikeyd/apikeyd.conf && test -f /lib/systemd/system/apikeyd.service
+/usr/bin/apikey --version >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 /usr/sbin/apikeyd --config /etc/apikeyd/apikeyd.conf --data "$data" --listen "127.0.0.1:$port" \
   2>"$out/stderr" &
@@ -29,6 +30,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null
+answer=$(/usr/bin/apikey --server "http://127.0.0.1:$port" verify apk_unknown || true)
+[ "$answer" = NOT_FOUND ] || { echo "deb-smoke: apikey verify said '$answer'" >&2; exit 1; }
 kill -TERM "$pid"
 wait "$pid"
 pid=""

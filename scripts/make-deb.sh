@@ -16,13 +16,13 @@ trap 'rm -rf "$work"' EXIT
 stage="$work/stage"
 make --no-print-directory -s install BUILD="$build" DESTDIR="$stage" PREFIX=/usr \
      UNITDIR=/lib/systemd/system SYSCONFDIR=/etc >/dev/null
-gzip -9n "$stage/usr/share/man/man8/apikeyd.8"
+gzip -9n "$stage/usr/share/man/man8/apikeyd.8" "$stage/usr/share/man/man1/apikey.1"
 install -Dm644 LICENSE "$stage/usr/share/doc/apikeyd/copyright"
 
 # Depends: what the binary links, as Debian's own tool finds it
 mkdir -p "$work/shlibs/debian"
 printf 'Source: apikeyd\n\nPackage: apikeyd\nArchitecture: any\n' > "$work/shlibs/debian/control"
-depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O "$stage/usr/sbin/apikeyd" 2>/dev/null |
+depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O "$stage/usr/sbin/apikeyd" "$stage/usr/bin/apikey" 2>/dev/null |
           sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "make-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 

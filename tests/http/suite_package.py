@@ -16,6 +16,8 @@ import urllib.request
 from run import BIN, REPO, _TMPDIRS, check, eq, free_port
 
 MAN = os.path.join(REPO, "man", "apikeyd.8")
+CLI_MAN = os.path.join(REPO, "man", "apikey.1")
+CLI = os.path.join(os.path.dirname(BIN), "apikey")
 CONF = os.path.join(REPO, "dist", "apikeyd.conf")
 
 
@@ -68,11 +70,27 @@ def test_package_man_page_describes_every_flag_of_help():
     eq(sorted(in_man - flags), [], "flags in apikeyd(8) that --help does not name")
 
 
-def test_package_man_page_lints_clean():
+def test_package_man_pages_lint_clean():
     check(shutil.which("mandoc"), "mandoc is not installed (scripts/ensure-deps.sh test)")
-    r = subprocess.run(["mandoc", "-T", "lint", "-W", "warning", MAN], capture_output=True,
-                       text=True)
-    eq((r.returncode, r.stdout + r.stderr), (0, ""), "mandoc -T lint of apikeyd(8)")
+    for page in (MAN, CLI_MAN):
+        r = subprocess.run(["mandoc", "-T", "lint", "-W", "warning", page], capture_output=True,
+                           text=True)
+        eq((r.returncode, r.stdout + r.stderr), (0, ""), f"mandoc -T lint of {page}")
+
+
+def test_package_cli_man_page_describes_every_command_of_help():
+    out = subprocess.run([CLI, "--help"], capture_output=True, text=True, check=True).stdout
+    commands = set(re.findall(r"^  ([a-z]+(?: [a-z]+)?)  ", out, re.M))
+    check(len(commands) >= 20, f"apikey --help lists {len(commands)} commands")
+    man = _read(CLI_MAN)
+    in_man = set()
+    for line in re.findall(r"^\.It Cm (.*)$", man, re.M):
+        tokens = line.split()  # "keys create Ar name ...": macros start with a capital
+        in_man.add(tokens[0])
+        if len(tokens) > 1 and re.fullmatch(r"[a-z]+", tokens[1]):
+            in_man.add(f"{tokens[0]} {tokens[1]}")
+    missing = sorted(c for c in commands if c not in in_man)
+    eq(missing, [], "commands of apikey --help that apikey(1) does not describe")
 
 
 def _install(dest, **vars):
@@ -86,6 +104,8 @@ def test_package_install_lays_out_the_files_and_keeps_an_edited_config():
     dest = _tmp()
     _install(dest, DESTDIR=dest, PREFIX="/usr", UNITDIR="/lib/systemd/system")
     for path, mode in (("usr/sbin/apikeyd", 0o755), ("usr/share/man/man8/apikeyd.8", 0o644),
+                       ("usr/bin/apikey", 0o755), ("usr/share/man/man1/apikey.1", 0o644),
+                       ("usr/share/bash-completion/completions/apikey", 0o644),
                        ("lib/systemd/system/apikeyd.service", 0o644),
                        ("etc/apikeyd/apikeyd.conf", 0o644),
                        ("usr/share/doc/apikeyd/examples/nginx-apikeyd.conf", 0o644)):
@@ -171,7 +191,8 @@ def test_package_deb_holds_the_daemon_unit_manual_and_conffile():
           f"Depends from dpkg-shlibdeps: {field('Depends')}")
     contents = subprocess.run(["dpkg-deb", "--contents", deb], capture_output=True, text=True,
                               check=True).stdout
-    for path in ("./usr/sbin/apikeyd", "./lib/systemd/system/apikeyd.service",
+    for path in ("./usr/sbin/apikeyd", "./usr/bin/apikey", "./usr/share/man/man1/apikey.1.gz",
+                 "./lib/systemd/system/apikeyd.service",
                  "./usr/share/man/man8/apikeyd.8.gz", "./etc/apikeyd/apikeyd.conf"):
         check(path in contents, f"the package lacks {path}")
     check("root/root" in contents, "files owned by root")
