@@ -54,9 +54,18 @@ int call(struct ctx *c, const char *what, const char *method, const char *path, 
 /* The value after option argv[*i] (moving *i), or NULL when it is missing. */
 const char *option_value(int argc, char **argv, int *i);
 
-/* The id of the caller's key named by id_or_name (an id, or an exact name), written to id.
+/* The id of the key named by id_or_name (an id, or an exact name), written to id.
  * prefix is the collection ("/v1/keys" or "/v1/service-accounts/ID/keys"). Exit code. */
 int resolve_key(struct ctx *c, const char *prefix, const char *id_or_name, char *id, size_t cap);
+
+/* resolve_key, then "prefix/ID" written to path_out. Exit code. */
+int key_path(struct ctx *c, const char *prefix, const char *id_or_name, char *path_out,
+             size_t cap);
+
+/* Reads argv[first..]: each "--name value" of names[count] into values[] (same index; unset ones
+ * stay as they were) and at most one positional argument. EXIT_OK, or EXIT_USAGE (said). */
+int parse_args(int argc, char **argv, int first, const char *const *names, const char **values,
+               size_t count, const char **positional, const char *usage);
 
 /* Prints one key: JSON with --json, else "name: value" lines; the secret when it is there. */
 void print_key(struct ctx *c, json_t *key);

@@ -99,11 +99,10 @@ int cmd_keys_show(struct ctx *c, int argc, char **argv)
 {
     if (argc != 2)
         return usage_error("apikey keys show ID|NAME");
-    char id[64], path[128];
-    int e = resolve_key(c, "/v1/keys", argv[1], id, sizeof id);
+    char path[128];
+    int e = key_path(c, "/v1/keys", argv[1], path, sizeof path);
     if (e)
         return e;
-    snprintf(path, sizeof path, "/v1/keys/%s", id);
     struct reply r;
     if ((e = call(c, "reading the key", "GET", path, NULL, &r)))
         return e;
@@ -116,11 +115,10 @@ int cmd_keys_rename(struct ctx *c, int argc, char **argv)
 {
     if (argc != 3)
         return usage_error("apikey keys rename ID|NAME NEW-NAME");
-    char id[64], path[128];
-    int e = resolve_key(c, "/v1/keys", argv[1], id, sizeof id);
+    char path[128];
+    int e = key_path(c, "/v1/keys", argv[1], path, sizeof path);
     if (e)
         return e;
-    snprintf(path, sizeof path, "/v1/keys/%s", id);
     json_t *body = json_pack("{s:s}", "name", argv[2]);
     struct reply r;
     e = call(c, "renaming the key", "PATCH", path, body, &r);
@@ -137,35 +135,25 @@ static const char ROTATE_USAGE[] =
 
 int cmd_keys_rotate(struct ctx *c, int argc, char **argv)
 {
-    const char *which = NULL, *file = NULL;
-    long overlap = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--overlap") == 0 && (v = option_value(argc, argv, &i))) {
-            if ((overlap = parse_duration(v)) < 0)
-                return usage_error(ROTATE_USAGE);
-        } else if (strcmp(argv[i], "--output-file") == 0 && (v = option_value(argc, argv, &i))) {
-            file = v;
-        } else if (argv[i][0] != '-' && !which) {
-            which = argv[i];
-        } else {
-            return usage_error(ROTATE_USAGE);
-        }
-    }
-    if (!which)
+    static const char *const names[] = {"--overlap", "--output-file"};
+    const char *values[2] = {"0", NULL}, *which;
+    long overlap;
+    if (parse_args(argc, argv, 1, names, values, 2, &which, ROTATE_USAGE))
+        return EXIT_USAGE;
+    if (!which || (overlap = parse_duration(values[0])) < 0)
         return usage_error(ROTATE_USAGE);
-    char id[64], path[160];
-    int e = resolve_key(c, "/v1/keys", which, id, sizeof id);
+    char path[160];
+    int e = key_path(c, "/v1/keys", which, path, sizeof path);
     if (e)
         return e;
-    snprintf(path, sizeof path, "/v1/keys/%s/rotate", id);
+    strncat(path, "/rotate", sizeof path - strlen(path) - 1);
     json_t *body = json_pack("{s:I}", "overlap_seconds", (json_int_t)overlap);
     struct reply r;
     e = call(c, "rotating the key", "POST", path, body, &r);
     json_decref(body);
     if (e)
         return e;
-    e = show_new_key(c, r.body, file);
+    e = show_new_key(c, r.body, values[1]);
     reply_free(&r);
     return e;
 }
@@ -174,16 +162,15 @@ int cmd_keys_delete(struct ctx *c, int argc, char **argv)
 {
     if (argc != 2)
         return usage_error("apikey keys delete ID|NAME");
-    char id[64], path[128];
-    int e = resolve_key(c, "/v1/keys", argv[1], id, sizeof id);
+    char path[128];
+    int e = key_path(c, "/v1/keys", argv[1], path, sizeof path);
     if (e)
         return e;
-    snprintf(path, sizeof path, "/v1/keys/%s", id);
     struct reply r;
     if ((e = call(c, "deleting the key", "DELETE", path, NULL, &r)))
         return e;
     reply_free(&r);
     if (!c->json)
-        fprintf(stderr, "Deleted key %s: it is refused from now on\n", id);
+        fprintf(stderr, "Deleted key %s: it is refused from now on\n", argv[1]);
     return EXIT_OK;
 }

@@ -11,21 +11,11 @@ static const char VERIFY_USAGE[] = "apikey verify KEY [--scope S] [--project P -
 
 int cmd_verify(struct ctx *c, int argc, char **argv)
 {
-    const char *key = NULL, *scope = NULL, *project = NULL, *role = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char **slot = strcmp(argv[i], "--scope") == 0     ? &scope
-                            : strcmp(argv[i], "--project") == 0 ? &project
-                            : strcmp(argv[i], "--role") == 0    ? &role
-                                                                : NULL;
-        if (slot) {
-            if (!(*slot = option_value(argc, argv, &i)))
-                return usage_error(VERIFY_USAGE);
-        } else if (argv[i][0] != '-' && !key) {
-            key = argv[i];
-        } else {
-            return usage_error(VERIFY_USAGE);
-        }
-    }
+    static const char *const names[] = {"--scope", "--project", "--role"};
+    const char *v[3] = {NULL, NULL, NULL}, *key;
+    if (parse_args(argc, argv, 1, names, v, 3, &key, VERIFY_USAGE))
+        return EXIT_USAGE;
+    const char *scope = v[0], *project = v[1], *role = v[2];
     if (!key || (role && !project))
         return usage_error(VERIFY_USAGE);
     json_t *body = json_pack("{s:s}", "key", key);
@@ -129,23 +119,11 @@ int cmd_accounts_create(struct ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "apikey accounts create NAME [--description D] [--project P [--role R]]";
-    const char *name = NULL, *description = NULL, *project = NULL, *role = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char **slot = strcmp(argv[i], "--description") == 0 ? &description
-                            : strcmp(argv[i], "--project") == 0   ? &project
-                            : strcmp(argv[i], "--role") == 0      ? &role
-                                                                  : NULL;
-        if (slot) {
-            if (!(*slot = option_value(argc, argv, &i)))
-                return usage_error(usage);
-        } else if (argv[i][0] != '-' && !name) {
-            name = argv[i];
-        } else {
-            return usage_error(usage);
-        }
-    }
-    if (!name)
-        return usage_error(usage);
+    static const char *const names[] = {"--description", "--project", "--role"};
+    const char *v[3] = {NULL, NULL, NULL}, *name;
+    if (parse_args(argc, argv, 1, names, v, 3, &name, usage))
+        return EXIT_USAGE;
+    const char *description = v[0], *project = v[1], *role = v[2];
     json_t *body = json_pack("{s:s}", "name", name);
     if (description)
         json_object_set_new(body, "description", json_string(description));
@@ -216,14 +194,13 @@ int cmd_accounts_keys(struct ctx *c, int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(verb, "delete") == 0 && argc == 4) {
-        char id[64], path[400];
-        if ((e = resolve_key(c, prefix, argv[3], id, sizeof id)))
+        char path[400];
+        if ((e = key_path(c, prefix, argv[3], path, sizeof path)))
             return e;
-        snprintf(path, sizeof path, "%s/%s", prefix, id);
         if ((e = call(c, "deleting the key", "DELETE", path, NULL, &r)))
             return e;
         reply_free(&r);
-        fprintf(stderr, "Deleted key %s: it is refused from now on\n", id);
+        fprintf(stderr, "Deleted key %s: it is refused from now on\n", argv[3]);
         return EXIT_OK;
     }
     if (strcmp(verb, "create") != 0)

@@ -55,6 +55,36 @@ static int looks_like_id(const char *s)
     return 1;
 }
 
+int key_path(struct ctx *c, const char *prefix, const char *id_or_name, char *path_out,
+             size_t cap)
+{
+    char id[64];
+    int e = resolve_key(c, prefix, id_or_name, id, sizeof id);
+    if (!e)
+        snprintf(path_out, cap, "%s/%s", prefix, id);
+    return e;
+}
+
+int parse_args(int argc, char **argv, int first, const char *const *names, const char **values,
+               size_t count, const char **positional, const char *usage)
+{
+    *positional = NULL;
+    for (int i = first; i < argc; i++) {
+        size_t n = 0;
+        while (n < count && strcmp(argv[i], names[n]) != 0)
+            n++;
+        if (n < count) {
+            if (!(values[n] = option_value(argc, argv, &i)))
+                return usage_error(usage);
+        } else if (argv[i][0] != '-' && !*positional) {
+            *positional = argv[i];
+        } else {
+            return usage_error(usage);
+        }
+    }
+    return EXIT_OK;
+}
+
 int resolve_key(struct ctx *c, const char *prefix, const char *id_or_name, char *id, size_t cap)
 {
     struct reply r;
