@@ -82,9 +82,13 @@ static int list_table(struct ctx *c, const char *what, const char *path, const c
     return EXIT_OK;
 }
 
-/* GET path and print the object as "name value" lines (or JSON). */
-static int show_object(struct ctx *c, const char *what, const char *path)
+/* GET collection/ID (the id percent-encoded) and print the object as "name value" lines (or
+ * JSON). */
+static int show_object(struct ctx *c, const char *what, const char *collection, const char *id)
 {
+    char seg[256], path[320];
+    url_segment(id, seg, sizeof seg);
+    snprintf(path, sizeof path, "%s/%s", collection, seg);
     struct reply r;
     int e = call(c, what, "GET", path, NULL, &r);
     if (e)
@@ -124,6 +128,8 @@ int cmd_accounts_create(struct ctx *c, int argc, char **argv)
     if (parse_args(argc, argv, 1, names, v, 3, &name, usage))
         return EXIT_USAGE;
     const char *description = v[0], *project = v[1], *role = v[2];
+    if (!name)
+        return usage_error(usage);
     json_t *body = json_pack("{s:s}", "name", name);
     if (description)
         json_object_set_new(body, "description", json_string(description));
@@ -148,10 +154,7 @@ int cmd_accounts_show(struct ctx *c, int argc, char **argv)
 {
     if (argc != 2)
         return usage_error("apikey accounts show ID");
-    char seg[256], path[320];
-    url_segment(argv[1], seg, sizeof seg);
-    snprintf(path, sizeof path, "/v1/service-accounts/%s", seg);
-    return show_object(c, "reading the API account", path);
+    return show_object(c, "reading the API account", "/v1/service-accounts", argv[1]);
 }
 
 int cmd_accounts_delete(struct ctx *c, int argc, char **argv)
@@ -222,14 +225,13 @@ int cmd_projects_show(struct ctx *c, int argc, char **argv)
 {
     if (argc != 2)
         return usage_error("apikey projects show ID");
-    char seg[256], path[320];
-    url_segment(argv[1], seg, sizeof seg);
-    snprintf(path, sizeof path, "/v1/projects/%s", seg);
-    int e = show_object(c, "reading the project", path);
+    int e = show_object(c, "reading the project", "/v1/projects", argv[1]);
     if (e || c->json)
         return e;
     static const char *const heads[] = {"MEMBER", "ROLE", "INHERITED FROM"};
     static const char *const fields[] = {"principal", "role", "inherited_from"};
+    char seg[256], path[320];
+    url_segment(argv[1], seg, sizeof seg);
     snprintf(path, sizeof path, "/v1/projects/%s/members", seg);
     printf("\n");
     return list_table(c, "listing members", path, "members", 3, heads, fields);
@@ -251,10 +253,7 @@ int cmd_users_show(struct ctx *c, int argc, char **argv)
 {
     if (argc != 2)
         return usage_error("apikey users show USERNAME");
-    char seg[256], path[320];
-    url_segment(argv[1], seg, sizeof seg);
-    snprintf(path, sizeof path, "/v1/users/%s", seg);
-    return show_object(c, "reading the user", path);
+    return show_object(c, "reading the user", "/v1/users", argv[1]);
 }
 
 static const char AUDIT_USAGE[] =

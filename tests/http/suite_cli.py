@@ -206,6 +206,7 @@ def test_cli_exit_codes_for_usage_refusals_and_missing_sign_in():
     eq(cli(d, home, "frobnicate")[0], 2, "an unknown command")
     eq(cli(d, home, "keys", "create", "x")[0], 2, "create without --scope")
     eq(cli(d, home, "verify")[0], 2, "verify without a key")
+    eq(cli(d, home, "accounts", "create")[0], 2, "accounts create without a name")
     home, _ = logged_in(d, scopes="APIKey")
     rc, _, err = cli(d, home, "users", "list")
     eq(rc, 4, "a key without the Authentication scope: 403")
