@@ -18,7 +18,7 @@ import tempfile
 import time
 
 from run import (_TMPDIRS, Client, Daemon, check, check_settings_refused_at_start, create_key,
-                 eq, expect, forge_key, shared, snippet, uniq, verify)
+                 eq, expect, forge_key, iso, shared, snippet, uniq, verify)
 
 KID = hashlib.sha256(b"apikeyd test current key").hexdigest()   # GitHub's ids: 64 hex
 KID_OLD = hashlib.sha256(b"apikeyd test older key").hexdigest()  # listed, is_current false
@@ -173,6 +173,17 @@ def test_leaked_github_false_positives_are_labelled_so_in_order_and_duplicates_a
     eq(len(_leak_events(d, k["id"])), 1, "one key.leaked event for a key named twice")
     again = expect(_post_report(d, [_report(k["key"])]), 200, what="the same key reported again")
     eq(again.body[0]["label"], "false_positive", "a key already revoked is no longer apikeyd's")
+
+
+def test_leaked_github_expired_key_is_a_true_positive_left_as_it_is():
+    d = _daemon()
+    k = create_key(d.admin, name=uniq("gh-expired"), expires_at=iso(time.time() + 3))
+    eq(_poll(lambda: _code(d, k["key"]), lambda c: c == "EXPIRED", 5.0), "EXPIRED",
+       "the key once its expiry has passed")
+    r = expect(_post_report(d, [_report(k["key"])]), 200, what="a report of an expired key")
+    eq(r.body[0]["label"], "true_positive", "an expired key is still apikeyd's")
+    expect(d.admin.request("GET", f"/v1/keys/{k['id']}"), 200, what="the expired key is kept")
+    eq(_leak_events(d, k["id"]), [], "nothing revoked, nothing audited")
 
 
 def _refused_report(r, what):
