@@ -79,7 +79,7 @@ static void check_report(json_t *report, struct field_errors *fe)
 static enum err answer_report(struct request *req, json_t *report, json_t *out)
 {
     size_t n = json_array_size(report);
-    uint8_t (*hashes)[STORE_HASH_LEN] = malloc((n ? n : 1) * STORE_HASH_LEN);
+    uint8_t(*hashes)[STORE_HASH_LEN] = malloc((n ? n : 1) * STORE_HASH_LEN);
     enum leak_label *labels = malloc((n ? n : 1) * sizeof *labels);
     enum err e = hashes && labels ? ERR_OK : ERR_NOMEM;
     for (size_t i = 0; !e && i < n; i++) {
@@ -91,7 +91,8 @@ static enum err answer_report(struct request *req, json_t *report, json_t *out)
         size_t first = 0;
         while (first < i && memcmp(hashes[first], hashes[i], STORE_HASH_LEN) != 0)
             first++;
-        struct leak_report by = {"github", req->client, json_is_string(url) ? json_string_value(url) : NULL,
+        struct leak_report by = {"github", req->client,
+                                 json_is_string(url) ? json_string_value(url) : NULL,
                                  json_is_string(source) ? json_string_value(source) : NULL};
         if (first < i)
             labels[i] = labels[first];
@@ -138,9 +139,8 @@ enum err h_leaks_github(struct request *req, struct reply *rep)
     if (!body_media_type_ok(req))
         return reply_error(rep, ERR_MEDIA_TYPE, "a report is sent as application/json", NULL);
     json_error_t jerr;
-    json_t *report = req->body ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-                                            &jerr)
-                               : NULL;
+    json_t *report =
+        req->body ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
     if (!json_is_array(report)) {
         if (report)
             wipe_tokens(report);
@@ -238,8 +238,9 @@ enum err h_keys_revoke(struct request *req, struct reply *rep)
         e = reply_error(rep, ERR_INVALID, NULL, &fe);
     else if ((e = leaks_revoke_later(req->core, keys, lens, n, req->client, &retry_after)) ==
              ERR_THROTTLED)
-        e = reply_throttled(rep, retry_after,
-                            "too many revocations asked for (from this client, or in all); try again later");
+        e = reply_throttled(
+            rep, retry_after,
+            "too many revocations asked for (from this client, or in all); try again later");
     else if (!e)
         e = reply_set_body(rep, 202, "application/json", revoke_accepted,
                            sizeof revoke_accepted - 1);

@@ -50,12 +50,14 @@ static void leak_detail(const struct key_record *k, const struct leak_report *by
                  k->owner_type, k->owner_id);
 }
 
-/* After a key was revoked as leaked: k (its owner, name, id) and by (who reported it, and
- * the url and source where GitHub found it) are known here. */
+/* After a key was revoked as leaked (the delete and its event committed): k (id, name, owner,
+ * created_by) and by (who reported it, the url and source where GitHub found it) are known
+ * here, so this is where the owner is told. Runs on a worker (GitHub's report, before its
+ * answer) or on the revoker thread. */
 static void revoked(const struct key_record *k, const struct leak_report *by)
 {
-    log_info("leak: key %s of %s:%s revoked (reported by %s)", k->id, k->owner_type,
-             k->owner_id, by->actor);
+    log_info("leak: key %s of %s:%s revoked (reported by %s)", k->id, k->owner_type, k->owner_id,
+             by->actor);
 }
 
 enum err leaks_revoke(struct core *c, const uint8_t hash[STORE_HASH_LEN],
@@ -110,19 +112,19 @@ static void throttle_name(const char *client, char out[NETADDR_TEXT_MAX])
         snprintf(out, NETADDR_TEXT_MAX, "unknown");
 }
 
-enum err leaks_revoke_later(struct core *c, const char *const *keys, const size_t *lens,
-                            size_t n, const char *client, int64_t *retry_after_s)
+enum err leaks_revoke_later(struct core *c, const char *const *keys, const size_t *lens, size_t n,
+                            const char *client, int64_t *retry_after_s)
 {
     char name[NETADDR_TEXT_MAX];
     throttle_name(client, name);
     int64_t now_ms = time_monotonic_ms();
-    int64_t wait_ms = throttle_reserve(c->revoke_throttle, name, c->cfg.revoke_max_requests,
-                                       now_ms);
+    int64_t wait_ms =
+        throttle_reserve(c->revoke_throttle, name, c->cfg.revoke_max_requests, now_ms);
     if (wait_ms > 0) {
         *retry_after_s = (wait_ms + 999) / 1000;
         return ERR_THROTTLED;
     }
-    uint8_t (*hashes)[STORE_HASH_LEN] = malloc((n ? n : 1) * STORE_HASH_LEN);
+    uint8_t(*hashes)[STORE_HASH_LEN] = malloc((n ? n : 1) * STORE_HASH_LEN);
     enum err e = hashes ? ERR_OK : ERR_NOMEM;
     for (size_t i = 0; !e && i < n; i++)
         keyfmt_hash(keys[i], lens[i], hashes[i]); /* every string: no shortcut for non-keys */

@@ -10,12 +10,12 @@
 
 #include "core.h"
 
-#define LEAKS_REPORT_MAX 1000   /* tokens in one GitHub report */
-#define LEAKS_TOKEN_MAX 1024    /* bytes of a reported token */
-#define LEAKS_TYPE_MAX 128      /* bytes of a token's type */
-#define LEAKS_URL_MAX 2048      /* bytes of the url where GitHub found it */
-#define LEAKS_SOURCE_MAX 128    /* bytes of its source ("content", "commit", ...) */
-#define LEAKS_REVOKE_KEYS_MAX 1000 /* keys in one POST /v1/keys/revoke */
+#define LEAKS_REPORT_MAX 1000               /* tokens in one GitHub report */
+#define LEAKS_TOKEN_MAX 1024                /* bytes of a reported token */
+#define LEAKS_TYPE_MAX 128                  /* bytes of a token's type */
+#define LEAKS_URL_MAX 2048                  /* bytes of the url where GitHub found it */
+#define LEAKS_SOURCE_MAX 128                /* bytes of its source ("content", "commit", ...) */
+#define LEAKS_REVOKE_KEYS_MAX 1000          /* keys in one POST /v1/keys/revoke */
 #define LEAKS_REVOKE_KEY_MAX KEYFMT_MAX_LEN /* bytes of one of them: no key is longer */
 
 /* What apikeyd says of a reported token (GitHub's labels). */
@@ -46,8 +46,8 @@ enum err leaks_revoke(struct core *c, const uint8_t hash[STORE_HASH_LEN],
  * (lens[i] bytes; whatever they are, so the cost does not depend on which are keys) and queues
  * the hashes for the revoker, which revokes the live keys among them after the answer.
  * ERR_OK; ERR_THROTTLED with *retry_after_s (this client, or too many revocations waiting). */
-enum err leaks_revoke_later(struct core *c, const char *const *keys, const size_t *lens,
-                            size_t n, const char *client, int64_t *retry_after_s);
+enum err leaks_revoke_later(struct core *c, const char *const *keys, const size_t *lens, size_t n,
+                            const char *client, int64_t *retry_after_s);
 
 /* Loads github_scanning_keys_file when it is set (core_open). */
 enum err leaks_open(struct core *c);

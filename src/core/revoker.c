@@ -57,8 +57,7 @@ static void revoke_one(struct revoker *r, const uint8_t hash[STORE_HASH_LEN], co
         int stopping = attempt >= REVOKER_RETRIES || pause_a_second(r);
         pthread_mutex_unlock(&r->lock);
         if (stopping && attempt > 0) {
-            log_warn("revoke: a reported key could not be looked up or revoked (%s)",
-                     err_slug(e));
+            log_warn("revoke: a reported key could not be looked up or revoked (%s)", err_slug(e));
             return;
         }
     }

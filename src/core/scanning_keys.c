@@ -68,14 +68,13 @@ static int add_entry(struct scanning_keys *ks, json_t *entry, size_t index)
         strlen(json_string_value(id)) != json_string_length(id) ||
         json_string_length(key) > PEM_MAX ||
         strlen(json_string_value(key)) != json_string_length(key)) {
-        log_error("%s: public_keys[%zu] needs a key_identifier (1-%d bytes) and a PEM key",
-                  SETTING, index, SCANNING_KEY_ID_MAX);
+        log_error("%s: public_keys[%zu] needs a key_identifier (1-%d bytes) and a PEM key", SETTING,
+                  index, SCANNING_KEY_ID_MAX);
         return -1;
     }
     EVP_PKEY *pkey = p256_key(json_string_value(key));
     if (!pkey) {
-        log_warn("%s: public_keys[%zu] is not an ECDSA P-256 public key: skipped", SETTING,
-                 index);
+        log_warn("%s: public_keys[%zu] is not an ECDSA P-256 public key: skipped", SETTING, index);
         return 0;
     }
     if (ks->count == SCANNING_KEYS_MAX) {
