@@ -361,7 +361,8 @@ def test_leaked_revoke_answers_before_the_revocation_is_made():
             t0 = time.monotonic()
             expect(_revoke(d, keys), 202, what="revoke while the store is locked")
             timings.append(time.monotonic() - t0)
-        check(max(timings) < 1.0, f"answers took {timings} s: the 202 waited for the store")
+        # a revocation made before answering waits the daemon's 5 s busy timeout (then 503)
+        check(max(timings) < 2.5, f"answers took {timings} s: the 202 waited for the store")
         time.sleep(0.3)
         eq(_code(d, k["key"]), "VALID", "the key while its revocation waits for the store")
     finally:
@@ -437,11 +438,11 @@ def test_leaked_github_and_revoke_on_one_node_are_seen_by_another_over_postgresq
         gh = create_key(a.admin, name=uniq("pg-gh"))
         rv = create_key(a.admin, name=uniq("pg-rv"))
         for k in (gh, rv):
-            eq(_poll(lambda: _code(b, k["key"]), lambda c: c == "VALID", 2.0), "VALID",
+            eq(_poll(lambda: _code(b, k["key"]), lambda c: c == "VALID", 5.0), "VALID",
                "node B verifies the key first")
         r = expect(_post_report(a, [_report(gh["key"])]), 200, what="report on node A")
         eq(r.body[0]["label"], "true_positive", "label")
-        eq(_poll(lambda: _code(b, gh["key"]), lambda c: c == "NOT_FOUND", 2.0), "NOT_FOUND",
+        eq(_poll(lambda: _code(b, gh["key"]), lambda c: c == "NOT_FOUND", 5.0), "NOT_FOUND",
            "node B after node A revoked the reported key")
         expect(_revoke(b, [rv["key"]]), 202, what="revoke on node B")
         eq(_poll(lambda: _code(a, rv["key"]), lambda c: c == "NOT_FOUND", 5.0), "NOT_FOUND",
