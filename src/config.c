@@ -5,7 +5,7 @@
  * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
- * max_site_wide_accounts; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
+ * max_site_wide_accounts, github_scanning_keys_file, revoke_max_requests; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
  * saml_* (core/saml_config.c);
  * the ldap_* settings of core/ldap_settings.h. */
 #include "config.h"
@@ -103,6 +103,11 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_int(name, value, 1, 1000000, &cfg->core.max_site_wide_accounts);
     if (strcmp(name, "stale_after_ms") == 0)
         return set_int(name, value, 100, 600000, &cfg->core.stale_after_ms);
+    if (strcmp(name, "github_scanning_keys_file") == 0)
+        return set_text(name, value, cfg->core.github_scanning_keys_file,
+                        sizeof cfg->core.github_scanning_keys_file);
+    if (strcmp(name, "revoke_max_requests") == 0)
+        return set_int(name, value, 1, 1000000, &cfg->core.revoke_max_requests);
     if (strcmp(name, "verify_max_failures") == 0)
         return set_int(name, value, 1, 1000000, &cfg->core.verify_max_failures);
     if (strcmp(name, "session_idle_seconds") == 0)
@@ -203,6 +208,7 @@ static const char *const core_names[] = {
     "max_keys_per_owner", "trusted_proxies",
     "cookie_secure",    "max_projects_per_user",
     "max_accounts_per_project", "max_site_wide_accounts",
+    "github_scanning_keys_file", "revoke_max_requests",
 };
 
 static const char *const *core_settings_names(size_t *count)

@@ -20,6 +20,10 @@ enum err h_sso_saml_metadata(struct request *req, struct reply *rep);
 enum err h_sso_saml_start(struct request *req, struct reply *rep);
 enum err h_sso_saml_acs(struct request *req, struct reply *rep);
 
+/* h_leaks.c: leaked keys, public routes (GitHub's signed reports; revocation by holders) */
+enum err h_leaks_github(struct request *req, struct reply *rep);
+enum err h_keys_revoke(struct request *req, struct reply *rep);
+
 enum err h_me(struct request *req, struct reply *rep);
 enum err h_me_update(struct request *req, struct reply *rep);
 enum err h_me_password(struct request *req, struct reply *rep);

@@ -50,6 +50,10 @@ static const struct route routes[] = {
     {"GET", "/v1/sso/saml/start", h_sso_saml_start, ROUTE_PUBLIC, NULL, 0, 0},
     /* the ACS authenticates by the IdP's signed Response, not by a session: no CSRF token */
     {"POST", "/v1/sso/saml/acs", h_sso_saml_acs, ROUTE_PUBLIC, NULL, 0, 0},
+    /* leaked keys (h_leaks.c): public. GitHub's report is authenticated by its signature over
+     * the raw body; a revocation needs only the keys it names (the same 202 whatever they are) */
+    {"POST", "/v1/leaks/github", h_leaks_github, ROUTE_PUBLIC, NULL, 0, 0},
+    {"POST", "/v1/keys/revoke", h_keys_revoke, ROUTE_PUBLIC, NULL, 0, 0},
     {"GET", "/v1/me", h_me, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
     {"PATCH", "/v1/me", h_me_update, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},
     {"POST", "/v1/me/password", h_me_password, ROUTE_AUTHENTICATED, "User", 0, KEY_PERSON},

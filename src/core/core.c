@@ -16,6 +16,9 @@
 #include "saml_sp.h"
 #include "directory.h"
 #include "ldap_sync.h"
+#include "leaks.h"
+#include "revoker.h"
+#include "scanning_keys.h"
 #include "sync.h"
 
 
@@ -35,6 +38,7 @@ void core_config_defaults(struct core_config *cfg)
     cfg->max_sessions_per_user = 50;
     cfg->usage_flush_ms = 1000;
     cfg->stale_after_ms = 5000;
+    cfg->revoke_max_requests = 10;
     oidc_config_defaults(&cfg->oidc);
     saml_config_defaults(&cfg->saml);
     ldap_settings_defaults(&cfg->ldap);
@@ -119,13 +123,16 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
     c->index = keyindex_new();
     c->login_throttle = throttle_new(16384, (int64_t)cfg->login_backoff_seconds * 1000);
     c->verify_throttle = throttle_new(65536, (int64_t)cfg->login_backoff_seconds * 1000);
-    if (!c->index || !c->login_throttle || !c->verify_throttle) {
+    c->revoke_throttle = throttle_new(16384, (int64_t)cfg->login_backoff_seconds * 1000);
+    if (!c->index || !c->login_throttle || !c->verify_throttle || !c->revoke_throttle) {
         e = ERR_NOMEM;
         goto fail;
     }
     if ((e = access_load(st, &c->access)) || (e = sync_start(c, 10000)))
         goto fail;
     if ((e = directory_open(&cfg->ldap, &c->directory)) || (e = ldap_sync_start(c)))
+        goto fail;
+    if ((e = leaks_open(c)) || (e = revoker_start(c, &c->revoker)))
         goto fail;
     if (pthread_create(&c->usage_thread, NULL, usage_main, c) != 0) {
         e = ERR_INTERNAL;
@@ -144,6 +151,7 @@ void core_close(struct core *c)
 {
     if (!c)
         return;
+    revoker_stop(c->revoker); /* the queued revocations are made first */
     ldap_sync_stop(c);
     directory_close(c->directory);
     sync_stop(c);
@@ -160,6 +168,8 @@ void core_close(struct core *c)
     access_free(c->access);
     throttle_free(c->login_throttle);
     throttle_free(c->verify_throttle);
+    throttle_free(c->revoke_throttle);
+    scanning_keys_free(c->scanning_keys);
     scopes_free(c->scopes);
     secretkey_free(c->secret_key);
     oidc_provider_free(c->oidc);

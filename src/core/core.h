@@ -32,6 +32,8 @@ struct core_config {
     int stale_after_ms; /* with a shared store: feed silent this long -> UNAVAILABLE */
     struct oidc_config oidc; /* OpenID Connect sign-in (oidc_config.h); off by default */
     struct saml_config saml; /* SAML 2.0 sign-in (saml_config.h); off by default */
+    char github_scanning_keys_file[1024]; /* GitHub's secret scanning keys ("" = endpoint off) */
+    int revoke_max_requests; /* POST /v1/keys/revoke per client before a block (throttle.h) */
 };
 
 /* Fills the defaults documented in docs/API.md. */

@@ -24,6 +24,9 @@ struct core {
     struct saml_sp *saml;       /* NULL when SAML is off (saml_sp.h) */
     struct directory *directory; /* LDAP sign-in (directory.h); NULL when off */
     struct ldap_sync *ldap_sync;  /* its sync thread (ldap_sync.h); NULL when not running */
+    struct scanning_keys *scanning_keys; /* GitHub's keys (scanning_keys.h); NULL: off */
+    struct revoker *revoker;             /* POST /v1/keys/revoke's queue (revoker.h) */
+    struct throttle *revoke_throttle;    /* POST /v1/keys/revoke requests per client */
 
     pthread_t usage_thread;
     pthread_mutex_t usage_lock;

@@ -144,6 +144,15 @@ static enum err sq_key_get(struct store *s, const char *id, struct key_record *o
                        "SELECT " KEY_COLUMNS " FROM api_keys WHERE id = ?", "t", id);
 }
 
+static enum err sq_key_get_by_hash(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+                                   struct key_record *out)
+{
+    struct key_walk w = {.cb = NULL};
+    return sq_walk_run(as_sql(s), key_row, &w.base, sizeof *out, out,
+                       "SELECT " KEY_COLUMNS " FROM api_keys WHERE hash = ?", "b", hash,
+                       STORE_HASH_LEN);
+}
+
 static enum err sq_key_update(struct store *s, const struct key_record *k)
 {
     return sq_change_one(as_sql(s), "UPDATE api_keys SET name = ?, description = ? WHERE id = ?",
@@ -338,6 +347,7 @@ void sql_keys_ops(struct store_ops *ops)
     ops->key_create = sq_key_create;
     ops->key_create_audited = sq_key_create_audited;
     ops->key_get = sq_key_get;
+    ops->key_get_by_hash = sq_key_get_by_hash;
     ops->key_update = sq_key_update;
     ops->key_delete = sq_key_delete;
     ops->key_each = sq_key_each;

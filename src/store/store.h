@@ -336,6 +336,9 @@ struct store_ops {
     enum err (*key_create_audited)(struct store *s, const struct key_record *k,
                                    int max_per_owner, const struct audit_record *a);
     enum err (*key_get)(struct store *s, const char *id, struct key_record *out);
+    /* The key whose SHA-256 is hash (a reported leak names a key by its secret alone). */
+    enum err (*key_get_by_hash)(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+                                struct key_record *out);
     enum err (*key_update)(struct store *s, const struct key_record *k);
     enum err (*key_delete)(struct store *s, const char *id);
     enum err (*key_each)(struct store *s, const char *owner_type, const char *owner_id,

@@ -2079,6 +2079,29 @@ static void test_key_without_description_round_trips_as_absent(void **state)
     assert_string_equal(got.description, "");
 }
 
+static void test_key_get_by_hash_finds_that_key_only(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct key_record a = key_rec(1, "user", "alice", "one", T0);
+    struct key_record b = key_rec(2, "user", "alice", "two", T0);
+    memset(a.hash, 0, STORE_HASH_LEN); /* zero bytes inside: bound as a blob, not text */
+    a.hash[5] = 0x42;
+    assert_err(s->ops->key_create(s, &a, BIG), ERR_OK);
+    assert_err(s->ops->key_create(s, &b, BIG), ERR_OK);
+    struct key_record got;
+    assert_err(s->ops->key_get_by_hash(s, a.hash, &got), ERR_OK);
+    assert_key_equal(&got, &a);
+    assert_err(s->ops->key_get_by_hash(s, b.hash, &got), ERR_OK);
+    assert_string_equal(got.id, b.id);
+    uint8_t other[STORE_HASH_LEN];
+    memcpy(other, a.hash, sizeof other);
+    other[31] ^= 1;
+    assert_err(s->ops->key_get_by_hash(s, other, &got), ERR_NOT_FOUND);
+    assert_err(s->ops->key_delete(s, a.id), ERR_OK);
+    assert_err(s->ops->key_get_by_hash(s, a.hash, &got), ERR_NOT_FOUND);
+}
+
 static void test_key_get_unknown_is_not_found(void **state)
 {
     struct store *s = store_of(state);
@@ -3689,6 +3712,7 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_key_create_then_get_round_trips)                                                        \
     X(test_key_hash_with_zero_bytes_round_trips)                                                   \
     X(test_key_without_description_round_trips_as_absent)                                          \
+    X(test_key_get_by_hash_finds_that_key_only)                                                    \
     X(test_key_get_unknown_is_not_found)                                                           \
     X(test_key_create_same_name_same_owner_is_conflict)                                            \
     X(test_key_create_same_name_other_owner_is_ok)                                                 \
