@@ -7,7 +7,8 @@
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
  * max_site_wide_accounts; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
  * saml_* (core/saml_config.c);
- * the ldap_* settings of core/ldap_settings.h. */
+ * the ldap_* settings of core/ldap_settings.h; mail's smtp_* and expiry_notice_*
+ * (core/mail_settings.h). */
 #include "config.h"
 
 #include <ctype.h>
@@ -64,6 +65,9 @@ static int config_set(struct config *cfg, const char *name, const char *value)
     int ldap = ldap_settings_set(&cfg->core.ldap, name, value); /* the ldap_* settings */
     if (ldap <= 0)
         return ldap;
+    int mail = mail_settings_set(&cfg->core.mail, name, value); /* smtp_*, expiry_notice_* */
+    if (mail <= 0)
+        return mail;
     if (strcmp(name, "listen") == 0)
         return set_text(name, value, cfg->listen, sizeof cfg->listen);
     if (strcmp(name, "data") == 0)
@@ -260,7 +264,7 @@ int config_load(struct config *cfg, int argc, char **argv)
             return -1;
     }
     const char *const *(*const modules[])(size_t *) = {oidc_config_names, saml_config_names,
-                                                       ldap_settings_names};
+                                                       ldap_settings_names, mail_settings_names};
     for (size_t m = 0; m < sizeof modules / sizeof modules[0]; m++) {
         size_t count;
         const char *const *names = modules[m](&count);
@@ -289,6 +293,8 @@ int config_load(struct config *cfg, int argc, char **argv)
         return -1;
     if (ldap_settings_check(&cfg->core.ldap))
         return -1; /* whether the LDAP settings hang together */
+    if (mail_settings_check(&cfg->core.mail))
+        return -1;
     if (!cfg->core.secret_key_file[0] &&
         (size_t)snprintf(cfg->core.secret_key_file, sizeof cfg->core.secret_key_file,
                          "%s/secret.key", cfg->data_dir) >= sizeof cfg->core.secret_key_file) {

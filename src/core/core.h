@@ -13,6 +13,7 @@
 #include "oidc_config.h"
 #include "saml_config.h"
 #include "ldap_settings.h"
+#include "mail_settings.h"
 
 struct core_config {
     char key_prefix[KEYFMT_PREFIX_MAX + 1]; /* default "apk" */
@@ -32,6 +33,7 @@ struct core_config {
     int stale_after_ms; /* with a shared store: feed silent this long -> UNAVAILABLE */
     struct oidc_config oidc; /* OpenID Connect sign-in (oidc_config.h); off by default */
     struct saml_config saml; /* SAML 2.0 sign-in (saml_config.h); off by default */
+    struct mail_settings mail; /* SMTP and expiry notices (mail_settings.h); mail off */
 };
 
 /* Fills the defaults documented in docs/API.md. */

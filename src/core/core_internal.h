@@ -24,6 +24,8 @@ struct core {
     struct saml_sp *saml;       /* NULL when SAML is off (saml_sp.h) */
     struct directory *directory; /* LDAP sign-in (directory.h); NULL when off */
     struct ldap_sync *ldap_sync;  /* its sync thread (ldap_sync.h); NULL when not running */
+    struct mailer *mailer;        /* outgoing mail (mailer.h); NULL when smtp_url is not set */
+    struct notices *notices;      /* the expiry notice thread (notices.h); NULL when off */
 
     pthread_t usage_thread;
     pthread_mutex_t usage_lock;
