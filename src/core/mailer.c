@@ -136,8 +136,9 @@ static void put_base64(struct out *o, const unsigned char *s, size_t n)
     }
 }
 
-/* The subject as RFC 2047 encoded words of at most 45 bytes each (cut on code-point
- * boundaries), folded onto continuation lines: nothing in it can end the header. */
+/* The subject as RFC 2047 encoded words of at most 39 bytes each (cut on code-point
+ * boundaries; 64 characters encoded, so every line stays under 78), folded onto
+ * continuation lines: nothing in it can end the header. */
 static void put_subject(struct out *o, const char *subject)
 {
     puts_(o, "Subject:");
@@ -145,10 +146,10 @@ static void put_subject(struct out *o, const char *subject)
     if (n == 0)
         puts_(o, " ");
     while (i < n) {
-        size_t take = n - i < 45 ? n - i : 45;
+        size_t take = n - i < 39 ? n - i : 39;
         while (take > 0 && i + take < n && ((unsigned char)subject[i + take] & 0xC0) == 0x80)
             take--; /* a continuation byte starts the next word: cut before its lead byte */
-        char word[sodium_base64_ENCODED_LEN(45, sodium_base64_VARIANT_ORIGINAL)];
+        char word[sodium_base64_ENCODED_LEN(39, sodium_base64_VARIANT_ORIGINAL)];
         sodium_bin2base64(word, sizeof word, (const unsigned char *)subject + i, take,
                           sodium_base64_VARIANT_ORIGINAL);
         puts_(o, i ? "\r\n =?UTF-8?B?" : " =?UTF-8?B?");
