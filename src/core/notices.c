@@ -126,7 +126,8 @@ static int mail_one(void *ctx, const struct notify_person *p)
         j->failed = 1;
         return 1;
     }
-    char when[32], expires[TIME_RFC3339_LEN], subject[600], *body = malloc(8192);
+    char when[32], expires[TIME_RFC3339_LEN], subject[MAIL_SUBJECT_MAX + 1];
+    char *body = malloc(8192);
     if (!body) {
         j->failed = 1;
         return 1;

@@ -7,7 +7,8 @@ smtp_password_file. Each accepted message is captured to a file and parsed here 
 standard library's email parser.
 
 Notice "days" last expiry_notice_unit_seconds = 1 s here, so a key made to expire in a few
-seconds passes every threshold quickly; the notice thread scans every 100 ms.
+seconds passes every threshold quickly; the notice thread scans every 100 ms. Thresholds are
+at least 2 s apart, so a slow round (TLS handshakes on a busy machine) cannot skip one.
 """
 import base64
 import email
@@ -188,13 +189,13 @@ def _no_password_in_logs(smtp, *daemons):
 
 def test_notices_each_threshold_once_across_a_restart_with_a_proper_message():
     smtp = Smtp().start()
-    d = Daemon("notices", env=smtp.env(expiry_notice_days="6,3,1")).start()
+    d = Daemon("notices", env=smtp.env(expiry_notice_days="6,4,2")).start()
     try:
         owner = _person(d, email_addr="owner@example.test", full_name="Öwner Person")
         k = _key(owner, 8, name="deploy ünïcode key")
         # a legal name that looks like headers stays inside the encoded Subject
         odd = _key(owner, 8, name='Bcc: evil@example.test =?UTF-8?B?SGk=?= "quoted" ünï')
-        # the 6-day notices, then a restart before the 3-day ones
+        # the 6-day notices, then a restart before the 4-day ones (each window lasts 2 s)
         wait_until(lambda: len(smtp.messages()) >= 2, 6)
         d.stop()
         d.start()
@@ -204,9 +205,9 @@ def test_notices_each_threshold_once_across_a_restart_with_a_proper_message():
             got = sorted(str(m["msg"]["subject"]) for m in smtp.messages()
                          if key["id"] in m["msg"].get_content())
             eq(got, sorted([f'API key "{key["name"]}" expires in {n}'
-                            for n in ("6 days", "3 days", "1 day")] +
+                            for n in ("6 days", "4 days", "2 days")] +
                            [f'API key "{key["name"]}" has expired']), f"notices of {key['name']}")
-            _check_audit(d, key["id"], [6, 3, 1])
+            _check_audit(d, key["id"], [6, 4, 2])
         eq(len(smtp.messages()), 8, "messages captured")
         for m in smtp.messages():
             eq(m["mail_from"], "apikeyd@example.test", "envelope sender")
@@ -258,7 +259,7 @@ def test_notices_names_with_cr_or_lf_are_refused_before_they_reach_a_mail():
 
 def test_notices_of_an_api_account_key_go_to_its_issuer_and_the_project_owners():
     smtp = Smtp(mode="smtps").start()
-    d = Daemon("notices-acct", env=smtp.env(expiry_notice_days="2,1")).start()
+    d = Daemon("notices-acct", env=smtp.env(expiry_notice_days="4,2")).start()
     try:
         issuer = _person(d, email_addr="issuer@example.test", roles=["user"])
         owner = _person(d, email_addr="owner2@example.test", login=False)
@@ -274,16 +275,16 @@ def test_notices_of_an_api_account_key_go_to_its_issuer_and_the_project_owners()
             check(r.status in (200, 201), f"PUT member: {r.status}")
         acct = expect(issuer.request("POST", "/v1/service-accounts",
                                      json={"name": uniq("acct"), "project": sub}), 201).body
-        k = _key(issuer, 4, path=f"/v1/service-accounts/{acct['id']}/keys")
+        k = _key(issuer, 6, path=f"/v1/service-accounts/{acct['id']}/keys")
         wait_until(lambda: len(smtp.messages()) >= 6, 10)
         time.sleep(0.5)
         name = f'{k["name"]}" of the API account "{acct["name"]}'
         for addr in ("issuer@example.test", "owner2@example.test"):
-            _expect_thresholds(smtp, addr, name, [2, 1])
+            _expect_thresholds(smtp, addr, name, [4, 2])
         eq(smtp.subjects_to("reader@example.test"), [], "a reader of the project is not mailed")
         eq(len(smtp.messages()), 6, "messages captured")
         check(all(m["tls"] for m in smtp.messages()), "smtps: TLS from the first byte")
-        _check_audit(d, k["id"], [2, 1])
+        _check_audit(d, k["id"], [4, 2])
         _no_password_in_logs(smtp, d)
         check(b"admin gets no mail about key " + k["id"].encode() + b" (no email address)"
               in d.all_logs(), "the project's owner without email (admin) is logged, unmailed")
@@ -294,12 +295,12 @@ def test_notices_of_an_api_account_key_go_to_its_issuer_and_the_project_owners()
 
 def test_notices_retry_while_the_mail_server_is_down_or_without_tls_and_never_twice():
     smtp = Smtp()                               # not started: nothing listens on its port
-    d = Daemon("notices-retry", env=smtp.env(expiry_notice_days="6")).start()
+    d = Daemon("notices-retry", env=smtp.env(expiry_notice_days="10")).start()
     try:
         owner = _person(d, email_addr="retry@example.test")
-        k = _key(owner, 8)
-        # the 6-day notice is claimed (audited) after 2 s but cannot be sent; retries follow
-        # after 1 s, then 2 s (doubling), well before the key expires
+        k = _key(owner, 12)
+        # the 10-day notice is claimed (audited) after 2 s but cannot be sent; retries follow
+        # 1, 2 and 4 s later (doubling), all before the key expires
         wait_until(lambda: _audit(d, k["id"], "key.expiring"), 5)
         wait_until(lambda: b"next try" in d.all_logs(), 3)
         # a server that offers no STARTTLS: apikeyd must not send in the clear
@@ -309,10 +310,10 @@ def test_notices_retry_while_the_mail_server_is_down_or_without_tls_and_never_tw
         eq(smtp.messages(), [], "messages accepted by a server without TLS")
         smtp.stop()
         smtp.start(mode="starttls")
-        wait_until(lambda: len(smtp.messages()) >= 2, 10)
+        wait_until(lambda: len(smtp.messages()) >= 2, 14)
         time.sleep(0.5)
-        _expect_thresholds(smtp, "retry@example.test", k["name"], [6])
-        _check_audit(d, k["id"], [6])
+        _expect_thresholds(smtp, "retry@example.test", k["name"], [10])
+        _check_audit(d, k["id"], [10])
         _no_password_in_logs(smtp, d)
     finally:
         d.kill()
@@ -323,21 +324,21 @@ def test_notices_two_nodes_on_postgresql_send_each_notice_once():
     from suite_cluster import _fresh_database, _nodes
     smtp = Smtp().start()
     url = _fresh_database()
-    nodes = _nodes(2, url, env=smtp.env(expiry_notice_days="3,1"))
+    nodes = _nodes(2, url, env=smtp.env(expiry_notice_days="4,2"))
     try:
         owner = _person(nodes[0], email_addr="cluster@example.test")
-        keys = [_key(owner, 5) for _ in range(3)]
+        keys = [_key(owner, 6) for _ in range(3)]
         wait_until(lambda: len(smtp.messages()) >= 9, 12)
         time.sleep(0.5)
         msgs = smtp.messages()
-        eq(len(msgs), 9, "messages for 3 keys x (3 days, 1 day, expired)")
+        eq(len(msgs), 9, "messages for 3 keys x (4 days, 2 days, expired)")
         for k in keys:
             got = sorted(str(m["msg"]["subject"]) for m in msgs if k["name"] in
                          str(m["msg"]["subject"]))
-            eq(got, sorted([f'API key "{k["name"]}" expires in 3 days',
-                            f'API key "{k["name"]}" expires in 1 day',
+            eq(got, sorted([f'API key "{k["name"]}" expires in 4 days',
+                            f'API key "{k["name"]}" expires in 2 days',
                             f'API key "{k["name"]}" has expired']), f"notices of {k['name']}")
-            _check_audit(nodes[1], k["id"], [3, 1])
+            _check_audit(nodes[1], k["id"], [4, 2])
         _no_password_in_logs(smtp, *nodes)
     finally:
         for n in nodes:
