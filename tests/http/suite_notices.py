@@ -356,3 +356,24 @@ def test_notice_and_smtp_settings_are_checked_at_start():
         ("APIKEYD_EXPIRY_NOTICE_DAYS", "30,x"),
         ("APIKEYD_EXPIRY_NOTICE_UNIT_SECONDS", "0"),
     ])
+
+
+def test_notice_smtp_password_file_that_cannot_be_read_stops_the_start():
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("APIKEYD_")}
+        env.update({"APIKEYD_SMTP_URL": "smtp://127.0.0.1:25",
+                    "APIKEYD_SMTP_FROM": "apikeyd@example.test",
+                    "APIKEYD_SMTP_USERNAME": "u",
+                    "APIKEYD_SMTP_PASSWORD_FILE": os.path.join(tmp, "missing")})
+        from run import BIN
+        p = subprocess.run([BIN, "--listen", f"127.0.0.1:{free_port()}", "--data",
+                            os.path.join(tmp, "data")], env=env, capture_output=True, text=True,
+                           timeout=30)
+        check(p.returncode != 0, "apikeyd started without its SMTP password")
+        check("smtp_password_file" in p.stderr, f"stderr names the setting: {p.stderr[-300:]!r}")
+        del env["APIKEYD_SMTP_USERNAME"]
+        p = subprocess.run([BIN, "--listen", f"127.0.0.1:{free_port()}", "--data",
+                            os.path.join(tmp, "data2")], env=env, capture_output=True, text=True,
+                           timeout=30)
+        check(p.returncode != 0 and "smtp_password_file" in p.stderr,
+              f"a password file without a username is refused: {p.stderr[-300:]!r}")
