@@ -4,11 +4,12 @@ every message it accepts into a directory (one JSON file each: envelope sender, 
 the raw message in base64).
 
     smtp_capture.py --port P --dir D [--mode starttls|smtps|plain] [--cert C --key K]
-                    [--user U --password-file F]
+                    [--user U --password-file F] [--reject-file R]
 
 starttls: STARTTLS offered and required before MAIL (and AUTH); smtps: TLS from the first
 byte; plain: no TLS at all (apikeyd must refuse to send through it). With --user, AUTH
-PLAIN/LOGIN is required. Prints "ready" once listening; stops at SIGTERM.
+PLAIN/LOGIN is required. While the file R exists, RCPT TO an address listed in it (one a
+line) gets 451 (try again later). Prints "ready" once listening; stops at SIGTERM.
 
 Run with Debian's /usr/bin/python3 (where python3-aiosmtpd is installed), whatever
 interpreter runs the tests.
@@ -26,10 +27,19 @@ from aiosmtpd.smtp import AuthResult
 
 
 class Capture:
-    def __init__(self, directory):
+    def __init__(self, directory, reject_file=None):
         self.dir = directory
+        self.reject_file = reject_file
         self.seq = 0
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.reject_file and os.path.exists(self.reject_file):
+            with open(self.reject_file) as f:
+                if address in f.read().split():
+                    return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
@@ -55,6 +65,7 @@ def main():
     ap.add_argument("--key")
     ap.add_argument("--user")
     ap.add_argument("--password-file")
+    ap.add_argument("--reject-file")
     a = ap.parse_args()
 
     kwargs = {}
@@ -77,7 +88,7 @@ def main():
         # does not see; plain offers AUTH so that only the missing STARTTLS stops apikeyd
         kwargs.update(authenticator=authenticator, auth_required=True,
                       auth_require_tls=a.mode == "starttls")
-    controller = Controller(Capture(a.dir), hostname="127.0.0.1", port=a.port,
+    controller = Controller(Capture(a.dir, a.reject_file), hostname="127.0.0.1", port=a.port,
                             ssl_context=ssl_context, server_hostname="localhost",
                             ready_timeout=10, **kwargs)
     controller.start()
