@@ -160,8 +160,10 @@ static int mail_one(void *ctx, const struct notify_person *p)
     e = notify_send(c, p, subject, body);
     free(body);
     if (e == ERR_OK) {
-        c->store->ops->notice_mail_record(c->store, j->k->id, j->item->threshold, p->username,
-                                          j->now);
+        if (c->store->ops->notice_mail_record(c->store, j->k->id, j->item->threshold,
+                                              p->username, j->now) != ERR_OK)
+            log_warn("notice: key %s: could not record that %s was mailed (a retry may mail "
+                     "them again)", j->k->id, p->username);
         log_info("notice: mailed %s about key %s (%s)", p->username, j->k->id, when);
     } else if (e == ERR_INVALID) {
         log_warn("notice: %s's address or the key's name cannot be mailed (key %s); skipped",
