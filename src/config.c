@@ -7,7 +7,8 @@
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
  * max_site_wide_accounts, github_scanning_keys_file, revoke_max_requests; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
  * saml_* (core/saml_config.c);
- * the ldap_* settings of core/ldap_settings.h. */
+ * the ldap_* settings of core/ldap_settings.h; mail's smtp_* and expiry_notice_*
+ * (core/mail_settings.h). */
 #include "config.h"
 
 #include <ctype.h>
@@ -64,6 +65,9 @@ static int config_set(struct config *cfg, const char *name, const char *value)
     int ldap = ldap_settings_set(&cfg->core.ldap, name, value); /* the ldap_* settings */
     if (ldap <= 0)
         return ldap;
+    int mail = mail_settings_set(&cfg->core.mail, name, value); /* smtp_*, expiry_notice_* */
+    if (mail <= 0)
+        return mail;
     if (strcmp(name, "listen") == 0)
         return set_text(name, value, cfg->listen, sizeof cfg->listen);
     if (strcmp(name, "data") == 0)
@@ -219,7 +223,8 @@ static const char *const *core_settings_names(size_t *count)
 
 /* Every setting's names list: apikeyd's own first, then each module's. */
 static const char *const *(*const modules[])(size_t *) = {
-    core_settings_names, oidc_config_names, saml_config_names, ldap_settings_names};
+    core_settings_names, oidc_config_names, saml_config_names, ldap_settings_names,
+    mail_settings_names};
 
 void config_list_settings(FILE *out)
 {
@@ -308,6 +313,8 @@ int config_load(struct config *cfg, int argc, char **argv)
         return -1;
     if (ldap_settings_check(&cfg->core.ldap))
         return -1; /* whether the LDAP settings hang together */
+    if (mail_settings_check(&cfg->core.mail))
+        return -1;
     if (!cfg->core.secret_key_file[0] &&
         (size_t)snprintf(cfg->core.secret_key_file, sizeof cfg->core.secret_key_file,
                          "%s/secret.key", cfg->data_dir) >= sizeof cfg->core.secret_key_file) {

@@ -19,6 +19,8 @@
 #include "leaks.h"
 #include "revoker.h"
 #include "scanning_keys.h"
+#include "mailer.h"
+#include "notices.h"
 #include "sync.h"
 
 
@@ -42,6 +44,7 @@ void core_config_defaults(struct core_config *cfg)
     oidc_config_defaults(&cfg->oidc);
     saml_config_defaults(&cfg->saml);
     ldap_settings_defaults(&cfg->ldap);
+    mail_settings_defaults(&cfg->mail);
 }
 
 void core_view_of_record(struct core *c, const struct key_record *k, struct keyindex_view *out)
@@ -139,6 +142,8 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
         goto fail;
     }
     c->usage_started = 1;
+    if ((e = mailer_open(&cfg->mail, &c->mailer)) || (e = notices_start(c)))
+        goto fail;
     log_info("core: %zu keys indexed", keyindex_count(c->index));
     *out = c;
     return ERR_OK;
@@ -152,6 +157,8 @@ void core_close(struct core *c)
     if (!c)
         return;
     revoker_stop(c->revoker); /* the queued revocations are made first */
+    notices_stop(c);
+    mailer_free(c->mailer);
     ldap_sync_stop(c);
     directory_close(c->directory);
     sync_stop(c);

@@ -13,6 +13,7 @@
 #include "oidc_config.h"
 #include "saml_config.h"
 #include "ldap_settings.h"
+#include "mail_settings.h"
 
 struct core_config {
     char key_prefix[KEYFMT_PREFIX_MAX + 1]; /* default "apk" */
@@ -34,6 +35,7 @@ struct core_config {
     struct saml_config saml; /* SAML 2.0 sign-in (saml_config.h); off by default */
     char github_scanning_keys_file[1024]; /* GitHub's secret scanning keys ("" = endpoint off) */
     int revoke_max_requests; /* POST /v1/keys/revoke per client before a block (throttle.h) */
+    struct mail_settings mail; /* SMTP and expiry notices (mail_settings.h); mail off */
 };
 
 /* Fills the defaults documented in docs/API.md. */

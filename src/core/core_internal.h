@@ -27,6 +27,8 @@ struct core {
     struct scanning_keys *scanning_keys; /* GitHub's keys (scanning_keys.h); NULL: off */
     struct revoker *revoker;             /* POST /v1/keys/revoke's queue (revoker.h) */
     struct throttle *revoke_throttle;    /* POST /v1/keys/revoke requests per client */
+    struct mailer *mailer;        /* outgoing mail (mailer.h); NULL when smtp_url is not set */
+    struct notices *notices;      /* the expiry notice thread (notices.h); NULL when off */
 
     pthread_t usage_thread;
     pthread_mutex_t usage_lock;

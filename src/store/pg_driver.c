@@ -181,6 +181,20 @@ static const char *const pg_migrations[] = {
     "CREATE INDEX sso_nonces_expiry ON sso_nonces(expires_at);"
     "CREATE TABLE sso_subjects (username TEXT PRIMARY KEY, subject TEXT NOT NULL,"
     "  user_created_at BIGINT NOT NULL);",
+
+    /* 8: expiry notices (SQLite's entry 10) */
+    "CREATE INDEX api_keys_expiry ON api_keys(expires_at);"
+    "CREATE TABLE key_notices ("
+    "  key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,"
+    "  threshold BIGINT NOT NULL, status TEXT NOT NULL, claimed_at BIGINT NOT NULL,"
+    "  next_try_at BIGINT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0,"
+    "  sent_at BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (key_id, threshold));"
+    "CREATE INDEX key_notices_pending ON key_notices(status, next_try_at);"
+    "CREATE TABLE key_notice_mail (key_id TEXT NOT NULL, threshold BIGINT NOT NULL,"
+    "  username TEXT NOT NULL, sent_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (key_id, threshold, username),"
+    "  FOREIGN KEY (key_id, threshold) REFERENCES key_notices(key_id, threshold)"
+    "    ON DELETE CASCADE);",
 };
 
 static PGconn *conn_of(struct sql_store *st)

@@ -157,5 +157,6 @@ void sql_identity_ops(struct store_ops *ops);
 void sql_audit_ops(struct store_ops *ops);
 void sql_projects_ops(struct store_ops *ops);
 void sql_sso_ops(struct store_ops *ops);
+void sql_notices_ops(struct store_ops *ops);
 
 #endif

@@ -190,6 +190,28 @@ static const char *const migrations[] = {
     "CREATE INDEX sso_nonces_expiry ON sso_nonces(expires_at);"
     "CREATE TABLE sso_subjects (username TEXT PRIMARY KEY, subject TEXT NOT NULL,"
     "  user_created_at INTEGER NOT NULL) WITHOUT ROWID;",
+
+    /* 10: expiry notices, one row per key and threshold (0: expired), claimed once on any
+     * node, and the people each was mailed to (sql_notices.c) */
+    "CREATE INDEX api_keys_expiry ON api_keys(expires_at);"
+    "CREATE TABLE key_notices ("
+    "  key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,"
+    "  threshold INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  claimed_at INTEGER NOT NULL,"
+    "  next_try_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  sent_at INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (key_id, threshold)) WITHOUT ROWID;"
+    "CREATE INDEX key_notices_pending ON key_notices(status, next_try_at);"
+    "CREATE TABLE key_notice_mail ("
+    "  key_id TEXT NOT NULL,"
+    "  threshold INTEGER NOT NULL,"
+    "  username TEXT NOT NULL,"
+    "  sent_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (key_id, threshold, username),"
+    "  FOREIGN KEY (key_id, threshold) REFERENCES key_notices(key_id, threshold)"
+    "    ON DELETE CASCADE) WITHOUT ROWID;",
 };
 
 /* The driver's state: a statement cache per connection, the data folder. */

@@ -154,6 +154,18 @@ struct key_touch {
     int64_t last_used_at;
 };
 
+/* One expiry notice (sql_notices.c): a key and a threshold in notice days (0: expired),
+ * claimed by exactly one node. status: "pending" (to be mailed; next_try_at says when),
+ * "done" (every recipient mailed or none to mail), "superseded" (a nearer threshold was
+ * claimed before this one was mailed), "failed" (given up). */
+struct notice_record {
+    char key_id[STORE_ID_LEN + 1];
+    int threshold;
+    char status[16];
+    int64_t claimed_at, next_try_at, sent_at;
+    int attempts;
+};
+
 struct store;
 struct store_feed_handler;
 
@@ -170,6 +182,9 @@ typedef int (*store_project_cb)(void *ctx, const struct project_record *p);
 typedef int (*store_account_cb)(void *ctx, const struct account_record *a);
 typedef int (*store_member_cb)(void *ctx, const char *project_id, const char *principal,
                                const char *role);
+/* A key whose expiry is near, with the smallest threshold already claimed for it (-1: none). */
+typedef int (*store_notice_key_cb)(void *ctx, const struct key_record *k, int notified);
+typedef int (*store_notice_cb)(void *ctx, const struct notice_record *n);
 
 struct store_ops {
     /* Closes the store and frees it. */
@@ -381,6 +396,38 @@ struct store_ops {
                                 int64_t *user_created_at);
     enum err (*sso_subject_set)(struct store *s, const char *username, const char *subject,
                                 int64_t user_created_at);
+
+    /* Expiry notices (sql_notices.c). notice_keys_each: every key with
+     * expires_after < expires_at <= expires_until that has no expired notice (threshold 0)
+     * yet, soonest first (name, hint, owner, created_by, created_at, expires_at filled). */
+    enum err (*notice_keys_each)(struct store *s, int64_t expires_until, int64_t expires_after,
+                                 store_notice_key_cb cb, void *ctx);
+    /* Claims notice (key_id, threshold) as "pending" with next_try_at = lease_until: ERR_OK
+     * for the one caller (on any node) that inserts it; ERR_CONFLICT when it or a nearer
+     * threshold (<=) was claimed before, or the key is gone. Unsent notices of farther
+     * thresholds of the key become "superseded". Meant inside an audited section, so the
+     * claim and its audit record are one transaction. */
+    enum err (*notice_claim)(struct store *s, const char *key_id, int threshold, int64_t now,
+                             int64_t lease_until);
+    /* The "pending" notices with next_try_at <= now whose key still exists. */
+    enum err (*notice_pending_each)(struct store *s, int64_t now, store_notice_cb cb, void *ctx);
+    /* Takes a pending notice for one attempt: sets next_try_at = lease_until only while it is
+     * still pending with next_try_at == seen (ERR_OK); ERR_CONFLICT when another node took it. */
+    enum err (*notice_take)(struct store *s, const char *key_id, int threshold, int64_t seen,
+                            int64_t lease_until);
+    /* Ends an attempt on a pending notice: status ("pending" again with next_try_at, "done",
+     * "failed"), attempts, and sent_at = now for "done". ERR_NOT_FOUND when not pending. */
+    enum err (*notice_update)(struct store *s, const char *key_id, int threshold,
+                              const char *status, int64_t next_try_at, int attempts, int64_t now);
+    /* Records that username got notice (key_id, threshold) at now; notice_mail_has: ERR_OK
+     * when that was recorded, ERR_NOT_FOUND otherwise (so a retry mails no one twice). */
+    enum err (*notice_mail_record)(struct store *s, const char *key_id, int threshold,
+                                   const char *username, int64_t now);
+    enum err (*notice_mail_has)(struct store *s, const char *key_id, int threshold,
+                                const char *username);
+    /* Reads one notice (ERR_NOT_FOUND). */
+    enum err (*notice_get)(struct store *s, const char *key_id, int threshold,
+                           struct notice_record *out);
 };
 
 struct store {
