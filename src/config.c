@@ -4,6 +4,7 @@
  * login_max_failures, login_backoff_seconds,
  * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
+ * tls_cert_file and tls_key_file (both or neither),
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
  * max_site_wide_accounts; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
  * saml_* (core/saml_config.c);
@@ -119,6 +120,10 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         fprintf(stderr, "apikeyd: cookie_secure must be auto, always or never\n");
         return -1;
     }
+    if (strcmp(name, "tls_cert_file") == 0)
+        return set_text(name, value, cfg->tls_cert_file, sizeof cfg->tls_cert_file);
+    if (strcmp(name, "tls_key_file") == 0)
+        return set_text(name, value, cfg->tls_key_file, sizeof cfg->tls_key_file);
     if (strcmp(name, "trusted_proxies") == 0) {
         if (netaddr_list_parse(value, &cfg->trusted_proxies)) {
             fprintf(stderr, "apikeyd: trusted_proxies must be IP addresses or CIDR ranges"
@@ -211,6 +216,8 @@ static const struct {
     {"APIKEYD_MAX_KEYS_PER_OWNER", "max_keys_per_owner"},
     {"APIKEYD_TRUSTED_PROXIES", "trusted_proxies"},
     {"APIKEYD_COOKIE_SECURE", "cookie_secure"},
+    {"APIKEYD_TLS_CERT_FILE", "tls_cert_file"},
+    {"APIKEYD_TLS_KEY_FILE", "tls_key_file"},
     {"APIKEYD_MAX_PROJECTS_PER_USER", "max_projects_per_user"},
     {"APIKEYD_MAX_ACCOUNTS_PER_PROJECT", "max_accounts_per_project"},
     {"APIKEYD_MAX_SITE_WIDE_ACCOUNTS", "max_site_wide_accounts"},
@@ -289,6 +296,11 @@ int config_load(struct config *cfg, int argc, char **argv)
         return -1;
     if (ldap_settings_check(&cfg->core.ldap))
         return -1; /* whether the LDAP settings hang together */
+    if (!cfg->tls_cert_file[0] != !cfg->tls_key_file[0]) {
+        fprintf(stderr, "apikeyd: tls_cert_file and tls_key_file go together: set both to "
+                        "serve TLS, or neither\n");
+        return -1;
+    }
     if (!cfg->core.secret_key_file[0] &&
         (size_t)snprintf(cfg->core.secret_key_file, sizeof cfg->core.secret_key_file,
                          "%s/secret.key", cfg->data_dir) >= sizeof cfg->core.secret_key_file) {

@@ -1,5 +1,6 @@
 /* main.c — apikeyd start-up and shut-down: settings, store, core, first admin, HTTP server;
- * then wait for SIGTERM or SIGINT and stop in order (server, last-used flush, store).
+ * then wait for SIGTERM or SIGINT and stop in order (server, last-used flush, store); SIGHUP
+ * meanwhile reloads the TLS certificate and key.
  * `apikeyd backup ...` runs the backup command instead (backup.c). */
 #include <signal.h>
 #include <sys/resource.h>
@@ -62,11 +63,12 @@ int main(int argc, char **argv)
         log_error("libsodium failed to initialise");
         return 1;
     }
-    /* block the stop signals in every thread; the main thread waits for them below */
+    /* block the stop signals and SIGHUP in every thread; the main thread waits for them below */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* past a file size limit (ulimit -f) a write fails with EFBIG, answered as a full store
@@ -92,14 +94,22 @@ int main(int argc, char **argv)
     struct server_options opts = {cfg.threads, cfg.workers, cfg.max_connections,
                                   cfg.max_connections_per_client,
                                   cfg.idle_timeout_seconds, cfg.trusted_proxies,
-                                  (enum cookie_secure)cfg.cookie_secure};
+                                  (enum cookie_secure)cfg.cookie_secure,
+                                  cfg.tls_cert_file[0] ? cfg.tls_cert_file : NULL,
+                                  cfg.tls_key_file[0] ? cfg.tls_key_file : NULL};
     if (server_start(core, cfg.listen, &opts, &server) != ERR_OK)
         goto out;
-    log_info("apikeyd listening on http://%s (port %u), data in %s", cfg.listen,
-             server_port(server), cfg.data_dir);
+    log_info("apikeyd listening on %s://%s (port %u), data in %s",
+             server_tls(server) ? "https" : "http", cfg.listen, server_port(server),
+             cfg.data_dir);
 
     int sig = 0;
-    sigwait(&stop, &sig);
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+        if (server_tls(server))
+            server_reload(server); /* logs what it did */
+        else
+            log_info("SIGHUP: nothing to reload (TLS is off)");
+    }
     log_info("received signal %d, shutting down", sig);
     status = 0;
 out:

@@ -18,15 +18,23 @@ struct server_options {
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
     struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
     enum cookie_secure cookie_secure;    /* auto: Secure when a trusted proxy saw HTTPS */
+    const char *tls_cert_file, *tls_key_file; /* both set: serve TLS (PEM files); else plain */
 };
 
 /* Starts serving on listen ("127.0.0.1:8080", "[::1]:8080", ":8080") as opts says. Sets *out.
- * ERR_INVALID for a bad address, ERR_UNAVAILABLE when it cannot bind. */
+ * ERR_INVALID for a bad address or unusable TLS files, ERR_UNAVAILABLE when it cannot bind. */
 enum err server_start(struct core *core, const char *listen, const struct server_options *opts,
                       struct server **out);
 
 /* The port actually bound (useful with port 0). */
 unsigned server_port(struct server *s);
+
+/* 1 when s serves TLS. */
+int server_tls(const struct server *s);
+
+/* SIGHUP: loads the TLS certificate and key again for new connections (open ones keep theirs);
+ * a file that cannot be used leaves the old ones in place (logged). ERR_OK without TLS. */
+enum err server_reload(struct server *s);
 
 /* Stops accepting, finishes in-flight requests, frees the server. */
 void server_stop(struct server *s);

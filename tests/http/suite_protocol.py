@@ -87,6 +87,8 @@ class Conn:
     def __init__(self, d, timeout=TIMEOUT):
         self.sock = socket.create_connection(("127.0.0.1", d.port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if getattr(d, "tls_context", None):            # a daemon serving TLS (suite_tls)
+            self.sock = d.tls_context.wrap_socket(self.sock, server_hostname="127.0.0.1")
         self.buf = b""
 
     def __enter__(self):
@@ -227,7 +229,7 @@ class Conn:
 
     def quiet(self, wait=0.3):
         """True when no byte arrives within wait seconds (and none is buffered)."""
-        if self.buf:
+        if self.buf or getattr(self.sock, "pending", lambda: 0)():
             return False
         r, _, _ = select.select([self.sock], [], [], wait)
         return not r
