@@ -8,7 +8,7 @@ want=(build-essential pkg-config libhttp-parser-dev libjansson-dev libsodium-dev
       libldap-dev liblasso3-dev)
 case "${1:-build}" in
   test) want+=(libcmocka-dev python3 curl postgresql nginx-light clang libclang-rt-14-dev slapd ldap-utils openssl xmlsec1) ;;
-  bench) want+=(python3 wrk nginx-light) ;;
+  bench) want+=(python3 wrk nginx-light openssl) ;;
 esac
 missing=()
 for p in "${want[@]}"; do

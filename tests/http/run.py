@@ -572,7 +572,7 @@ class Client:
                 sock.sendall(head)
                 for i in range(0, len(body), 8192):
                     readable, _, _ = select.select([sock], [], [], 0)
-                    if readable:
+                    if readable and not self.d.tls_context:
                         break            # the server has answered (or closed) early
                     sock.sendall(body[i:i + 8192])
             except (BrokenPipeError, ConnectionResetError):
