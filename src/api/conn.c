@@ -644,6 +644,10 @@ static int read_tls(struct conn *c, size_t room)
     }
     if (n == TLS_WANT) {
         c->drained = 1;
+        if (!c->handshaken && tls_handshake_done(c->ssl)) {
+            c->handshaken = 1;
+            loop_touch(c); /* done within the idle timeout: now the request gets its own */
+        }
         return 0;
     }
     if (n == TLS_PLAIN) {

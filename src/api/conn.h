@@ -56,6 +56,7 @@ struct conn {
     int peer_counted;         /* counted in the loops' per-client table */
     enum err refuse;          /* accepted past a limit: every request gets this problem */
     struct ssl_st *ssl;       /* served over TLS (tls.c); NULL: plain HTTP */
+    int handshaken;           /* its handshake is done (till then no byte counts as activity) */
 
     char *in; /* bytes read; the current request starts at in[0] */
     size_t in_len, in_parsed, in_cap;

@@ -244,6 +244,11 @@ long tls_writev(SSL *ssl, const struct iovec *iov, int n)
     return r > 0 ? r : failed(ssl, r);
 }
 
+int tls_handshake_done(SSL *ssl)
+{
+    return SSL_is_init_finished(ssl);
+}
+
 void tls_shutdown(SSL *ssl)
 {
     ERR_clear_error();

@@ -41,6 +41,9 @@ long tls_read(struct ssl_st *ssl, char *buf, size_t cap);
  * and after TLS_WANT must be called again with the same bytes first. */
 long tls_writev(struct ssl_st *ssl, const struct iovec *iov, int n);
 
+/* 1 once the handshake is done. */
+int tls_handshake_done(struct ssl_st *ssl);
+
 /* Sends close_notify once when the handshake is done, without waiting for the peer's. */
 void tls_shutdown(struct ssl_st *ssl);
 

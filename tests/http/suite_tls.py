@@ -25,7 +25,7 @@ import run
 from run import (_TMPDIRS, ADMIN_PASS, ADMIN_USER, Client, Daemon, check, create_key, eq,
                  expect, free_port, new_user, wait_until)
 
-IDLE = 2  # idle_timeout_seconds of the TLS daemon: a handshake must be done within it
+IDLE = 4  # idle_timeout_seconds of the TLS daemon: a handshake must be done within it
 HSTS = "max-age=31536000"
 
 
@@ -277,6 +277,9 @@ def test_tls_plain_http_to_the_tls_port_is_answered_400_in_plain_and_closed():
 
 
 def test_tls_stalled_or_trickled_handshake_is_closed_at_the_idle_timeout():
+    """A handshake has the idle timeout from the connection's start, however its bytes come; a
+    handshake done within it gives the request a fresh idle timeout of its own."""
+    from suite_protocol import Conn, expect_healthz, request
     d = tls_daemon()
     # a ClientHello made by a real client, cut short: the record header says more follows
     hello = _client_hello()
@@ -285,19 +288,37 @@ def test_tls_stalled_or_trickled_handshake_is_closed_at_the_idle_timeout():
     stalled.sendall(hello[:40])
     trickle = socket.create_connection(("127.0.0.1", d.port), timeout=10)
     silent = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+    late = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+    late_tls, handshake_at, late_answer = None, None, None
     sent, trickle_closed_at = 0, None
     deadline = t0 + IDLE + 4
-    while time.monotonic() < deadline and sent < len(hello) - 1:   # a byte every 0.25 s
-        try:
-            trickle.sendall(hello[sent:sent + 1])
-        except OSError:
-            trickle_closed_at = time.monotonic() - t0
+    while time.monotonic() < deadline:              # a byte every 0.25 s
+        now = time.monotonic()
+        if late_tls is None and now >= t0 + IDLE - 1:
+            # the handshake a second before the timeout, then the request a second before
+            # the timeout counted from the handshake (past the first one)
+            late_tls = d.tls_context.wrap_socket(late, server_hostname="127.0.0.1")
+            handshake_at = time.monotonic()
+        if late_tls is not None and late_answer is None and now >= handshake_at + IDLE - 1:
+            c = Conn.__new__(Conn)
+            c.sock, c.buf = late_tls, b""
+            c.send(request("GET", "/healthz"))
+            late_answer = c.read_response()
+        if trickle_closed_at is None and sent < len(hello) - 1:
+            try:
+                trickle.sendall(hello[sent:sent + 1])
+                sent += 1
+            except OSError:
+                trickle_closed_at = time.monotonic() - t0
+        if late_answer is not None and (trickle_closed_at is not None or sent >= len(hello) - 1):
             break
-        sent += 1
         time.sleep(0.25)
+    check(late_answer is not None, "the request after a late handshake was not sent in time")
+    expect_healthz(late_answer, "a request a second before the idle timeout counted from a "
+                                "handshake done a second before its own")
     _, took, closed = read_until_closed(stalled, limit=max(0.1, deadline - time.monotonic()))
     check(closed, f"a handshake stalled after 40 bytes must be closed within {IDLE}+1 s")
-    check(time.monotonic() - t0 < IDLE + 3, "the stalled handshake was closed too late")
+    check(time.monotonic() - t0 < IDLE + 5, "the stalled handshake was closed too late")
     if trickle_closed_at is None:
         _, _, closed = read_until_closed(trickle, limit=max(0.1, deadline - time.monotonic()))
         check(closed, f"a handshake trickled a byte at a time must be closed at the idle "
@@ -305,7 +326,7 @@ def test_tls_stalled_or_trickled_handshake_is_closed_at_the_idle_timeout():
     check(sent < len(hello) - 1, "the trickled handshake was let run to its end")
     _, _, closed = read_until_closed(silent, limit=1.0)
     check(closed, "a connection that never began its handshake must be closed too")
-    for s in (stalled, trickle, silent):
+    for s in (stalled, trickle, silent, late_tls):
         s.close()
     still_serving_tls(d, "after the stalled handshakes")
 
