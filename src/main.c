@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "api/server.h"
+#include "api/tls.h"
 #include "backup.h"
 #include "base/log.h"
 #include "config.h"
@@ -78,9 +79,12 @@ int main(int argc, char **argv)
     struct store *store = NULL;
     struct core *core = NULL;
     struct server *server = NULL;
+    struct tls *tls = NULL;
     int status = 1;
     if (users_bootstrap_check(getenv("APIKEYD_BOOTSTRAP_ADMIN")) != ERR_OK)
         return 1; /* before anything is created */
+    if (cfg.tls_cert_file[0] && tls_open(cfg.tls_cert_file, cfg.tls_key_file, &tls) != ERR_OK)
+        return 1; /* unusable TLS files (logged): before anything is created either */
     mkdir(cfg.data_dir, 0700); /* holds the server key even when the store is PostgreSQL */
     if (open_store(&cfg, &store) != ERR_OK)
         goto out;
@@ -94,9 +98,7 @@ int main(int argc, char **argv)
     struct server_options opts = {cfg.threads, cfg.workers, cfg.max_connections,
                                   cfg.max_connections_per_client,
                                   cfg.idle_timeout_seconds, cfg.trusted_proxies,
-                                  (enum cookie_secure)cfg.cookie_secure,
-                                  cfg.tls_cert_file[0] ? cfg.tls_cert_file : NULL,
-                                  cfg.tls_key_file[0] ? cfg.tls_key_file : NULL};
+                                  (enum cookie_secure)cfg.cookie_secure, tls};
     if (server_start(core, cfg.listen, &opts, &server) != ERR_OK)
         goto out;
     log_info("apikeyd listening on %s://%s (port %u), data in %s",
@@ -114,6 +116,7 @@ int main(int argc, char **argv)
     status = 0;
 out:
     server_stop(server);
+    tls_close(tls); /* after the connections that hold its context */
     core_close(core); /* flushes last-used times */
     if (store)
         store->ops->close(store);

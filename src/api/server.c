@@ -1,8 +1,8 @@
 /* server.c — the HTTP server: the listening socket, the event threads (loop.c) that read and
  * parse requests (conn.c), and the choice for each request: the memory-only routes
  * (verification, static files) are answered on the event thread; routes that may block run
- * on the worker pool, and the worker hands the connection back with its reply. With
- * tls_cert_file and tls_key_file the connections speak TLS (tls.c), reloaded by server_reload. */
+ * on the worker pool, and the worker hands the connection back with its reply. Given a TLS
+ * context (tls.c) the connections speak TLS, its certificate reloaded by server_reload. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -321,18 +321,10 @@ enum err server_start(struct core *core, const char *listen, const struct server
     }
     srv->trusted_proxies = opts->trusted_proxies;
     srv->cookie_secure = opts->cookie_secure;
-    if (opts->tls_cert_file && opts->tls_key_file) {
-        enum err e = tls_open(opts->tls_cert_file, opts->tls_key_file, &srv->tls);
-        if (e) {
-            close(srv->listen_fd);
-            free(srv);
-            return e;
-        }
-    }
+    srv->tls = opts->tls;
     srv->workers = workers_start(opts->workers);
     if (!srv->workers) {
         log_error("server: cannot start %u worker threads", opts->workers);
-        tls_close(srv->tls);
         close(srv->listen_fd);
         free(srv);
         return ERR_NOMEM;
@@ -343,7 +335,6 @@ enum err server_start(struct core *core, const char *listen, const struct server
     if (!srv->loops) {
         log_error("server: cannot start %u event threads", opts->threads);
         workers_stop(srv->workers);
-        tls_close(srv->tls);
         close(srv->listen_fd);
         free(srv);
         return ERR_NOMEM;
@@ -381,7 +372,6 @@ void server_stop(struct server *s)
      * requests arriving meanwhile are answered on the event thread */
     workers_stop(s->workers);
     loops_stop(s->loops);
-    tls_close(s->tls); /* after the connections that hold its context */
     close(s->listen_fd);
     free(s);
 }

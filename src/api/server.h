@@ -7,6 +7,7 @@
 #include "../core/core.h"
 
 struct server;
+struct tls;
 
 enum cookie_secure { COOKIE_SECURE_AUTO, COOKIE_SECURE_ALWAYS, COOKIE_SECURE_NEVER };
 
@@ -18,11 +19,12 @@ struct server_options {
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
     struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
     enum cookie_secure cookie_secure;    /* auto: Secure when a trusted proxy saw HTTPS */
-    const char *tls_cert_file, *tls_key_file; /* both set: serve TLS (PEM files); else plain */
+    struct tls *tls; /* serve TLS with it (api/tls.h; the caller's, kept past server_stop);
+                        NULL: plain HTTP */
 };
 
 /* Starts serving on listen ("127.0.0.1:8080", "[::1]:8080", ":8080") as opts says. Sets *out.
- * ERR_INVALID for a bad address or unusable TLS files, ERR_UNAVAILABLE when it cannot bind. */
+ * ERR_INVALID for a bad address, ERR_UNAVAILABLE when it cannot bind. */
 enum err server_start(struct core *core, const char *listen, const struct server_options *opts,
                       struct server **out);
 

@@ -169,6 +169,27 @@ def test_tls_alpn_h2_only_client_is_refused_and_h2_or_http11_gets_http11():
     still_serving_tls(d, "after the h2-only client")
 
 
+def test_tls_session_tickets_resume_and_a_reload_renews_their_key():
+    d = tls_daemon()
+    req = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    sess = {v: os.path.join(d.tls_dir, f"session{v}.pem") for v in ("-tls1_3", "-tls1_2")}
+    for v, path in sess.items():
+        rc, out = s_client(d, v, "-sess_out", path, "-ign_eof", request=req)
+        check(rc == 0 and "\nNew, " in out, f"{v}: a first, full handshake: {out[-300:]}")
+        rc, out = s_client(d, v, "-sess_in", path, "-ign_eof", request=req)
+        check(rc == 0 and "\nReused, " in out and '{"status":"ok"}' in out,
+              f"{v}: the ticket resumes the session (no server-side cache: a ticket): "
+              f"{out[-400:]}")
+    reloads = d.all_logs().count(b"tls: reloaded")
+    d.proc.send_signal(signal.SIGHUP)
+    check(wait_until(lambda: d.all_logs().count(b"tls: reloaded") > reloads, 5, 0.05),
+          "the reload is logged")
+    for v, path in sess.items():
+        rc, out = s_client(d, v, "-sess_in", path, "-ign_eof", request=req)
+        check(rc == 0 and "\nNew, " in out and '{"status":"ok"}' in out,
+              f"{v}: after a reload the old ticket key is gone (a full handshake): {out[-300:]}")
+
+
 # --------------------------------------------------------------------------- the API over TLS
 
 def test_tls_verify_login_and_key_create_work_with_hsts_and_secure_cookies():
@@ -445,6 +466,8 @@ def test_tls_settings_are_checked_at_start():
                            text=True, timeout=30, stdin=subprocess.DEVNULL)
         check(p.returncode != 0, f"{env}: apikeyd must refuse to start")
         check(said in p.stderr, f"{env}: stderr should say {said!r}: {p.stderr[-300:]!r}")
+        check(not os.path.exists(os.path.join(tmp, "data")),
+              f"{env}: refused before the data folder (and store) is created")
     # a group-readable key is served, with a warning
     os.chmod(key, 0o640)
     d = Daemon("tls-group-key", tls=(cert, key))
