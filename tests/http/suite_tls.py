@@ -499,7 +499,8 @@ def test_tls_protocol_essentials_pass_over_tls_too():
                   sp.test_protocol_request_sent_a_few_bytes_at_a_time_is_answered,
                   sp.test_protocol_content_length_with_chunked_is_refused_and_closed,
                   sp.test_protocol_204_has_no_body_and_no_content_length,
-                  sp.test_protocol_hundred_concurrent_connections_each_verify_200]
+                  sp.test_protocol_hundred_concurrent_connections_each_verify_200,
+                  sp.test_protocol_client_vanishing_mid_request_does_not_disturb_others]
     d = tls_daemon()
     saved = run._SHARED.get("main")
     run._SHARED["main"] = d                      # shared() hands these tests the TLS daemon
