@@ -2,7 +2,7 @@
 # SANITIZE=address,undefined builds an instrumented copy under build/san and tests that.
 
 CC ?= cc
-PKGS := jansson libsodium libcrypto sqlite3 zlib liboath libqrencode libpq cjose libcurl ldap lber lasso gobject-2.0 libxml-2.0
+PKGS := jansson libsodium libssl libcrypto sqlite3 zlib liboath libqrencode libpq cjose libcurl ldap lber lasso gobject-2.0 libxml-2.0
 SANITIZE ?=
 ifeq ($(SANITIZE),)
 BUILD := build

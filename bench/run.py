@@ -9,6 +9,10 @@ run next to it; the ratio is the median over the rounds of each pair's ratio, si
 machine's speed drifts between runs). Reports, as ratios to nginx serving the
 same answer: requests/second and p50/p99 latency of POST /v1/verify and GET /v1/auth; apikeyd's
 RSS per key; start-up time with N keys; durable key creations per second with 16 clients.
+Then verify over TLS: apikeyd restarted on the same data with tls_cert_file/tls_key_file, and
+nginx serving the same answer over TLS with the same certificate (a P-256 one made here with
+`openssl req`), the same protocols (TLS 1.2 and 1.3) and ciphers, wrk over https with the same
+keep-alive load, alternating in the same way.
 Only 127.0.0.1 is used; every process is stopped at the end.
 
 usage: bench/run.py [--keys N] [--duration S] [--rounds R] [--threads T] [--connections C]
@@ -21,6 +25,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -41,11 +46,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_healthy(port, timeout=120):
+def wait_healthy(port, timeout=120, tls=False):
     deadline = time.monotonic() + timeout
+    ctx = ssl._create_unverified_context() if tls else None  # the bench's own certificate
+    scheme = "https" if tls else "http"
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+            with urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/healthz", timeout=1,
+                                        context=ctx) as r:
                 if r.status == 200:
                     return True
         except OSError:
@@ -62,8 +70,11 @@ def rss_kib(pid):
 
 
 class Apikeyd:
-    def __init__(self, data, env=None):
+    def __init__(self, data, env=None, tls=None):
         self.data, self.port, self.proc = data, free_port(), None
+        self.tls = tls  # (certificate, key): serve TLS
+        if tls:
+            env = dict(env or {}, APIKEYD_TLS_CERT_FILE=tls[0], APIKEYD_TLS_KEY_FILE=tls[1])
         self.env = dict(os.environ, APIKEYD_BOOTSTRAP_ADMIN=ADMIN,
                         APIKEYD_VERIFY_MAX_FAILURES="1000000", **(env or {}))
 
@@ -73,7 +84,7 @@ class Apikeyd:
                                       self.data], env=self.env, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(os.path.dirname(self.data),
                                                               "apikeyd.log"), "ab"))
-        if not wait_healthy(self.port):
+        if not wait_healthy(self.port, tls=bool(self.tls)):
             self.stop()
             sys.exit("bench: apikeyd did not start")
         return time.monotonic() - t0
@@ -110,10 +121,28 @@ def apikeyd_answers(port, key):
     return verify_body, auth_headers
 
 
-def start_nginx(tmp, port, workers, verify_body, auth_headers):
+# the protocols and ciphers apikeyd's TLS allows (src/api/tls.c), for nginx's TLS server
+TLS_CIPHERS_12 = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
+
+
+def make_cert(tmp):
+    """A self-signed P-256 certificate for 127.0.0.1 and its key (mode 600), for both servers."""
+    cert, key = os.path.join(tmp, "bench.crt"), os.path.join(tmp, "bench.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days",
+                    "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+def start_nginx(tmp, port, workers, verify_body, auth_headers, tls_port, cert, key):
     """nginx answering /v1/verify with apikeyd's verify body, /v1/auth with a 204 carrying
     apikeyd's X-Apikey-* headers (both with apikeyd's Cache-Control and nosniff), and anything
-    else with the minimal fixed answer earlier benchmarks used."""
+    else with the minimal fixed answer earlier benchmarks used; on tls_port the same verify
+    answer over TLS (cert, key), with the HSTS header apikeyd adds over TLS."""
     common = ("add_header Cache-Control no-store always; "
               "add_header X-Content-Type-Options nosniff always;")
     auth = " ".join(f"add_header {k} {nginx_text(v)} always;" for k, v in auth_headers)
@@ -139,6 +168,18 @@ http {{
         location / {{
             default_type application/json;
             return 200 '{{"valid":true,"code":"VALID"}}';
+        }}
+    }}
+    server {{
+        listen 127.0.0.1:{tls_port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_ciphers {TLS_CIPHERS_12};
+        location = /v1/verify {{
+            default_type application/json; {common}
+            add_header Strict-Transport-Security max-age=31536000 always;
+            return 200 {nginx_text(verify_body)};
         }}
     }}
 }}
@@ -243,9 +284,11 @@ def main():
         results["rss_kib"] = rssn
         results["rss_bytes_per_key"] = round((rssn - rss0) * 1024 / max(args.keys, 1), 1)
 
-        ngx_port = free_port()
+        ngx_port, ngx_tls_port = free_port(), free_port()
+        cert, tls_key = make_cert(tmp)
         verify_body, auth_headers = apikeyd_answers(d.port, key)
-        nginx = start_nginx(tmp, ngx_port, os.cpu_count() or 2, verify_body, auth_headers)
+        nginx = start_nginx(tmp, ngx_port, os.cpu_count() or 2, verify_body, auth_headers,
+                            ngx_tls_port, cert, tls_key)
         # each apikeyd run paired with nginx serving the same answer to the same requests,
         # right before it in even rounds and right after it in odd ones (so neither side always
         # runs first); nginx's minimal answer (earlier benchmarks' reference) once per round
@@ -291,6 +334,34 @@ def main():
                 cargs)
         results["create"] = {"per_second": c["rps"], "p99_ms": c["p99_ms"],
                              "errors": c["errors"], "clients": 16}
+
+        # verify over TLS: apikeyd again on the same data, now serving TLS with the certificate
+        # nginx's TLS server has; each apikeyd run paired with an nginx run, alternating
+        d.stop()
+        d = Apikeyd(data, tls=(cert, tls_key))
+        d.start()
+        time.sleep(0.5)
+        pair = (("nginx_tls_verify", f"https://127.0.0.1:{ngx_tls_port}/v1/verify"),
+                ("tls_verify", f"https://127.0.0.1:{d.port}/v1/verify"))
+        tls_runs = {name: [] for name, _ in pair}
+        for rnd in range(args.rounds):
+            for name, url in (pair if rnd % 2 == 0 else pair[::-1]):
+                tls_runs[name].append(wrk(url, os.path.join(HERE, "verify.lua"), key, args))
+        for name in tls_runs:
+            rs = tls_runs[name]
+            results[name] = {"rps": statistics.median(r["rps"] for r in rs),
+                             "p50_ms": statistics.median(r["p50_ms"] for r in rs),
+                             "p99_ms": statistics.median(r["p99_ms"] for r in rs),
+                             "best_rps": max(r["rps"] for r in rs),
+                             "errors": sum(r["errors"] for r in rs), "runs": rs}
+        ratios = [a["rps"] / n["rps"] for a, n in zip(tls_runs["tls_verify"],
+                                                      tls_runs["nginx_tls_verify"])]
+        p99s = [a["p99_ms"] / max(n["p99_ms"], 0.001) for a, n in zip(
+            tls_runs["tls_verify"], tls_runs["nginx_tls_verify"])]
+        results["tls_verify"].update(reference="nginx_tls_verify",
+                                     round_ratios=[round(x, 3) for x in ratios],
+                                     rps_ratio=round(statistics.median(ratios), 3),
+                                     p99_ratio=round(statistics.median(p99s), 2))
     finally:
         if d:
             d.stop()
@@ -333,6 +404,16 @@ def main():
           f"{r['startup_seconds']} s (seeding took {r['seed_seconds']} s)")
     print(f"durable creates: {r['create']['per_second']:.0f}/s with 16 clients "
           f"(p99 {r['create']['p99_ms']:.1f} ms, {r['create']['errors']} non-2xx)")
+    t, nt = r["tls_verify"], r["nginx_tls_verify"]
+    print("\nverify over TLS (same certificate, TLS 1.3, keep-alive; medians):\n")
+    print("| measure | nginx TLS, verify's answer | apikeyd TLS verify |")
+    print("|---|---|---|")
+    print(f"| requests/s | {nt['rps']:.0f} | {t['rps']:.0f} ({t['rps_ratio']:.2f}x) |")
+    print(f"| p50 ms | {nt['p50_ms']:.2f} | {t['p50_ms']:.2f} |")
+    print(f"| p99 ms | {nt['p99_ms']:.2f} | {t['p99_ms']:.2f} ({t['p99_ratio']:.2f}x) |")
+    print(f"| non-2xx answers | {nt['errors']} | {t['errors']} |")
+    print(f"per-round requests/s ratios: {t['round_ratios']}; best rounds: nginx "
+          f"{nt['best_rps']:.0f}, apikeyd {t['best_rps']:.0f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -9,7 +9,7 @@ want=(build-essential pkg-config libhttp-parser-dev libjansson-dev libsodium-dev
 case "${1:-build}" in
   test) want+=(libcmocka-dev python3 curl postgresql nginx-light clang libclang-rt-14-dev slapd ldap-utils openssl xmlsec1
               mandoc systemd python3-aiosmtpd) ;;
-  bench) want+=(python3 wrk nginx-light) ;;
+  bench) want+=(python3 wrk nginx-light openssl) ;;
 esac
 missing=()
 for p in "${want[@]}"; do

@@ -4,6 +4,7 @@
  * login_max_failures, login_backoff_seconds,
  * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
+ * tls_cert_file and tls_key_file (both or neither),
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
  * max_site_wide_accounts, github_scanning_keys_file, revoke_max_requests; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
  * saml_* (core/saml_config.c);
@@ -128,6 +129,10 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         fprintf(stderr, "apikeyd: cookie_secure must be auto, always or never\n");
         return -1;
     }
+    if (strcmp(name, "tls_cert_file") == 0)
+        return set_text(name, value, cfg->tls_cert_file, sizeof cfg->tls_cert_file);
+    if (strcmp(name, "tls_key_file") == 0)
+        return set_text(name, value, cfg->tls_key_file, sizeof cfg->tls_key_file);
     if (strcmp(name, "trusted_proxies") == 0) {
         if (netaddr_list_parse(value, &cfg->trusted_proxies)) {
             fprintf(stderr, "apikeyd: trusted_proxies must be IP addresses or CIDR ranges"
@@ -213,6 +218,7 @@ static const char *const core_names[] = {
     "cookie_secure",    "max_projects_per_user",
     "max_accounts_per_project", "max_site_wide_accounts",
     "github_scanning_keys_file", "revoke_max_requests",
+    "tls_cert_file", "tls_key_file",
 };
 
 static const char *const *core_settings_names(size_t *count)
@@ -315,6 +321,11 @@ int config_load(struct config *cfg, int argc, char **argv)
         return -1; /* whether the LDAP settings hang together */
     if (mail_settings_check(&cfg->core.mail))
         return -1;
+    if (!cfg->tls_cert_file[0] != !cfg->tls_key_file[0]) {
+        fprintf(stderr, "apikeyd: tls_cert_file and tls_key_file go together: set both to "
+                        "serve TLS, or neither\n");
+        return -1;
+    }
     if (!cfg->core.secret_key_file[0] &&
         (size_t)snprintf(cfg->core.secret_key_file, sizeof cfg->core.secret_key_file,
                          "%s/secret.key", cfg->data_dir) >= sizeof cfg->core.secret_key_file) {

@@ -19,6 +19,8 @@ struct config {
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
     struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
     int cookie_secure; /* 0 auto, 1 always, 2 never (enum cookie_secure in api/server.h) */
+    char tls_cert_file[1024]; /* PEM certificate chain; with tls_key_file: serve TLS */
+    char tls_key_file[1024];  /* PEM private key (not encrypted, not world-readable) */
     struct core_config core;
 };
 

@@ -1,5 +1,6 @@
 /* main.c — apikeyd start-up and shut-down: settings, store, core, first admin, HTTP server;
- * then wait for SIGTERM or SIGINT and stop in order (server, last-used flush, store).
+ * then wait for SIGTERM or SIGINT and stop in order (server, last-used flush, store); SIGHUP
+ * meanwhile reloads the TLS certificate and key.
  * `apikeyd backup ...` runs the backup command instead (backup.c). */
 #include <signal.h>
 #include <sys/resource.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "api/server.h"
+#include "api/tls.h"
 #include "backup.h"
 #include "base/log.h"
 #include "config.h"
@@ -50,7 +52,8 @@ static void raise_open_files(unsigned max_connections)
 }
 
 /* The first admin's password, framed so that it stands out after the build's output. */
-static void print_banner(const char *notice, const char *listen, unsigned port)
+static void print_banner(const char *notice, const char *scheme, const char *listen,
+                         unsigned port)
 {
     static const char rule[] = "================================================================";
     char host[128];
@@ -60,7 +63,8 @@ static void print_banner(const char *notice, const char *listen, unsigned port)
         *colon = '\0';
     if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0 || !host[0])
         snprintf(host, sizeof host, "127.0.0.1"); /* every address: this machine's will do */
-    fprintf(stderr, "\n%s\n%s  Portal: http://%s:%u/\n%s\n\n", rule, notice, host, port, rule);
+    fprintf(stderr, "\n%s\n%s  Portal: %s://%s:%u/\n%s\n\n", rule, notice, scheme, host, port,
+            rule);
     fflush(stderr);
 }
 
@@ -77,11 +81,12 @@ int main(int argc, char **argv)
         log_error("libsodium failed to initialise");
         return 1;
     }
-    /* block the stop signals in every thread; the main thread waits for them below */
+    /* block the stop signals and SIGHUP in every thread; the main thread waits for them below */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* past a file size limit (ulimit -f) a write fails with EFBIG, answered as a full store
@@ -91,9 +96,12 @@ int main(int argc, char **argv)
     struct store *store = NULL;
     struct core *core = NULL;
     struct server *server = NULL;
+    struct tls *tls = NULL;
     int status = 1;
     if (users_bootstrap_check(getenv("APIKEYD_BOOTSTRAP_ADMIN")) != ERR_OK)
         return 1; /* before anything is created */
+    if (cfg.tls_cert_file[0] && tls_open(cfg.tls_cert_file, cfg.tls_key_file, &tls) != ERR_OK)
+        return 1; /* unusable TLS files (logged): before anything is created either */
     mkdir(cfg.data_dir, 0700); /* holds the server key even when the store is PostgreSQL */
     if (open_store(&cfg, &store) != ERR_OK)
         goto out;
@@ -116,24 +124,32 @@ int main(int argc, char **argv)
     struct server_options opts = {cfg.threads, cfg.workers, cfg.max_connections,
                                   cfg.max_connections_per_client,
                                   cfg.idle_timeout_seconds, cfg.trusted_proxies,
-                                  (enum cookie_secure)cfg.cookie_secure};
+                                  (enum cookie_secure)cfg.cookie_secure, tls};
     if (server_start(core, cfg.listen, &opts, &server) != ERR_OK)
         goto out;
-    log_info("apikeyd listening on http://%s (port %u), data in %s", cfg.listen,
-             server_port(server), cfg.data_dir);
+    log_info("apikeyd listening on %s://%s (port %u), data in %s",
+             server_tls(server) ? "https" : "http", cfg.listen, server_port(server),
+             cfg.data_dir);
     if (notice[0]) {
-        print_banner(notice, cfg.listen, server_port(server));
+        print_banner(notice, server_tls(server) ? "https" : "http", cfg.listen,
+                     server_port(server));
         sodium_memzero(notice, sizeof notice);
     }
 
     int sig = 0;
-    sigwait(&stop, &sig);
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+        if (server_tls(server))
+            server_reload(server); /* logs what it did */
+        else
+            log_info("SIGHUP: nothing to reload (TLS is off)");
+    }
     log_info("received signal %d, shutting down", sig);
     status = 0;
 wiped:
     sodium_memzero(notice, sizeof notice);
 out:
     server_stop(server);
+    tls_close(tls); /* after the connections that hold its context */
     core_close(core); /* flushes last-used times */
     if (store)
         store->ops->close(store);

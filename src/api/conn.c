@@ -3,7 +3,8 @@
  * them as spans of one input buffer, checks the limits (head, URI, headers, body) as they
  * arrive, and hands each complete request to the handler. Requests on a keep-alive connection
  * are answered in order; pipelined ones wait in the buffer. What a request sent (keys,
- * passwords, cookies) is wiped once it is answered. */
+ * passwords, cookies) is wiped once it is answered. On a TLS connection the bytes go through
+ * its SSL (tls.c) instead of recv and sendmsg; the handshake happens in the first read. */
 #include "conn.h"
 
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@
 
 #include "../base/percent.h"
 #include "loop.h"
+#include "tls.h"
 #include "wire.h"
 
 #define IN_CAP_FIRST 4096
@@ -295,6 +297,8 @@ static void request_done(struct conn *c)
 
 void conn_close(struct conn *c)
 {
+    if (c->ssl)
+        tls_free(c->ssl);
     close(c->fd);
     sodium_memzero(c->in, c->in_cap);
     free(c->in);
@@ -309,6 +313,11 @@ void conn_close(struct conn *c)
         sodium_memzero(c->out_body, c->out_body_len);
     free(c->out_body);
     free(c);
+}
+
+int conn_is_tls(const struct conn *c)
+{
+    return c->ssl != NULL;
 }
 
 const char *conn_method(const struct conn *c)
@@ -461,6 +470,22 @@ void conn_lend(struct conn *c)
     c->lent = 1;
 }
 
+/* Writes from iov as sendmsg does (through the SSL on a TLS connection): the bytes taken, or
+ * -1 with errno (EAGAIN when the socket is full or TLS waits for the peer). After EAGAIN the
+ * same bytes must come first again (TLS finishes the record it began). */
+static ssize_t send_iov(struct conn *c, struct iovec *iov, int n)
+{
+    if (!c->ssl) {
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        return sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+    }
+    long w = tls_writev(c->ssl, iov, n);
+    if (w > 0)
+        return w;
+    errno = w == TLS_WANT ? EAGAIN : EPIPE;
+    return -1;
+}
+
 /* Writes what is pending (head, then body); 1 when all is out, 0 when the socket is full,
  * -1 on a broken connection. */
 static int flush_output(struct conn *c)
@@ -474,8 +499,7 @@ static int flush_output(struct conn *c)
         if (c->out_body_sent < c->out_body_len)
             iov[n++] = (struct iovec){c->out_body + c->out_body_sent,
                                       c->out_body_len - c->out_body_sent};
-        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-        ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        ssize_t w = send_iov(c, iov, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -510,10 +534,10 @@ void conn_reply(struct conn *c, struct reply *rep)
     int head_only = c->parser.method == HTTP_HEAD || !wire_status_has_body(rep->status);
     size_t body_len = head_only ? 0 : rep->body_len;
     size_t head_len = wire_head(head, sizeof head, rep, rep->body_len, c->close_after,
-                                c->parser.http_major == 1 && c->parser.http_minor == 0);
+                                c->parser.http_major == 1 && c->parser.http_minor == 0,
+                                c->ssl != NULL);
     struct iovec iov[2] = {{head, head_len}, {rep->body, body_len}};
-    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = body_len ? 2 : 1};
-    ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+    ssize_t w = send_iov(c, iov, body_len ? 2 : 1);
     size_t sent = w > 0 ? (size_t)w : 0;
     if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         c->dead = 1; /* the peer is gone: conn_on_event closes */
@@ -560,7 +584,7 @@ static void reply_early(struct conn *c, enum err e)
 {
     struct reply rep;
     reply_init(&rep);
-    reply_problem(&rep, e, NULL, NULL);
+    reply_problem(&rep, e, c->early_detail, NULL);
     c->close_after = 1;
     conn_reply(c, &rep);
 }
@@ -568,9 +592,10 @@ static void reply_early(struct conn *c, enum err e)
 static void send_continue(struct conn *c)
 {
     static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    struct iovec iov = {(void *)line, sizeof line - 1};
     c->sent_continue = 1;
-    if (send(c->fd, line, sizeof line - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof line - 1))
-        c->dead = 1; /* a fresh connection's buffer takes 25 bytes; else the peer is gone */
+    if (send_iov(c, &iov, 1) != (ssize_t)(sizeof line - 1))
+        c->dead = 1; /* an emptied socket buffer takes 25 bytes; else the peer is gone */
 }
 
 /* Room to read into: drops body bytes already copied out, grows the buffer, or -1 when the
@@ -604,6 +629,37 @@ static int make_room(struct conn *c)
     return 0;
 }
 
+/* Reads once through the connection's SSL: like read_more. The SSL may hold bytes the socket
+ * no longer has, so only its "want more" means drained, never a short read. Plain HTTP sent to
+ * the TLS port is answered 400 in plain HTTP, and the connection closed. */
+static int read_tls(struct conn *c, size_t room)
+{
+    long n = tls_read(c->ssl, c->in + c->in_len, room);
+    if (n > 0) {
+        if (c->in_len == 0)
+            c->request_began_ms = loop_now_ms(c);
+        c->in_len += (size_t)n;
+        loop_touch(c);
+        return 1;
+    }
+    if (n == TLS_WANT) {
+        c->drained = 1;
+        if (!c->handshaken && tls_handshake_done(c->ssl)) {
+            c->handshaken = 1;
+            loop_touch(c); /* done within the idle timeout: now the request gets its own */
+        }
+        return 0;
+    }
+    if (n == TLS_PLAIN) {
+        tls_free(c->ssl);
+        c->ssl = NULL;
+        c->early = ERR_BAD_REQUEST;
+        c->early_detail = "this port speaks HTTPS: send the request over TLS (https://)";
+        return 1; /* parse_step answers it, then the connection closes */
+    }
+    return -1;
+}
+
 /* Reads once. 1 with new bytes, 0 when there is nothing now, -1 when the peer is gone. */
 static int read_more(struct conn *c)
 {
@@ -614,6 +670,8 @@ static int read_more(struct conn *c)
         return 1; /* parse_step answers it */
     }
     size_t room = c->in_cap - c->in_len;
+    if (c->ssl)
+        return read_tls(c, room);
     ssize_t n;
     do
         n = recv(c->fd, c->in + c->in_len, room, 0);
@@ -677,6 +735,8 @@ int conn_on_event(struct conn *c, uint32_t events, conn_handler handler, void *c
 {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         c->drained = 0;
+    else if (c->ssl && (events & EPOLLOUT))
+        c->drained = 0; /* a TLS read may have waited to write (a handshake message) */
     if (events & (EPOLLRDHUP | EPOLLHUP))
         c->hung_up = 1;
     if (c->lent) {
@@ -704,6 +764,8 @@ int conn_on_event(struct conn *c, uint32_t events, conn_handler handler, void *c
         }
         if (c->message_complete) { /* the last request is answered */
             if (c->close_after) {
+                if (c->ssl)
+                    tls_shutdown(c->ssl); /* close_notify, then the TCP end */
                 shutdown(c->fd, SHUT_WR);
                 c->lingering = 1;
                 loop_touch(c);

@@ -19,6 +19,7 @@
 
 struct conn;
 struct loop;
+struct ssl_st;
 
 /* Called on the event thread for each complete request. It must either answer at once with
  * conn_reply, or lend the connection to another thread with conn_lend. */
@@ -54,6 +55,8 @@ struct conn {
     struct netaddr peer_addr; /* the same, parsed (all zero when unknown) */
     int peer_counted;         /* counted in the loops' per-client table */
     enum err refuse;          /* accepted past a limit: every request gets this problem */
+    struct ssl_st *ssl;       /* served over TLS (tls.c); NULL: plain HTTP */
+    int handshaken;           /* its handshake is done (till then no byte counts as activity) */
 
     char *in; /* bytes read; the current request starts at in[0] */
     size_t in_len, in_parsed, in_cap;
@@ -68,6 +71,7 @@ struct conn {
     size_t head_end;   /* bytes of in[] the request's line and headers use */
     int headers_complete, message_complete, expect_continue, sent_continue;
     enum err early; /* a limit broken while parsing: the answer */
+    const char *early_detail; /* its problem's detail, or NULL */
     char *body;
     size_t body_len, body_cap;
     const char *path;            /* percent-decoded in place in the input buffer, no query */
@@ -100,8 +104,11 @@ struct conn *conn_open(int fd, const struct sockaddr *sa, struct loop *loop);
  * a worker (events 0). Returns -1 when the connection is finished and must be closed. */
 int conn_on_event(struct conn *c, uint32_t events, conn_handler handler, void *ctx);
 
-/* Closes the socket and frees c, wiping what it read. */
+/* Closes the socket and frees c (and its SSL), wiping what it read. */
 void conn_close(struct conn *c);
+
+/* 1 when c is served over TLS. */
+int conn_is_tls(const struct conn *c);
 
 /* The request's method ("GET"). */
 const char *conn_method(const struct conn *c);

@@ -1,8 +1,9 @@
 /* loop.c — event threads for the HTTP layer. Every thread has its own epoll set holding the
  * shared listening socket (EPOLLEXCLUSIVE: one thread wakes per new connection), an eventfd
  * that workers ring when they give a connection back, and the connections it accepted
- * (edge-triggered). Once a second a thread closes the connections idle past the timeout, and
- * those whose request has been arriving for longer than it. */
+ * (edge-triggered). Once a second a thread closes the connections idle past the timeout (a
+ * TLS handshake, which moves no request byte, included), and those whose request has been
+ * arriving for longer than it. */
 #include "loop.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@
 
 #include "../base/log.h"
 #include "peercount.h"
+#include "tls.h"
 
 #define EVENTS_PER_WAIT 64
 #define ACCEPTS_PER_WAKE 64
@@ -48,6 +50,7 @@ struct loops {
     struct netaddr_list trusted; /* proxies: many clients behind one address, not counted */
     struct peercount *peers;
     int64_t idle_ms;
+    struct tls *tls; /* NULL: plain HTTP */
     atomic_uint conns;
     unsigned n;
     struct loop loop[];
@@ -165,6 +168,11 @@ static void accept_some(struct loop *l)
         struct conn *c = conn_open(fd, (struct sockaddr *)&ss, l);
         if (!c) {
             atomic_fetch_sub(&all->conns, 1);
+            continue;
+        }
+        /* over TLS the handshake happens in the connection's first reads */
+        if (all->tls && !(c->ssl = tls_accept(all->tls, fd))) {
+            release_conn(all, c);
             continue;
         }
         if (open_now >= all->max_conns)
@@ -319,6 +327,7 @@ struct loops *loops_start(int listen_fd, unsigned n, conn_handler handler, void 
     all->max_per_client = limits->max_per_client;
     all->trusted = limits->trusted;
     all->idle_ms = (int64_t)limits->idle_seconds * 1000;
+    all->tls = limits->tls;
     all->n = n;
     for (unsigned i = 0; i < n; i++)
         all->loop[i].epfd = all->loop[i].wakefd = -1;

@@ -7,12 +7,15 @@
 #include "conn.h"
 
 struct loops;
+struct tls;
 
 struct loops_limits {
     unsigned max_conns;          /* connections at once; a few more are answered 503 */
     unsigned max_per_client;     /* from one address (IPv6: one /64); more are answered 429 */
     struct netaddr_list trusted; /* proxies, exempt from max_per_client */
-    unsigned idle_seconds;       /* a connection idle this long is closed */
+    unsigned idle_seconds;       /* a connection idle this long is closed (and a TLS
+                                    handshake not done by then) */
+    struct tls *tls;             /* serve TLS with its current context (tls.c); NULL: plain */
 };
 
 /* Starts n event threads serving listen_fd (bound, listening, non-blocking); each complete

@@ -1,7 +1,8 @@
 /* server.c — the HTTP server: the listening socket, the event threads (loop.c) that read and
  * parse requests (conn.c), and the choice for each request: the memory-only routes
  * (verification, static files) are answered on the event thread; routes that may block run
- * on the worker pool, and the worker hands the connection back with its reply. */
+ * on the worker pool, and the worker hands the connection back with its reply. Given a TLS
+ * context (tls.c) the connections speak TLS, its certificate reloaded by server_reload. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -20,6 +21,7 @@
 #include "http.h"
 #include "loop.h"
 #include "router.h"
+#include "tls.h"
 #include "workers.h"
 
 #define LISTEN_BACKLOG 1024
@@ -31,6 +33,7 @@ struct server {
     struct workers *workers;
     struct netaddr_list trusted_proxies;
     enum cookie_secure cookie_secure;
+    struct tls *tls; /* NULL: plain HTTP */
 };
 
 /* A request answered on a worker thread while its connection is lent out. */
@@ -74,11 +77,13 @@ int request_cookie_values(const struct request *req, const char *name, const cha
     return conn_cookie_values(req->conn, name, out);
 }
 
-/* Whether session cookies get Secure and __Host-: cookie_secure, and with `auto` whether a
- * trusted proxy (trusted: the peer is one) says the client used HTTPS (apikeyd itself serves
- * plain HTTP). */
+/* Whether session cookies get Secure and __Host-: always over apikeyd's own TLS; otherwise
+ * cookie_secure, and with `auto` whether a trusted proxy (trusted: the peer is one) says the
+ * client used HTTPS. */
 static int secure_cookies(const struct server *srv, struct conn *c, int trusted)
 {
+    if (conn_is_tls(c))
+        return 1;
     if (srv->cookie_secure != COOKIE_SECURE_AUTO)
         return srv->cookie_secure == COOKIE_SECURE_ALWAYS;
     if (!trusted)
@@ -316,6 +321,7 @@ enum err server_start(struct core *core, const char *listen, const struct server
     }
     srv->trusted_proxies = opts->trusted_proxies;
     srv->cookie_secure = opts->cookie_secure;
+    srv->tls = opts->tls;
     srv->workers = workers_start(opts->workers);
     if (!srv->workers) {
         log_error("server: cannot start %u worker threads", opts->workers);
@@ -324,7 +330,7 @@ enum err server_start(struct core *core, const char *listen, const struct server
         return ERR_NOMEM;
     }
     struct loops_limits limits = {opts->max_connections, opts->max_connections_per_client,
-                                  opts->trusted_proxies, opts->idle_timeout_seconds};
+                                  opts->trusted_proxies, opts->idle_timeout_seconds, srv->tls};
     srv->loops = loops_start(srv->listen_fd, opts->threads, on_request, srv, &limits);
     if (!srv->loops) {
         log_error("server: cannot start %u event threads", opts->threads);
@@ -346,6 +352,16 @@ unsigned server_port(struct server *s)
     if (ss.ss_family == AF_INET6)
         return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int server_tls(const struct server *s)
+{
+    return s->tls != NULL;
+}
+
+enum err server_reload(struct server *s)
+{
+    return s->tls ? tls_reload(s->tls) : ERR_OK;
 }
 
 void server_stop(struct server *s)

@@ -7,6 +7,7 @@
 #include "../core/core.h"
 
 struct server;
+struct tls;
 
 enum cookie_secure { COOKIE_SECURE_AUTO, COOKIE_SECURE_ALWAYS, COOKIE_SECURE_NEVER };
 
@@ -18,6 +19,8 @@ struct server_options {
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
     struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
     enum cookie_secure cookie_secure;    /* auto: Secure when a trusted proxy saw HTTPS */
+    struct tls *tls; /* serve TLS with it (api/tls.h; the caller's, kept past server_stop);
+                        NULL: plain HTTP */
 };
 
 /* Starts serving on listen ("127.0.0.1:8080", "[::1]:8080", ":8080") as opts says. Sets *out.
@@ -27,6 +30,13 @@ enum err server_start(struct core *core, const char *listen, const struct server
 
 /* The port actually bound (useful with port 0). */
 unsigned server_port(struct server *s);
+
+/* 1 when s serves TLS. */
+int server_tls(const struct server *s);
+
+/* SIGHUP: loads the TLS certificate and key again for new connections (open ones keep theirs);
+ * a file that cannot be used leaves the old ones in place (logged). ERR_OK without TLS. */
+enum err server_reload(struct server *s);
 
 /* Stops accepting, finishes in-flight requests, frees the server. */
 void server_stop(struct server *s);

@@ -1,6 +1,6 @@
 /* wire.c — writes response heads with memcpy: the status line, a Date kept per thread and
- * renewed once a second, the headers every reply carries (Cache-Control: no-store, nosniff),
- * the reply's own, and the framing (Content-Length, Connection). */
+ * renewed once a second, the headers every reply carries (Cache-Control: no-store, nosniff;
+ * HSTS over TLS), the reply's own, and the framing (Content-Length, Connection). */
 #include "wire.h"
 
 #include <string.h>
@@ -100,7 +100,7 @@ static void put_header(struct head_writer *w, const char *name, const char *valu
 }
 
 size_t wire_head(char *out, size_t cap, const struct reply *rep, size_t body_len, int close,
-                 int keep_alive_1_0)
+                 int keep_alive_1_0, int tls)
 {
     struct head_writer w = {out, 0, cap};
     PUT_LITERAL(&w, "HTTP/1.1 ");
@@ -114,6 +114,8 @@ size_t wire_head(char *out, size_t cap, const struct reply *rep, size_t body_len
     if (rep->content_type)
         put_header(&w, "Content-Type", rep->content_type);
     PUT_LITERAL(&w, "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n");
+    if (tls) /* a year; only over TLS (RFC 6797: a browser ignores it over plain HTTP) */
+        PUT_LITERAL(&w, "Strict-Transport-Security: max-age=31536000\r\n");
     for (size_t i = 0; i < rep->header_count; i++)
         put_header(&w, rep->headers[i].name, rep->headers[i].value);
     if (wire_status_has_body(rep->status)) {

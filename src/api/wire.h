@@ -14,8 +14,9 @@ int wire_status_has_body(int status);
 
 /* Writes rep's response head into out (cap >= WIRE_HEAD_MAX) for a body of body_len bytes;
  * close adds "Connection: close", and keep_alive_1_0 "Connection: keep-alive" (an HTTP/1.0
- * client that asked to keep the connection). Returns the length. */
+ * client that asked to keep the connection); tls adds Strict-Transport-Security (the reply
+ * goes over apikeyd's own TLS). Returns the length. */
 size_t wire_head(char *out, size_t cap, const struct reply *rep, size_t body_len, int close,
-                 int keep_alive_1_0);
+                 int keep_alive_1_0, int tls);
 
 #endif

@@ -30,6 +30,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -229,7 +230,7 @@ class Daemon:
     """One apikeyd data directory; start() / stop() may be called repeatedly."""
 
     def __init__(self, label, bootstrap=f"{ADMIN_USER}:{ADMIN_PASS}", env=None, db_url=None,
-                 port=None):
+                 port=None, tls=None):
         _daemon_seq[0] += 1
         self.seq = _daemon_seq[0]
         self.label = label
@@ -241,6 +242,13 @@ class Daemon:
         self.env = dict(env or {})
         self.db_url = db_url         # PostgreSQL store instead of SQLite in self.data
         self.fixed_port = port       # listen there (a provider's redirect URI names it)
+        # tls: (certificate file, key file) to serve TLS with; the clients then speak TLS,
+        # trusting that certificate (self.tls_context)
+        self.tls_context = None
+        if tls:
+            self.env.setdefault("APIKEYD_TLS_CERT_FILE", tls[0])
+            self.env.setdefault("APIKEYD_TLS_KEY_FILE", tls[1])
+            self.tls_context = ssl.create_default_context(cafile=tls[0])
         self.proc = None
         self.port = None
         self.starts = 0
@@ -298,7 +306,7 @@ class Daemon:
 
     def _healthy(self):
         try:
-            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1.0)
+            c = self.http_connection(timeout=1.0)
             try:
                 c.request("GET", "/healthz")
                 return c.getresponse().status == 200
@@ -306,6 +314,20 @@ class Daemon:
                 c.close()
         except (OSError, http.client.HTTPException):
             return False
+
+    def http_connection(self, timeout=HTTP_TIMEOUT):
+        """An http.client connection to the daemon: HTTPS when it serves TLS."""
+        if self.tls_context:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                               context=self.tls_context)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def connect(self, timeout=HTTP_TIMEOUT):
+        """A socket to the daemon, wrapped in TLS when it serves TLS."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        if self.tls_context:
+            sock = self.tls_context.wrap_socket(sock, server_hostname="127.0.0.1")
+        return sock
 
     def stop(self, sig=signal.SIGTERM):
         """Signal the daemon and assert that it exits 0 within STOP_TIMEOUT."""
@@ -521,7 +543,7 @@ class Client:
         body = self._encode(json, raw_body)
         h = self._merge(self._default_headers(method, body is not None, content_type, csrf),
                         headers)
-        conn = http.client.HTTPConnection("127.0.0.1", self.d.port, timeout=HTTP_TIMEOUT)
+        conn = self.d.http_connection()
         try:
             conn.request(method, path, body=body, headers=h)
             resp = conn.getresponse()
@@ -544,13 +566,13 @@ class Client:
         return self.send_raw(method, path, head.encode("latin-1"), body)
 
     def send_raw(self, method, path, head, body=b"", check_problem=True):
-        sock = socket.create_connection(("127.0.0.1", self.d.port), timeout=HTTP_TIMEOUT)
+        sock = self.d.connect()
         try:
             try:
                 sock.sendall(head)
                 for i in range(0, len(body), 8192):
                     readable, _, _ = select.select([sock], [], [], 0)
-                    if readable:
+                    if readable and not self.d.tls_context:
                         break            # the server has answered (or closed) early
                     sock.sendall(body[i:i + 8192])
             except (BrokenPipeError, ConnectionResetError):

@@ -13,6 +13,7 @@ import random
 import re
 import select
 import socket
+import ssl
 import threading
 import time
 from email.utils import parsedate_to_datetime
@@ -87,6 +88,8 @@ class Conn:
     def __init__(self, d, timeout=TIMEOUT):
         self.sock = socket.create_connection(("127.0.0.1", d.port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if getattr(d, "tls_context", None):            # a daemon serving TLS (suite_tls)
+            self.sock = d.tls_context.wrap_socket(self.sock, server_hostname="127.0.0.1")
         self.buf = b""
 
     def __enter__(self):
@@ -105,6 +108,14 @@ class Conn:
         self.sock.sendall(data)
 
     def _more(self, what):
+        early = getattr(self.sock, "early", None)
+        if early is not None:                       # kept by tls_messages_only
+            del self.sock.early
+            if early:
+                self.buf += early
+                return
+            raise AssertionError(f"the server closed the connection while we waited for "
+                                 f"{what} (have {snippet(self.buf, 120)!r})")
         try:
             data = self.sock.recv(65536)
         except socket.timeout:
@@ -227,7 +238,7 @@ class Conn:
 
     def quiet(self, wait=0.3):
         """True when no byte arrives within wait seconds (and none is buffered)."""
-        if self.buf:
+        if self.buf or getattr(self.sock, "pending", lambda: 0)():
             return False
         r, _, _ = select.select([self.sock], [], [], wait)
         return not r
@@ -315,13 +326,34 @@ def send_while_open(c, data, step=8192):
     try:
         while sent < len(data):
             r, _, _ = select.select([c.sock], [], [], 0)
-            if r:
+            if r and not tls_messages_only(c.sock):
                 break
             c.send(data[sent:sent + step])
             sent += step
     except (BrokenPipeError, ConnectionResetError):
         pass
     return min(sent, len(data))
+
+
+def tls_messages_only(sock):
+    """For a readable TLS socket: True when what arrived was only TLS's own messages (the
+    session tickets a TLS 1.3 server sends after the handshake), now taken in; False when
+    application bytes or the end came (the bytes are kept for the next read, in sock.early).
+    Always False for a plain socket."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return False
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        data = sock.recv(65536)
+    except ssl.SSLWantReadError:
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.settimeout(timeout)
+    sock.early = getattr(sock, "early", b"") + data
+    return False
 
 
 # --------------------------------------------------------------------------- 1. keep-alive
