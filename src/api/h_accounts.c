@@ -156,6 +156,11 @@ enum err h_account_keys_create(struct request *req, struct reply *rep)
     return keys_json_create(req, rep, req->params[0]);
 }
 
+enum err h_account_keys_rotate(struct request *req, struct reply *rep)
+{
+    return keys_json_rotate(req, rep, req->params[0], req->params[1]);
+}
+
 enum err h_account_key_get(struct request *req, struct reply *rep)
 {
     struct key_record *k = malloc(sizeof *k);

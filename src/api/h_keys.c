@@ -1,4 +1,4 @@
-/* h_keys.c — /v1/keys: list, create (secret shown once), read, rename, delete. */
+/* h_keys.c — /v1/keys: list, create and rotate (secret shown once), read, rename, delete. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 #include "../base/timeutil.h"
 #include "../core/accounts.h"
 #include "../core/keys.h"
+#include "../core/rotate.h"
 #include "body.h"
 #include "handlers.h"
 #include "keys_json.h"
@@ -147,6 +148,82 @@ enum err keys_json_create(struct request *req, struct reply *rep, const char *ac
         e = ERR_OK;
     } else if (e == ERR_LIMIT) {
         reply_problem(rep, e, "you have the maximum number of keys; delete one first", NULL);
+        e = ERR_OK;
+    }
+    free(k);
+    return e;
+}
+
+enum err h_keys_rotate(struct request *req, struct reply *rep)
+{
+    return keys_json_rotate(req, rep, NULL, req->params[0]);
+}
+
+/* Reads overlap_seconds (a whole number; the range is core's) and expires_at into in. */
+static void read_rotate_input(json_t *doc, struct rotate_input *in, struct field_errors *fe)
+{
+    static const char *const allowed[] = {"overlap_seconds", "expires_at", NULL};
+    body_reject_unknown(doc, allowed, fe);
+    json_t *overlap = json_object_get(doc, "overlap_seconds");
+    if (overlap && !json_is_null(overlap)) {
+        if (json_is_integer(overlap)) {
+            in->has_overlap = 1;
+            in->overlap_seconds = (int64_t)json_integer_value(overlap);
+        } else {
+            field_errors_add(fe, "overlap_seconds",
+                             "must be a whole number of seconds from 0 to 604800");
+        }
+    }
+    const char *expires = body_string(doc, "expires_at", 0, fe);
+    if (expires) {
+        in->has_expires_at = 1;
+        if (time_parse_rfc3339(expires, &in->expires_at) != 0)
+            field_errors_add(fe, "expires_at", "must be an RFC 3339 date-time");
+    }
+}
+
+enum err keys_json_rotate(struct request *req, struct reply *rep, const char *account_id,
+                          const char *key_id)
+{
+    json_t *doc = NULL;
+    const char *detail = NULL;
+    struct field_errors fe = {0};
+    enum err e = body_object(req, &doc, &detail);
+    if (e) {
+        reply_problem(rep, e, detail, NULL);
+        return ERR_OK;
+    }
+    struct rotate_input in = {0};
+    read_rotate_input(doc, &in, &fe);
+    json_decref(doc);
+    struct key_record *k = malloc(sizeof *k);
+    char secret[KEYFMT_MAX_LEN + 1];
+    if (!k)
+        return ERR_NOMEM;
+    const char *why = NULL;
+    e = account_id ? accounts_key_rotate(req->core, &req->caller, account_id, key_id, &in, &fe, k,
+                                         secret, &why)
+                   : rotate_key(req->core, &req->caller, key_id, &in, &fe, k, secret, &why);
+    if (e == ERR_OK) {
+        e = reply_created(rep, k, secret, account_id);
+        sodium_memzero(secret, sizeof secret);
+    } else if (e == ERR_INVALID) {
+        reply_problem(rep, e, NULL, &fe);
+        e = ERR_OK;
+    } else if (e == ERR_FORBIDDEN) {
+        reply_problem(rep, e,
+                      "a key can only pass on scopes it holds itself, for an owner that exists"
+                      " and is enabled",
+                      NULL);
+        e = ERR_OK;
+    } else if (e == ERR_CONFLICT) {
+        reply_problem(rep, e, why ? why : "the key cannot be rotated now", NULL);
+        e = ERR_OK;
+    } else if (e == ERR_LIMIT) {
+        reply_problem(rep, e,
+                      "the owner has the maximum number of keys (rotated-out keys count until "
+                      "deleted); delete one first",
+                      NULL);
         e = ERR_OK;
     }
     free(k);

@@ -40,6 +40,7 @@ enum err h_keys_create(struct request *req, struct reply *rep);
 enum err h_keys_get(struct request *req, struct reply *rep);
 enum err h_keys_update(struct request *req, struct reply *rep);
 enum err h_keys_delete(struct request *req, struct reply *rep);
+enum err h_keys_rotate(struct request *req, struct reply *rep);
 
 enum err h_verify(struct request *req, struct reply *rep);
 enum err h_auth(struct request *req, struct reply *rep);
@@ -92,6 +93,7 @@ enum err h_account_keys_list(struct request *req, struct reply *rep);
 enum err h_account_keys_create(struct request *req, struct reply *rep);
 enum err h_account_key_get(struct request *req, struct reply *rep);
 enum err h_account_keys_delete(struct request *req, struct reply *rep);
+enum err h_account_keys_rotate(struct request *req, struct reply *rep);
 
 /* Reads the API key a request presents in "Authorization: Bearer" or "X-API-Key".
  * Returns 1 and sets *key and *len when one of the headers is present (even if malformed: then

@@ -69,6 +69,8 @@ static const struct route routes[] = {
     {"GET", "/v1/keys/{}", h_keys_get, ROUTE_AUTHENTICATED, "APIKey", 0, 0},
     {"PATCH", "/v1/keys/{}", h_keys_update, ROUTE_AUTHENTICATED, "APIKey", 0, 0},
     {"DELETE", "/v1/keys/{}", h_keys_delete, ROUTE_AUTHENTICATED, "APIKey", 0, 0},
+    /* who may rotate = who may create and delete: the same scope and key rule */
+    {"POST", "/v1/keys/{}/rotate", h_keys_rotate, ROUTE_AUTHENTICATED, "APIKey", 0, 0},
     {"GET", "/v1/users", h_users_list, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
     {"POST", "/v1/users", h_users_create, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
     {"GET", "/v1/users/{}", h_users_get, ROUTE_AUTHENTICATED, "Authentication", 0, 0},
@@ -119,6 +121,8 @@ static const struct route routes[] = {
      0, KEY_OWN_ACCOUNT},
     {"DELETE", "/v1/service-accounts/{}/keys/{}", h_account_keys_delete, ROUTE_AUTHENTICATED,
      "APIKey", 0, KEY_OWN_ACCOUNT},
+    {"POST", "/v1/service-accounts/{}/keys/{}/rotate", h_account_keys_rotate,
+     ROUTE_AUTHENTICATED, "APIKey", 0, KEY_OWN_ACCOUNT},
 };
 
 /* Matches path against pattern, storing {} segments (NUL-terminated copies) in params. */
@@ -194,19 +198,37 @@ static const char *key_refusal(const struct route *rt)
     return "an API-account key creates and changes no accounts, projects or memberships";
 }
 
+/* 1 for the routes where a rotated-out key presented after its overlap is reuse, which
+ * revokes its family (core/rotate.h): the rotate endpoints, as GitLab's token families. */
+static int reuse_guarded(const struct route *rt)
+{
+    return rt->fn == h_keys_rotate || rt->fn == h_account_keys_rotate;
+}
+
 static enum err authenticate(struct request *req, const struct route *rt, const char **detail,
                              int64_t *retry_after_s)
 {
     const char *key;
     size_t len;
     if (request_api_key(req, &key, &len)) {
-        enum err e = auth_key(req->core, key, len, req->client, &req->caller, retry_after_s);
+        int reused = 0;
+        enum err e = auth_key(req->core, key, len, req->client, &req->caller, retry_after_s,
+                              reuse_guarded(rt) ? &reused : NULL);
+        if (reused) {
+            *detail = "this API key was rotated out and its overlap has ended; presenting it "
+                      "again revoked every key of its family";
+            return ERR_UNAUTHENTICATED;
+        }
         if (e == ERR_THROTTLED) {
             *detail = "too many invalid keys from this client; try again later";
             return e;
         }
         if (e == ERR_UNAVAILABLE) {
             *detail = "this node cannot be sure its view of the keys is current; retry";
+            return e;
+        }
+        if (e == ERR_STORAGE_FULL || e == ERR_STORE || e == ERR_NOMEM) {
+            *detail = NULL; /* the store failed (e.g. a reuse revocation): nothing changed */
             return e;
         }
         if (e) {

@@ -187,6 +187,23 @@ enum err accounts_key_create(struct core *c, const struct caller *who, const cha
     return keys_create_owned(c, who, "service-account", id, in, fe, out, secret);
 }
 
+enum err accounts_key_rotate(struct core *c, const struct caller *who, const char *id,
+                             const char *key_id, const struct rotate_input *in,
+                             struct field_errors *fe, struct key_record *out,
+                             char secret[KEYFMT_MAX_LEN + 1], const char **why)
+{
+    struct account_record a;
+    *why = NULL;
+    enum err e = keys_account(c, who, id, &a);
+    if (e)
+        return e;
+    if (a.disabled) {
+        *why = "the API account is disabled: enable it to rotate its keys";
+        return ERR_CONFLICT;
+    }
+    return rotate_key_owned(c, who, "service-account", id, key_id, in, fe, out, secret, why);
+}
+
 enum err accounts_key_get(struct core *c, const struct caller *who, const char *id,
                           const char *key_id, struct key_record *out)
 {

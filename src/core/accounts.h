@@ -7,6 +7,7 @@
 #include "../base/fielderr.h"
 #include "core.h"
 #include "keys.h"
+#include "rotate.h"
 
 /* Default of max_site_wide_accounts (config): API accounts without a project. Accounts of a
  * project are bounded per project (max_accounts_per_project), so no count is shared. */
@@ -43,6 +44,12 @@ enum err accounts_keys_list(struct core *c, const struct caller *who, const char
 enum err accounts_key_create(struct core *c, const struct caller *who, const char *id,
                              const struct key_input *in, struct field_errors *fe,
                              struct key_record *out, char secret[KEYFMT_MAX_LEN + 1]);
+/* Rotates key key_id of an account the caller manages (rotate.h): the same caller rule as
+ * create and delete; a disabled account's keys are ERR_CONFLICT (*why says so). */
+enum err accounts_key_rotate(struct core *c, const struct caller *who, const char *id,
+                             const char *key_id, const struct rotate_input *in,
+                             struct field_errors *fe, struct key_record *out,
+                             char secret[KEYFMT_MAX_LEN + 1], const char **why);
 /* One key of an account the caller manages; ERR_NOT_FOUND when it is not that account's. */
 enum err accounts_key_get(struct core *c, const struct caller *who, const char *id,
                           const char *key_id, struct key_record *out);

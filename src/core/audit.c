@@ -35,6 +35,15 @@ void audit_log_as(struct core *c, const char *actor, const char *client, const c
         log_warn("audit: could not record %s on %s", action, target_type);
 }
 
+enum err audit_append_as(struct core *c, const char *actor, const char *client,
+                         const char *action, const char *target_type, const char *target,
+                         const char *detail)
+{
+    struct audit_record a;
+    fill(&a, actor, client, action, target_type, target, detail);
+    return c->store->ops->audit_append(c->store, &a);
+}
+
 void audit_record_of(const struct caller *who, const char *action, const char *target_type,
                      const char *target, const char *detail, struct audit_record *out)
 {

@@ -30,6 +30,12 @@ void audit_log(struct core *c, const struct caller *who, const char *action,
 void audit_log_as(struct core *c, const char *actor, const char *client, const char *action,
                   const char *target_type, const char *target, const char *detail);
 
+/* audit_log_as that returns the store's answer: inside an audited section the event joins
+ * its transaction (so a failure refuses the whole section), outside it commits on its own. */
+enum err audit_append_as(struct core *c, const char *actor, const char *client,
+                         const char *action, const char *target_type, const char *target,
+                         const char *detail);
+
 /* Fills *out with the event audit_log would record (for writes that store it together with
  * the change itself). */
 void audit_record_of(const struct caller *who, const char *action, const char *target_type,

@@ -13,6 +13,7 @@
 #include "ldap_login.h"
 #include "mfa.h"
 #include "password.h"
+#include "rotate.h"
 #include "users.h"
 #include "verify.h"
 
@@ -162,14 +163,20 @@ enum err auth_session(struct core *c, const char *token, struct caller *out)
 }
 
 enum err auth_key(struct core *c, const char *key, size_t len, const char *client,
-                  struct caller *out, int64_t *retry_after_s)
+                  struct caller *out, int64_t *retry_after_s, int *reused)
 {
     struct verify_result r;
     verify_key(c, key, len, NULL, client, &r, retry_after_s);
+    if (reused)
+        *reused = 0;
     if (r.code == VERIFY_RATE_LIMITED)
         return ERR_THROTTLED;
     if (r.code == VERIFY_UNAVAILABLE)
         return ERR_UNAVAILABLE;
+    if (r.code == VERIFY_EXPIRED && reused) { /* a rotated-out key again: GitLab's reuse rule */
+        enum err e = rotate_check_reuse(c, &r.view, client, reused);
+        return e ? e : ERR_UNAUTHENTICATED;
+    }
     if (r.code != VERIFY_VALID)
         return ERR_UNAUTHENTICATED;
     memset(out, 0, sizeof *out);

@@ -41,9 +41,12 @@ enum err auth_session(struct core *c, const char *token, struct caller *out);
 
 /* Resolves an API key presented by client into *out (and records its use).
  * ERR_UNAUTHENTICATED when the key is not valid now (unknown, expired, owner disabled);
- * ERR_THROTTLED, with *retry_after_s, while client is blocked for too many bad keys. */
+ * ERR_THROTTLED, with *retry_after_s, while client is blocked for too many bad keys.
+ * reused NULL: nothing more. Not NULL (the rotate endpoints): an expired key that was rotated
+ * out is reuse, which revokes its family (rotate_check_reuse) and sets *reused to 1 before
+ * ERR_UNAUTHENTICATED; a store failure of that revocation is returned instead. */
 enum err auth_key(struct core *c, const char *key, size_t len, const char *client,
-                  struct caller *out, int64_t *retry_after_s);
+                  struct caller *out, int64_t *retry_after_s, int *reused);
 
 /* 1 when token matches the session's CSRF token (constant time). */
 int auth_csrf_ok(const struct caller *who, const char *token);

@@ -295,6 +295,16 @@ static void remove_slot(struct keyindex *ix, size_t i)
     }
 }
 
+void keyindex_set_expiry(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN],
+                         int64_t expires_at)
+{
+    pthread_rwlock_wrlock(&ix->lock);
+    size_t i = find_slot(ix, hash);
+    if (ix->slots[i])
+        ix->slots[i]->expires_at = expires_at;
+    pthread_rwlock_unlock(&ix->lock);
+}
+
 void keyindex_remove(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN])
 {
     pthread_rwlock_wrlock(&ix->lock);

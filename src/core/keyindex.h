@@ -35,6 +35,10 @@ void keyindex_free(struct keyindex *ix);
 /* Adds or replaces the entry for hash. ERR_NOMEM on allocation failure. */
 enum err keyindex_put(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN],
                       const struct keyindex_view *v);
+/* Changes the expiry of the entry for hash in place (no allocation, so it cannot fail); no-op
+ * when absent. */
+void keyindex_set_expiry(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN],
+                         int64_t expires_at);
 /* Removes the entry for hash; no-op when absent. */
 void keyindex_remove(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN]);
 

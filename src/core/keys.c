@@ -61,21 +61,24 @@ static void check_scopes(struct core *c, const struct key_input *in, struct fiel
     }
 }
 
-static void check_expiry(const struct caller *who, const struct key_input *in, int64_t now,
-                         struct field_errors *fe, int64_t *expires_at)
+void keys_check_expiry(const struct caller *who, int has_expires_at, int64_t expires_at,
+                       int64_t now, int64_t default_ttl, struct field_errors *fe, int64_t *out)
 {
-    if (!in->has_expires_at) {
-        *expires_at = now + KEYS_DEFAULT_TTL_SECONDS;
-        if (who->kind == CALLER_KEY && *expires_at > who->expires_at)
-            *expires_at = who->expires_at;
+    if (!has_expires_at) {
+        int64_t latest = time_add_calendar_year(now);
+        *out = now + default_ttl;
+        if (*out > latest)
+            *out = latest;
+        if (who->kind == CALLER_KEY && *out > who->expires_at)
+            *out = who->expires_at;
         return;
     }
-    *expires_at = in->expires_at;
-    if (in->expires_at <= now)
+    *out = expires_at;
+    if (expires_at <= now)
         field_errors_add(fe, "expires_at", "must be in the future");
-    else if (in->expires_at > time_add_calendar_year(now))
+    else if (expires_at > time_add_calendar_year(now))
         field_errors_add(fe, "expires_at", "must be at most one year from now");
-    else if (who->kind == CALLER_KEY && in->expires_at > who->expires_at)
+    else if (who->kind == CALLER_KEY && expires_at > who->expires_at)
         field_errors_add(fe, "expires_at", "must not be later than the expiry of the calling key");
 }
 
@@ -104,7 +107,8 @@ enum err keys_create_owned(struct core *c, const struct caller *who, const char 
     if (!field_errors_has(fe, "scopes"))
         check_scopes(c, in, fe, &mask);
     if (!field_errors_has(fe, "expires_at"))
-        check_expiry(who, in, now, fe, &expires_at);
+        keys_check_expiry(who, in->has_expires_at, in->expires_at, now, KEYS_DEFAULT_TTL_SECONDS,
+                          fe, &expires_at);
     if (fe->count)
         return ERR_INVALID;
     if (who->kind == CALLER_KEY && (mask & ~who->scopes))

@@ -32,6 +32,13 @@ struct key_patch {
 void keys_check_name(const char *name, struct field_errors *fe);
 void keys_check_description(const char *description, struct field_errors *fe);
 
+/* The expiry rules of create and rotate into *out: an explicit expires_at must be later than
+ * now, at most one calendar year after now and, for a key caller, no later than the calling
+ * key's own expiry (problems in fe, field "expires_at"); without one (has_expires_at 0) it is
+ * now + default_ttl, shortened to one year and to the calling key's expiry. */
+void keys_check_expiry(const struct caller *who, int has_expires_at, int64_t expires_at,
+                       int64_t now, int64_t default_ttl, struct field_errors *fe, int64_t *out);
+
 /* Creates a key owned by the caller's principal. fe may already hold problems found while
  * parsing: those fields are not checked again and the answer is then ERR_INVALID with every
  * problem listed. On ERR_OK fills *out and secret (the key, which the caller must wipe after

@@ -182,7 +182,27 @@ static const char *const pg_migrations[] = {
     "CREATE TABLE sso_subjects (username TEXT PRIMARY KEY, subject TEXT NOT NULL,"
     "  user_created_at BIGINT NOT NULL);",
 
-    /* 8: expiry notices (SQLite's entry 10) */
+    /* 8: rotation (SQLite's entry 10): family, rotated_from, superseded_by, rotated_at; the
+     * name unique only among keys not rotated out; a changed expiry is fed to every node
+     * ("key+:ID": the node reads the key again), the last-use writes are not */
+    "ALTER TABLE api_keys ADD COLUMN family_id TEXT NOT NULL DEFAULT '',"
+    "  ADD COLUMN rotated_from TEXT, ADD COLUMN superseded_by TEXT,"
+    "  ADD COLUMN rotated_at BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE api_keys SET family_id = id;"
+    "ALTER TABLE api_keys DROP CONSTRAINT api_keys_owner_type_owner_id_name_key;"
+    "CREATE UNIQUE INDEX api_keys_current_name ON api_keys(owner_type, owner_id, name)"
+    "  WHERE superseded_by IS NULL;"
+    "CREATE INDEX api_keys_family ON api_keys(family_id);"
+    "CREATE OR REPLACE FUNCTION apikeyd_notify_key() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "  BEGIN"
+    "  IF TG_OP = 'DELETE' THEN PERFORM pg_notify('apikeyd', 'key-:' || encode(OLD.hash, 'hex'));"
+    "  ELSE PERFORM pg_notify('apikeyd', 'key+:' || NEW.id); END IF;"
+    "  RETURN NULL; END $$;"
+    "CREATE TRIGGER api_keys_feed_expiry AFTER UPDATE OF expires_at ON api_keys"
+    "  FOR EACH ROW WHEN (OLD.expires_at <> NEW.expires_at)"
+    "  EXECUTE FUNCTION apikeyd_notify_key();",
+
+    /* 9: expiry notices (SQLite's entry 11) */
     "CREATE INDEX api_keys_expiry ON api_keys(expires_at);"
     "CREATE TABLE key_notices ("
     "  key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,"

@@ -1,5 +1,6 @@
 /* sqlite_keys.c — SQLite operations for the scope catalogue, API keys, last-use times and
  * portal sessions. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sql_internal.h"
@@ -43,7 +44,7 @@ static enum err sq_scope_create(struct store *s, const struct scope_record *sc, 
 
 #define KEY_COLUMNS                                                                                \
     "id, hash, hint, owner_type, owner_id, created_by, name, description, scopes, created_at, "    \
-    "expires_at, last_used_at"
+    "expires_at, last_used_at, family_id, rotated_from, superseded_by, rotated_at"
 
 struct key_walk {
     struct sq_walk base;
@@ -68,6 +69,10 @@ static int key_row(void *ctx, struct sq_row *row)
     k->created_at = sq_col_int64(row, 9);
     k->expires_at = sq_col_int64(row, 10);
     k->last_used_at = sq_col_int64(row, 11);
+    sq_text(row, 12, k->family_id, sizeof k->family_id);
+    sq_text(row, 13, k->rotated_from, sizeof k->rotated_from);
+    sq_text(row, 14, k->superseded_by, sizeof k->superseded_by);
+    k->rotated_at = sq_col_int64(row, 15);
     w->base.found = 1;
     return w->cb ? w->cb(w->base.ctx, k) : 1;
 }
@@ -95,10 +100,13 @@ static enum err insert_key(struct sql_store *st, const struct key_record *k, int
         e = ERR_LIMIT;
     if (!e)
         e = sq_run(st, NULL,
-                   "INSERT INTO api_keys(" KEY_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                   "tbtttttTtiii", k->id, k->hash, STORE_HASH_LEN, k->hint, k->owner_type,
+                   "INSERT INTO api_keys(" KEY_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                   "NULL,0)",
+                   "tbtttttTtiiitT", k->id, k->hash, STORE_HASH_LEN, k->hint, k->owner_type,
                    k->owner_id, k->created_by, k->name, k->has_description ? k->description : NULL,
-                   k->scopes, k->created_at, k->expires_at, k->last_used_at);
+                   k->scopes, k->created_at, k->expires_at, k->last_used_at,
+                   k->family_id[0] ? k->family_id : k->id,
+                   k->rotated_from[0] ? k->rotated_from : NULL);
     if (!e &&
         !(e = sq_int(st, &count,
                      "SELECT keys FROM key_counts WHERE owner_type = ? AND owner_id = ?", "tt",
@@ -212,6 +220,106 @@ static enum err sq_key_touch(struct store *s, const struct key_touch *items, siz
                    "ib", items[i].last_used_at, items[i].hash, STORE_HASH_LEN);
     e = sq_finish(st, e);
     UNLOCK(st);
+    return e;
+}
+
+/* ---- rotation ---- */
+
+/* Takes the row lock of the owner's key count (PostgreSQL; SQLite has one writer anyway), so
+ * rotations and family revocations of one owner take their locks in one order and a
+ * revocation sees every key a rotation committed before it. */
+static enum err lock_owner_keys(struct sql_store *st, const char *owner_type, const char *owner_id)
+{
+    return sq_run(st, NULL,
+                  "UPDATE key_counts SET keys = keys WHERE owner_type = ? AND owner_id = ?", "tt",
+                  owner_type, owner_id);
+}
+
+struct key_rotate_args {
+    const char *old_id;
+    int64_t now, old_expires_at;
+    const struct key_record *key;
+    int max_per_owner;
+    const struct audit_record *audit;
+};
+
+static enum err key_rotate_job(struct sql_store *st, const void *arg)
+{
+    const struct key_rotate_args *a = arg;
+    const struct key_record *k = a->key;
+    int changed = 0;
+    int64_t exists = 0;
+    enum err e = lock_owner_keys(st, k->owner_type, k->owner_id);
+    /* the conditional update decides between concurrent rotations: the second one waits for
+     * the first one's row lock (PostgreSQL) or the write lock (SQLite), then changes nothing */
+    if (!e)
+        e = sq_run(st, &changed,
+                   "UPDATE api_keys SET superseded_by = ?1, rotated_at = ?2,"
+                   " expires_at = CASE WHEN expires_at < ?3 THEN expires_at ELSE ?3 END"
+                   " WHERE id = ?4 AND owner_type = ?5 AND owner_id = ?6"
+                   " AND superseded_by IS NULL AND expires_at > ?2",
+                   "tiittt", k->id, a->now, a->old_expires_at, a->old_id, k->owner_type,
+                   k->owner_id);
+    if (!e && !changed &&
+        !(e = sq_int(st, &exists,
+                     "SELECT count(*) FROM api_keys WHERE id = ? AND owner_type = ? AND"
+                     " owner_id = ?",
+                     "ttt", a->old_id, k->owner_type, k->owner_id)))
+        e = exists ? ERR_CONFLICT : ERR_NOT_FOUND;
+    if (!e)
+        e = insert_key(st, k, a->max_per_owner);
+    if (!e)
+        e = sql_audit_insert(st, a->audit);
+    return e;
+}
+
+static enum err sq_key_rotate(struct store *s, const char *old_id, int64_t now,
+                              int64_t old_expires_at, const struct key_record *k,
+                              int max_per_owner, const struct audit_record *audit)
+{
+    struct key_rotate_args a = {old_id, now, old_expires_at, k, max_per_owner, audit};
+    return sq_group_commit(as_sql(s), key_rotate_job, &a);
+}
+
+struct family_walk {
+    store_key_cb cb;
+    void *ctx;
+    struct key_record *rec;
+};
+
+static int family_row(void *ctx, struct sq_row *row)
+{
+    struct family_walk *w = ctx;
+    memset(w->rec, 0, sizeof *w->rec);
+    sq_text(row, 0, w->rec->id, sizeof w->rec->id);
+    sq_blob(row, 1, w->rec->hash, sizeof w->rec->hash);
+    sq_text(row, 2, w->rec->name, sizeof w->rec->name);
+    w->cb(w->ctx, w->rec);
+    return 0; /* every row: the statement has deleted them all already */
+}
+
+static enum err sq_key_family_revoke(struct store *s, const char *family_id,
+                                     const char *owner_type, const char *owner_id, int64_t now,
+                                     store_key_cb cb, void *ctx)
+{
+    struct sql_store *st = as_sql(s);
+    struct key_record *rec = malloc(sizeof *rec);
+    if (!rec)
+        return ERR_NOMEM;
+    struct family_walk w = {cb, ctx, rec};
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (!e) {
+        e = lock_owner_keys(st, owner_type, owner_id);
+        if (!e)
+            e = sq_each(st, family_row, &w,
+                        "DELETE FROM api_keys WHERE family_id = ? AND owner_type = ? AND"
+                        " owner_id = ? AND expires_at > ? RETURNING id, hash, name",
+                        "ttti", family_id, owner_type, owner_id, now);
+        e = sq_finish(st, e);
+    }
+    UNLOCK(st);
+    free(rec);
     return e;
 }
 
@@ -353,6 +461,8 @@ void sql_keys_ops(struct store_ops *ops)
     ops->key_each = sq_key_each;
     ops->key_each_for_index = sq_key_each_for_index;
     ops->key_touch = sq_key_touch;
+    ops->key_rotate = sq_key_rotate;
+    ops->key_family_revoke = sq_key_family_revoke;
     ops->session_create = sq_session_create;
     ops->session_get = sq_session_get;
     ops->session_touch = sq_session_touch;

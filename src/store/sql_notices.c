@@ -38,6 +38,7 @@ static enum err sq_notice_keys_each(struct store *s, int64_t expires_until, int6
                        " coalesce((SELECT min(n.threshold) FROM key_notices n"
                        "  WHERE n.key_id = k.id), -1)"
                        " FROM api_keys k WHERE k.expires_at <= ? AND k.expires_at > ?"
+                       " AND k.superseded_by IS NULL" /* rotated out: its successor is told */
                        " AND NOT EXISTS (SELECT 1 FROM key_notices z"
                        "  WHERE z.key_id = k.id AND z.threshold = 0)"
                        " ORDER BY k.expires_at",

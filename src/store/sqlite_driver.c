@@ -191,7 +191,48 @@ static const char *const migrations[] = {
     "CREATE TABLE sso_subjects (username TEXT PRIMARY KEY, subject TEXT NOT NULL,"
     "  user_created_at INTEGER NOT NULL) WITHOUT ROWID;",
 
-    /* 10: expiry notices, one row per key and threshold (0: expired), claimed once on any
+    /* 10: rotation (core/rotate.c): each key's family, the key it replaced, the key that
+     * replaced it and when. A key's name is unique among its owner's keys that are not rotated
+     * out (a partial index), so a rotation's new key takes the name while the old one lives on
+     * through its overlap. SQLite cannot drop the table's UNIQUE constraint: the table is
+     * rebuilt (rowids kept, so the listing order stays), with its indexes and triggers. */
+    "CREATE TABLE api_keys_new ("
+    "  id TEXT PRIMARY KEY,"
+    "  hash BLOB NOT NULL UNIQUE,"
+    "  hint TEXT NOT NULL,"
+    "  owner_type TEXT NOT NULL,"
+    "  owner_id TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  description TEXT,"
+    "  scopes TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  last_used_at INTEGER NOT NULL DEFAULT 0,"
+    "  family_id TEXT NOT NULL,"
+    "  rotated_from TEXT,"
+    "  superseded_by TEXT,"
+    "  rotated_at INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO api_keys_new(rowid, id, hash, hint, owner_type, owner_id, created_by, name,"
+    "  description, scopes, created_at, expires_at, last_used_at, family_id)"
+    "  SELECT rowid, id, hash, hint, owner_type, owner_id, created_by, name, description,"
+    "  scopes, created_at, expires_at, last_used_at, id FROM api_keys;"
+    "DROP TABLE api_keys;"
+    "ALTER TABLE api_keys_new RENAME TO api_keys;"
+    "CREATE INDEX api_keys_owner ON api_keys(owner_type, owner_id, created_at);"
+    "CREATE UNIQUE INDEX api_keys_current_name ON api_keys(owner_type, owner_id, name)"
+    "  WHERE superseded_by IS NULL;"
+    "CREATE INDEX api_keys_family ON api_keys(family_id);"
+    "CREATE TRIGGER api_keys_count_insert AFTER INSERT ON api_keys BEGIN"
+    "  INSERT INTO key_counts VALUES (NEW.owner_type, NEW.owner_id, 1)"
+    "    ON CONFLICT (owner_type, owner_id) DO UPDATE SET keys = keys + 1;"
+    "END;"
+    "CREATE TRIGGER api_keys_count_delete AFTER DELETE ON api_keys BEGIN"
+    "  UPDATE key_counts SET keys = keys - 1"
+    "    WHERE owner_type = OLD.owner_type AND owner_id = OLD.owner_id;"
+    "END;",
+
+    /* 11: expiry notices, one row per key and threshold (0: expired), claimed once on any
      * node, and the people each was mailed to (sql_notices.c) */
     "CREATE INDEX api_keys_expiry ON api_keys(expires_at);"
     "CREATE TABLE key_notices ("

@@ -133,6 +133,14 @@ struct key_record {
     int64_t created_at;
     int64_t expires_at;
     int64_t last_used_at; /* 0 = never */
+    /* rotation (core/rotate.c): the family is the id of the key the chain of rotations
+     * started from (its own id for a key made by create); rotated_from names the key this one
+     * replaced, superseded_by the key that replaced this one ("" when none), rotated_at when
+     * that happened (0 while it is current) */
+    char family_id[STORE_ID_LEN + 1];
+    char rotated_from[STORE_ID_LEN + 1];
+    char superseded_by[STORE_ID_LEN + 1];
+    int64_t rotated_at;
 };
 
 struct session_record {
@@ -364,6 +372,21 @@ struct store_ops {
     /* Records last use times of n keys (by hash) in one transaction; unknown hashes are
      * skipped; a time never moves backwards. */
     enum err (*key_touch)(struct store *s, const struct key_touch *items, size_t n);
+    /* A rotation in one transaction (durable on return, like key_create): key old_id of k's
+     * owner is rotated out (superseded_by k->id, rotated_at now, expires_at lowered to
+     * old_expires_at unless it is earlier already), k is inserted as key_create does (the name
+     * unique among the owner's keys that are not rotated out, max_per_owner counting every
+     * key) and audit record a appended. ERR_NOT_FOUND when old_id is not the owner's key,
+     * ERR_CONFLICT when it was rotated out already or has expired at now (the loser of two
+     * concurrent rotations), and key_create's refusals; nothing is stored unless ERR_OK. */
+    enum err (*key_rotate)(struct store *s, const char *old_id, int64_t now,
+                           int64_t old_expires_at, const struct key_record *k,
+                           int max_per_owner, const struct audit_record *a);
+    /* Deletes every key of family family_id (owned by owner_type:owner_id) that has not
+     * expired at now, in one transaction (nested in an audited section when one is open), and
+     * calls cb with each deleted key (id, hash and name filled). */
+    enum err (*key_family_revoke)(struct store *s, const char *family_id, const char *owner_type,
+                                  const char *owner_id, int64_t now, store_key_cb cb, void *ctx);
 
     /* Sessions by SHA-256 of the cookie token. create keeps at most max_per_user sessions per
      * user (oldest dropped). With checked (the user as a login read and checked it; NULL: no

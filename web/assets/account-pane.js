@@ -1,13 +1,15 @@
-// account-pane.js — the pane (a dialog) an API account opens into: its details, its keys and
-// "Create API Key", which runs the same New API Key and Save generated key dialogs as user keys.
+// account-pane.js — the pane (a dialog) an API account opens into: its details, its keys (⋮:
+// Rotate, Delete) and "Create API Key", which run the same New API Key, Rotate API key and
+// Save generated key dialogs as user keys.
 // The secret lives only in the Save generated key dialog, which wipes it when it closes; this
 // pane keeps the key's name and hint only.
 import { api, seg } from './api.js';
 import { fmtDate, h, uid } from './dom.js';
 import { confirmDialog, dialogButtons, openDialog } from './dialog.js';
 import { clearErrors, showProblem } from './errors.js';
-import { keyTable } from './key-table.js';
+import { keyLabel, keyTable } from './key-table.js';
 import { newKeyFlow } from './key-dialogs.js';
+import { canRotate, rotateKeyFlow } from './key-rotate.js';
 import { menuButton } from './menu.js';
 import { DELETE_TEXT } from './page-keys.js';
 
@@ -38,13 +40,30 @@ export function accountPane({ account, projectName, returnFocus, onClose }) {
         emptyText: 'This API account has no API keys yet.',
         actions: (k) => menuButton({
           text: '⋮',
-          label: `Actions for ${k.name}`,
-          items: [{ label: 'Delete', danger: true, action: (btn) => removeKey(k, btn) }],
+          label: `Actions for ${keyLabel(k)}`,
+          items: [
+            canRotate(k) && !account.disabled
+              ? { label: 'Rotate', action: (btn) => rotateKey(k, btn) } : null,
+            { label: 'Delete', danger: true, action: (btn) => removeKey(k, btn) },
+          ].filter(Boolean),
         }),
       }));
     } catch (err) {
       showProblem(alerts, err);
     }
+  }
+
+  function rotateKey(k, btn) {
+    clearErrors(alerts);
+    rotateKeyFlow({
+      key: k,
+      rotate: (body) => api('POST', `${base}/${seg(k.id)}/rotate`, body),
+      onRotated: (nk) => {
+        status.textContent = `API key "${nk.name}" rotated.`;
+        load();
+      },
+      returnFocus: () => (btn.isConnected ? btn : createBtn),
+    });
   }
 
   async function removeKey(k, btn) {

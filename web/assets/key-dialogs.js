@@ -1,5 +1,5 @@
-// key-dialogs.js — the "New API Key" dialog, the show-once "Save generated key" dialog and
-// the "Delete API key" confirmation. Used for a user's own keys and for API accounts' keys
+// key-dialogs.js — the "New API Key" dialog, the show-once "Save generated key" dialog (also
+// after a rotation, key-rotate.js) and the "Delete API key" confirmation. Used for a user's own keys and for API accounts' keys
 // (the `create` and delete callbacks differ). The secret lives only in the read-only input;
 // it is wiped the moment the dialog is closed.
 import { api } from './api.js';
@@ -159,7 +159,7 @@ export async function newKeyFlow({ create, onCreated, returnFocus }) {
 // input's value, the download's object URL (revoked), the variables; then the window closes.
 // Escape or a click on the backdrop close it the same way once the key was copied or
 // downloaded; before that they ask "Close anyway?" first.
-function saveKeyDialog(created, returnFocus) {
+export function saveKeyDialog(created, returnFocus) {
   const keyName = created.name;
   let input = h('input', { type: 'text', readOnly: true, class: 'secret', spellcheck: 'false',
     autocomplete: 'off', autofocus: true });

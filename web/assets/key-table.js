@@ -1,10 +1,18 @@
 // key-table.js — the table of API keys (Key Name, Hint, Description, Scope, Created, Expiry
 // Date, Last used), used by the User API Keys page, User Settings, a user's details and an API
 // account's keys. In a narrow box (a phone, a dialog) each row becomes a card of its own.
+// A rotated-out key (docs/API.md "Rotation") is marked "(rotated out)" after its name.
 import { fmtDate, h, srOnly } from './dom.js';
 
+// The name a row's controls use: a rotated-out key shares its name with its successor, so it
+// is told apart as "NAME (rotated out)".
+export function keyLabel(k) {
+  return k.superseded_by ? `${k.name} (rotated out)` : k.name;
+}
+
 const COLUMNS = [
-  { head: 'Key Name', cls: 'key-name', cell: (k) => k.name },
+  { head: 'Key Name', cls: 'key-name', cell: (k) => [k.name,
+    k.superseded_by ? h('span', { class: 'badge' }, ' (rotated out)') : null] },
   { head: 'Hint', cls: 'key-hint', cell: (k) => h('span', { class: 'mono' }, k.hint || '') },
   { head: 'Description', cls: 'key-desc', cell: (k) => k.description || '—' },
   { head: 'Scope', cls: 'key-scope', cell: (k) => (k.scopes || []).join(', ') },

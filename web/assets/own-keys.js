@@ -1,11 +1,12 @@
 // own-keys.js — the signed-in user's own API keys as one panel: the key table with each row's
-// ⋮ menu (Delete), and a "new key" button opening the New API Key and Save generated key
-// dialogs. Shared by the User API Keys page and User Settings' "API Keys" section.
+// ⋮ menu (Rotate, Delete), and a "new key" button opening the New API Key and Save generated
+// key dialogs. Shared by the User API Keys page and User Settings' "API Keys" section.
 import { api, seg } from './api.js';
 import { h } from './dom.js';
 import { showProblem } from './errors.js';
-import { keyTable } from './key-table.js';
+import { keyLabel, keyTable } from './key-table.js';
 import { confirmDeleteKey, newKeyFlow } from './key-dialogs.js';
+import { canRotate, rotateKeyFlow } from './key-rotate.js';
 import { menuButton } from './menu.js';
 
 // ownKeys({newLabel}) → {newButton, alerts, status, table, load}: the caller places the parts
@@ -24,8 +25,11 @@ export function ownKeys({ newLabel }) {
         keys,
         actions: (k) => menuButton({
           text: '⋮',
-          label: `Actions for ${k.name}`,
-          items: [{ label: 'Delete', danger: true, action: (btn) => remove(k, btn) }],
+          label: `Actions for ${keyLabel(k)}`,
+          items: [
+            canRotate(k) ? { label: 'Rotate', action: (btn) => rotateOne(k, btn) } : null,
+            { label: 'Delete', danger: true, action: (btn) => remove(k, btn) },
+          ].filter(Boolean),
         }),
       }));
     } catch (err) {
@@ -43,6 +47,19 @@ export function ownKeys({ newLabel }) {
     status.textContent = `API key "${k.name}" deleted.`;
     await load();
     newButton.focus();
+  }
+
+  function rotateOne(k, btn) {
+    alerts.replaceChildren();
+    rotateKeyFlow({
+      key: k,
+      rotate: (body) => api('POST', `/v1/keys/${seg(k.id)}/rotate`, body),
+      onRotated: (nk) => {
+        status.textContent = `API key "${nk.name}" rotated.`;
+        load();
+      },
+      returnFocus: () => (btn.isConnected ? btn : newButton),
+    });
   }
 
   newButton.addEventListener('click', () => {

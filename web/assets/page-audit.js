@@ -8,7 +8,8 @@ import { stackable } from './table-stack.js';
 
 // The actions docs/API.md lists under "Audit".
 export const ACTIONS = ['login.success', 'login.failure', 'logout', 'key.create', 'key.update',
-  'key.delete', 'user.create', 'user.update', 'user.delete', 'role.create', 'role.update',
+  'key.delete', 'key.rotate', 'key.reuse_revoke', 'user.create', 'user.update', 'user.delete',
+  'role.create', 'role.update',
   'role.delete', 'group.create', 'group.update', 'group.delete', 'environment.create',
   'environment.delete', 'password.change', 'mfa.enable', 'mfa.disable', 'mfa.reset',
   'mfa.recovery_codes', 'scope.create', 'project.create', 'project.delete',

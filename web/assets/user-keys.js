@@ -6,7 +6,7 @@ import { api, seg } from './api.js';
 import { h, uid } from './dom.js';
 import { confirmDialog } from './dialog.js';
 import { clearErrors, showProblem } from './errors.js';
-import { keyTable } from './key-table.js';
+import { keyLabel, keyTable } from './key-table.js';
 import { newKeyFlow } from './key-dialogs.js';
 import { DELETE_TEXT } from './page-keys.js';
 
@@ -32,7 +32,7 @@ export function userKeysSection({ username, own, afterFocus }) {
         keys,
         emptyText: own ? 'You have no API keys yet.' : `${username} has no API keys.`,
         actions: (k) => {
-          const b = h('button', { type: 'button', class: 'btn small danger' }, `Delete ${k.name}`);
+          const b = h('button', { type: 'button', class: 'btn small danger' }, `Delete ${keyLabel(k)}`);
           b.addEventListener('click', () => remove(k, b));
           return b;
         },
