@@ -305,3 +305,27 @@ def test_cli_completion_scripts_load_and_complete():
     rc, script, _ = cli(d, home, "completion", "zsh")
     check(rc == 0 and script.startswith("#compdef apikey"), "completion zsh")
     eq(cli(d, home, "completion", "fish")[0], 2, "an unknown shell is a usage error")
+
+
+def test_cli_keys_rotate_prints_the_new_secret_and_keeps_the_old_for_the_overlap():
+    d = shared()
+    home, _ = logged_in(d)
+    k = create_key(d.admin, name=uniq("cli-rot"), scopes=("Tasks",))
+    d.secrets.append(k["key"])
+    rc, out, err = cli(d, home, "keys", "rotate", k["name"], "--overlap", "1h")
+    eq(rc, 0, f"keys rotate: {err}")
+    secret = re.search(r"^(apk_[0-9A-Za-z]+)$", out, re.M).group(1)
+    d.secrets.append(secret)
+    check(f"rotated_from  {k['id']}" in out, f"the new key names the old one: {out!r}")
+    eq(verify(d, secret, "Tasks")["code"], "VALID", "the new key verifies")
+    eq(verify(d, k["key"], "Tasks")["code"], "VALID", "the old key works during the overlap")
+    path = os.path.join(home, "rotated.APIKEY")
+    rc, out, err = cli(d, home, "keys", "rotate", k["name"], "--output-file", path)
+    eq(rc, 0, f"rotate --output-file: {err}")
+    with open(path) as f:
+        newest = f.read().strip()
+    d.secrets.append(newest)
+    check(newest not in out + err, "with --output-file the secret is not printed")
+    eq(verify(d, secret)["code"], "EXPIRED", "overlap 0: the key rotated out at once")
+    eq(cli(d, home, "keys", "rotate", k["name"], "--overlap", "soon")[0], 2,
+       "a malformed overlap is a usage error")
