@@ -5,7 +5,8 @@
  * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
- * max_site_wide_accounts; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
+ * max_site_wide_accounts; webhook_allow_private_targets (on|off), webhook_retry_base_ms,
+ * webhook_poll_ms, webhook_timeout_ms; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
  * saml_* (core/saml_config.c);
  * the ldap_* settings of core/ldap_settings.h. */
 #include "config.h"
@@ -109,6 +110,20 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_int(name, value, 5, 30 * 86400, &cfg->core.session_idle_seconds);
     if (strcmp(name, "session_ttl_seconds") == 0)
         return set_int(name, value, 60, 30 * 86400, &cfg->core.session_ttl_seconds);
+    if (strcmp(name, "webhook_allow_private_targets") == 0) {
+        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+            fprintf(stderr, "apikeyd: webhook_allow_private_targets must be on or off\n");
+            return -1;
+        }
+        cfg->core.webhook_allow_private = strcmp(value, "on") == 0;
+        return 0;
+    }
+    if (strcmp(name, "webhook_retry_base_ms") == 0)
+        return set_int(name, value, 10, 3600000, &cfg->core.webhook_retry_base_ms);
+    if (strcmp(name, "webhook_poll_ms") == 0)
+        return set_int(name, value, 10, 60000, &cfg->core.webhook_poll_ms);
+    if (strcmp(name, "webhook_timeout_ms") == 0)
+        return set_int(name, value, 100, 60000, &cfg->core.webhook_timeout_ms);
     if (strcmp(name, "cookie_secure") == 0) {
         static const char *const modes[] = {"auto", "always", "never"};
         for (int i = 0; i < 3; i++)
@@ -214,6 +229,10 @@ static const struct {
     {"APIKEYD_MAX_PROJECTS_PER_USER", "max_projects_per_user"},
     {"APIKEYD_MAX_ACCOUNTS_PER_PROJECT", "max_accounts_per_project"},
     {"APIKEYD_MAX_SITE_WIDE_ACCOUNTS", "max_site_wide_accounts"},
+    {"APIKEYD_WEBHOOK_ALLOW_PRIVATE_TARGETS", "webhook_allow_private_targets"},
+    {"APIKEYD_WEBHOOK_RETRY_BASE_MS", "webhook_retry_base_ms"},
+    {"APIKEYD_WEBHOOK_POLL_MS", "webhook_poll_ms"},
+    {"APIKEYD_WEBHOOK_TIMEOUT_MS", "webhook_timeout_ms"},
 };
 
 static void usage(FILE *f)

@@ -17,6 +17,7 @@
 #include "directory.h"
 #include "ldap_sync.h"
 #include "sync.h"
+#include "webhook_delivery.h"
 
 
 void core_config_defaults(struct core_config *cfg)
@@ -35,6 +36,9 @@ void core_config_defaults(struct core_config *cfg)
     cfg->max_sessions_per_user = 50;
     cfg->usage_flush_ms = 1000;
     cfg->stale_after_ms = 5000;
+    cfg->webhook_retry_base_ms = 60000;
+    cfg->webhook_poll_ms = 1000;
+    cfg->webhook_timeout_ms = 10000;
     oidc_config_defaults(&cfg->oidc);
     saml_config_defaults(&cfg->saml);
     ldap_settings_defaults(&cfg->ldap);
@@ -132,6 +136,8 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
         goto fail;
     }
     c->usage_started = 1;
+    if ((e = webhook_delivery_start(c)))
+        goto fail;
     log_info("core: %zu keys indexed", keyindex_count(c->index));
     *out = c;
     return ERR_OK;
@@ -144,6 +150,7 @@ void core_close(struct core *c)
 {
     if (!c)
         return;
+    webhook_delivery_stop(c);
     ldap_sync_stop(c);
     directory_close(c->directory);
     sync_stop(c);

@@ -32,6 +32,11 @@ struct core_config {
     int stale_after_ms; /* with a shared store: feed silent this long -> UNAVAILABLE */
     struct oidc_config oidc; /* OpenID Connect sign-in (oidc_config.h); off by default */
     struct saml_config saml; /* SAML 2.0 sign-in (saml_config.h); off by default */
+    /* webhooks (webhooks.h, webhook_delivery.c) */
+    int webhook_allow_private; /* 1: targets in loopback/private ranges allowed (tests) */
+    int webhook_retry_base_ms; /* the first retry's delay; each next one 4x, capped at 360x */
+    int webhook_poll_ms;       /* how often the delivery thread looks for due messages */
+    int webhook_timeout_ms;    /* one delivery's time limit */
 };
 
 /* Fills the defaults documented in docs/API.md. */

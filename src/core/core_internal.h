@@ -24,6 +24,7 @@ struct core {
     struct saml_sp *saml;       /* NULL when SAML is off (saml_sp.h) */
     struct directory *directory; /* LDAP sign-in (directory.h); NULL when off */
     struct ldap_sync *ldap_sync;  /* its sync thread (ldap_sync.h); NULL when not running */
+    struct webhook_delivery *webhooks; /* the delivery thread (webhook_delivery.h) */
 
     pthread_t usage_thread;
     pthread_mutex_t usage_lock;

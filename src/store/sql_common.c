@@ -391,4 +391,5 @@ void sql_fill_ops(struct store_ops *ops)
     sql_audit_ops(ops);
     sql_projects_ops(ops);
     sql_sso_ops(ops);
+    sql_webhooks_ops(ops);
 }
