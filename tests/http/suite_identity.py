@@ -28,7 +28,7 @@ from run import (_SHARED, _SHARED_FAILED, ADMIN_PASS, ADMIN_USER, DEFAULT_SCOPES
 
 AUTHORITIES = ["manage_users", "manage_user_api_keys", "manage_roles", "manage_groups",
                "manage_environments", "manage_service_accounts", "manage_projects",
-               "manage_scopes", "view_audit"]
+               "manage_scopes", "view_audit", "manage_webhooks"]
 USER_FIELDS = ["username", "full_name", "email", "auth_source", "environment", "roles",
                "groups", "authorities", "disabled", "mfa_enabled", "created_at"]
 GROUP_FIELDS = ["name", "description", "environment", "roles", "members"]

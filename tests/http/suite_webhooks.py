@@ -275,8 +275,13 @@ def test_webhook_redirects_are_not_followed():
 
 def test_webhook_refused_change_sends_nothing():
     d, rcv = daemon(), receiver()
+    taken = create_key(d.admin, scopes=("Tasks",))    # made before the endpoint: no event
     _, url = register(d, rcv, ["key.created"])
     expect(d.admin.request("POST", "/v1/keys", json={"name": "", "scopes": ["Tasks"]}), 422)
+    # refused by the store inside the key's transaction (the name is taken)
+    expect(d.admin.request("POST", "/v1/keys", json={"name": taken["name"],
+                                                     "scopes": ["Tasks"]}), 409)
+    expect(d.admin.request("DELETE", "/v1/keys/" + "0" * 24), 404)
     expect(d.admin.request("POST", "/v1/keys", json={"name": uniq("k"), "scopes": ["Nope"]}),
            422)
     marker = create_key(d.admin, scopes=("Tasks",))
