@@ -24,6 +24,9 @@ static int v4_refused(uint32_t a)
         {0xa9fe0000, 0xffff0000}, /* 169.254/16 link-local (cloud metadata) */
         {0xac100000, 0xfff00000}, /* 172.16/12 */
         {0xc0000000, 0xffffff00}, /* 192.0.0/24 protocol assignments */
+        {0xc0000200, 0xffffff00}, /* 192.0.2/24 documentation */
+        {0xc6336400, 0xffffff00}, /* 198.51.100/24 documentation */
+        {0xcb007100, 0xffffff00}, /* 203.0.113/24 documentation */
         {0xc0a80000, 0xffff0000}, /* 192.168/16 */
         {0xc6120000, 0xfffe0000}, /* 198.18/15 benchmarking */
         {0xe0000000, 0xf0000000}, /* 224/4 multicast */
