@@ -205,7 +205,7 @@ def mfa_on(c):
 
 # =========================================================================== authorities, roles
 
-def test_authorities_lists_the_nine_documented_authorities():
+def test_authorities_lists_the_ten_documented_authorities():
     c = mkuser(shared())
     r = expect(c.request("GET", "/v1/authorities"), 200, what="GET /v1/authorities as a plain user")
     eq(sorted(authority_names(r.body)), sorted(AUTHORITIES), "authorities")
