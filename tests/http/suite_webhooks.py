@@ -448,3 +448,21 @@ def test_webhook_two_nodes_on_postgresql_deliver_each_event_exactly_once():
     finally:
         for n in nodes:
             n.kill()
+
+
+def test_webhook_at_most_50_endpoints():
+    d = Daemon("webhooks-limit", env=dict(FAST))
+    d.start()
+    try:
+        for i in range(50):
+            w = expect(d.admin.request("POST", "/v1/webhooks", json={
+                "url": f"http://192.0.2.1/{i}", "events": ["key.created"]}), 201).body
+            d.secrets.append(w["secret"])
+        r = expect(d.admin.request("POST", "/v1/webhooks", json={
+            "url": "http://192.0.2.1/51", "events": ["key.created"]}), 409, "limit-reached")
+        check("whsec_" not in json.dumps(r.body), "no secret in the refusal")
+        eq(len(expect(d.admin.request("GET", "/v1/webhooks"), 200).body["webhooks"]), 50,
+           "the 51st was not stored")
+        d.stop()
+    finally:
+        d.kill()
