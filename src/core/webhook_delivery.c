@@ -171,6 +171,7 @@ static void *delivery_main(void *arg)
 {
     struct core *c = arg;
     struct webhook_delivery *d = c->webhooks;
+    d->pruned_at = wall_ms(); /* the first prune a while after start, not with it */
     while (!atomic_load(&d->stop)) {
         if (webhook_delivery_round(c))
             continue; /* more may be due */
