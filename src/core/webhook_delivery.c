@@ -87,12 +87,12 @@ static long send_once(struct core *c, const struct webhook_record *w,
         snprintf(a->error, sizeof a->error, "out of memory");
         return 0;
     }
-    char why[160];
+    const char *why = "";
     struct webhook_target t;
-    enum err e = webhook_target_resolve(w->url, c->cfg.webhook_allow_private, &t, why, sizeof why);
+    enum err e = webhook_target_resolve(w->url, c->cfg.webhook_allow_private, &t, &why);
     long status = 0;
     if (e) {
-        snprintf(a->error, sizeof a->error, "the URL %.110s", why);
+        snprintf(a->error, sizeof a->error, "the URL %s", why);
     } else {
         char msg_id[32], hid[64], hts[64], hsig[32 + WEBHOOK_SIGNATURE_MAX];
         char sig[WEBHOOK_SIGNATURE_MAX];

@@ -71,37 +71,37 @@ int webhook_addr_refused(const struct sockaddr *sa)
 }
 
 /* The parts of url apikeyd needs, by libcurl's parser. 0, or -1 with why. */
-static int parse(const char *url, char *host, size_t hcap, long *port, char *why, size_t cap)
+static int parse(const char *url, char *host, size_t hcap, long *port, const char **why)
 {
     size_t len = strlen(url);
     if (len == 0 || len > WEBHOOK_URL_MAX) {
-        snprintf(why, cap, "must be 1 to %d characters", WEBHOOK_URL_MAX);
+        *why = "must be 1 to 2000 characters";
         return -1;
     }
     for (const unsigned char *p = (const unsigned char *)url; *p; p++)
         if (*p <= 0x20 || *p >= 0x7f) {
-            snprintf(why, cap, "must be printable ASCII without spaces (percent-encode the rest)");
+            *why = "must be printable ASCII without spaces";
             return -1;
         }
     CURLU *u = curl_url();
     if (!u) {
-        snprintf(why, cap, "could not be read");
+        *why = "could not be read";
         return -1;
     }
     char *scheme = NULL, *h = NULL, *p = NULL, *user = NULL, *pass = NULL;
     int rc = -1;
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
-        snprintf(why, cap, "is not a valid absolute URL");
+        *why = "is not a valid absolute http or https URL";
     else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
              (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
-        snprintf(why, cap, "must be an http or https URL");
+        *why = "must be an http or https URL";
     else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
              curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK)
-        snprintf(why, cap, "must not hold a user name or password");
+        *why = "must not hold a user name or password";
     else if (curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || !*h || strlen(h) >= hcap)
-        snprintf(why, cap, "must name a host");
+        *why = "must name a host";
     else if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK)
-        snprintf(why, cap, "has no port");
+        *why = "has no port";
     else {
         snprintf(host, hcap, "%s", h);
         *port = strtol(p, NULL, 10);
@@ -116,18 +116,18 @@ static int parse(const char *url, char *host, size_t hcap, long *port, char *why
     return rc;
 }
 
-int webhook_url_check(const char *url, char *why, size_t cap)
+int webhook_url_check(const char *url, const char **why)
 {
     char host[256];
     long port;
-    return parse(url, host, sizeof host, &port, why, cap);
+    return parse(url, host, sizeof host, &port, why);
 }
 
 enum err webhook_target_resolve(const char *url, int allow_private, struct webhook_target *out,
-                                char *why, size_t cap)
+                                const char **why)
 {
     memset(out, 0, sizeof *out);
-    if (parse(url, out->host, sizeof out->host, &out->port, why, cap))
+    if (parse(url, out->host, sizeof out->host, &out->port, why))
         return ERR_INVALID;
     char name[256]; /* an IPv6 literal without its brackets */
     size_t hl = strlen(out->host);
@@ -141,7 +141,7 @@ enum err webhook_target_resolve(const char *url, int allow_private, struct webho
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(name, portstr, &hints, &res);
     if (rc != 0 || !res) {
-        snprintf(why, cap, "its host cannot be resolved now");
+        *why = "its host cannot be resolved now";
         return ERR_UNAVAILABLE;
     }
     struct in6_addr probe;
@@ -153,8 +153,7 @@ enum err webhook_target_resolve(const char *url, int allow_private, struct webho
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
             continue;
         if (!allow_private && webhook_addr_refused(ai->ai_addr)) {
-            snprintf(why, cap, "resolves to a loopback, private, link-local or other"
-                               " non-public address (see webhook_allow_private_targets)");
+            *why = "resolves to a loopback, private, link-local or other non-public address";
             e = ERR_FORBIDDEN;
             break;
         }
@@ -171,7 +170,7 @@ enum err webhook_target_resolve(const char *url, int allow_private, struct webho
     }
     freeaddrinfo(res);
     if (!e && !addr[0]) {
-        snprintf(why, cap, "its host has no IP address");
+        *why = "its host has no IP address";
         e = ERR_UNAVAILABLE;
     }
     return e;

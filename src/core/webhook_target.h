@@ -21,16 +21,17 @@ struct webhook_target {
 };
 
 /* Checks the URL's form: at most WEBHOOK_URL_MAX bytes, printable ASCII, http or https, a
- * host, no user name or password. 0, or -1 with why (cap bytes) saying what is wrong. */
-int webhook_url_check(const char *url, char *why, size_t cap);
+ * host, no user name or password. 0, or -1 with *why (a static sentence for the field
+ * "url") saying what is wrong. */
+int webhook_url_check(const char *url, const char **why);
 
 /* 1 when sa is an address webhooks never go to unless private targets are allowed. */
 int webhook_addr_refused(const struct sockaddr *sa);
 
 /* Resolves url's host and checks every address: ERR_OK with *out (the first address
- * pinned), ERR_FORBIDDEN when an address is refused (why says which range), ERR_UNAVAILABLE
- * when the name cannot be resolved now, ERR_INVALID for a malformed URL. */
+ * pinned), ERR_FORBIDDEN when an address is refused, ERR_UNAVAILABLE when the name cannot be
+ * resolved now, ERR_INVALID for a malformed URL; *why (static) says which. */
 enum err webhook_target_resolve(const char *url, int allow_private, struct webhook_target *out,
-                                char *why, size_t cap);
+                                const char **why);
 
 #endif

@@ -34,19 +34,12 @@ void webhooks_each_event(const struct webhook_record *w, void (*fn)(void *ctx, c
 
 static void check_url(struct core *c, const char *url, struct field_errors *fe)
 {
-    char msg[160]; /* field problems are static strings: msg picks which */
+    const char *why = "";
     struct webhook_target t;
-    enum err e = webhook_target_resolve(url, c->cfg.webhook_allow_private, &t, msg, sizeof msg);
-    if (e == ERR_INVALID)
-        field_errors_add(fe, "url", strstr(msg, "http or https") ? "must be an http or https URL"
-                                    : strstr(msg, "user name") ? "must not hold a user name or password"
-                                    : strstr(msg, "printable") ? "must be printable ASCII without spaces"
-                                    : strstr(msg, "characters") ? "must be 1 to 2000 characters"
-                                    : "is not a valid absolute http or https URL");
-    else if (e == ERR_FORBIDDEN)
-        field_errors_add(fe, "url", "resolves to a loopback, private, link-local or other"
-                                    " non-public address");
+    enum err e = webhook_target_resolve(url, c->cfg.webhook_allow_private, &t, &why);
     /* a name that cannot be resolved now is kept: each delivery resolves and checks again */
+    if (e == ERR_INVALID || e == ERR_FORBIDDEN)
+        field_errors_add(fe, "url", why);
 }
 
 /* The events as the comma-separated audit actions the store keeps. */

@@ -91,15 +91,18 @@ static void test_refused_and_public_addresses(void **state)
 static void test_url_form(void **state)
 {
     (void)state;
-    char why[160];
-    assert_int_equal(webhook_url_check("https://hooks.example.com/a?b=c", why, sizeof why), 0);
-    assert_int_equal(webhook_url_check("http://example.com:8080/", why, sizeof why), 0);
-    assert_int_equal(webhook_url_check("ftp://example.com/", why, sizeof why), -1);
-    assert_int_equal(webhook_url_check("file:///etc/passwd", why, sizeof why), -1);
-    assert_int_equal(webhook_url_check("https://u:p@example.com/", why, sizeof why), -1);
-    assert_int_equal(webhook_url_check("https://example.com/a b", why, sizeof why), -1);
-    assert_int_equal(webhook_url_check("/relative", why, sizeof why), -1);
-    assert_int_equal(webhook_url_check("", why, sizeof why), -1);
+    const char *why = NULL;
+    assert_int_equal(webhook_url_check("https://hooks.example.com/a?b=c", &why), 0);
+    assert_int_equal(webhook_url_check("http://example.com:8080/", &why), 0);
+    assert_int_equal(webhook_url_check("ftp://example.com/", &why), -1);
+    assert_int_equal(webhook_url_check("file:///etc/passwd", &why), -1);
+    assert_int_equal(webhook_url_check("https://u:p@example.com/", &why), -1);
+    assert_int_equal(webhook_url_check("https://example.com/a b", &why), -1);
+    assert_int_equal(webhook_url_check("/relative", &why), -1);
+    assert_int_equal(webhook_url_check("", &why), -1);
+    assert_string_equal(why, "must be 1 to 2000 characters");
+    assert_int_equal(webhook_url_check("ftp://example.com/", &why), -1);
+    assert_string_equal(why, "must be an http or https URL");
 }
 
 /* The expected value is HMAC-SHA256 computed independently (Python's hmac module). */
