@@ -6,7 +6,9 @@
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
  * tls_cert_file and tls_key_file (both or neither),
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
- * max_site_wide_accounts, github_scanning_keys_file, revoke_max_requests; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
+ * max_site_wide_accounts, github_scanning_keys_file, revoke_max_requests, tls_cert_file,
+ * tls_key_file; webhook_allow_private_targets (on|off), webhook_retry_base_ms,
+ * webhook_poll_ms, webhook_timeout_ms; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
  * saml_* (core/saml_config.c);
  * the ldap_* settings of core/ldap_settings.h; mail's smtp_* and expiry_notice_*
  * (core/mail_settings.h). */
@@ -119,6 +121,20 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_int(name, value, 5, 30 * 86400, &cfg->core.session_idle_seconds);
     if (strcmp(name, "session_ttl_seconds") == 0)
         return set_int(name, value, 60, 30 * 86400, &cfg->core.session_ttl_seconds);
+    if (strcmp(name, "webhook_allow_private_targets") == 0) {
+        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+            fprintf(stderr, "apikeyd: webhook_allow_private_targets must be on or off\n");
+            return -1;
+        }
+        cfg->core.webhook_allow_private = strcmp(value, "on") == 0;
+        return 0;
+    }
+    if (strcmp(name, "webhook_retry_base_ms") == 0)
+        return set_int(name, value, 10, 3600000, &cfg->core.webhook_retry_base_ms);
+    if (strcmp(name, "webhook_poll_ms") == 0)
+        return set_int(name, value, 10, 60000, &cfg->core.webhook_poll_ms);
+    if (strcmp(name, "webhook_timeout_ms") == 0)
+        return set_int(name, value, 100, 60000, &cfg->core.webhook_timeout_ms);
     if (strcmp(name, "cookie_secure") == 0) {
         static const char *const modes[] = {"auto", "always", "never"};
         for (int i = 0; i < 3; i++)
@@ -219,6 +235,8 @@ static const char *const core_names[] = {
     "max_accounts_per_project", "max_site_wide_accounts",
     "github_scanning_keys_file", "revoke_max_requests",
     "tls_cert_file", "tls_key_file",
+    "webhook_allow_private_targets", "webhook_retry_base_ms",
+    "webhook_poll_ms", "webhook_timeout_ms",
 };
 
 static const char *const *core_settings_names(size_t *count)

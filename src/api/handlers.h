@@ -43,6 +43,15 @@ enum err h_keys_delete(struct request *req, struct reply *rep);
 enum err h_keys_rotate(struct request *req, struct reply *rep);
 
 enum err h_verify(struct request *req, struct reply *rep);
+
+/* h_webhooks.c */
+enum err h_webhooks_list(struct request *req, struct reply *rep);
+enum err h_webhooks_create(struct request *req, struct reply *rep);
+enum err h_webhooks_get(struct request *req, struct reply *rep);
+enum err h_webhooks_update(struct request *req, struct reply *rep);
+enum err h_webhooks_delete(struct request *req, struct reply *rep);
+enum err h_webhooks_test(struct request *req, struct reply *rep);
+enum err h_webhooks_deliveries(struct request *req, struct reply *rep);
 enum err h_auth(struct request *req, struct reply *rep);
 
 enum err h_users_list(struct request *req, struct reply *rep);

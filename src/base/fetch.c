@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "log.h"
 
@@ -93,6 +94,79 @@ enum err fetch_url(const char *url, const char *form, const char *authorization,
         sodium_memzero(l->data, strlen(l->data));
     curl_slist_free_all(headers);
     sodium_memzero(auth, sizeof auth);
+    curl_easy_cleanup(h);
+    return e;
+}
+
+/* The answer of a POST: counted and dropped, at most 64 KiB. */
+static size_t on_drop(char *data, size_t size, size_t n, void *ctx)
+{
+    (void)data;
+    size_t *seen = ctx;
+    *seen += size * n;
+    return *seen > 64 * 1024 ? 0 : size * n;
+}
+
+struct socket_check {
+    const struct fetch_post *p;
+    int refused;
+};
+
+static curl_socket_t on_open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct socket_check *c = ctx;
+    if (purpose != CURLSOCKTYPE_IPCXN || !c->p->address_ok(&a->addr, c->p->ctx)) {
+        c->refused = 1;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+enum err fetch_post(const struct fetch_post *p, long *status, char *error, size_t cap)
+{
+    *status = 0;
+    error[0] = '\0';
+    CURL *h = curl_easy_init();
+    if (!h)
+        return ERR_NOMEM;
+    struct curl_slist *headers = NULL, *pins = NULL;
+    for (const char *const *l = p->headers; l && *l; l++)
+        headers = curl_slist_append(headers, *l);
+    if (p->pin)
+        pins = curl_slist_append(NULL, p->pin);
+    size_t seen = 0;
+    struct socket_check check = {p, 0};
+    curl_easy_setopt(h, CURLOPT_URL, p->url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PROXY, ""); /* never a proxy from the environment */
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, p->timeout_ms < 5000 ? p->timeout_ms : 5000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, p->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "apikeyd-webhooks");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, p->body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_drop);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &seen);
+    curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    if (pins)
+        curl_easy_setopt(h, CURLOPT_RESOLVE, pins);
+    if (p->address_ok) {
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &check);
+    }
+    CURLcode rc = curl_easy_perform(h);
+    enum err e = ERR_OK;
+    if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && seen > 64 * 1024)) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    } else {
+        snprintf(error, cap, "%s", check.refused ? "the address is not allowed"
+                                                 : curl_easy_strerror(rc));
+        e = rc == CURLE_OUT_OF_MEMORY ? ERR_NOMEM : ERR_UNAVAILABLE;
+    }
+    curl_slist_free_all(headers);
+    curl_slist_free_all(pins);
     curl_easy_cleanup(h);
     return e;
 }

@@ -17,6 +17,7 @@ static const struct {
     {"manage_projects", "Manage every project and its members"},
     {"manage_scopes", "Add scopes to the catalogue"},
     {"view_audit", "Read the audit trail"},
+    {"manage_webhooks", "Register webhook endpoints and see their deliveries"},
 };
 
 uint32_t authority_bit(const char *name)

@@ -15,9 +15,10 @@ enum authority {
     AUTH_MANAGE_PROJECTS = 1u << 6,
     AUTH_MANAGE_SCOPES = 1u << 7,
     AUTH_VIEW_AUDIT = 1u << 8,
+    AUTH_MANAGE_WEBHOOKS = 1u << 9,
 };
 
-#define AUTHORITY_COUNT 9
+#define AUTHORITY_COUNT 10
 
 /* The bit of the authority called name, or 0 when there is none. */
 uint32_t authority_bit(const char *name);

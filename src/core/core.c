@@ -22,6 +22,7 @@
 #include "mailer.h"
 #include "notices.h"
 #include "sync.h"
+#include "webhook_delivery.h"
 
 
 void core_config_defaults(struct core_config *cfg)
@@ -41,6 +42,9 @@ void core_config_defaults(struct core_config *cfg)
     cfg->usage_flush_ms = 1000;
     cfg->stale_after_ms = 5000;
     cfg->revoke_max_requests = 10;
+    cfg->webhook_retry_base_ms = 60000;
+    cfg->webhook_poll_ms = 1000;
+    cfg->webhook_timeout_ms = 10000;
     oidc_config_defaults(&cfg->oidc);
     saml_config_defaults(&cfg->saml);
     ldap_settings_defaults(&cfg->ldap);
@@ -142,7 +146,8 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
         goto fail;
     }
     c->usage_started = 1;
-    if ((e = mailer_open(&cfg->mail, &c->mailer)) || (e = notices_start(c)))
+    if ((e = mailer_open(&cfg->mail, &c->mailer)) || (e = notices_start(c)) ||
+        (e = webhook_delivery_start(c)))
         goto fail;
     log_info("core: %zu keys indexed", keyindex_count(c->index));
     *out = c;
@@ -156,6 +161,7 @@ void core_close(struct core *c)
 {
     if (!c)
         return;
+    webhook_delivery_stop(c);
     revoker_stop(c->revoker); /* the queued revocations are made first */
     notices_stop(c);
     mailer_free(c->mailer);

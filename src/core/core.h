@@ -36,6 +36,11 @@ struct core_config {
     char github_scanning_keys_file[1024]; /* GitHub's secret scanning keys ("" = endpoint off) */
     int revoke_max_requests; /* POST /v1/keys/revoke per client before a block (throttle.h) */
     struct mail_settings mail; /* SMTP and expiry notices (mail_settings.h); mail off */
+    /* webhooks (webhooks.h, webhook_delivery.c) */
+    int webhook_allow_private; /* 1: targets in loopback/private ranges allowed (tests) */
+    int webhook_retry_base_ms; /* the first retry's delay; each next one 4x, capped at 360x */
+    int webhook_poll_ms;       /* how often the delivery thread looks for due messages */
+    int webhook_timeout_ms;    /* one delivery's time limit */
 };
 
 /* Fills the defaults documented in docs/API.md. */

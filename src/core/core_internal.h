@@ -29,6 +29,7 @@ struct core {
     struct throttle *revoke_throttle;    /* POST /v1/keys/revoke requests per client */
     struct mailer *mailer;        /* outgoing mail (mailer.h); NULL when smtp_url is not set */
     struct notices *notices;      /* the expiry notice thread (notices.h); NULL when off */
+    struct webhook_delivery *webhooks; /* the delivery thread (webhook_delivery.h) */
 
     pthread_t usage_thread;
     pthread_mutex_t usage_lock;

@@ -339,7 +339,10 @@ enum err users_update(struct core *c, const struct caller *who, const char *user
         e = c->store->ops->user_admin_change(c->store, username, &ch);
         if (!e && (p->password || p->disabled == 1))
             e = c->store->ops->session_delete_user(c->store, username, NULL);
-        e = audit_end(c, e, who, "user.update", "user", username, detail);
+        /* a change that disables the user is audited as user.disable (the user.disabled
+         * webhook event), the rest as user.update */
+        e = audit_end(c, e, who, disabled_after && !was_disabled ? "user.disable" : "user.update",
+                      "user", username, detail);
     }
     if (e && p->disabled == 1)
         keyindex_set_owner_disabled(c->index, "user", username, was_disabled);

@@ -10,6 +10,7 @@
 
 #include "../base/log.h"
 #include "pg_internal.h"
+#include "sql_webhook_schema.h"
 
 #define PG_MIGRATION_LOCK 727274 /* advisory lock id: "apikeyd" */
 #define PG_MAX_PARAMS 16
@@ -215,6 +216,11 @@ static const char *const pg_migrations[] = {
     "  PRIMARY KEY (key_id, threshold, username),"
     "  FOREIGN KEY (key_id, threshold) REFERENCES key_notices(key_id, threshold)"
     "    ON DELETE CASCADE);",
+
+    /* 10: webhooks (SQLite's entry 12) */
+    WEBHOOK_TABLES("BIGSERIAL PRIMARY KEY", "BIGINT", "BYTEA")
+    "UPDATE roles SET authorities = authorities || ',manage_webhooks'"
+    "  WHERE name = 'admin' AND authorities NOT LIKE '%manage_webhooks%';",
 };
 
 static PGconn *conn_of(struct sql_store *st)
@@ -421,6 +427,7 @@ static void pgd_close(struct sql_store *st)
 
 static const struct sql_driver pg_driver = {
     .begin_sql = "BEGIN",
+    .skip_locked = " FOR UPDATE OF m SKIP LOCKED",
     .exec = pgd_exec,
     .run = pgd_run,
     .each = pgd_each,

@@ -1,4 +1,4 @@
-/* sql_audit.c — the audit trail: append, audited sections (a change and its audit record in
+/* sql_audit.c — the audit trail: append (with the webhook outbox messages each record makes), audited sections (a change and its audit record in
  * one transaction) and the filtered, paged query. */
 #include <string.h>
 
@@ -27,11 +27,13 @@ static int audit_row(void *ctx, struct sq_row *row)
 
 enum err sql_audit_insert(struct sql_store *st, const struct audit_record *a)
 {
-    return sq_run(st, NULL,
-                  "INSERT INTO audit(at, actor, action, target_type, target, client, detail)"
-                  " VALUES (?,?,?,?,?,?,?)",
-                  "itttttt", a->at, a->actor, a->action, a->target_type, a->target, a->client,
-                  a->detail);
+    enum err e = sq_run(st, NULL,
+                        "INSERT INTO audit(at, actor, action, target_type, target, client, detail)"
+                        " VALUES (?,?,?,?,?,?,?)",
+                        "itttttt", a->at, a->actor, a->action, a->target_type, a->target,
+                        a->client, a->detail);
+    /* events are audit actions: the webhook outbox is written in the same transaction */
+    return e ? e : sql_webhook_enqueue(st, a);
 }
 
 static enum err audit_append_job(struct sql_store *st, const void *arg)

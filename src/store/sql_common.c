@@ -392,4 +392,5 @@ void sql_fill_ops(struct store_ops *ops)
     sql_projects_ops(ops);
     sql_sso_ops(ops);
     sql_notices_ops(ops);
+    sql_webhooks_ops(ops);
 }

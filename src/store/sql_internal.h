@@ -26,6 +26,7 @@ typedef int (*sq_row_fn)(void *ctx, struct sq_row *row);
 
 struct sql_driver {
     const char *begin_sql; /* "BEGIN IMMEDIATE" or "BEGIN" */
+    const char *skip_locked; /* a claim's row lock: " FOR UPDATE OF m SKIP LOCKED" or "" */
     enum err (*exec)(struct sql_store *st, const char *sql);
     enum err (*run)(struct sql_store *st, int *changes, const char *sql, const char *fmt,
                     va_list ap);
@@ -58,6 +59,15 @@ struct sql_store {
     pthread_mutex_t read_lock;
     void *extra; /* the driver's own state */
     int tx_depth; /* open transactions on conn (nested ones are savepoints); under lock */
+
+    /* the key a delete in this transaction removed (sql_keys.c), so that the audit record
+     * after it can name the key in its webhook messages (sql_webhooks.c); under lock */
+    struct {
+        char id[STORE_ID_LEN + 1];
+        char name[STORE_KEY_NAME_BYTES + 1];
+        char owner_type[24];
+        char owner_id[STORE_NAME_MAX + 1];
+    } gone_key;
 
     /* group commit of key creations */
     pthread_mutex_t batch_lock;
@@ -147,8 +157,13 @@ void sq_text(struct sq_row *row, int col, char *dst, size_t cap);
 /* Copies a blob column into dst (cap bytes); returns its length, 0 when NULL or too long. */
 size_t sq_blob(struct sq_row *row, int col, void *dst, size_t cap);
 
-/* Inserts one audit record (inside the caller's transaction). */
+/* Inserts one audit record (inside the caller's transaction), and its webhook messages. */
 enum err sql_audit_insert(struct sql_store *st, const struct audit_record *a);
+/* Writes the outbox messages of audit record a (one per enabled endpoint subscribed to its
+ * action) inside the caller's transaction: the one call sql_audit_insert makes. */
+enum err sql_webhook_enqueue(struct sql_store *st, const struct audit_record *a);
+/* Notes the key id before a delete removes it (name and owner), for sql_webhook_enqueue. */
+void sql_key_note_gone(struct sql_store *st, const char *id);
 
 /* Fills ops with the shared operations (and close). */
 void sql_fill_ops(struct store_ops *ops);
@@ -158,5 +173,6 @@ void sql_audit_ops(struct store_ops *ops);
 void sql_projects_ops(struct store_ops *ops);
 void sql_sso_ops(struct store_ops *ops);
 void sql_notices_ops(struct store_ops *ops);
+void sql_webhooks_ops(struct store_ops *ops);
 
 #endif

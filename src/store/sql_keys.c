@@ -1,5 +1,6 @@
 /* sqlite_keys.c — SQLite operations for the scope catalogue, API keys, last-use times and
  * portal sessions. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,9 +168,29 @@ static enum err sq_key_update(struct store *s, const struct key_record *k)
                          "tTt", k->name, k->has_description ? k->description : NULL, k->id);
 }
 
+void sql_key_note_gone(struct sql_store *st, const char *id)
+{
+    memset(&st->gone_key, 0, sizeof st->gone_key);
+    struct key_record *k = calloc(1, sizeof *k);
+    struct key_walk w = {.cb = NULL};
+    if (k && sq_walk_run(st, key_row, &w.base, sizeof *k, k,
+                         "SELECT " KEY_COLUMNS " FROM api_keys WHERE id = ?", "t", id) == ERR_OK) {
+        snprintf(st->gone_key.id, sizeof st->gone_key.id, "%s", k->id);
+        snprintf(st->gone_key.name, sizeof st->gone_key.name, "%s", k->name);
+        snprintf(st->gone_key.owner_type, sizeof st->gone_key.owner_type, "%s", k->owner_type);
+        snprintf(st->gone_key.owner_id, sizeof st->gone_key.owner_id, "%s", k->owner_id);
+    }
+    free(k);
+}
+
 static enum err sq_key_delete(struct store *s, const char *id)
 {
-    return sq_change_one(as_sql(s), "DELETE FROM api_keys WHERE id = ?", "t", id);
+    struct sql_store *st = as_sql(s);
+    LOCK(st); /* the note and the delete under one hold of the write lock */
+    sql_key_note_gone(st, id); /* a key.delete audit record after it names the key */
+    enum err e = sq_change_one(st, "DELETE FROM api_keys WHERE id = ?", "t", id);
+    UNLOCK(st);
+    return e;
 }
 
 static enum err sq_key_each(struct store *s, const char *owner_type, const char *owner_id,

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "sql_internal.h"
+#include "sql_webhook_schema.h"
 #include "sqlite_stmts.h"
 
 static const char *const migrations[] = {
@@ -253,6 +254,12 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (key_id, threshold, username),"
     "  FOREIGN KEY (key_id, threshold) REFERENCES key_notices(key_id, threshold)"
     "    ON DELETE CASCADE) WITHOUT ROWID;",
+
+    /* 12: webhooks: endpoints (the signing secret sealed with the server key), the outbox
+     * written with each audit record, and the delivery attempts (sql_webhooks.c) */
+    WEBHOOK_TABLES("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "BLOB")
+    "UPDATE roles SET authorities = authorities || ',manage_webhooks'"
+    "  WHERE name = 'admin' AND authorities NOT LIKE '%manage_webhooks%';",
 };
 
 /* The driver's state: a statement cache per connection, the data folder. */
@@ -455,6 +462,7 @@ static void lite_close(struct sql_store *st)
 
 static const struct sql_driver sqlite_driver = {
     .begin_sql = "BEGIN IMMEDIATE",
+    .skip_locked = "", /* one writer: the lease alone decides */
     .exec = lite_exec,
     .run = lite_run,
     .each = lite_each,

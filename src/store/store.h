@@ -174,6 +174,58 @@ struct notice_record {
     int attempts;
 };
 
+#define STORE_URL_BYTES 2048           /* a webhook endpoint's URL */
+#define STORE_WEBHOOK_DESC_BYTES 1000
+#define STORE_WEBHOOK_ACTIONS_BYTES 512
+#define STORE_WEBHOOK_SECRET_BYTES 96 /* a sealed signing secret (32 bytes + 40) */
+
+/* A webhook endpoint. The events it takes are kept as the audit actions they come from
+ * (core/webhook_events.c maps one to the other), so the store matches an audit record to its
+ * subscribers without knowing the event names. */
+struct webhook_record {
+    char id[STORE_ID_LEN + 1];
+    char url[STORE_URL_BYTES + 1];
+    char actions[STORE_WEBHOOK_ACTIONS_BYTES]; /* comma-separated audit actions */
+    char description[STORE_WEBHOOK_DESC_BYTES + 1];
+    int enabled;
+    char created_by[STORE_NAME_MAX + 1];
+    int64_t created_at;
+    uint8_t secret[STORE_WEBHOOK_SECRET_BYTES]; /* sealed by core; opaque here */
+    size_t secret_len;
+};
+
+/* One outbox message: an audit record for one endpoint, with what the store knew of the key
+ * it names (name and owner, read in the same transaction; for a deleted key, from the row
+ * just deleted). Delivered by one node at a time (claimed with a lease). */
+struct webhook_message {
+    int64_t id;
+    char webhook_id[STORE_ID_LEN + 1];
+    int64_t at; /* the audit record's time (seconds) */
+    char actor[STORE_NAME_MAX + 1];
+    char action[32];
+    char target_type[24];
+    char target[2 * STORE_NAME_MAX + 2];
+    char detail[256];
+    char subject_name[STORE_KEY_NAME_BYTES + 1]; /* the key's name, "" when unknown */
+    char owner_type[24];                         /* the key's owner, "" when unknown */
+    char owner_id[STORE_NAME_MAX + 1];
+    int attempts;          /* attempts made before this one */
+    char claim[33];        /* the claim token of the node delivering it */
+};
+
+/* One delivery attempt (GET /v1/webhooks/{id}/deliveries). */
+struct webhook_attempt {
+    int64_t id;
+    int64_t message_id;
+    char action[32];
+    int64_t at_ms;
+    int status;       /* the HTTP status, 0 when there was none */
+    char error[128];  /* "" when an answer came */
+    int64_t duration_ms;
+    int64_t next_at_ms; /* the next attempt, 0 when none */
+    char state[12];     /* the message's state after it: pending, delivered, failed */
+};
+
 struct store;
 struct store_feed_handler;
 
@@ -193,6 +245,10 @@ typedef int (*store_member_cb)(void *ctx, const char *project_id, const char *pr
 /* A key whose expiry is near, with the smallest threshold already claimed for it (-1: none). */
 typedef int (*store_notice_key_cb)(void *ctx, const struct key_record *k, int notified);
 typedef int (*store_notice_cb)(void *ctx, const struct notice_record *n);
+};
+
+typedef int (*store_webhook_cb)(void *ctx, const struct webhook_record *w);
+typedef int (*store_attempt_cb)(void *ctx, const struct webhook_attempt *a);
 
 struct store_ops {
     /* Closes the store and frees it. */
@@ -451,6 +507,35 @@ struct store_ops {
     /* Reads one notice (ERR_NOT_FOUND). */
     enum err (*notice_get)(struct store *s, const char *key_id, int threshold,
                            struct notice_record *out);
+};
+
+    /* Webhooks (sql_webhooks.c). Every audit record appended (audit_append, audited_end,
+     * key_create_audited) also writes, in its transaction, one outbox message per enabled
+     * endpoint whose actions name the record's action. create: ERR_LIMIT past max endpoints.
+     * update: url, actions, description, enabled (disabling fails its pending messages).
+     * delete: with its messages and attempts. */
+    enum err (*webhook_create)(struct store *s, const struct webhook_record *w, int max);
+    enum err (*webhook_get)(struct store *s, const char *id, struct webhook_record *out);
+    enum err (*webhook_each)(struct store *s, store_webhook_cb cb, void *ctx);
+    enum err (*webhook_update)(struct store *s, const struct webhook_record *w);
+    enum err (*webhook_delete)(struct store *s, const char *id);
+    /* An outbox message of audit record a for endpoint id alone (a test-send), due now_ms. */
+    enum err (*webhook_enqueue_one)(struct store *s, const char *id, const struct audit_record *a,
+                                    int64_t now_ms);
+    /* Claims the oldest message due at now_ms of an enabled endpoint that no node holds, for
+     * lease_ms, under token claim (32 hex): ERR_NOT_FOUND when there is none. Several nodes
+     * never claim one message at once (FOR UPDATE SKIP LOCKED on PostgreSQL). */
+    enum err (*webhook_claim)(struct store *s, int64_t now_ms, int64_t lease_ms,
+                              const char *claim, struct webhook_message *out);
+    /* Records attempt a of claimed message m and moves it to a->state (due again at
+     * a->next_at_ms when pending), releasing the claim, in one transaction. */
+    enum err (*webhook_attempt_record)(struct store *s, const struct webhook_message *m,
+                                       const struct webhook_attempt *a);
+    /* Endpoint id's attempts, newest first, at most limit. */
+    enum err (*webhook_attempts_each)(struct store *s, const char *id, int limit,
+                                      store_attempt_cb cb, void *ctx);
+    /* Drops delivered and failed messages, and attempts, older than before_ms. */
+    enum err (*webhook_prune)(struct store *s, int64_t before_ms);
 };
 
 struct store {

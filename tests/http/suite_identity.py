@@ -28,7 +28,7 @@ from run import (_SHARED, _SHARED_FAILED, ADMIN_PASS, ADMIN_USER, DEFAULT_SCOPES
 
 AUTHORITIES = ["manage_users", "manage_user_api_keys", "manage_roles", "manage_groups",
                "manage_environments", "manage_service_accounts", "manage_projects",
-               "manage_scopes", "view_audit"]
+               "manage_scopes", "view_audit", "manage_webhooks"]
 USER_FIELDS = ["username", "full_name", "email", "auth_source", "environment", "roles",
                "groups", "authorities", "disabled", "mfa_enabled", "created_at"]
 GROUP_FIELDS = ["name", "description", "environment", "roles", "members"]
@@ -205,7 +205,7 @@ def mfa_on(c):
 
 # =========================================================================== authorities, roles
 
-def test_authorities_lists_the_nine_documented_authorities():
+def test_authorities_lists_the_ten_documented_authorities():
     c = mkuser(shared())
     r = expect(c.request("GET", "/v1/authorities"), 200, what="GET /v1/authorities as a plain user")
     eq(sorted(authority_names(r.body)), sorted(AUTHORITIES), "authorities")

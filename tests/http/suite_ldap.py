@@ -318,7 +318,7 @@ def test_ldap_sync_disables_a_user_removed_from_the_directory_and_refuses_their_
         check(gone, "dave's key should answer DISABLED within a few sync rounds")
         eq(expect(user(d, "dave"), 200).body["disabled"], True, "dave disabled here")
         expect(dave.request("GET", "/v1/me"), 401, what="dave's session ended")
-        ev = [e for e in audit(d, target="dave", action="user.update")]
+        ev = [e for e in audit(d, target="dave", action="user.disable")]
         check(ev and ev[0]["actor"] == "(ldap-sync)",
               f"the disabling audited as the sync: {[(e['actor'], e['detail']) for e in ev]}")
         eq(verify(d, k2["key"]).get("code"), "VALID", "ivan, still in the directory, untouched")

@@ -25,6 +25,7 @@ static const struct {
     {"manage_projects", AUTH_MANAGE_PROJECTS},
     {"manage_scopes", AUTH_MANAGE_SCOPES},
     {"view_audit", AUTH_VIEW_AUDIT},
+    {"manage_webhooks", AUTH_MANAGE_WEBHOOKS},
 };
 
 #define DOCUMENTED_COUNT (sizeof documented / sizeof documented[0])

@@ -1320,7 +1320,7 @@ static void test_user_changes_are_audited(void **state)
     struct seen_events *s = query(u, &f);
     assert_int_equal(s->n, 3);
     assert_string_equal(s->ev[0].action, "user.delete");
-    assert_string_equal(s->ev[1].action, "user.update");
+    assert_string_equal(s->ev[1].action, "user.disable");
     assert_string_equal(s->ev[2].action, "user.create");
 }
 

@@ -11,6 +11,7 @@ import * as users from './page-users.js';
 import * as accounts from './page-accounts.js';
 import * as projects from './page-projects.js';
 import * as audit from './page-audit.js';
+import * as webhooks from './page-webhooks.js';
 
 const ROUTES = {
   '#/keys': { label: 'User API Keys', page: keys },
@@ -19,12 +20,14 @@ const ROUTES = {
   '#/projects': { label: 'Projects', page: projects },
   '#/users': { label: 'Users', page: users },
   '#/audit': { label: 'Audit', page: audit },
+  '#/webhooks': { label: 'Webhooks', page: webhooks },
 };
 // The sidebar's Admin group: each link is shown to holders of any of its authorities, the
 // group to those who see one of its links. (The pages themselves also check.)
 const ADMIN_LINKS = {
   '#/users': ['manage_users', 'manage_user_api_keys'],
   '#/audit': ['view_audit'],
+  '#/webhooks': ['manage_webhooks'],
 };
 
 const root = document.getElementById('app');

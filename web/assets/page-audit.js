@@ -8,13 +8,14 @@ import { stackable } from './table-stack.js';
 
 // The actions docs/API.md lists under "Audit".
 export const ACTIONS = ['login.success', 'login.failure', 'logout', 'key.create', 'key.update',
-  'key.delete', 'key.rotate', 'key.reuse_revoke', 'user.create', 'user.update', 'user.delete',
-  'role.create', 'role.update',
+  'key.delete', 'key.rotate', 'key.reuse_revoke', 'user.create', 'user.update', 'user.disable',
+  'user.delete', 'role.create', 'role.update',
   'role.delete', 'group.create', 'group.update', 'group.delete', 'environment.create',
   'environment.delete', 'password.change', 'mfa.enable', 'mfa.disable', 'mfa.reset',
   'mfa.recovery_codes', 'scope.create', 'project.create', 'project.delete',
   'project.member.put', 'project.member.delete', 'account.create', 'account.update',
-  'account.delete'];
+  'account.delete', 'webhook.create', 'webhook.update', 'webhook.delete', 'webhook.test',
+  'webhook.disable'];
 const PAGE_SIZES = ['10', '25', '50', '100', '200'];
 const NO_PERMISSION = 'You do not have permission to view the audit log. It is shown to holders '
   + 'of the View Audit authority (view_audit): ask an administrator for a role that includes it.';
