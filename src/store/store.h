@@ -245,7 +245,6 @@ typedef int (*store_member_cb)(void *ctx, const char *project_id, const char *pr
 /* A key whose expiry is near, with the smallest threshold already claimed for it (-1: none). */
 typedef int (*store_notice_key_cb)(void *ctx, const struct key_record *k, int notified);
 typedef int (*store_notice_cb)(void *ctx, const struct notice_record *n);
-};
 
 typedef int (*store_webhook_cb)(void *ctx, const struct webhook_record *w);
 typedef int (*store_attempt_cb)(void *ctx, const struct webhook_attempt *a);
@@ -507,8 +506,6 @@ struct store_ops {
     /* Reads one notice (ERR_NOT_FOUND). */
     enum err (*notice_get)(struct store *s, const char *key_id, int threshold,
                            struct notice_record *out);
-};
-
     /* Webhooks (sql_webhooks.c). Every audit record appended (audit_append, audited_end,
      * key_create_audited) also writes, in its transaction, one outbox message per enabled
      * endpoint whose actions name the record's action. create: ERR_LIMIT past max endpoints.
