@@ -387,3 +387,22 @@ def test_notice_smtp_password_file_that_cannot_be_read_stops_the_start():
                            timeout=30)
         check(p.returncode != 0 and "smtp_password_file" in p.stderr,
               f"a password file without a username is refused: {p.stderr[-300:]!r}")
+
+
+def test_notices_skip_a_rotated_out_key_whose_successor_lives_on():
+    smtp = Smtp().start()
+    d = Daemon("notices-rotated", env=smtp.env(expiry_notice_days="2")).start()
+    try:
+        owner = _person(d, email_addr="rotator@example.test")
+        k = _key(owner, 60, name="rotated key")
+        r = expect(owner.request("POST", f"/v1/keys/{k['id']}/rotate",
+                                 json={"overlap_seconds": 3}), 201, what="rotate")
+        d.secrets.append(r.body["key"])
+        time.sleep(5)  # the old key's 2-"day" window and its expiry have both passed
+        eq([m for m in smtp.messages() if k["id"] in m["msg"].get_content()], [],
+           "mails about the rotated-out key")
+        eq(_audit(d, k["id"], "key.expiring") + _audit(d, k["id"], "key.expired"), [],
+           "notice events of the rotated-out key")
+    finally:
+        d.kill()
+        _stop_servers()
