@@ -32,6 +32,7 @@ int run_mfa_tests(void);
 int run_store_tests(void);
 int run_ldap_tests(void);
 int run_saml_tests(void);
+int run_openapi_tests(void);
 
 /* A fresh directory under $TMPDIR (or /tmp); malloc'd path. Fails the test when it cannot. */
 char *unit_tempdir(void);
