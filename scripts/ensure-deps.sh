@@ -7,14 +7,17 @@ want=(build-essential pkg-config libhttp-parser-dev libjansson-dev libsodium-dev
       libsqlite3-dev zlib1g-dev liboath-dev libqrencode-dev libpq-dev libcjose-dev libcurl4-openssl-dev
       libldap-dev liblasso3-dev)
 case "${1:-build}" in
-  test) want+=(libcmocka-dev python3 curl postgresql nginx-light clang libclang-rt-14-dev slapd ldap-utils openssl xmlsec1) ;;
+  test) want+=(libcmocka-dev python3 curl postgresql nginx-light clang libclang-rt-14-dev slapd ldap-utils openssl xmlsec1
+             python3-jsonschema) ;;
   bench) want+=(python3 wrk nginx-light) ;;
 esac
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# node and npm (the OpenID Connect provider of the HTTP tests, the browser tests): Debian's
+# python3-jsonschema: the HTTP tests check every response against web/openapi.json.
+# node and npm (the OpenID Connect provider of the HTTP tests, the browser tests, the OpenAPI
+# lint): Debian's
 # packages only when the commands are missing (a machine may have node from elsewhere)
 if [ "${1:-build}" = test ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
   missing+=(nodejs npm)
