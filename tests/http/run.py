@@ -2457,8 +2457,8 @@ def main():
         elif _TMPDIRS:
             print("kept: " + " ".join(_TMPDIRS), file=sys.stderr)
     if openapi_check.ENABLED:
-        print(f"openapi: {openapi_check.checked[0]} responses matched web/openapi.json",
-              file=sys.stderr)
+        print(f"openapi: {openapi_check.checked[0]} responses matched web/openapi.json "
+              f"({openapi_check.checked[1]:.1f} s of checking)", file=sys.stderr)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
