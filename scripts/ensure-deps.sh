@@ -8,14 +8,16 @@ want=(build-essential pkg-config libhttp-parser-dev libjansson-dev libsodium-dev
       libldap-dev liblasso3-dev jq)
 case "${1:-build}" in
   test) want+=(libcmocka-dev python3 curl postgresql nginx-light clang libclang-rt-14-dev slapd ldap-utils openssl xmlsec1
-              mandoc systemd python3-aiosmtpd) ;;
+              mandoc systemd python3-aiosmtpd python3-jsonschema) ;;
   bench) want+=(python3 wrk nginx-light openssl) ;;
 esac
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# node and npm (the OpenID Connect provider of the HTTP tests, the browser tests): Debian's
+# python3-jsonschema: the HTTP tests check every response against web/openapi.json.
+# node and npm (the OpenID Connect provider of the HTTP tests, the browser tests, the OpenAPI
+# lint): Debian's
 # packages only when the commands are missing (a machine may have node from elsewhere)
 if [ "${1:-build}" = test ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
   missing+=(nodejs npm)

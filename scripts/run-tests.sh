@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run-tests.sh BUILD_DIR — every test of `make test`: the unit tests (cmocka; the store suite
 # also against PostgreSQL), the HTTP tests against real daemons (SQLite, several nodes on
-# PostgreSQL, nginx auth_request), then the portal in Debian's chromium (tests/browser).
+# PostgreSQL, nginx auth_request; every response checked against web/openapi.json), the
+# OpenAPI document's lint (tests/openapi/lint.sh, Redocly CLI), then the portal in Debian's
+# chromium (tests/browser).
 # Starts a throwaway PostgreSQL on loopback for the store suite unless APIKEYD_TEST_PG_URL is
 # already set, and stops it at the end.
 set -uo pipefail
@@ -29,6 +31,7 @@ fi
 status=0
 "$root/$build/unit-tests" || status=1
 APIKEYD_BIN="$root/$build/apikeyd" python3 "$root/tests/http/run.py" || status=1
+bash "$root/tests/openapi/lint.sh" || status=1
 if [ -f "$root/tests/browser/run.sh" ]; then
   APIKEYD_BIN="$root/$build/apikeyd" bash "$root/tests/browser/run.sh" || status=1
 fi

@@ -37,6 +37,9 @@ static const struct route routes[] = {
     {"GET", "/v1/auth", h_auth, ROUTE_PUBLIC, NULL, 1, 0},
     {"GET", "/healthz", h_healthz, ROUTE_PUBLIC, NULL, 1, 0},
     {"GET", "/readyz", h_readyz, ROUTE_PUBLIC, NULL, 0, 0}, /* tries a write: on a worker */
+    /* this API described (web/openapi.json, compiled in); a route added here goes there too
+     * (tests/unit/test_openapi.c fails until it does) */
+    {"GET", "/openapi.json", h_static, ROUTE_PUBLIC, NULL, 1, 0},
     {"GET", "/", h_static, ROUTE_PUBLIC, NULL, 1, 0},
     {"GET", "/index.html", h_static, ROUTE_PUBLIC, NULL, 1, 0},
     {"GET", "/assets/{}", h_static, ROUTE_PUBLIC, NULL, 1, 0},
@@ -134,6 +137,25 @@ static const struct route routes[] = {
     {"POST", "/v1/service-accounts/{}/keys/{}/rotate", h_account_keys_rotate,
      ROUTE_AUTHENTICATED, "APIKey", 0, KEY_OWN_ACCOUNT},
 };
+
+size_t router_route_count(void)
+{
+    return sizeof routes / sizeof routes[0];
+}
+
+int router_route_info(size_t i, struct route_info *out)
+{
+    if (i >= router_route_count())
+        return -1;
+    out->method = routes[i].method;
+    out->pattern = routes[i].pattern;
+    out->authenticated = routes[i].auth == ROUTE_AUTHENTICATED;
+    out->key_scope = routes[i].key_scope;
+    out->key_callers = routes[i].who == KEY_PERSON        ? "person"
+                       : routes[i].who == KEY_OWN_ACCOUNT ? "own-account"
+                                                          : "any";
+    return 0;
+}
 
 /* Matches path against pattern, storing {} segments (NUL-terminated copies) in params. */
 static int match(const char *pattern, const char *path, char params[][128])

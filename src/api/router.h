@@ -26,4 +26,19 @@ int router_may_block(const struct route_match *m);
  * parameters point into m, which must outlive req's use. */
 void router_run(struct request *req, struct route_match *m, struct reply *rep);
 
+/* One row of the route table as the OpenAPI document (web/openapi.json) describes it. */
+struct route_info {
+    const char *method;     /* "GET", "POST", ... */
+    const char *pattern;    /* "{}" stands for one path segment */
+    int authenticated;      /* 0: public */
+    const char *key_scope;  /* the scope a key caller needs, NULL: any valid key */
+    const char *key_callers; /* "any", "person" or "own-account" (enum key_who) */
+};
+
+/* How many routes the table holds. */
+size_t router_route_count(void);
+
+/* Route i of the table into out; 0, or -1 past the end. For tests/unit/test_openapi.c. */
+int router_route_info(size_t i, struct route_info *out);
+
 #endif

@@ -8,6 +8,10 @@ contract (SPEC.md). Standard library only.
     python3 tests/http/run.py            # every test
     python3 tests/http/run.py verify     # tests whose name contains "verify"
 
+Every response a Client receives is also checked against the OpenAPI document
+(web/openapi.json) by openapi_check.py: an undocumented route or status, or a body that does
+not match its schema, fails the test.
+
 Prints `ok   NAME` or `FAIL NAME: REASON` per test and finally `N passed, N failed`;
 exits 1 if anything failed. $APIKEYD_TEST_OUTPUT, when set, receives the daemons' logs.
 $APIKEYD_TEST_KEEP=1 keeps the temporary directories.
@@ -37,6 +41,8 @@ import tempfile
 import time
 import traceback
 import zlib
+
+import openapi_check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -621,6 +627,7 @@ class Client:
             self.d.secrets.append(body["key"])
         if status >= 400 and check_problem:
             assert_problem(r)
+        openapi_check.check(method, path, status, hdrs.get("Content-Type"), raw)
         return r
 
 
@@ -2471,6 +2478,9 @@ def main():
                 shutil.rmtree(t, ignore_errors=True)
         elif _TMPDIRS:
             print("kept: " + " ".join(_TMPDIRS), file=sys.stderr)
+    if openapi_check.ENABLED:
+        print(f"openapi: {openapi_check.checked[0]} responses matched web/openapi.json "
+              f"({openapi_check.checked[1]:.1f} s of checking)", file=sys.stderr)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -18,6 +18,8 @@ import threading
 import time
 from email.utils import parsedate_to_datetime
 
+import openapi_check
+
 from run import (ADMIN_USER, Resp, assert_problem, check, check_settings_refused_at_start,
                  create_key, dedicated, eq, forge_key, new_user, shared, snippet)
 
@@ -75,6 +77,8 @@ class Answer:
                     self.body.decode("utf-8", "replace")
             except (ValueError, UnicodeDecodeError):
                 body = self.body.decode("utf-8", "replace")
+        openapi_check.check(method, path, self.status, self.headers.get("Content-Type"),
+                            self.body)
         return Resp(self.status, self.headers, body, self.body, method, path)
 
     def __repr__(self):

@@ -34,6 +34,7 @@ int run_ldap_tests(void);
 int run_saml_tests(void);
 int run_mail_tests(void);
 int run_webhooks_tests(void);
+int run_openapi_tests(void);
 
 /* A fresh directory under $TMPDIR (or /tmp); malloc'd path. Fails the test when it cannot. */
 char *unit_tempdir(void);
