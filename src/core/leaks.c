@@ -12,6 +12,7 @@
 #include "../base/timeutil.h"
 #include "audit.h"
 #include "core_internal.h"
+#include "leak_mail.h"
 #include "revoker.h"
 #include "scanning_keys.h"
 
@@ -50,14 +51,14 @@ static void leak_detail(const struct key_record *k, const struct leak_report *by
                  k->owner_type, k->owner_id);
 }
 
-/* After a key was revoked as leaked (the delete and its event committed): k (id, name, owner,
- * created_by) and by (who reported it, the url and source where GitHub found it) are known
- * here, so this is where the owner is told. Runs on a worker (GitHub's report, before its
- * answer) or on the revoker thread. */
-static void revoked(const struct key_record *k, const struct leak_report *by)
+/* After a key was revoked as leaked (the delete and its event committed): its people are
+ * told by email. Runs on a worker (GitHub's report, before its answer) or on the revoker
+ * thread, so the mail is only queued in the store here; the notice thread sends it. */
+static void revoked(struct core *c, const struct key_record *k, const struct leak_report *by)
 {
     log_info("leak: key %s of %s:%s revoked (reported by %s)", k->id, k->owner_type, k->owner_id,
              by->actor);
+    leak_mail_queue(c, k, by);
 }
 
 enum err leaks_revoke(struct core *c, const uint8_t hash[STORE_HASH_LEN],
@@ -92,7 +93,7 @@ enum err leaks_revoke(struct core *c, const uint8_t hash[STORE_HASH_LEN],
                          "key.leaked", "key", k->id, detail);
     if (e == ERR_OK) {
         keyindex_remove(c->index, k->hash);
-        revoked(k, by);
+        revoked(c, k, by);
     } else if (e == ERR_NOT_FOUND) { /* deleted meanwhile (another report, another node) */
         keyindex_remove(c->index, k->hash);
         e = ERR_OK;

@@ -12,6 +12,7 @@
 #include "../base/timeutil.h"
 #include "audit.h"
 #include "core_internal.h"
+#include "leak_mail.h"
 #include "mailer.h"
 #include "notify.h"
 
@@ -24,6 +25,7 @@ struct notices {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     _Atomic int stop;
+    int kick; /* a round is wanted now (notices_wake), under lock */
 };
 
 int notices_due(const struct mail_settings *s, int64_t now, int64_t created_at,
@@ -87,9 +89,37 @@ static int pending(void *ctx, const struct notice_record *n)
     return it->count == ROUND_MAX;
 }
 
-static int64_t lease_until(struct core *c, int64_t now)
+int64_t notices_lease_until(const struct core *c, int64_t now)
 {
     return now + 10 * (int64_t)c->cfg.mail.smtp_timeout_seconds + 60;
+}
+
+int64_t notices_retry_at(const struct core *c, int attempts, int64_t first_at, int64_t now)
+{
+    if (now - first_at >= GIVE_UP_SECONDS)
+        return -1;
+    int64_t wait = c->cfg.mail.notice_retry_seconds;
+    for (int i = 1; i < attempts && wait < RETRY_MAX_SECONDS; i++)
+        wait *= 2;
+    if (wait > RETRY_MAX_SECONDS)
+        wait = RETRY_MAX_SECONDS;
+    return now + wait;
+}
+
+int notices_stopping(const struct core *c)
+{
+    return c->notices && atomic_load(&c->notices->stop);
+}
+
+void notices_wake(struct core *c)
+{
+    struct notices *n = c->notices;
+    if (!n)
+        return;
+    pthread_mutex_lock(&n->lock);
+    n->kick = 1;
+    pthread_cond_signal(&n->wake);
+    pthread_mutex_unlock(&n->lock);
 }
 
 static void when_text(int threshold, char *out, size_t cap)
@@ -202,22 +232,19 @@ static void deliver(struct core *c, const struct item *item, int64_t now)
         j.failed = 1;
     }
     int attempts = item->attempts + 1;
+    int64_t next = notices_retry_at(c, attempts, item->claimed_at, now);
     if (!j.failed) {
         e = c->store->ops->notice_update(c->store, k->id, item->threshold, "done", 0, attempts,
                                          now);
-    } else if (now - item->claimed_at >= GIVE_UP_SECONDS) {
+    } else if (next < 0) {
         log_warn("notice: key %s: given up after %d attempts", k->id, attempts);
         e = c->store->ops->notice_update(c->store, k->id, item->threshold, "failed", 0, attempts,
                                          now);
     } else {
-        int64_t wait = c->cfg.mail.notice_retry_seconds;
-        for (int i = 1; i < attempts && wait < RETRY_MAX_SECONDS; i++)
-            wait *= 2;
-        if (wait > RETRY_MAX_SECONDS)
-            wait = RETRY_MAX_SECONDS;
-        e = c->store->ops->notice_update(c->store, k->id, item->threshold, "pending", now + wait,
+        e = c->store->ops->notice_update(c->store, k->id, item->threshold, "pending", next,
                                          attempts, now);
-        log_info("notice: key %s: mail not sent, next try in %lld s", k->id, (long long)wait);
+        log_info("notice: key %s: mail not sent, next try in %lld s", k->id,
+                 (long long)(next - now));
     }
     if (e && e != ERR_NOT_FOUND) /* NOT_FOUND: superseded or its key deleted meanwhile */
         log_warn("notice: key %s: could not record the outcome: %s", k->id, err_title(e));
@@ -232,6 +259,10 @@ int notices_round(struct core *c)
         return 0;
     int claimed = 0;
     const struct mail_settings *s = &c->cfg.mail;
+    if (s->notice_day_count == 0) { /* expiry notices off (the thread sends leak mail) */
+        free(it);
+        return 0;
+    }
     it->c = c;
     it->now = time_now();
     int64_t unit = s->notice_unit_seconds;
@@ -250,7 +281,7 @@ int notices_round(struct core *c)
         if (!e)
             e = audit_end_as(c,
                              c->store->ops->notice_claim(c->store, item->key_id, item->threshold,
-                                                         now, lease_until(c, now)),
+                                                         now, notices_lease_until(c, now)),
                              "system", "", item->threshold ? "key.expiring" : "key.expired",
                              "key", item->key_id, detail);
         if (e == ERR_CONFLICT)
@@ -275,7 +306,7 @@ int notices_round(struct core *c)
         struct item *item = &it->list[i];
         int64_t now = time_now();
         if (c->store->ops->notice_take(c->store, item->key_id, item->threshold,
-                                       item->next_try_at, lease_until(c, now)) == ERR_OK)
+                                       item->next_try_at, notices_lease_until(c, now)) == ERR_OK)
             deliver(c, item, now);
     }
     free(it);
@@ -294,12 +325,15 @@ static void *notices_main(void *arg)
         int64_t ns = until.tv_nsec + (int64_t)every * 1000000;
         until.tv_sec += ns / 1000000000;
         until.tv_nsec = ns % 1000000000;
-        while (!atomic_load(&n->stop) && pthread_cond_timedwait(&n->wake, &n->lock, &until) == 0)
+        while (!atomic_load(&n->stop) && !n->kick &&
+               pthread_cond_timedwait(&n->wake, &n->lock, &until) == 0)
             ;
         if (atomic_load(&n->stop))
             break;
+        n->kick = 0;
         pthread_mutex_unlock(&n->lock);
         notices_round(c);
+        leak_mail_round(c);
         pthread_mutex_lock(&n->lock);
     }
     pthread_mutex_unlock(&n->lock);
@@ -308,8 +342,8 @@ static void *notices_main(void *arg)
 
 enum err notices_start(struct core *c)
 {
-    if (c->cfg.mail.notice_day_count == 0)
-        return ERR_OK;
+    if (c->cfg.mail.notice_day_count == 0 && !c->mailer)
+        return ERR_OK; /* nothing to send: no expiry notices, no mail */
     struct notices *n = calloc(1, sizeof *n);
     if (!n)
         return ERR_NOMEM;

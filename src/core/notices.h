@@ -27,7 +27,8 @@ int notices_due(const struct mail_settings *s, int64_t now, int64_t created_at,
                 int64_t expires_at, int notified);
 
 /* Starts the notice thread (a round every expiry_notice_scan_ms, the first one after that
- * wait) unless expiry_notice_days is off. */
+ * wait, or at once after notices_wake): expiry notices, then the queued mails about revoked
+ * leaked keys (leak_mail.h). Not started when expiry_notice_days is off and mail is off. */
 enum err notices_start(struct core *c);
 
 /* Stops and joins it (a send in progress is cancelled). */
@@ -36,5 +37,19 @@ void notices_stop(struct core *c);
 /* One round on the calling thread: claims and mails the notices due, then retries the
  * unsent ones whose time has come. Returns the number of notices claimed. */
 int notices_round(struct core *c);
+
+/* Asks the notice thread for a round now (no-op when it does not run). */
+void notices_wake(struct core *c);
+
+/* 1 once notices_stop began: a round in progress ends early. */
+int notices_stopping(const struct core *c);
+
+/* The retry schedule shared by every mail the thread sends: after `attempts` failed attempts
+ * of a mail first tried at first_at, the time of the next try (expiry_notice_retry_seconds,
+ * doubling, at most an hour apart), or -1 once a day has passed (give up). */
+int64_t notices_retry_at(const struct core *c, int attempts, int64_t first_at, int64_t now);
+
+/* Until when an attempt taken now holds its row (other nodes leave it alone meanwhile). */
+int64_t notices_lease_until(const struct core *c, int64_t now);
 
 #endif

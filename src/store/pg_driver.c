@@ -221,6 +221,14 @@ static const char *const pg_migrations[] = {
     WEBHOOK_TABLES("BIGSERIAL PRIMARY KEY", "BIGINT", "BYTEA")
     "UPDATE roles SET authorities = authorities || ',manage_webhooks'"
     "  WHERE name = 'admin' AND authorities NOT LIKE '%manage_webhooks%';",
+
+    /* 11: mails about revoked leaked keys (SQLite's entry 13) */
+    "CREATE TABLE leak_mail (key_id TEXT NOT NULL, username TEXT NOT NULL,"
+    "  subject TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL, next_try_at BIGINT NOT NULL,"
+    "  attempts BIGINT NOT NULL DEFAULT 0, sent_at BIGINT NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (key_id, username));"
+    "CREATE INDEX leak_mail_pending ON leak_mail(status, next_try_at);",
 };
 
 static PGconn *conn_of(struct sql_store *st)

@@ -1,6 +1,7 @@
 /* sql_notices.c — expiry notices (store.h, notice_*): the keys whose expiry is near, one
  * claimed row per key and threshold (its primary key makes exactly one node win the claim,
- * on PostgreSQL as on SQLite), the attempts to mail it and the people already mailed. */
+ * on PostgreSQL as on SQLite), the attempts to mail it and the people already mailed; and the
+ * queued mails about revoked leaked keys (leak_mail_*), one row per key and person. */
 #include <stdio.h>
 #include <string.h>
 
@@ -172,8 +173,96 @@ static enum err sq_notice_mail_has(struct store *s, const char *key_id, int thre
     return e ? e : n ? ERR_OK : ERR_NOT_FOUND;
 }
 
+static enum err sq_leak_mail_add(struct store *s, const char *key_id, const char *username,
+                                 const char *subject, const char *body, int64_t now)
+{
+    struct sql_store *st = as_sql(s);
+    sq_write_begin(st);
+    enum err e = sq_run(st, NULL,
+                        "INSERT INTO leak_mail(key_id, username, subject, body, status,"
+                        " created_at, next_try_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)"
+                        " ON CONFLICT DO NOTHING",
+                        "ttttii", key_id, username, subject, body, now, now);
+    sq_write_end(st);
+    return e;
+}
+
+struct leak_mail_walk {
+    struct sq_walk base;
+    store_leak_mail_cb cb;
+};
+
+#define LEAK_MAIL_COLUMNS "key_id, username, status, subject, body, created_at, next_try_at, " \
+                          "attempts, sent_at"
+
+static int leak_mail_row(void *ctx, struct sq_row *row)
+{
+    struct leak_mail_walk *w = ctx;
+    struct leak_mail_record *m = w->base.rec;
+    memset(m, 0, sizeof *m);
+    sq_text(row, 0, m->key_id, sizeof m->key_id);
+    sq_text(row, 1, m->username, sizeof m->username);
+    sq_text(row, 2, m->status, sizeof m->status);
+    sq_text(row, 3, m->subject, sizeof m->subject);
+    sq_text(row, 4, m->body, sizeof m->body);
+    m->created_at = sq_col_int64(row, 5);
+    m->next_try_at = sq_col_int64(row, 6);
+    m->attempts = (int)sq_col_int64(row, 7);
+    m->sent_at = sq_col_int64(row, 8);
+    w->base.found = 1;
+    return w->cb ? w->cb(w->base.ctx, m) : 1;
+}
+
+static enum err sq_leak_mail_pending_each(struct store *s, int64_t now, store_leak_mail_cb cb,
+                                          void *ctx)
+{
+    struct leak_mail_walk w = {.base.ctx = ctx, .cb = cb};
+    return sq_walk_run(as_sql(s), leak_mail_row, &w.base, sizeof(struct leak_mail_record), NULL,
+                       "SELECT " LEAK_MAIL_COLUMNS " FROM leak_mail"
+                       " WHERE status = 'pending' AND next_try_at <= ?"
+                       " ORDER BY next_try_at, created_at",
+                       "i", now);
+}
+
+static enum err sq_leak_mail_get(struct store *s, const char *key_id, const char *username,
+                                 struct leak_mail_record *out)
+{
+    struct leak_mail_walk w = {0};
+    return sq_walk_run(as_sql(s), leak_mail_row, &w.base, sizeof(struct leak_mail_record), out,
+                       "SELECT " LEAK_MAIL_COLUMNS " FROM leak_mail"
+                       " WHERE key_id = ? AND username = ?",
+                       "tt", key_id, username);
+}
+
+static enum err sq_leak_mail_take(struct store *s, const char *key_id, const char *username,
+                                  int64_t seen, int64_t lease_until)
+{
+    enum err e = sq_change_one(as_sql(s),
+                               "UPDATE leak_mail SET next_try_at = ? WHERE key_id = ?"
+                               " AND username = ? AND status = 'pending' AND next_try_at = ?",
+                               "itti", lease_until, key_id, username, seen);
+    return e == ERR_NOT_FOUND ? ERR_CONFLICT : e;
+}
+
+static enum err sq_leak_mail_update(struct store *s, const char *key_id, const char *username,
+                                    const char *status, int64_t next_try_at, int attempts,
+                                    int64_t now)
+{
+    return sq_change_one(as_sql(s),
+                         "UPDATE leak_mail SET status = ?, next_try_at = ?, attempts = ?,"
+                         " sent_at = CASE WHEN ? = 'done' THEN ? ELSE sent_at END"
+                         " WHERE key_id = ? AND username = ? AND status = 'pending'",
+                         "tiititt", status, next_try_at, (int64_t)attempts, status, now, key_id,
+                         username);
+}
+
 void sql_notices_ops(struct store_ops *ops)
 {
+    ops->leak_mail_add = sq_leak_mail_add;
+    ops->leak_mail_pending_each = sq_leak_mail_pending_each;
+    ops->leak_mail_take = sq_leak_mail_take;
+    ops->leak_mail_update = sq_leak_mail_update;
+    ops->leak_mail_get = sq_leak_mail_get;
     ops->notice_keys_each = sq_notice_keys_each;
     ops->notice_claim = sq_notice_claim;
     ops->notice_pending_each = sq_notice_pending_each;

@@ -260,6 +260,21 @@ static const char *const migrations[] = {
     WEBHOOK_TABLES("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "BLOB")
     "UPDATE roles SET authorities = authorities || ',manage_webhooks'"
     "  WHERE name = 'admin' AND authorities NOT LIKE '%manage_webhooks%';",
+
+    /* 13: mails about revoked leaked keys, queued at the revocation and sent (retried) by the
+     * notice thread; the key is gone by then, so no reference to api_keys (sql_notices.c) */
+    "CREATE TABLE leak_mail ("
+    "  key_id TEXT NOT NULL,"
+    "  username TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  next_try_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  sent_at INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (key_id, username)) WITHOUT ROWID;"
+    "CREATE INDEX leak_mail_pending ON leak_mail(status, next_try_at);",
 };
 
 /* The driver's state: a statement cache per connection, the data folder. */

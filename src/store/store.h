@@ -226,6 +226,22 @@ struct webhook_attempt {
     char state[12];     /* the message's state after it: pending, delivered, failed */
 };
 
+/* One mail about a revoked leaked key to one person (sql_notices.c), queued when the key was
+ * revoked and sent by the notice thread: status "pending" (next_try_at says when; a taken
+ * row's next_try_at is its lease), "done" (sent_at), "failed" (given up, or not mailable).
+ * It holds the finished message (no secret is in it); the address is looked up when sent. */
+#define STORE_LEAK_MAIL_SUBJECT_BYTES 998
+#define STORE_LEAK_MAIL_BODY_BYTES 8192
+struct leak_mail_record {
+    char key_id[STORE_ID_LEN + 1];
+    char username[STORE_NAME_MAX + 1];
+    char status[16];
+    char subject[STORE_LEAK_MAIL_SUBJECT_BYTES + 1];
+    char body[STORE_LEAK_MAIL_BODY_BYTES + 1];
+    int64_t created_at, next_try_at, sent_at;
+    int attempts;
+};
+
 struct store;
 struct store_feed_handler;
 
@@ -245,6 +261,7 @@ typedef int (*store_member_cb)(void *ctx, const char *project_id, const char *pr
 /* A key whose expiry is near, with the smallest threshold already claimed for it (-1: none). */
 typedef int (*store_notice_key_cb)(void *ctx, const struct key_record *k, int notified);
 typedef int (*store_notice_cb)(void *ctx, const struct notice_record *n);
+typedef int (*store_leak_mail_cb)(void *ctx, const struct leak_mail_record *m);
 
 typedef int (*store_webhook_cb)(void *ctx, const struct webhook_record *w);
 typedef int (*store_attempt_cb)(void *ctx, const struct webhook_attempt *a);
@@ -533,6 +550,24 @@ struct store_ops {
                                       store_attempt_cb cb, void *ctx);
     /* Drops delivered and failed messages, and attempts, older than before_ms. */
     enum err (*webhook_prune)(struct store *s, int64_t before_ms);
+
+    /* Mails about revoked leaked keys (sql_notices.c). leak_mail_add queues one ("pending",
+     * next_try_at = now); a second one for the same key and person is ignored (ERR_OK). */
+    enum err (*leak_mail_add)(struct store *s, const char *key_id, const char *username,
+                              const char *subject, const char *body, int64_t now);
+    /* The "pending" ones with next_try_at <= now, oldest first. */
+    enum err (*leak_mail_pending_each)(struct store *s, int64_t now, store_leak_mail_cb cb,
+                                       void *ctx);
+    /* Takes one for an attempt as notice_take does (ERR_CONFLICT: another node took it). */
+    enum err (*leak_mail_take)(struct store *s, const char *key_id, const char *username,
+                               int64_t seen, int64_t lease_until);
+    /* Ends an attempt as notice_update does. ERR_NOT_FOUND when not pending. */
+    enum err (*leak_mail_update)(struct store *s, const char *key_id, const char *username,
+                                 const char *status, int64_t next_try_at, int attempts,
+                                 int64_t now);
+    /* Reads one (ERR_NOT_FOUND). */
+    enum err (*leak_mail_get)(struct store *s, const char *key_id, const char *username,
+                              struct leak_mail_record *out);
 };
 
 struct store {

@@ -456,14 +456,196 @@ def test_leaked_github_and_revoke_on_one_node_are_seen_by_another_over_postgresq
         _kill_all([a, b])
 
 
-def test_leaked_zz_daemon_exits_0_and_keeps_no_secret():
-    d = _STATE.get("daemon")
+# --------------------------------------------------------------------------- email
+# The people of a revoked leaked key are mailed (a real SMTP server: suite_notices.Smtp). The
+# mail is queued in the store at the revocation and sent by the notice thread; this daemon
+# scans only once a minute and has expiry notices off, so a mail that arrives at once shows
+# the revocation woke the sender.
+
+def _mail_daemon():
+    from suite_notices import Smtp
+    d = _STATE.get("mail_daemon")
     if d is None or d.proc is None:
-        return
-    d.stop()
-    logs = d.all_logs()
-    files = d.data_files()
-    for s in d.secrets:
-        check(s.encode() not in logs, "a key secret appears in the daemon's log")
-        for name, blob in files.items():
-            check(s.encode() not in blob, f"a key secret appears in {name}")
+        smtp = Smtp().start()
+        d = Daemon("leaks-mail", env=smtp.env(
+            github_scanning_keys_file=_keys()["keys_file"], expiry_notice_days="off",
+            expiry_notice_scan_ms="60000", verify_max_failures="1000000")).start()
+        d.smtp = smtp
+        _STATE["mail_daemon"] = d
+    return d
+
+
+def _mail_person(d, email_addr, login=True, roles=None):
+    from suite_notices import _person
+    return _person(d, email_addr=email_addr, full_name="Léak Owner", roles=roles, login=login)
+
+
+def _mails_to(smtp, addr):
+    return [m for m in smtp.messages() if m["rcpt_tos"] == [addr]]
+
+
+def _body(m):
+    return m["msg"].get_body(preferencelist=("plain",)).get_content()
+
+
+def _leak_subject(name, account=None):
+    if account:
+        return (f'apikeyd: API key "{name}" of the API account "{account}" was revoked '
+                "because it was found leaked")
+    return f'apikeyd: your API key "{name}" was revoked because it was found leaked'
+
+
+def _await_mails(smtp, addr, n, timeout=5.0):
+    from run import wait_until
+    wait_until(lambda: len(_mails_to(smtp, addr)) >= n, timeout, interval=0.05)
+    time.sleep(0.3)                      # a duplicate would be on its way by now
+    return _mails_to(smtp, addr)
+
+
+def test_leaked_mail_github_report_mails_the_owner_once_naming_the_key_and_the_url():
+    d = _mail_daemon()
+    addr = f"{uniq('gh')}@example.test"
+    owner = _mail_person(d, addr)
+    k = create_key(owner, name=uniq("gh-mail ünï"))
+    entry = _report(k["key"], source="commit")
+    t0 = time.monotonic()
+    r = expect(_post_report(d, [entry, _report()]), 200, what="a report of a live key")
+    check(time.monotonic() - t0 < 2.0, "GitHub's answer waited for the mail")
+    eq([e["label"] for e in r.body], ["true_positive", "false_positive"], "labels")
+    mails = _await_mails(d.smtp, addr, 1)
+    eq(len(mails), 1, f"mails to the owner {addr}")
+    m = mails[0]
+    eq(str(m["msg"]["subject"]), _leak_subject(k["name"]), "the subject")
+    body = _body(m)
+    for part in (k["name"], k["id"], k["hint"], entry["url"], "source: commit",
+                 "Create a new key", "Hello Léak Owner"):
+        check(part in body, f"the mail should name {part!r}: {body!r}")
+    check(k["key"] not in body and k["key"].encode() not in m["raw"], "the secret is not mailed")
+    # reported again: the key is gone (false positive), no second mail
+    r = expect(_post_report(d, [entry]), 200, what="the same report again")
+    eq(r.body[0]["label"], "false_positive", "a key already revoked")
+    eq(len(_await_mails(d.smtp, addr, 2, timeout=0.5)), 1, "mails after a second report")
+
+
+def test_leaked_mail_api_account_key_goes_to_its_issuer_and_the_project_owners():
+    d = _mail_daemon()
+    tag = uniq("acct")
+    issuer = _mail_person(d, f"{tag}-issuer@example.test", roles=["user"])
+    owner = _mail_person(d, f"{tag}-owner@example.test", login=False)
+    reader = _mail_person(d, f"{tag}-reader@example.test", login=False)
+    pid = expect(d.admin.request("POST", "/v1/projects", json={"name": uniq("proj")}),
+                 201).body["id"]
+    sub = expect(d.admin.request("POST", "/v1/projects",
+                                 json={"name": uniq("sub"), "parent": pid}), 201).body["id"]
+    for who, role, project in ((owner, "owner", pid), (issuer, "owner", sub),
+                               (reader, "reader", sub)):
+        r = d.admin.request("PUT", f"/v1/projects/{project}/members/user:{who.username}",
+                            json={"role": role})
+        check(r.status in (200, 201), f"PUT member: {r.status}")
+    acct = expect(issuer.request("POST", "/v1/service-accounts",
+                                 json={"name": uniq("acct"), "project": sub}), 201).body
+    k = expect(issuer.request("POST", f"/v1/service-accounts/{acct['id']}/keys",
+                              json={"name": uniq("acct-key"), "scopes": ["Tasks"]}), 201).body
+    entry = _report(k["key"])
+    expect(_post_report(d, [entry]), 200, what="a report of an API account's key")
+    for who in ("issuer", "owner"):
+        mails = _await_mails(d.smtp, f"{tag}-{who}@example.test", 1)
+        eq(len(mails), 1, f"mails to the {who}")
+        eq(str(mails[0]["msg"]["subject"]), _leak_subject(k["name"], acct["name"]),
+           f"the {who}'s subject")
+        check(entry["url"] in _body(mails[0]), "the url in the mail")
+    eq(_mails_to(d.smtp, f"{tag}-reader@example.test"), [], "a reader of the project")
+
+
+def test_leaked_mail_revoke_endpoint_mails_the_owner_of_a_valid_key_only():
+    d = _mail_daemon()
+    addr = f"{uniq('rv')}@example.test"
+    owner = _mail_person(d, addr)
+    k = create_key(owner, name=uniq("rv-mail"))
+    ip = _client_ip()
+    expect(_revoke(d, [forge_key(), k["key"], "junk"], client=ip), 202)
+    mails = _await_mails(d.smtp, addr, 1)
+    eq(len(mails), 1, f"mails to the owner {addr}")
+    eq(str(mails[0]["msg"]["subject"]), _leak_subject(k["name"]), "the subject")
+    body = _body(mails[0])
+    for part in (k["name"], k["id"], f"POST /v1/keys/revoke from {ip}"):
+        check(part in body, f"the mail should say {part!r}: {body!r}")
+    check(k["key"] not in body, "the secret is not mailed")
+
+
+def test_leaked_mail_false_positives_and_expired_keys_mail_nobody():
+    d = _mail_daemon()
+    addr = f"{uniq('fp')}@example.test"
+    owner = _mail_person(d, addr)
+    expired = create_key(owner, name=uniq("fp-expired"), expires_at=iso(time.time() + 1))
+    time.sleep(1.2)
+    before = len(d.smtp.messages())
+    r = expect(_post_report(d, [_report(), _report(expired["key"]), _report("not a key")]), 200)
+    eq([e["label"] for e in r.body], ["false_positive", "true_positive", "false_positive"],
+       "labels")
+    expect(_revoke(d, [forge_key(), expired["key"]]), 202)
+    # then a live key: once its mail is in, any mail the others caused would be too
+    live = create_key(owner, name=uniq("fp-live"))
+    expect(_post_report(d, [_report(live["key"])]), 200)
+    mails = _await_mails(d.smtp, addr, 1)
+    eq([str(m["msg"]["subject"]) for m in mails], [_leak_subject(live["name"])],
+       "the only mail is about the live key")
+    eq(len(d.smtp.messages()) - before, 1, "mails sent by the server in all")
+
+
+def test_leaked_mail_waits_out_a_slow_or_down_mail_server_and_a_restart():
+    """GitHub's answer does not wait for the mail server: one that accepts connections and
+    never answers (smtp_timeout_seconds 2), then none at all. The queued mails survive a
+    restart and go out once a server is back."""
+    import socket
+    from suite_notices import Smtp, _stop_servers
+    smtp = Smtp()                                       # not started yet
+    slow = socket.socket()
+    slow.bind(("127.0.0.1", smtp.port))
+    slow.listen(16)                                     # accepted by the kernel, never read
+    d = Daemon("leaks-mail-down", env=smtp.env(
+        github_scanning_keys_file=_keys()["keys_file"], expiry_notice_days="off",
+        smtp_timeout_seconds="2")).start()
+    try:
+        owner = _mail_person(d, "down@example.test")
+        a = create_key(owner, name=uniq("down-a"))
+        b = create_key(owner, name=uniq("down-b"))
+        t0 = time.monotonic()
+        expect(_post_report(d, [_report(a["key"])]), 200, what="a report, mail server slow")
+        check(time.monotonic() - t0 < 1.5, "the answer waited for a slow mail server")
+        from run import wait_until
+        check(wait_until(lambda: b"next try" in d.all_logs(), 6), "a retry is planned")
+        slow.close()                                    # now nothing listens
+        t0 = time.monotonic()
+        expect(_post_report(d, [_report(b["key"])]), 200, what="a report, mail server down")
+        check(time.monotonic() - t0 < 1.5, "the answer waited for a down mail server")
+        d.stop()
+        eq(smtp.messages(), [], "mails before the server is back")
+        d.start()
+        smtp.start()
+        mails = _await_mails(smtp, "down@example.test", 2, timeout=10.0)
+        eq(sorted(str(m["msg"]["subject"]) for m in mails),
+           sorted(_leak_subject(k["name"]) for k in (a, b)), "the mails after the restart")
+    finally:
+        slow.close()
+        d.kill()
+        _stop_servers()
+
+
+def test_leaked_zz_daemon_exits_0_and_keeps_no_secret():
+    for which in ("daemon", "mail_daemon"):
+        d = _STATE.get(which)
+        if d is None or d.proc is None:
+            continue
+        d.stop()
+        logs = d.all_logs()
+        files = d.data_files()
+        for s in d.secrets:
+            check(s.encode() not in logs, "a key secret appears in the daemon's log")
+            for name, blob in files.items():
+                check(s.encode() not in blob, f"a key secret appears in {name}")
+        if which == "mail_daemon":
+            for m in d.smtp.messages():
+                for s in d.secrets:
+                    check(s.encode() not in m["raw"], "a key secret was mailed")
+            d.smtp.stop()
