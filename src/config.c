@@ -4,6 +4,8 @@
  * login_max_failures, login_backoff_seconds,
  * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
+ * metrics_listen (default off), log_format (text|json), log_level (error|warn|info|debug),
+ * access_log (on|off),
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
  * max_site_wide_accounts; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
  * saml_* (core/saml_config.c);
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "core/keyfmt.h"
 
 #define APIKEYD_VERSION "0.1.0"
@@ -119,6 +122,28 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         fprintf(stderr, "apikeyd: cookie_secure must be auto, always or never\n");
         return -1;
     }
+    if (strcmp(name, "metrics_listen") == 0)
+        return set_text(name, value, cfg->metrics_listen, sizeof cfg->metrics_listen);
+    if (strcmp(name, "log_format") == 0) {
+        if ((cfg->log_format = log_format_parse(value)) >= 0)
+            return 0;
+        fprintf(stderr, "apikeyd: log_format must be text or json\n");
+        return -1;
+    }
+    if (strcmp(name, "log_level") == 0) {
+        if ((cfg->log_level = log_level_parse(value)) >= 0)
+            return 0;
+        fprintf(stderr, "apikeyd: log_level must be error, warn, info or debug\n");
+        return -1;
+    }
+    if (strcmp(name, "access_log") == 0) {
+        if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+            cfg->access_log = strcmp(value, "on") == 0;
+            return 0;
+        }
+        fprintf(stderr, "apikeyd: access_log must be on or off\n");
+        return -1;
+    }
     if (strcmp(name, "trusted_proxies") == 0) {
         if (netaddr_list_parse(value, &cfg->trusted_proxies)) {
             fprintf(stderr, "apikeyd: trusted_proxies must be IP addresses or CIDR ranges"
@@ -211,6 +236,10 @@ static const struct {
     {"APIKEYD_MAX_KEYS_PER_OWNER", "max_keys_per_owner"},
     {"APIKEYD_TRUSTED_PROXIES", "trusted_proxies"},
     {"APIKEYD_COOKIE_SECURE", "cookie_secure"},
+    {"APIKEYD_METRICS_LISTEN", "metrics_listen"},
+    {"APIKEYD_LOG_FORMAT", "log_format"},
+    {"APIKEYD_LOG_LEVEL", "log_level"},
+    {"APIKEYD_ACCESS_LOG", "access_log"},
     {"APIKEYD_MAX_PROJECTS_PER_USER", "max_projects_per_user"},
     {"APIKEYD_MAX_ACCOUNTS_PER_PROJECT", "max_accounts_per_project"},
     {"APIKEYD_MAX_SITE_WIDE_ACCOUNTS", "max_site_wide_accounts"},
@@ -236,6 +265,8 @@ int config_load(struct config *cfg, int argc, char **argv)
     cfg->max_connections = 4000;
     cfg->max_connections_per_client = 256;
     cfg->idle_timeout_seconds = 60;
+    cfg->log_format = LOG_FORMAT_TEXT;
+    cfg->log_level = LOG_INFO;
     core_config_defaults(&cfg->core);
     netaddr_list_parse("127.0.0.0/8, ::1/128", &cfg->trusted_proxies);
 

@@ -17,6 +17,10 @@ struct config {
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
     struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
     int cookie_secure; /* 0 auto, 1 always, 2 never (enum cookie_secure in api/server.h) */
+    char metrics_listen[128]; /* GET /metrics here ("" = off) */
+    int log_format;           /* enum log_format (base/log.h) */
+    int log_level;            /* enum log_level */
+    int access_log;           /* one line per request */
     struct core_config core;
 };
 

@@ -18,6 +18,8 @@ struct server_options {
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
     struct netaddr_list trusted_proxies; /* peers whose X-Real-IP / X-Forwarded-For count */
     enum cookie_secure cookie_secure;    /* auto: Secure when a trusted proxy saw HTTPS */
+    const char *metrics_listen; /* GET /metrics on this address of its own; NULL or "": off */
+    int access_log;             /* one log line per request */
 };
 
 /* Starts serving on listen ("127.0.0.1:8080", "[::1]:8080", ":8080") as opts says. Sets *out.
@@ -27,6 +29,9 @@ enum err server_start(struct core *core, const char *listen, const struct server
 
 /* The port actually bound (useful with port 0). */
 unsigned server_port(struct server *s);
+
+/* The metrics listener's port, 0 when metrics_listen is off. */
+unsigned server_metrics_port(struct server *s);
 
 /* Stops accepting, finishes in-flight requests, frees the server. */
 void server_stop(struct server *s);

@@ -1,5 +1,6 @@
 /* core.c — start-up (catalogue, key index), the last-used writer thread, shut-down. */
 #include "core_internal.h"
+#include "telemetry.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -132,6 +133,7 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
         goto fail;
     }
     c->usage_started = 1;
+    telemetry_open(c);
     log_info("core: %zu keys indexed", keyindex_count(c->index));
     *out = c;
     return ERR_OK;
@@ -144,6 +146,7 @@ void core_close(struct core *c)
 {
     if (!c)
         return;
+    telemetry_close(c);
     ldap_sync_stop(c);
     directory_close(c->directory);
     sync_stop(c);
