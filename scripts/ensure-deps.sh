@@ -7,7 +7,7 @@ want=(build-essential pkg-config libhttp-parser-dev libjansson-dev libsodium-dev
       libsqlite3-dev zlib1g-dev liboath-dev libqrencode-dev libpq-dev libcjose-dev libcurl4-openssl-dev
       libldap-dev liblasso3-dev)
 case "${1:-build}" in
-  test) want+=(libcmocka-dev python3 curl postgresql nginx-light clang libclang-rt-14-dev slapd ldap-utils openssl xmlsec1) ;;
+  test) want+=(libcmocka-dev python3 curl postgresql nginx-light clang libclang-rt-14-dev slapd ldap-utils openssl xmlsec1 prometheus) ;;
   bench) want+=(python3 wrk nginx-light) ;;
 esac
 missing=()

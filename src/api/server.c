@@ -392,6 +392,15 @@ static enum err start_metrics(struct server *srv, const char *listen, unsigned i
     return ERR_OK;
 }
 
+static void stop_metrics(struct server *srv)
+{
+    loops_stop(srv->metrics_loops);
+    srv->metrics_loops = NULL;
+    if (srv->metrics_fd >= 0)
+        close(srv->metrics_fd);
+    srv->metrics_fd = -1;
+}
+
 static unsigned port_of(int fd)
 {
     struct sockaddr_storage ss;
@@ -426,9 +435,19 @@ enum err server_start(struct core *core, const char *listen, const struct server
     }
     srv->trusted_proxies = opts->trusted_proxies;
     srv->cookie_secure = opts->cookie_secure;
+    /* the metrics listener first: once the public port answers, metrics_listen does too */
+    if (opts->metrics_listen && opts->metrics_listen[0]) {
+        enum err e = start_metrics(srv, opts->metrics_listen, opts->idle_timeout_seconds);
+        if (e) {
+            close(srv->listen_fd);
+            free(srv);
+            return e;
+        }
+    }
     srv->workers = workers_start(opts->workers);
     if (!srv->workers) {
         log_error("server: cannot start %u worker threads", opts->workers);
+        stop_metrics(srv);
         close(srv->listen_fd);
         free(srv);
         return ERR_NOMEM;
@@ -439,16 +458,10 @@ enum err server_start(struct core *core, const char *listen, const struct server
     if (!srv->loops) {
         log_error("server: cannot start %u event threads", opts->threads);
         workers_stop(srv->workers);
+        stop_metrics(srv);
         close(srv->listen_fd);
         free(srv);
         return ERR_NOMEM;
-    }
-    if (opts->metrics_listen && opts->metrics_listen[0]) {
-        enum err e = start_metrics(srv, opts->metrics_listen, opts->idle_timeout_seconds);
-        if (e) {
-            server_stop(srv);
-            return e;
-        }
     }
     *out = srv;
     return ERR_OK;
@@ -473,8 +486,6 @@ void server_stop(struct server *s)
     workers_stop(s->workers);
     loops_stop(s->loops);
     close(s->listen_fd);
-    loops_stop(s->metrics_loops);
-    if (s->metrics_fd >= 0)
-        close(s->metrics_fd);
+    stop_metrics(s);
     free(s);
 }
