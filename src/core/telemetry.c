@@ -56,7 +56,7 @@ static double view_age(void *ctx, unsigned i)
     (void)i;
     struct core *c = ctx;
     int64_t alive = atomic_load(&c->feed_alive_ms);
-    if (!atomic_load(&c->view_loaded) || alive == 0)
+    if (alive == 0) /* the feed has not been heard yet */
         return NAN;
     return (double)(time_monotonic_ms() - alive) / 1000.0;
 }

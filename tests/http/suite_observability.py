@@ -373,3 +373,55 @@ def test_request_ids_from_an_untrusted_peer_are_replaced():
         d.stop()
     finally:
         d.kill()
+
+
+def _samples(port):
+    """{'name{labels}': value} of one scrape of metrics_listen."""
+    _, text = fetch(f"http://127.0.0.1:{port}/metrics")
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
+def test_postgresql_nodes_report_the_view_age_and_the_change_feed_state():
+    from suite_cluster import STALE_MS, _fresh_database, _kill_all, _nodes, _pg_ctl, _poll
+    url = _fresh_database()
+    ports = [free_port(), free_port()]
+    a = _nodes(1, url, env={"APIKEYD_METRICS_LISTEN": f"127.0.0.1:{ports[0]}"})[0]
+    b = _nodes(1, url, env={"APIKEYD_METRICS_LISTEN": f"127.0.0.1:{ports[1]}"})[0]
+    try:
+        k = create_key(a.admin, scopes=("Tasks",))
+        # b learns of a's key through the feed: its gauge counts it
+        s, _ = _poll(lambda: _samples(ports[1]), lambda s: s.get("apikeyd_keys") == 1, 5, 0.05)
+        eq(s.get("apikeyd_keys"), 1.0, "node b's apikeyd_keys after a created a key")
+        eq(s.get('apikeyd_change_feed_state{state="in_step"}'), 1.0, "b's feed is in step")
+        eq(s.get('apikeyd_change_feed_state{state="stale"}'), 0.0, "not stale")
+        check(0 <= s.get("apikeyd_view_age_seconds", -1) < STALE_MS / 1000,
+              f"the view's age is under stale_after_ms: {s.get('apikeyd_view_age_seconds')}")
+        _pg_ctl("stop")
+        try:
+            s, waited = _poll(lambda: _samples(ports[0]),
+                              lambda s: s.get('apikeyd_change_feed_state{state="stale"}') == 1,
+                              STALE_MS / 1000 + 5, 0.05)
+            eq(s.get('apikeyd_change_feed_state{state="stale"}'), 1.0,
+               f"a's feed is stale without the database ({waited:.1f} s)")
+            check(s.get("apikeyd_view_age_seconds", 0) > STALE_MS / 1000,
+                  f"the view's age grows past the bound: {s.get('apikeyd_view_age_seconds')}")
+            eq(verify(a, k["key"]).get("code"), "UNAVAILABLE", "verification while stale")
+            s = _samples(ports[0])
+            check(s.get('apikeyd_verifications_total{code="UNAVAILABLE"}', 0) >= 1,
+                  "the UNAVAILABLE answer is counted")
+        finally:
+            _pg_ctl("start")
+        s, waited = _poll(lambda: _samples(ports[0]),
+                          lambda s: s.get('apikeyd_change_feed_state{state="in_step"}') == 1,
+                          20, 0.1)
+        eq(s.get('apikeyd_change_feed_state{state="in_step"}'), 1.0,
+           f"in step again once the database is back ({waited:.1f} s)")
+        a.stop()
+        b.stop()
+    finally:
+        _kill_all([a, b])

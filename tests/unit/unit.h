@@ -31,6 +31,8 @@ int run_identity_tests(void);
 int run_mfa_tests(void);
 int run_store_tests(void);
 int run_ldap_tests(void);
+int run_metrics_tests(void);
+int run_log_tests(void);
 int run_saml_tests(void);
 
 /* A fresh directory under $TMPDIR (or /tmp); malloc'd path. Fails the test when it cannot. */
