@@ -1,6 +1,9 @@
-/* metrics.c — see metrics.h. The registry (families, the list of every thread's cells) is
- * guarded by one mutex, taken at registration, at a thread's first record and by a scrape;
- * recording itself takes none. A thread's cells outlive it, so its counts stay summed. */
+/* metrics.c — see metrics.h. The families are guarded by one mutex, taken at registration and
+ * by a scrape (which calls the gauges under it). The list of every thread's cells only grows:
+ * a thread's first record prepends its cells under a mutex of their own and publishes them
+ * with a release store, and a scrape walks the list without a lock; recording takes none. So a
+ * gauge that takes a lock (the key index's) can never wait on a thread that records while
+ * holding that lock. A thread's cells outlive it, so its counts stay summed. */
 #include "metrics.h"
 
 #include <math.h>
@@ -34,7 +37,8 @@ struct cells {
     uint64_t *cell;
 };
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;       /* the families */
+static pthread_mutex_t cells_mu = PTHREAD_MUTEX_INITIALIZER; /* adding to all_cells */
 static struct family families[FAMILIES_MAX];
 static unsigned family_count;
 static unsigned cells_used;
@@ -138,10 +142,10 @@ uint64_t *metrics_cells(void)
     }
     memset(cell, 0, METRICS_CELLS_MAX * sizeof(uint64_t));
     node->cell = cell;
-    pthread_mutex_lock(&mu);
+    pthread_mutex_lock(&cells_mu);
     node->next = all_cells;
-    all_cells = node;
-    pthread_mutex_unlock(&mu);
+    __atomic_store_n(&all_cells, node, __ATOMIC_RELEASE); /* whole before it is seen */
+    pthread_mutex_unlock(&cells_mu);
     my_cells = cell;
     return cell;
 }
@@ -198,11 +202,11 @@ __attribute__((format(printf, 2, 3))) static void put(struct out *o, const char 
     }
 }
 
-/* The sum of cell over every thread. Called with mu held. */
+/* The sum of cell over every thread. */
 static uint64_t total(unsigned cell)
 {
     uint64_t sum = 0;
-    for (struct cells *c = all_cells; c; c = c->next)
+    for (struct cells *c = __atomic_load_n(&all_cells, __ATOMIC_ACQUIRE); c; c = c->next)
         sum += __atomic_load_n(&c->cell[cell], __ATOMIC_RELAXED);
     return sum;
 }
