@@ -8,7 +8,8 @@ want=(build-essential pkg-config libhttp-parser-dev libjansson-dev libsodium-dev
       libldap-dev liblasso3-dev jq)
 case "${1:-build}" in
   test) want+=(libcmocka-dev python3 curl postgresql nginx-light clang libclang-rt-14-dev slapd ldap-utils openssl xmlsec1
-              mandoc systemd python3-aiosmtpd python3-jsonschema) ;;
+              mandoc systemd python3-aiosmtpd python3-jsonschema
+              prometheus) ;;
   bench) want+=(python3 wrk nginx-light openssl) ;;
 esac
 missing=()

@@ -5,6 +5,8 @@
  * session_ttl_seconds, session_idle_seconds, verify_max_failures, secret_key_file (default DATA/secret.key),
  * trusted_proxies (CIDR list; default 127.0.0.0/8, ::1/128), cookie_secure (auto|always|never),
  * tls_cert_file and tls_key_file (both or neither),
+ * metrics_listen (default off), log_format (text|json), log_level (error|warn|info|debug),
+ * access_log (on|off),
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
  * max_site_wide_accounts, github_scanning_keys_file, revoke_max_requests, tls_cert_file,
  * tls_key_file; webhook_allow_private_targets (on|off), webhook_retry_base_ms,
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "core/keyfmt.h"
 
 #define APIKEYD_VERSION "0.1.0"
@@ -149,6 +152,28 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_text(name, value, cfg->tls_cert_file, sizeof cfg->tls_cert_file);
     if (strcmp(name, "tls_key_file") == 0)
         return set_text(name, value, cfg->tls_key_file, sizeof cfg->tls_key_file);
+    if (strcmp(name, "metrics_listen") == 0)
+        return set_text(name, value, cfg->metrics_listen, sizeof cfg->metrics_listen);
+    if (strcmp(name, "log_format") == 0) {
+        if ((cfg->log_format = log_format_parse(value)) >= 0)
+            return 0;
+        fprintf(stderr, "apikeyd: log_format must be text or json\n");
+        return -1;
+    }
+    if (strcmp(name, "log_level") == 0) {
+        if ((cfg->log_level = log_level_parse(value)) >= 0)
+            return 0;
+        fprintf(stderr, "apikeyd: log_level must be error, warn, info or debug\n");
+        return -1;
+    }
+    if (strcmp(name, "access_log") == 0) {
+        if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+            cfg->access_log = strcmp(value, "on") == 0;
+            return 0;
+        }
+        fprintf(stderr, "apikeyd: access_log must be on or off\n");
+        return -1;
+    }
     if (strcmp(name, "trusted_proxies") == 0) {
         if (netaddr_list_parse(value, &cfg->trusted_proxies)) {
             fprintf(stderr, "apikeyd: trusted_proxies must be IP addresses or CIDR ranges"
@@ -237,6 +262,7 @@ static const char *const core_names[] = {
     "tls_cert_file", "tls_key_file",
     "webhook_allow_private_targets", "webhook_retry_base_ms",
     "webhook_poll_ms", "webhook_timeout_ms",
+    "metrics_listen", "log_format", "log_level", "access_log",
 };
 
 static const char *const *core_settings_names(size_t *count)
@@ -287,6 +313,8 @@ int config_load(struct config *cfg, int argc, char **argv)
     cfg->max_connections = 4000;
     cfg->max_connections_per_client = 256;
     cfg->idle_timeout_seconds = 60;
+    cfg->log_format = LOG_FORMAT_TEXT;
+    cfg->log_level = LOG_INFO;
     core_config_defaults(&cfg->core);
     netaddr_list_parse("127.0.0.0/8, ::1/128", &cfg->trusted_proxies);
 

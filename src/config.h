@@ -21,6 +21,10 @@ struct config {
     int cookie_secure; /* 0 auto, 1 always, 2 never (enum cookie_secure in api/server.h) */
     char tls_cert_file[1024]; /* PEM certificate chain; with tls_key_file: serve TLS */
     char tls_key_file[1024];  /* PEM private key (not encrypted, not world-readable) */
+    char metrics_listen[128]; /* GET /metrics here ("" = off) */
+    int log_format;           /* enum log_format (base/log.h) */
+    int log_level;            /* enum log_level */
+    int access_log;           /* one line per request */
     struct core_config core;
 };
 

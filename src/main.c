@@ -76,6 +76,7 @@ int main(int argc, char **argv)
     int rc = config_load(&cfg, argc, argv);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
+    log_configure((enum log_format)cfg.log_format, (enum log_level)cfg.log_level);
     umask(077);
     if (sodium_init() < 0) {
         log_error("libsodium failed to initialise");
@@ -121,10 +122,13 @@ int main(int argc, char **argv)
     if (booted != ERR_OK)
         goto wiped;
     raise_open_files(cfg.max_connections);
-    struct server_options opts = {cfg.threads, cfg.workers, cfg.max_connections,
+    struct server_options opts = {cfg.threads,
+                                  cfg.workers,
+                                  cfg.max_connections,
                                   cfg.max_connections_per_client,
                                   cfg.idle_timeout_seconds, cfg.trusted_proxies,
-                                  (enum cookie_secure)cfg.cookie_secure, tls};
+                                  (enum cookie_secure)cfg.cookie_secure, tls,
+                                  cfg.metrics_listen, cfg.access_log};
     if (server_start(core, cfg.listen, &opts, &server) != ERR_OK)
         goto out;
     log_info("apikeyd listening on %s://%s (port %u), data in %s",

@@ -579,14 +579,13 @@ void conn_reply(struct conn *c, struct reply *rep)
     reply_release(rep);
 }
 
-/* Answers with the problem for e and closes afterwards (the rest of the request is unread). */
-static void reply_early(struct conn *c, enum err e)
+/* Has the handler answer with the problem for e (c->early) and closes afterwards (the rest of
+ * the request is unread). */
+static void reply_early(struct conn *c, enum err e, conn_handler handler, void *ctx)
 {
-    struct reply rep;
-    reply_init(&rep);
-    reply_problem(&rep, e, c->early_detail, NULL);
+    c->early = e;
     c->close_after = 1;
-    conn_reply(c, &rep);
+    handler(ctx, c);
 }
 
 static void send_continue(struct conn *c)
@@ -701,7 +700,7 @@ static int read_more(struct conn *c)
 static int parse_step(struct conn *c, conn_handler handler, void *ctx)
 {
     if (c->early) { /* a limit broken while reading */
-        reply_early(c, c->early);
+        reply_early(c, c->early, handler, ctx);
         return 1;
     }
     if (c->in_parsed == c->in_len)
@@ -713,7 +712,7 @@ static int parse_step(struct conn *c, conn_handler handler, void *ctx)
     if (e == HPE_PAUSED) {
         http_parser_pause(&c->parser, 0);
     } else if (e != HPE_OK) {
-        reply_early(c, c->early ? c->early : ERR_BAD_REQUEST);
+        reply_early(c, c->early ? c->early : ERR_BAD_REQUEST, handler, ctx);
         return 1;
     }
     if (!c->message_complete) {
@@ -724,7 +723,7 @@ static int parse_step(struct conn *c, conn_handler handler, void *ctx)
     c->close_after = !http_should_keep_alive(&c->parser) || c->parser.upgrade;
     enum err target = split_target(c);
     if (target != ERR_OK) {
-        reply_early(c, target);
+        reply_early(c, target, handler, ctx);
         return 1;
     }
     handler(ctx, c);

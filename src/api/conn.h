@@ -22,7 +22,8 @@ struct loop;
 struct ssl_st;
 
 /* Called on the event thread for each complete request. It must either answer at once with
- * conn_reply, or lend the connection to another thread with conn_lend. */
+ * conn_reply, or lend the connection to another thread with conn_lend. Also called for a
+ * request refused while it was read (conn->early set: answer that problem at once). */
 typedef void (*conn_handler)(void *ctx, struct conn *c);
 
 struct conn_span {

@@ -9,6 +9,7 @@
 #include "../base/err.h"
 #include "../base/fielderr.h"
 #include "../core/core.h"
+#include "request_id.h"
 
 #define HTTP_BODY_MAX (64 * 1024)
 #define HTTP_URI_MAX 2048
@@ -49,9 +50,13 @@ struct reply {
     size_t header_used;                  /* bytes of header_text in use */
     char header_text[REPLY_HEADER_BYTES]; /* names and values, NUL-separated */
     char inline_body[REPLY_INLINE_BYTES]; /* a small body, written here (reply_set_small) */
+    enum err problem; /* the problem document's error (reply_problem), else ERR_OK */
+    char request_id[REQUEST_ID_MAX + 1]; /* sent as X-Request-Id and in problems' instance;
+                                            kept by reply_release ("" = none) */
 };
 
-/* Makes r an empty reply without touching the header text (so it is cheap per request). */
+/* Makes r an empty reply without touching the header text (so it is cheap per request), with
+ * no request id. */
 void reply_init(struct reply *r);
 
 /* Value of request header name (case-insensitive), or NULL. */
@@ -89,6 +94,10 @@ enum err reply_json(struct reply *r, int status, json_t *obj);
 enum err reply_set_body(struct reply *r, int status, const char *content_type, const char *text,
                         size_t len);
 
+/* Sets text (malloc'd, len bytes) as the body, which the reply now owns and frees. */
+void reply_take_body(struct reply *r, int status, const char *content_type, char *text,
+                     size_t len);
+
 /* Sets a body that lives as long as the program (a compiled-in file): not copied, not freed. */
 void reply_set_static(struct reply *r, int status, const char *content_type, const void *data,
                       size_t len);
@@ -97,7 +106,7 @@ void reply_set_static(struct reply *r, int status, const char *content_type, con
 void reply_empty(struct reply *r, int status);
 
 /* Sets an RFC 9457 problem document for e with a detail sentence and, for 422, the fields of
- * fe (which may be NULL). */
+ * fe (which may be NULL); `instance` is urn:apikeyd:request:<id> when r has a request id. */
 void reply_problem(struct reply *r, enum err e, const char *detail, const struct field_errors *fe);
 
 /* Replaces whatever r holds with the problem for e (fe used on 422) and returns ERR_OK, so a
@@ -109,7 +118,7 @@ enum err reply_error(struct reply *r, enum err e, const char *detail,
  * seconds (at least 1); returns ERR_OK like reply_error. */
 enum err reply_throttled(struct reply *r, int64_t retry_after_s, const char *detail);
 
-/* Frees the body (wiping it first when r->wipe) and clears the reply. */
+/* Frees the body (wiping it first when r->wipe) and clears the reply but its request id. */
 void reply_release(struct reply *r);
 
 #endif

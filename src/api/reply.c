@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void reply_init(struct reply *r)
+/* Empties r but for its request id. */
+static void reply_clear(struct reply *r)
 {
     r->status = 0;
     r->body = NULL;
@@ -14,8 +15,15 @@ void reply_init(struct reply *r)
     r->body_borrowed = 0;
     r->wipe = 0;
     r->content_type = NULL;
+    r->problem = ERR_OK;
     r->header_count = 0;
     r->header_used = 0;
+}
+
+void reply_init(struct reply *r)
+{
+    reply_clear(r);
+    r->request_id[0] = '\0';
 }
 
 /* Frees the body unless it is borrowed; leaves r without one. */
@@ -46,6 +54,16 @@ enum err reply_set_body(struct reply *r, int status, const char *content_type, c
     r->status = status;
     r->content_type = content_type;
     return ERR_OK;
+}
+
+void reply_take_body(struct reply *r, int status, const char *content_type, char *text,
+                     size_t len)
+{
+    drop_body(r);
+    r->body = text;
+    r->body_len = len;
+    r->status = status;
+    r->content_type = content_type;
 }
 
 void reply_set_static(struct reply *r, int status, const char *content_type, const void *data,
@@ -122,6 +140,11 @@ void reply_problem(struct reply *r, enum err e, const char *detail, const struct
                                                   "detail", fe->items[i].detail));
         json_object_set_new(doc, "errors", list);
     }
+    if (doc && r->request_id[0]) {
+        char instance[REQUEST_ID_MAX + 32];
+        snprintf(instance, sizeof instance, "urn:apikeyd:request:%s", r->request_id);
+        json_object_set_new(doc, "instance", json_string(instance));
+    }
     if (reply_json(r, status, doc) != ERR_OK) {
         static const char fallback[] = "{\"type\":\"urn:apikeyd:problem:internal\",\"title\":"
                                        "\"Internal server error\",\"status\":500,\"detail\":"
@@ -129,6 +152,7 @@ void reply_problem(struct reply *r, enum err e, const char *detail, const struct
         reply_set_static(r, 500, NULL, fallback, sizeof fallback - 1);
     }
     r->content_type = "application/problem+json";
+    r->problem = e;
 }
 
 void reply_release(struct reply *r)
@@ -137,7 +161,7 @@ void reply_release(struct reply *r)
         sodium_memzero(r->body, r->body_len);
     drop_body(r);
     sodium_memzero(r->header_text, r->header_used); /* Set-Cookie holds a session token */
-    reply_init(r);
+    reply_clear(r);
 }
 
 enum err reply_error(struct reply *r, enum err e, const char *detail,

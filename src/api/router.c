@@ -326,6 +326,16 @@ void router_match(const char *method, const char *path, struct route_match *m)
     }
 }
 
+const char *router_route_pattern(size_t i)
+{
+    return i < router_route_count() ? routes[i].pattern : NULL;
+}
+
+int router_route_index(const struct route_match *m)
+{
+    return m->route ? (int)(m->route - routes) : -1;
+}
+
 int router_may_block(const struct route_match *m)
 {
     return m->route && !m->route->on_event_thread;

@@ -22,6 +22,13 @@ void router_match(const char *method, const char *path, struct route_match *m);
  * thread; 0 for the memory-only routes (verification, static files) and for no route. */
 int router_may_block(const struct route_match *m);
 
+/* The route table's size, route i's path template ("/v1/keys/{}"), and the index of m's route
+ * (-1 when m matched none): what the HTTP metrics and the access log name a request by, never
+ * the path itself. */
+size_t router_route_count(void);
+const char *router_route_pattern(size_t i);
+int router_route_index(const struct route_match *m);
+
 /* Answers req for the matched route m into rep (always sets a status); req's path
  * parameters point into m, which must outlive req's use. */
 void router_run(struct request *req, struct route_match *m, struct reply *rep);
@@ -34,9 +41,6 @@ struct route_info {
     const char *key_scope;  /* the scope a key caller needs, NULL: any valid key */
     const char *key_callers; /* "any", "person" or "own-account" (enum key_who) */
 };
-
-/* How many routes the table holds. */
-size_t router_route_count(void);
 
 /* Route i of the table into out; 0, or -1 past the end. For tests/unit/test_openapi.c. */
 int router_route_info(size_t i, struct route_info *out);

@@ -17,9 +17,12 @@
 #include <unistd.h>
 
 #include "../base/log.h"
+#include "../base/metrics.h"
+#include "../core/telemetry.h"
 #include "conn.h"
 #include "http.h"
 #include "loop.h"
+#include "observe.h"
 #include "router.h"
 #include "tls.h"
 #include "workers.h"
@@ -29,6 +32,8 @@
 struct server {
     int listen_fd;
     struct loops *loops;
+    int metrics_fd;               /* metrics_listen's socket, or -1 */
+    struct loops *metrics_loops;  /* its one event thread */
     struct core *core;
     struct workers *workers;
     struct netaddr_list trusted_proxies;
@@ -43,6 +48,7 @@ struct deferred {
     struct request req;
     struct route_match match;
     struct reply rep;
+    struct observed seen;
 };
 
 const char *request_header(const struct request *req, const char *name)
@@ -162,35 +168,62 @@ static void finish_deferred(struct conn *c, void *arg)
     free(d);
 }
 
+/* Runs the route for req into rep with the request's id on this thread's log lines, and
+ * records it (metrics, access log). */
+static void run_observed(struct request *req, struct route_match *m, struct reply *rep,
+                         struct observed *seen)
+{
+    log_set_request(rep->request_id);
+    router_run(req, m, rep);
+    seen->actor = req->caller.username[0] ? req->caller.username : NULL;
+    observe_request(seen, rep);
+    log_set_request(NULL);
+}
+
 static void run_deferred(struct worker_job *job)
 {
     struct deferred *d = (struct deferred *)job;
-    router_run(&d->req, &d->match, &d->rep);
+    run_observed(&d->req, &d->match, &d->rep, &d->seen);
     loop_give_back(d->conn, finish_deferred, d); /* its event thread sends d->rep */
 }
 
-/* Answers one complete request: here for the memory-only routes (verification), on a worker
- * for the ones that may block. HEAD is answered as GET without the body. */
-/* Answers a request on a connection accepted past a limit, and closes it. */
-static void refuse_request(struct conn *c)
+/* Answers a request refused before routing, and closes the connection: one accepted past a
+ * connection limit (c->refuse), or one that broke a limit or HTTP's rules while it was read
+ * (c->early; its method and path may be unknown). */
+static void refuse_request(struct conn *c, const char *client)
 {
+    uint64_t t0 = metrics_now_ns();
     struct reply rep;
     reply_init(&rep);
-    reply_problem(&rep, c->refuse,
-                  c->refuse == ERR_THROTTLED
-                      ? "this client has max_connections_per_client connections open already"
-                      : "apikeyd has max_connections connections open; retry shortly",
-                  NULL);
-    reply_header(&rep, "Retry-After", "1");
+    request_id_make(rep.request_id);
+    log_set_request(rep.request_id);
+    if (c->early) {
+        reply_problem(&rep, c->early, c->early_detail, NULL);
+    } else {
+        reply_problem(&rep, c->refuse,
+                      c->refuse == ERR_THROTTLED
+                          ? "this client has max_connections_per_client connections open already"
+                          : "apikeyd has max_connections connections open; retry shortly",
+                      NULL);
+        reply_header(&rep, "Retry-After", "1");
+        if (c->refuse == ERR_THROTTLED)
+            telemetry_throttled(THROTTLED_CONNECTIONS, client);
+    }
+    struct observed seen = {c->early ? "-" : conn_method(c), -1, client, NULL, t0};
+    observe_request(&seen, &rep);
+    log_set_request(NULL);
     c->close_after = 1;
     conn_reply(c, &rep);
 }
 
+/* Answers one complete request: here for the memory-only routes (verification), on a worker
+ * for the ones that may block. HEAD is answered as GET without the body. */
 static void on_request(void *ctx, struct conn *c)
 {
     struct server *srv = ctx;
-    if (c->refuse) {
-        refuse_request(c);
+    uint64_t t0 = metrics_now_ns();
+    if (c->refuse || c->early) {
+        refuse_request(c, c->peer);
         return;
     }
     const char *method = conn_method(c);
@@ -207,6 +240,7 @@ static void on_request(void *ctx, struct conn *c)
     int trusted = netaddr_list_contains(&srv->trusted_proxies, &c->peer_addr);
     client_address(srv, c, trusted, req.client, sizeof req.client);
     req.secure_cookies = secure_cookies(srv, c, trusted);
+    struct observed seen = {method, router_route_index(&m), NULL, NULL, t0};
     struct deferred *d = router_may_block(&m) ? malloc(sizeof *d) : NULL;
     if (d) {
         d->job.run = run_deferred;
@@ -214,9 +248,12 @@ static void on_request(void *ctx, struct conn *c)
         d->req = req;
         d->match = m;
         reply_init(&d->rep);
+        request_id_choose(conn_header(c, "X-Request-Id"), trusted, d->rep.request_id);
+        d->seen = seen;
+        d->seen.client = d->req.client;
         conn_lend(c);
         if (workers_submit(srv->workers, &d->job) != 0) { /* the pool is stopping */
-            router_run(&d->req, &d->match, &d->rep);
+            run_observed(&d->req, &d->match, &d->rep, &d->seen);
             c->lent = 0;
             finish_deferred(c, d);
         }
@@ -226,8 +263,39 @@ static void on_request(void *ctx, struct conn *c)
     /* memory-only routes, and blocking ones when no memory is left to defer them */
     struct reply rep;
     reply_init(&rep);
-    router_run(&req, &m, &rep);
+    request_id_choose(conn_header(c, "X-Request-Id"), trusted, rep.request_id);
+    seen.client = req.client;
+    run_observed(&req, &m, &rep, &seen);
     sodium_memzero(&req, sizeof req);
+    conn_reply(c, &rep);
+}
+
+/* The metrics listener's requests: GET (or HEAD) /metrics, the exposition; anything else a
+ * problem. No route table, no authentication: metrics_listen is for the scraper's network. */
+static void on_metrics_request(void *ctx, struct conn *c)
+{
+    (void)ctx;
+    struct reply rep;
+    reply_init(&rep);
+    request_id_make(rep.request_id);
+    const char *method = c->early || c->refuse ? NULL : conn_method(c);
+    if (!method) {
+        reply_problem(&rep, c->early ? c->early : c->refuse, c->early ? c->early_detail : NULL,
+                      NULL);
+        c->close_after = 1;
+    } else if (strcmp(c->path, "/metrics") != 0) {
+        reply_problem(&rep, ERR_NOT_FOUND, "this listener serves /metrics only", NULL);
+    } else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        reply_problem(&rep, ERR_METHOD, "this path does not accept that method", NULL);
+        reply_header(&rep, "Allow", "GET, HEAD");
+    } else {
+        size_t len = 0;
+        char *text = metrics_render(&len);
+        if (text)
+            reply_take_body(&rep, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+        else
+            reply_problem(&rep, ERR_NOMEM, NULL, NULL);
+    }
     conn_reply(c, &rep);
 }
 
@@ -300,6 +368,56 @@ static int open_listener(const struct sockaddr_storage *ss, int is_v6)
     return fd;
 }
 
+#define METRICS_CONNECTIONS_MAX 16 /* scrapers at once on metrics_listen */
+
+/* Opens metrics_listen and its event thread (the same connection code, its own limits). */
+static enum err start_metrics(struct server *srv, const char *listen, unsigned idle_seconds)
+{
+    struct sockaddr_storage ss;
+    int is_v6 = 0;
+    if (parse_listen(listen, &ss, &is_v6) != 0) {
+        log_error("server: cannot parse metrics_listen address '%s'", listen);
+        return ERR_INVALID;
+    }
+    srv->metrics_fd = open_listener(&ss, is_v6);
+    if (srv->metrics_fd < 0) {
+        log_error("server: cannot listen on metrics_listen %s: %s", listen, strerror(errno));
+        return ERR_UNAVAILABLE;
+    }
+    struct loops_limits limits;
+    memset(&limits, 0, sizeof limits); /* no trusted proxies */
+    limits.max_conns = limits.max_per_client = METRICS_CONNECTIONS_MAX;
+    limits.idle_seconds = idle_seconds;
+    srv->metrics_loops = loops_start(srv->metrics_fd, 1, on_metrics_request, srv, &limits);
+    if (!srv->metrics_loops) {
+        close(srv->metrics_fd);
+        srv->metrics_fd = -1;
+        return ERR_NOMEM;
+    }
+    log_info("metrics on http://%s/metrics", listen);
+    return ERR_OK;
+}
+
+static void stop_metrics(struct server *srv)
+{
+    loops_stop(srv->metrics_loops);
+    srv->metrics_loops = NULL;
+    if (srv->metrics_fd >= 0)
+        close(srv->metrics_fd);
+    srv->metrics_fd = -1;
+}
+
+static unsigned port_of(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
 enum err server_start(struct core *core, const char *listen, const struct server_options *opts,
                       struct server **out)
 {
@@ -313,6 +431,8 @@ enum err server_start(struct core *core, const char *listen, const struct server
     if (!srv)
         return ERR_NOMEM;
     srv->core = core;
+    srv->metrics_fd = -1;
+    observe_init(opts->access_log);
     srv->listen_fd = open_listener(&ss, is_v6);
     if (srv->listen_fd < 0) {
         log_error("server: cannot listen on %s: %s", listen, strerror(errno));
@@ -322,9 +442,19 @@ enum err server_start(struct core *core, const char *listen, const struct server
     srv->trusted_proxies = opts->trusted_proxies;
     srv->cookie_secure = opts->cookie_secure;
     srv->tls = opts->tls;
+    /* the metrics listener first: once the public port answers, metrics_listen does too */
+    if (opts->metrics_listen && opts->metrics_listen[0]) {
+        enum err e = start_metrics(srv, opts->metrics_listen, opts->idle_timeout_seconds);
+        if (e) {
+            close(srv->listen_fd);
+            free(srv);
+            return e;
+        }
+    }
     srv->workers = workers_start(opts->workers);
     if (!srv->workers) {
         log_error("server: cannot start %u worker threads", opts->workers);
+        stop_metrics(srv);
         close(srv->listen_fd);
         free(srv);
         return ERR_NOMEM;
@@ -335,6 +465,7 @@ enum err server_start(struct core *core, const char *listen, const struct server
     if (!srv->loops) {
         log_error("server: cannot start %u event threads", opts->threads);
         workers_stop(srv->workers);
+        stop_metrics(srv);
         close(srv->listen_fd);
         free(srv);
         return ERR_NOMEM;
@@ -345,13 +476,12 @@ enum err server_start(struct core *core, const char *listen, const struct server
 
 unsigned server_port(struct server *s)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) != 0)
-        return 0;
-    if (ss.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return port_of(s->listen_fd);
+}
+
+unsigned server_metrics_port(struct server *s)
+{
+    return port_of(s->metrics_fd);
 }
 
 int server_tls(const struct server *s)
@@ -373,5 +503,6 @@ void server_stop(struct server *s)
     workers_stop(s->workers);
     loops_stop(s->loops);
     close(s->listen_fd);
+    stop_metrics(s);
     free(s);
 }

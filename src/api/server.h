@@ -21,6 +21,8 @@ struct server_options {
     enum cookie_secure cookie_secure;    /* auto: Secure when a trusted proxy saw HTTPS */
     struct tls *tls; /* serve TLS with it (api/tls.h; the caller's, kept past server_stop);
                         NULL: plain HTTP */
+    const char *metrics_listen; /* GET /metrics on this address of its own; NULL or "": off */
+    int access_log;             /* one log line per request */
 };
 
 /* Starts serving on listen ("127.0.0.1:8080", "[::1]:8080", ":8080") as opts says. Sets *out.
@@ -37,6 +39,8 @@ int server_tls(const struct server *s);
 /* SIGHUP: loads the TLS certificate and key again for new connections (open ones keep theirs);
  * a file that cannot be used leaves the old ones in place (logged). ERR_OK without TLS. */
 enum err server_reload(struct server *s);
+/* The metrics listener's port, 0 when metrics_listen is off. */
+unsigned server_metrics_port(struct server *s);
 
 /* Stops accepting, finishes in-flight requests, frees the server. */
 void server_stop(struct server *s);

@@ -118,6 +118,8 @@ size_t wire_head(char *out, size_t cap, const struct reply *rep, size_t body_len
         PUT_LITERAL(&w, "Strict-Transport-Security: max-age=31536000\r\n");
     for (size_t i = 0; i < rep->header_count; i++)
         put_header(&w, rep->headers[i].name, rep->headers[i].value);
+    if (rep->request_id[0])
+        put_header(&w, "X-Request-Id", rep->request_id);
     if (wire_status_has_body(rep->status)) {
         PUT_LITERAL(&w, "Content-Length: ");
         put_number(&w, body_len);

@@ -7,7 +7,7 @@
 
 #include "http.h"
 
-#define WIRE_HEAD_MAX (REPLY_HEADER_BYTES + 1024)
+#define WIRE_HEAD_MAX (REPLY_HEADER_BYTES + 1024 + 128) /* + X-Request-Id */
 
 /* 0 for the statuses that never carry a body (1xx, 204, 304). */
 int wire_status_has_body(int status);

@@ -14,6 +14,7 @@
 #include "mfa.h"
 #include "password.h"
 #include "rotate.h"
+#include "telemetry.h"
 #include "users.h"
 #include "verify.h"
 
@@ -44,8 +45,10 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
 {
     /* reserved before any check runs, so concurrent guesses meet the limit one by one */
     struct attempt at;
-    if (attempt_begin(c, username, client, device, &at, retry_after_s))
+    if (attempt_begin(c, username, client, device, &at, retry_after_s)) {
+        telemetry_login(LOGIN_PASSWORD, LOGIN_THROTTLED, username, client);
         return ERR_THROTTLED;
+    }
 
     struct user_record u;
     memset(&u, 0, sizeof u);
@@ -84,7 +87,9 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
     }
     /* the audit names the account only when it is a well-formed username */
     const char *who = users_name_valid(username) ? username : "(invalid)";
+    enum login_method lm = *method ? LOGIN_LDAP : LOGIN_PASSWORD;
     if (e == ERR_LOGIN_FAILED) {
+        telemetry_login(lm, LOGIN_FAILURE, username, client);
         attempt_end(c, &at, ATTEMPT_FAILED);
         audit_log_as(c, who, client, "login.failure", "user", who, method);
         goto out;
@@ -120,6 +125,8 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
         e = ERR_LOGIN_FAILED;
     if (!e && device_issue(c, u.username, out->device_token) != ERR_OK)
         out->device_token[0] = '\0'; /* no server key: no device cookie */
+    if (!e)
+        telemetry_login(lm, LOGIN_SUCCESS, u.username, client);
     if (e)
         sodium_memzero(out, sizeof *out);
 out:
@@ -252,6 +259,9 @@ enum err auth_session_open(struct core *c, const struct user_record *u, const ch
                          u->username, client, "login.success", "user", u->username, method);
     if (e == ERR_CONFLICT)
         e = ERR_LOGIN_FAILED;
+    if (!e)
+        telemetry_login(strcmp(method, "saml") == 0 ? LOGIN_SAML : LOGIN_OIDC, LOGIN_SUCCESS,
+                        u->username, client);
     if (e) /* no device cookie: it serves password logins, which SSO users have none of */
         sodium_memzero(out, sizeof *out);
     return e;

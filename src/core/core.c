@@ -1,5 +1,6 @@
 /* core.c — start-up (catalogue, key index), the last-used writer thread, shut-down. */
 #include "core_internal.h"
+#include "telemetry.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -146,6 +147,7 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
         goto fail;
     }
     c->usage_started = 1;
+    telemetry_open(c);
     if ((e = mailer_open(&cfg->mail, &c->mailer)) || (e = notices_start(c)) ||
         (e = webhook_delivery_start(c)))
         goto fail;
@@ -165,6 +167,7 @@ void core_close(struct core *c)
     revoker_stop(c->revoker); /* the queued revocations are made first */
     notices_stop(c);
     mailer_free(c->mailer);
+    telemetry_close(c);
     ldap_sync_stop(c);
     directory_close(c->directory);
     sync_stop(c);

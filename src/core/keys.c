@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/log.h"
 #include "../base/random_token.h"
 #include "../base/text.h"
 #include "../base/timeutil.h"
@@ -208,8 +209,13 @@ enum err keys_delete_owned(struct core *c, const struct caller *who, const char 
     if (!e && !(e = audit_begin(c))) /* the delete and its audit event: one transaction */
         e = audit_end(c, c->store->ops->key_delete(c->store, id), who, "key.delete", "key", id,
                       detail);
-    if (!e)
+    if (!e) {
         keyindex_remove(c->index, k->hash);
+        struct log_field f[] = {{"event", "key_revoked", 0}, {"key_id", id, 0},
+                                {"owner", owner_type, 0}, {"actor", who->username, 0},
+                                {"client", who->client[0] ? who->client : "-", 0}};
+        log_event(LOG_WARN, "API key revoked", f, sizeof f / sizeof f[0]);
+    }
     free(k);
     return e;
 }

@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "authority.h"
 #include "core_internal.h"
+#include "telemetry.h"
 #include "grants.h"
 #include "password.h"
 #include "secretkey.h"
@@ -63,8 +64,10 @@ static enum err check_secrets(struct core *c, const struct caller *who,
 {
     struct attempt at;
     enum err e = attempt_begin(c, u->username, who->client, NULL, &at, retry_after_s);
-    if (e)
+    if (e) {
+        telemetry_throttled(THROTTLED_MFA, who->client);
         return e;
+    }
     int right = password_verify(u->password_hash, password, strlen(password));
     int64_t s = sealed ? code_step(c, sealed, sealed_len, code) : 0;
     attempt_end(c, &at, right && s >= 0 ? ATTEMPT_SUCCEEDED : ATTEMPT_FAILED);
@@ -250,8 +253,10 @@ enum err mfa_disable(struct core *c, const struct caller *who, const char *code,
         goto out;
     }
     struct attempt at;
-    if ((e = attempt_begin(c, u->username, who->client, NULL, &at, retry_after_s)))
+    if ((e = attempt_begin(c, u->username, who->client, NULL, &at, retry_after_s))) {
+        telemetry_throttled(THROTTLED_MFA, who->client);
         goto out;
+    }
     int ok = 0;
     if (code)
         ok = check_code_for_disable(c, u, code) == ERR_OK;

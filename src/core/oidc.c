@@ -10,6 +10,7 @@
 #include "../base/log.h"
 #include "../base/timeutil.h"
 #include "attempts.h"
+#include "telemetry.h"
 #include "core_internal.h"
 #include "oidc_provider.h"
 #include "oidc_token.h"
@@ -157,8 +158,10 @@ enum oidc_outcome oidc_finish(struct core *c, const struct oidc_callback *cb,
     if (!c->oidc)
         return OIDC_FAILED;
     struct attempt at;
-    if (attempt_begin_client(c, cb->client, &at, retry_after_s))
+    if (attempt_begin_client(c, cb->client, &at, retry_after_s)) {
+        telemetry_login(LOGIN_OIDC, LOGIN_THROTTLED, NULL, cb->client);
         return OIDC_THROTTLED;
+    }
     struct oidc_flow f;
     json_t *claims = NULL;
     enum oidc_outcome o = finish(c, cb, &f, &claims);
@@ -171,6 +174,8 @@ enum oidc_outcome oidc_finish(struct core *c, const struct oidc_callback *cb,
         enum err e = auth_session_open(c, u, cb->client, "oidc", out);
         o = e == ERR_LOGIN_FAILED ? OIDC_DISABLED : e ? OIDC_FAILED : OIDC_SIGNED_IN;
     }
+    if (o != OIDC_SIGNED_IN)
+        telemetry_login(LOGIN_OIDC, LOGIN_FAILURE, NULL, cb->client);
     if (o == OIDC_SIGNED_IN)
         snprintf(return_to, OIDC_RETURN_MAX + 1, "%s", f.return_to);
     /* a forged or broken callback counts as a failure of the client; the provider's or the

@@ -9,6 +9,7 @@
 #include "../base/log.h"
 #include "../base/timeutil.h"
 #include "attempts.h"
+#include "telemetry.h"
 #include "core_internal.h"
 #include "saml_sp.h"
 #include "sso_user.h"
@@ -169,8 +170,10 @@ enum saml_outcome saml_finish(struct core *c, const struct saml_post *p, struct 
     if (!c->saml)
         return SAML_FAILED;
     struct attempt at;
-    if (attempt_begin_client(c, p->client, &at, retry_after_s))
+    if (attempt_begin_client(c, p->client, &at, retry_after_s)) {
+        telemetry_login(LOGIN_SAML, LOGIN_THROTTLED, NULL, p->client);
         return SAML_THROTTLED;
+    }
     struct saml_result *r = calloc(1, sizeof *r);
     enum saml_outcome o = r ? check(c, p, r) : SAML_FAILED;
     struct user_record *u = NULL;
@@ -182,6 +185,8 @@ enum saml_outcome saml_finish(struct core *c, const struct saml_post *p, struct 
         enum err e = auth_session_open(c, u, p->client, "saml", out);
         o = e == ERR_LOGIN_FAILED ? SAML_DISABLED : e ? SAML_FAILED : SAML_SIGNED_IN;
     }
+    if (o != SAML_SIGNED_IN)
+        telemetry_login(LOGIN_SAML, LOGIN_FAILURE, NULL, p->client);
     if (o == SAML_SIGNED_IN && p->relay_state && oidc_return_valid(p->relay_state))
         snprintf(return_to, OIDC_RETURN_MAX + 1, "%s", p->relay_state);
     /* a forged, replayed or unsolicited Response counts as a failure of the client; the

@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "authority.h"
 #include "core_internal.h"
+#include "telemetry.h"
 #include "grants.h"
 #include "projects.h"
 #include "password.h"
@@ -426,8 +427,10 @@ enum err users_change_password(struct core *c, const struct caller *who, const c
     }
     /* the current password is a secret check like a login's, and shares its counts */
     struct attempt at;
-    if ((e = attempt_begin(c, u->username, who->client, NULL, &at, retry_after_s)))
+    if ((e = attempt_begin(c, u->username, who->client, NULL, &at, retry_after_s))) {
+        telemetry_throttled(THROTTLED_PASSWORD, who->client);
         goto out;
+    }
     int right = password_verify(u->password_hash, current, strlen(current));
     attempt_end(c, &at, right ? ATTEMPT_SUCCEEDED : ATTEMPT_FAILED);
     if (!right)

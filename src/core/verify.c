@@ -9,6 +9,8 @@
 #include "access.h"
 #include "core_internal.h"
 #include "sync.h"
+#include "telemetry.h"
+#include "../base/metrics.h"
 
 static const char *const code_names[] = {
     [VERIFY_VALID] = "VALID",
@@ -38,8 +40,9 @@ static int find_key(struct core *c, const char *key, size_t len, int64_t now,
     return keyindex_lookup(c->index, hash, now, out);
 }
 
-void verify_key(struct core *c, const char *key, size_t len, const char *scope,
-                const char *client, struct verify_result *out, int64_t *retry_after_s)
+/* The decision of verify_key, untimed. */
+static void decide(struct core *c, const char *key, size_t len, const char *scope,
+                   const char *client, struct verify_result *out, int64_t *retry_after_s)
 {
     memset(out, 0, sizeof *out);
     if (sync_view_stale(c)) { /* never VALID from a view that may have missed a revocation */
@@ -60,6 +63,7 @@ void verify_key(struct core *c, const char *key, size_t len, const char *scope,
         int64_t wait_ms = throttle_blocked_ms(c->verify_throttle, name, now_ms);
         if (wait_ms > 0) {
             out->code = VERIFY_RATE_LIMITED;
+            telemetry_throttled(THROTTLED_VERIFY, client);
             if (retry_after_s)
                 *retry_after_s = (wait_ms + 999) / 1000;
             return;
@@ -86,6 +90,14 @@ void verify_key(struct core *c, const char *key, size_t len, const char *scope,
     out->code = VERIFY_VALID;
 }
 
+void verify_key(struct core *c, const char *key, size_t len, const char *scope,
+                const char *client, struct verify_result *out, int64_t *retry_after_s)
+{
+    uint64_t t0 = metrics_now_ns();
+    decide(c, key, len, scope, client, out, retry_after_s);
+    telemetry_verification(out->code, metrics_now_ns() - t0);
+}
+
 void verify_scopes_text(struct core *c, uint64_t mask, const char *sep, char *out, size_t cap)
 {
     scopes_mask_to_text(c->scopes, mask, sep, out, cap);
@@ -95,12 +107,15 @@ void verify_key_in_project(struct core *c, const char *key, size_t len, const ch
                            const char *project, const char *role, const char *client,
                            struct verify_result *out, int64_t *retry_after_s)
 {
-    verify_key(c, key, len, scope, client, out, retry_after_s);
-    if (out->code != VERIFY_VALID || !project)
-        return;
-    enum project_role need = project_role_parse(role ? role : "reader");
-    char principal[STORE_PRINCIPAL_MAX + 1];
-    snprintf(principal, sizeof principal, "%s:%s", out->view.owner_type, out->view.owner_id);
-    if (need == ROLE_NONE || access_role(c->access, project, principal, NULL) < need)
-        out->code = VERIFY_INSUFFICIENT_ROLE;
+    uint64_t t0 = metrics_now_ns();
+    decide(c, key, len, scope, client, out, retry_after_s);
+    if (out->code == VERIFY_VALID && project) {
+        enum project_role need = project_role_parse(role ? role : "reader");
+        char principal[STORE_PRINCIPAL_MAX + 1];
+        snprintf(principal, sizeof principal, "%s:%s", out->view.owner_type,
+                 out->view.owner_id);
+        if (need == ROLE_NONE || access_role(c->access, project, principal, NULL) < need)
+            out->code = VERIFY_INSUFFICIENT_ROLE;
+    }
+    telemetry_verification(out->code, metrics_now_ns() - t0);
 }

@@ -4,25 +4,60 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/metrics.h"
 #include "../base/text.h"
 #include "sql_internal.h"
 
+/* The store's metrics: how long statements, commits and grouped writes take (op), and how
+ * many writes share a group commit. */
+enum store_op { OP_STATEMENT, OP_COMMIT, OP_GROUPED_WRITE, OP_COUNT };
+static const char *const op_labels[OP_COUNT] = {"op=\"statement\"", "op=\"commit\"",
+                                                "op=\"grouped_write\""};
+/* 50 µs to 10 s */
+static const uint64_t op_bounds[] = {50000,    100000,    250000,    500000,    1000000,
+                                     2500000,  5000000,   10000000,  25000000,  50000000,
+                                     100000000, 250000000, 1000000000, 10000000000};
+static const uint64_t batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128};
+static struct metrics_hist op_hist, batch_hist;
+
+static void store_metrics_init(void)
+{
+    metrics_histogram("apikeyd_store_operation_duration_seconds",
+                      "Time the store takes, by operation: one SQL statement, a transaction's "
+                      "durable COMMIT, a grouped write from queueing to its batch's commit.",
+                      op_labels, OP_COUNT, op_bounds, sizeof op_bounds / sizeof op_bounds[0],
+                      1e-9, &op_hist);
+    metrics_histogram("apikeyd_group_commit_batch_size",
+                      "Writes that shared one transaction and one durable commit.", NULL, 1,
+                      batch_bounds, sizeof batch_bounds / sizeof batch_bounds[0], 1.0,
+                      &batch_hist);
+}
+
+static void op_done(enum store_op op, uint64_t t0)
+{
+    metrics_observe(&op_hist, op, metrics_now_ns() - t0);
+}
+
 enum err sq_run(struct sql_store *st, int *changes, const char *sql, const char *fmt, ...)
 {
+    uint64_t t0 = metrics_now_ns();
     va_list ap;
     va_start(ap, fmt);
     enum err e = st->drv->run(st, changes, sql, fmt, ap);
     va_end(ap);
+    op_done(OP_STATEMENT, t0);
     return e;
 }
 
 enum err sq_each(struct sql_store *st, sq_row_fn row, void *ctx, const char *sql, const char *fmt,
                  ...)
 {
+    uint64_t t0 = metrics_now_ns();
     va_list ap;
     va_start(ap, fmt);
     enum err e = st->drv->each(st, row, ctx, sql, fmt, ap);
     va_end(ap);
+    op_done(OP_STATEMENT, t0);
     return e;
 }
 
@@ -39,10 +74,12 @@ static int first_int(void *ctx, struct sq_row *row)
 enum err sq_int(struct sql_store *st, int64_t *out, const char *sql, const char *fmt, ...)
 {
     struct int_walk w = {0};
+    uint64_t t0 = metrics_now_ns();
     va_list ap;
     va_start(ap, fmt);
     enum err e = st->drv->each(st, first_int, &w, sql, fmt, ap);
     va_end(ap);
+    op_done(OP_STATEMENT, t0);
     if (!e)
         *out = w.value;
     return e;
@@ -54,7 +91,9 @@ enum err sq_change_one(struct sql_store *st, const char *sql, const char *fmt, .
     va_list ap;
     va_start(ap, fmt);
     sq_write_begin(st);
+    uint64_t t0 = metrics_now_ns();
     enum err e = st->drv->run(st, &changes, sql, fmt, ap);
+    op_done(OP_STATEMENT, t0);
     sq_write_end(st);
     va_end(ap);
     return !e && changes == 0 ? ERR_NOT_FOUND : e;
@@ -70,7 +109,11 @@ enum err sq_begin(struct sql_store *st)
 
 enum err sq_commit(struct sql_store *st)
 {
-    enum err e = st->drv->exec(st, st->tx_depth > 1 ? "RELEASE SAVEPOINT nested_write" : "COMMIT");
+    int outer = st->tx_depth <= 1;
+    uint64_t t0 = metrics_now_ns();
+    enum err e = st->drv->exec(st, outer ? "COMMIT" : "RELEASE SAVEPOINT nested_write");
+    if (outer)
+        op_done(OP_COMMIT, t0);
     if (!e && st->tx_depth > 0)
         st->tx_depth--;
     return e;
@@ -214,6 +257,10 @@ size_t sq_blob(struct sq_row *row, int col, void *dst, size_t cap)
 static void run_batch(struct sql_store *st, struct sql_pending *batch)
 {
     sq_write_begin(st);
+    uint64_t size = 0;
+    for (struct sql_pending *p = batch; p; p = p->next)
+        size++;
+    metrics_observe(&batch_hist, 0, size);
     enum err e = sq_begin(st);
     for (struct sql_pending *p = batch; p; p = p->next) {
         if (e) {
@@ -258,6 +305,7 @@ enum err sq_group_commit(struct sql_store *st, sq_job_fn fn, const void *arg)
         return e;
     }
     struct sql_pending me = {fn, arg, ERR_OK, 0, NULL};
+    uint64_t t0 = metrics_now_ns();
     pthread_mutex_lock(&st->batch_lock);
     *st->batch_tail = &me;
     st->batch_tail = &me.next;
@@ -281,6 +329,7 @@ enum err sq_group_commit(struct sql_store *st, sq_job_fn fn, const void *arg)
         pthread_cond_broadcast(&st->batch_done);
     }
     pthread_mutex_unlock(&st->batch_lock);
+    op_done(OP_GROUPED_WRITE, t0);
     return me.result;
 }
 
@@ -338,6 +387,7 @@ static void init_recursive(pthread_mutex_t *m)
 
 void sql_store_init(struct sql_store *st)
 {
+    store_metrics_init();
     init_recursive(&st->lock);
     init_recursive(&st->read_lock);
     pthread_mutex_init(&st->batch_lock, NULL);

@@ -43,7 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (store_sqlite_open(dir, &st) || core_open(&cfg, st, &core) ||
         users_bootstrap(core, "admin:fuzzing-passphrase-42", stderr))
         abort();
-    struct server_options opts = {1, 4, 256, 256, 5, {0}, 0, NULL}; /* plain HTTP */
+    struct server_options opts = {1, 4, 256, 256, 5, {0}, 0, NULL, NULL, 0}; /* plain HTTP */
     netaddr_list_parse("127.0.0.0/8", &opts.trusted_proxies);
     if (server_start(core, "127.0.0.1:0", &opts, &srv))
         abort();

@@ -1819,7 +1819,10 @@ def _same_answer(plain, escaped, status, what):
     a, b = _verify_raw(plain), _verify_raw(escaped)
     expect(a, status, what=f"{what} (plain)")
     expect(b, status, what=f"{what} (escaped)")
-    eq(a.body, b.body, f"{what}: plain and escaped bodies answered alike")
+    def same(body):  # a problem's instance names its own request: the rest must be equal
+        return {k: v for k, v in body.items() if k != "instance"} if isinstance(body, dict) \
+            else body
+    eq(same(a.body), same(b.body), f"{what}: plain and escaped bodies answered alike")
     return a
 
 

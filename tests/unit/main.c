@@ -17,7 +17,7 @@ int main(void)
         run_policy_tests, run_secretkey_tests, run_identity_tests, run_mfa_tests,
         run_store_tests,  run_flatjson_tests,  run_workers_tests,  run_netaddr_tests, run_peercount_tests,
         run_ldap_tests,   run_saml_tests,     run_mail_tests,     run_webhooks_tests,
-        run_openapi_tests,
+        run_openapi_tests, run_metrics_tests, run_log_tests,
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)

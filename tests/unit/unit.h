@@ -31,6 +31,8 @@ int run_identity_tests(void);
 int run_mfa_tests(void);
 int run_store_tests(void);
 int run_ldap_tests(void);
+int run_metrics_tests(void);
+int run_log_tests(void);
 int run_saml_tests(void);
 int run_mail_tests(void);
 int run_webhooks_tests(void);
