@@ -3,6 +3,8 @@
 #ifndef APIKEYD_CONFIG_H
 #define APIKEYD_CONFIG_H
 
+#include <stdio.h>
+
 #include "base/netaddr.h"
 #include "core/core.h"
 
@@ -23,5 +25,9 @@ struct config {
 /* Fills cfg from defaults, then --config FILE, APIKEYD_* variables and flags in argv.
  * Returns 0, 1 when --help or --version was answered, or -1 after printing the problem. */
 int config_load(struct config *cfg, int argc, char **argv);
+
+/* config_load, with the text of --config FILE read from the open stream file instead of
+ * opening FILE (the config fuzzer feeds each input from memory); file is not closed. */
+int config_load_stream(struct config *cfg, int argc, char **argv, FILE *file);
 
 #endif
