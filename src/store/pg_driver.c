@@ -181,6 +181,9 @@ static const char *const pg_migrations[] = {
     "CREATE INDEX sso_nonces_expiry ON sso_nonces(expires_at);"
     "CREATE TABLE sso_subjects (username TEXT PRIMARY KEY, subject TEXT NOT NULL,"
     "  user_created_at BIGINT NOT NULL);",
+
+    /* 8: the last client addresses each key was used from (SQLite's entry 10) */
+    "ALTER TABLE api_keys ADD COLUMN last_used_from TEXT NOT NULL DEFAULT '';",
 };
 
 static PGconn *conn_of(struct sql_store *st)

@@ -1,5 +1,6 @@
 /* sqlite_keys.c — SQLite operations for the scope catalogue, API keys, last-use times and
  * portal sessions. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sql_internal.h"
@@ -43,7 +44,7 @@ static enum err sq_scope_create(struct store *s, const struct scope_record *sc, 
 
 #define KEY_COLUMNS                                                                                \
     "id, hash, hint, owner_type, owner_id, created_by, name, description, scopes, created_at, "    \
-    "expires_at, last_used_at"
+    "expires_at, last_used_at, last_used_from"
 
 struct key_walk {
     struct sq_walk base;
@@ -68,6 +69,7 @@ static int key_row(void *ctx, struct sq_row *row)
     k->created_at = sq_col_int64(row, 9);
     k->expires_at = sq_col_int64(row, 10);
     k->last_used_at = sq_col_int64(row, 11);
+    sq_text(row, 12, k->last_used_from, sizeof k->last_used_from);
     w->base.found = 1;
     return w->cb ? w->cb(w->base.ctx, k) : 1;
 }
@@ -95,10 +97,10 @@ static enum err insert_key(struct sql_store *st, const struct key_record *k, int
         e = ERR_LIMIT;
     if (!e)
         e = sq_run(st, NULL,
-                   "INSERT INTO api_keys(" KEY_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                   "tbtttttTtiii", k->id, k->hash, STORE_HASH_LEN, k->hint, k->owner_type,
+                   "INSERT INTO api_keys(" KEY_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   "tbtttttTtiiit", k->id, k->hash, STORE_HASH_LEN, k->hint, k->owner_type,
                    k->owner_id, k->created_by, k->name, k->has_description ? k->description : NULL,
-                   k->scopes, k->created_at, k->expires_at, k->last_used_at);
+                   k->scopes, k->created_at, k->expires_at, k->last_used_at, k->last_used_from);
     if (!e &&
         !(e = sq_int(st, &count,
                      "SELECT keys FROM key_counts WHERE owner_type = ? AND owner_id = ?", "tt",
@@ -192,17 +194,66 @@ static enum err sq_key_each_for_index(struct store *s, store_key_cb cb, void *ct
                        NULL);
 }
 
+static int text_row(void *ctx, struct sq_row *row)
+{
+    sq_text(row, 0, ctx, USEDFROM_TEXT_MAX);
+    return 1;
+}
+
+/* Merges the sighting t->from at t->last_used_at into the key's last_used_from, inside the
+ * open transaction. The no-op update first locks the key's row (PostgreSQL), so two nodes
+ * merging into one key take turns and each reads what the other committed. */
+static enum err merge_from(struct sql_store *st, const struct key_touch *t)
+{
+    char text[USEDFROM_TEXT_MAX] = "";
+    int found = 0;
+    enum err e = sq_run(st, &found, "UPDATE api_keys SET last_used_from = last_used_from"
+                                    " WHERE hash = ?", "b", t->hash, STORE_HASH_LEN);
+    if (e || !found)
+        return e; /* deleted since */
+    e = sq_each(st, text_row, text, "SELECT last_used_from FROM api_keys WHERE hash = ?", "b",
+                t->hash, STORE_HASH_LEN);
+    if (e)
+        return e;
+    struct usedfrom l;
+    usedfrom_parse(text, &l);
+    usedfrom_add(&l, t->from, t->last_used_at);
+    char merged[USEDFROM_TEXT_MAX];
+    usedfrom_format(&l, merged);
+    if (strcmp(merged, text) == 0)
+        return ERR_OK;
+    return sq_run(st, NULL, "UPDATE api_keys SET last_used_from = ? WHERE hash = ?", "tb", merged,
+                  t->hash, STORE_HASH_LEN);
+}
+
+static int touch_order(const void *a, const void *b)
+{
+    return memcmp(((const struct key_touch *)a)->hash, ((const struct key_touch *)b)->hash,
+                  STORE_HASH_LEN);
+}
+
 static enum err sq_key_touch(struct store *s, const struct key_touch *items, size_t n)
 {
     struct sql_store *st = as_sql(s);
+    /* rows are locked in one order (by hash) on every node, so two writers cannot deadlock */
+    struct key_touch *sorted = malloc(n * sizeof *sorted);
+    if (!sorted && n)
+        return ERR_NOMEM;
+    if (n)
+        memcpy(sorted, items, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, touch_order);
     LOCK(st);
     enum err e = sq_begin(st);
-    for (size_t i = 0; !e && i < n; i++)
+    for (size_t i = 0; !e && i < n; i++) {
         e = sq_run(st, NULL,
                    "UPDATE api_keys SET last_used_at = ?1 WHERE hash = ?2 AND last_used_at < ?1",
-                   "ib", items[i].last_used_at, items[i].hash, STORE_HASH_LEN);
+                   "ib", sorted[i].last_used_at, sorted[i].hash, STORE_HASH_LEN);
+        if (!e && sorted[i].from[0])
+            e = merge_from(st, &sorted[i]);
+    }
     e = sq_finish(st, e);
     UNLOCK(st);
+    free(sorted);
     return e;
 }
 

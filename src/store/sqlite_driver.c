@@ -190,6 +190,10 @@ static const char *const migrations[] = {
     "CREATE INDEX sso_nonces_expiry ON sso_nonces(expires_at);"
     "CREATE TABLE sso_subjects (username TEXT PRIMARY KEY, subject TEXT NOT NULL,"
     "  user_created_at INTEGER NOT NULL) WITHOUT ROWID;",
+
+    /* 10: the last distinct client addresses each key was used from, with when each was last
+     * seen (base/usedfrom.h: "address seconds,..."; written by the usage writer) */
+    "ALTER TABLE api_keys ADD COLUMN last_used_from TEXT NOT NULL DEFAULT '';",
 };
 
 /* The driver's state: a statement cache per connection, the data folder. */

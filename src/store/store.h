@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../base/err.h"
+#include "../base/usedfrom.h"
 
 #define STORE_ID_LEN 24            /* hex of 12 random bytes */
 #define STORE_NAME_MAX 64          /* usernames, scope names, owner ids (bytes) */
@@ -133,6 +134,7 @@ struct key_record {
     int64_t created_at;
     int64_t expires_at;
     int64_t last_used_at; /* 0 = never */
+    char last_used_from[USEDFROM_TEXT_MAX]; /* the latest distinct client addresses (usedfrom.h) */
 };
 
 struct session_record {
@@ -149,9 +151,12 @@ struct session_record {
     uint8_t recovery_hash[STORE_HASH_LEN];
 };
 
+/* A use of a key to record: its time and, when known, the client address it came from
+ * (merged into the key's last_used_from as seen at last_used_at). */
 struct key_touch {
     uint8_t hash[STORE_HASH_LEN];
     int64_t last_used_at;
+    char from[NETADDR_TEXT_MAX]; /* "" when none */
 };
 
 struct store;
