@@ -8,7 +8,7 @@
 void usedfrom_parse(const char *text, struct usedfrom *out)
 {
     memset(out, 0, sizeof *out);
-    while (text && *text) {
+    while (text && *text && out->count < USEDFROM_MAX) {
         size_t len = strcspn(text, ",");
         char item[NETADDR_TEXT_MAX + 24];
         if (len < sizeof item) {
@@ -20,8 +20,17 @@ void usedfrom_parse(const char *text, struct usedfrom *out)
                 *space = '\0';
                 char *end;
                 long long at = strtoll(space + 1, &end, 10);
-                if (*end == '\0' && end != space + 1 && at > 0 && netaddr_parse(item, &a))
-                    usedfrom_add(out, item, at);
+                if (*end == '\0' && end != space + 1 && at > 0 && netaddr_parse(item, &a)) {
+                    /* as stored (newest first; ties keep their order), each address once */
+                    int seen = 0;
+                    for (int i = 0; i < out->count && !seen; i++)
+                        seen = strcmp(out->e[i].address, item) == 0;
+                    if (!seen) {
+                        /* netaddr_parse took it: shorter than NETADDR_TEXT_MAX */
+                        memcpy(out->e[out->count].address, item, strlen(item) + 1);
+                        out->e[out->count++].at = at;
+                    }
+                }
             }
         }
         text += len;
@@ -38,13 +47,13 @@ void usedfrom_add(struct usedfrom *l, const char *address, int64_t at)
     while (i < l->count && strcmp(l->e[i].address, address) != 0)
         i++;
     if (i < l->count) { /* known: keep the later time, take it out and place it again */
-        if (l->e[i].at >= at)
+        if (l->e[i].at > at)
             return;
         memmove(&l->e[i], &l->e[i + 1], (size_t)(l->count - i - 1) * sizeof l->e[0]);
         l->count--;
     }
-    int pos = 0;
-    while (pos < l->count && l->e[pos].at >= at)
+    int pos = 0; /* before every entry not newer: of equal times the one merged last leads */
+    while (pos < l->count && l->e[pos].at > at)
         pos++;
     if (pos >= USEDFROM_MAX)
         return;

@@ -23,12 +23,14 @@ struct usedfrom {
     int count; /* newest first */
 };
 
-/* Reads text (as usedfrom_format writes it; "" is empty). Malformed entries are skipped. */
+/* Reads text (as usedfrom_format writes it; "" is empty) in its stored order. Malformed
+ * entries and repeated addresses are skipped. */
 void usedfrom_parse(const char *text, struct usedfrom *out);
 
 /* Merges one sighting of address at time at into l: the address keeps the later of its two
- * times; the list is kept newest first and cut to USEDFROM_MAX. A sighting older than every
- * one of a full list is dropped. */
+ * times; the list is kept newest first (of equal times, the sighting merged last first: the
+ * writer merges in the order they were seen) and cut to USEDFROM_MAX. A sighting older than
+ * every one of a full list is dropped. */
 void usedfrom_add(struct usedfrom *l, const char *address, int64_t at);
 
 /* Writes l into out (USEDFROM_TEXT_MAX bytes). */

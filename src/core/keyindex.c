@@ -504,13 +504,18 @@ size_t keyindex_drain_touches(struct keyindex *ix, struct key_touch *out, size_t
     size_t n = 0;
     pthread_mutex_lock(&ix->touch_lock);
     pthread_rwlock_rdlock(&ix->lock);
-    /* first the addresses keys moved away from (older than what the queue below holds) */
-    while (n < max && ix->sightings_len > 0) {
-        const struct sighting *s = &ix->sightings[--ix->sightings_len];
+    /* first the addresses keys moved away from, in the order they were left (older than
+     * what the queue below holds) */
+    size_t left = ix->sightings_len < max ? ix->sightings_len : max;
+    for (; n < left; n++) {
+        const struct sighting *s = &ix->sightings[n];
         memcpy(out[n].hash, s->hash, STORE_HASH_LEN);
         out[n].last_used_at = s->at;
         netaddr_format(&s->addr, out[n].from);
-        n++;
+    }
+    if (left) {
+        ix->sightings_len -= left;
+        memmove(ix->sightings, ix->sightings + left, ix->sightings_len * sizeof *ix->sightings);
     }
     size_t take = ix->touch_len < max - n ? ix->touch_len : max - n;
     for (size_t i = 0; i < take; i++) {

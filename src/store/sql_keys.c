@@ -226,30 +226,32 @@ static enum err merge_from(struct sql_store *st, const struct key_touch *t)
                   t->hash, STORE_HASH_LEN);
 }
 
+/* By hash, and in the given order within one key (the order its addresses were seen). */
 static int touch_order(const void *a, const void *b)
 {
-    return memcmp(((const struct key_touch *)a)->hash, ((const struct key_touch *)b)->hash,
-                  STORE_HASH_LEN);
+    const struct key_touch *const *x = a, *const *y = b;
+    int c = memcmp((*x)->hash, (*y)->hash, STORE_HASH_LEN);
+    return c ? c : (*x < *y ? -1 : *x > *y);
 }
 
 static enum err sq_key_touch(struct store *s, const struct key_touch *items, size_t n)
 {
     struct sql_store *st = as_sql(s);
     /* rows are locked in one order (by hash) on every node, so two writers cannot deadlock */
-    struct key_touch *sorted = malloc(n * sizeof *sorted);
-    if (!sorted && n)
+    const struct key_touch **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
         return ERR_NOMEM;
-    if (n)
-        memcpy(sorted, items, n * sizeof *sorted);
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &items[i];
     qsort(sorted, n, sizeof *sorted, touch_order);
     LOCK(st);
     enum err e = sq_begin(st);
     for (size_t i = 0; !e && i < n; i++) {
         e = sq_run(st, NULL,
                    "UPDATE api_keys SET last_used_at = ?1 WHERE hash = ?2 AND last_used_at < ?1",
-                   "ib", sorted[i].last_used_at, sorted[i].hash, STORE_HASH_LEN);
-        if (!e && sorted[i].from[0])
-            e = merge_from(st, &sorted[i]);
+                   "ib", sorted[i]->last_used_at, sorted[i]->hash, STORE_HASH_LEN);
+        if (!e && sorted[i]->from[0])
+            e = merge_from(st, sorted[i]);
     }
     e = sq_finish(st, e);
     UNLOCK(st);
