@@ -563,6 +563,50 @@ static void test_many_touches_all_drain(void **state)
     assert_int_equal(total, N);
 }
 
+static void test_same_address_queues_the_key_once_with_its_address(void **state)
+{
+    (void)state;
+    struct keyindex *ix = fresh();
+    uint8_t h[STORE_HASH_LEN];
+    struct keyindex_view v;
+    struct key_touch out[8];
+    struct netaddr a;
+    hash_of(1, h);
+    put(ix, h, 1);
+    assert_int_equal(netaddr_parse("198.51.100.7", &a), 1);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(keyindex_lookup(ix, h, 1700000000 + i, &a, &v), 1);
+    assert_int_equal(keyindex_drain_touches(ix, out, 8), 1);
+    assert_int_equal(out[0].last_used_at, 1700000009);
+    assert_string_equal(out[0].from, "198.51.100.7");
+}
+
+static void test_moving_address_keeps_the_old_one_with_its_last_time_in_order(void **state)
+{
+    (void)state;
+    struct keyindex *ix = fresh();
+    uint8_t h[STORE_HASH_LEN];
+    struct keyindex_view v;
+    struct key_touch out[8];
+    struct netaddr a, b;
+    hash_of(1, h);
+    put(ix, h, 1);
+    netaddr_parse("198.51.100.7", &a);
+    netaddr_parse("::ffff:203.0.113.1", &b); /* IPv4-mapped: written as IPv4 */
+    keyindex_lookup(ix, h, 1700000000, &a, &v);
+    keyindex_lookup(ix, h, 1700000003, &a, &v);
+    keyindex_lookup(ix, h, 1700000005, &b, &v);
+    keyindex_lookup(ix, h, 1700000006, &a, &v);
+    assert_int_equal(keyindex_drain_touches(ix, out, 8), 3);
+    assert_string_equal(out[0].from, "198.51.100.7"); /* left at 1700000005 */
+    assert_int_equal(out[0].last_used_at, 1700000003);
+    assert_string_equal(out[1].from, "203.0.113.1");
+    assert_int_equal(out[1].last_used_at, 1700000005);
+    assert_string_equal(out[2].from, "198.51.100.7"); /* the latest, with the key's time */
+    assert_int_equal(out[2].last_used_at, 1700000006);
+    assert_int_equal(keyindex_drain_touches(ix, out, 8), 0);
+}
+
 int run_keyindex_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -595,6 +639,9 @@ int run_keyindex_tests(void)
         cmocka_unit_test_teardown(test_lookup_of_absent_key_with_touch_queues_nothing, teardown),
         cmocka_unit_test_teardown(test_drain_respects_max, teardown),
         cmocka_unit_test_teardown(test_many_touches_all_drain, teardown),
+        cmocka_unit_test_teardown(test_same_address_queues_the_key_once_with_its_address, teardown),
+        cmocka_unit_test_teardown(test_moving_address_keeps_the_old_one_with_its_last_time_in_order,
+                                  teardown),
     };
     return cmocka_run_group_tests_name("keyindex", tests, NULL, NULL);
 }
