@@ -13,7 +13,8 @@ const COLUMNS = [
   { head: 'Expiry Date', cls: 'date', cell: (k, now) => [fmtDate(k.expires_at),
     k.expires_at && new Date(k.expires_at).getTime() <= now
       ? h('span', { class: 'badge warn' }, ' (expired)') : null] },
-  { head: 'Last used', cls: 'date key-used', cell: (k) => [fmtDate(k.last_used_at, 'Never'), usedFrom(k)] },
+  // one box for the date and the addresses: in a card, the value column holds both
+  { head: 'Last used', cls: 'date key-used', cell: (k) => h('div', {}, fmtDate(k.last_used_at, 'Never'), usedFrom(k)) },
 ];
 
 // The addresses the key was last used from (the API's last_used_from, newest first, at most
@@ -24,7 +25,8 @@ function usedFrom(k) {
   return h('details', { class: 'used-from' },
     h('summary', {}, from.length === 1 ? 'from 1 address' : `from ${from.length} addresses`),
     h('ul', { 'aria-label': `Addresses ${k.name} was used from` },
-      from.map((f) => h('li', {}, h('span', { class: 'mono' }, f.address), ` ${fmtDate(f.last_used_at)}`))));
+      from.map((f) => h('li', {}, h('span', { class: 'mono' }, f.address), ' ',
+        h('span', { class: 'used-date' }, fmtDate(f.last_used_at))))));
 }
 
 // keyTable({caption, keys, actions: (key) => node, emptyText}) → a box holding the <table>.
