@@ -444,7 +444,8 @@ static void record_move(struct keyindex *ix, const uint8_t *hash, const struct n
             }
         }
         unsigned seq = atomic_load(&entry->from_seq);
-        atomic_store(&entry->from_seq, seq | 1);
+        atomic_store_explicit(&entry->from_seq, seq | 1, memory_order_relaxed);
+        atomic_thread_fence(memory_order_release); /* odd before any word changes */
         uint64_t w[2];
         memcpy(w, from->bytes, sizeof w);
         atomic_store_explicit(&entry->from_w[0], w[0], memory_order_relaxed);
