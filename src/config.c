@@ -214,13 +214,9 @@ static char *trim(char *s)
     return s;
 }
 
-static int config_file(struct config *cfg, const char *path)
+/* Reads name = value lines from f (named path in messages); 0, or -1 after the problem. */
+static int config_lines(struct config *cfg, FILE *f, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "apikeyd: cannot read config file %s\n", path);
-        return -1;
-    }
     char line[2048];
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
@@ -240,6 +236,20 @@ static int config_file(struct config *cfg, const char *path)
         *eq = '\0';
         rc = config_set(cfg, trim(text), trim(eq + 1));
     }
+    return rc;
+}
+
+/* The config file at path, or the stream file (not closed here) when it is given. */
+static int config_file(struct config *cfg, const char *path, FILE *file)
+{
+    if (file)
+        return config_lines(cfg, file, path);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "apikeyd: cannot read config file %s\n", path);
+        return -1;
+    }
+    int rc = config_lines(cfg, f, path);
     fclose(f);
     return rc;
 }
@@ -304,6 +314,11 @@ static void usage(FILE *f)
 
 int config_load(struct config *cfg, int argc, char **argv)
 {
+    return config_load_stream(cfg, argc, argv, NULL);
+}
+
+int config_load_stream(struct config *cfg, int argc, char **argv, FILE *file)
+{
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "./var");
@@ -335,7 +350,7 @@ int config_load(struct config *cfg, int argc, char **argv)
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             config_path = argv[i + 1];
     }
-    if (config_path && config_file(cfg, config_path))
+    if (config_path && config_file(cfg, config_path, file))
         return -1;
     for (size_t m = 0; m < sizeof modules / sizeof modules[0]; m++) {
         size_t count;

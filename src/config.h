@@ -35,4 +35,8 @@ int config_load(struct config *cfg, int argc, char **argv);
 /* Prints the name of every setting apikeyd reads (`apikeyd --settings`), one per line. */
 void config_list_settings(FILE *out);
 
+/* config_load, with the text of --config FILE read from the open stream file instead of
+ * opening FILE (the config fuzzer feeds each input from memory); file is not closed. */
+int config_load_stream(struct config *cfg, int argc, char **argv, FILE *file);
+
 #endif

@@ -167,7 +167,8 @@ static int verify_flat(struct request *req, struct reply *rep, const struct flat
         copy_value(rm, role, sizeof role);
     struct verify_result r;
     verify_key_in_project(req->core, key, km->value_len, sm ? scope : NULL, pm ? project : NULL,
-                          rm ? role : NULL, cm ? client : NULL, &r, NULL);
+                          rm ? role : NULL, cm ? client : NULL, cm ? client : req->client, &r,
+                          NULL);
     sodium_memzero(key, sizeof key);
     *result = reply_verdict(rep, req->core, &r);
     return 1;
@@ -212,7 +213,7 @@ enum err h_verify(struct request *req, struct reply *rep)
     struct verify_result r;
     size_t len = strlen(key);
     verify_key_in_project(req->core, key, len > VERIFY_KEY_MAX ? 0 : len, scope, project, role,
-                          client, &r, NULL);
+                          client, client ? client : req->client, &r, NULL);
     body_wipe_string(doc, "key"); /* jansson's copy of the secret */
     json_decref(doc);
 
@@ -248,7 +249,8 @@ enum err h_auth(struct request *req, struct reply *rep)
     int64_t retry_after = 0;
     verify_key_in_project(req->core, key, len > VERIFY_KEY_MAX ? 0 : len,
                           scope, project && *project ? project : NULL,
-                          role && *role ? role : NULL, req->client, &r, &retry_after);
+                          role && *role ? role : NULL, req->client, req->client, &r,
+                          &retry_after);
     if (r.code == VERIFY_RATE_LIMITED) {
         char secs[24];
         snprintf(secs, sizeof secs, "%lld", (long long)retry_after);

@@ -53,6 +53,7 @@ struct loops {
     struct tls *tls; /* NULL: plain HTTP */
     atomic_uint conns;
     unsigned n;
+    int manual; /* started with no thread: one loop that loops_step runs in its caller's */
     struct loop loop[];
 };
 
@@ -138,6 +139,48 @@ static void set_accepting(struct loop *l, int on)
     }
 }
 
+/* Takes in a connected socket fd (non-blocking) from peer sa, as accepted: counts it against
+ * the limits, and watches it. */
+static void adopt(struct loop *l, int fd, const struct sockaddr *sa)
+{
+    struct loops *all = l->all;
+    /* past the limit a few more are kept, only to be told 503 (a quick answer, not a
+     * silent close); past that they are closed at once */
+    unsigned open_now = atomic_fetch_add(&all->conns, 1);
+    if (open_now >= all->max_conns + REFUSING_MAX) {
+        atomic_fetch_sub(&all->conns, 1);
+        close(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails on others: fine */
+    struct conn *c = conn_open(fd, sa, l);
+    if (!c) {
+        atomic_fetch_sub(&all->conns, 1);
+        return;
+    }
+    /* over TLS the handshake happens in the connection's first reads */
+    if (all->tls && !(c->ssl = tls_accept(all->tls, fd))) {
+        release_conn(all, c);
+        return;
+    }
+    if (open_now >= all->max_conns)
+        c->refuse = ERR_UNAVAILABLE;
+    else if (netaddr_list_contains(&all->trusted, &c->peer_addr))
+        ; /* a proxy speaks for many clients: only the global limit applies */
+    else if (peercount_acquire(all->peers, &c->peer_addr, all->max_per_client))
+        c->peer_counted = 1;
+    else
+        c->refuse = ERR_THROTTLED; /* this client holds its share of the slots */
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        release_conn(all, c);
+        return;
+    }
+    link_conn(l, c);
+    loop_touch(c);
+}
+
 static void accept_some(struct loop *l)
 {
     struct loops *all = l->all;
@@ -155,42 +198,7 @@ static void accept_some(struct loop *l)
             }
             return;
         }
-        /* past the limit a few more are kept, only to be told 503 (a quick answer, not a
-         * silent close); past that they are closed at once */
-        unsigned open_now = atomic_fetch_add(&all->conns, 1);
-        if (open_now >= all->max_conns + REFUSING_MAX) {
-            atomic_fetch_sub(&all->conns, 1);
-            close(fd);
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        struct conn *c = conn_open(fd, (struct sockaddr *)&ss, l);
-        if (!c) {
-            atomic_fetch_sub(&all->conns, 1);
-            continue;
-        }
-        /* over TLS the handshake happens in the connection's first reads */
-        if (all->tls && !(c->ssl = tls_accept(all->tls, fd))) {
-            release_conn(all, c);
-            continue;
-        }
-        if (open_now >= all->max_conns)
-            c->refuse = ERR_UNAVAILABLE;
-        else if (netaddr_list_contains(&all->trusted, &c->peer_addr))
-            ; /* a proxy speaks for many clients: only the global limit applies */
-        else if (peercount_acquire(all->peers, &c->peer_addr, all->max_per_client))
-            c->peer_counted = 1;
-        else
-            c->refuse = ERR_THROTTLED; /* this client holds its share of the slots */
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-                                 .data.ptr = c};
-        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            release_conn(all, c);
-            continue;
-        }
-        link_conn(l, c);
-        loop_touch(c);
+        adopt(l, fd, (struct sockaddr *)&ss);
     }
 }
 
@@ -249,35 +257,60 @@ static void sweep(struct loop *l)
     }
 }
 
+/* One wake-up of l: waits at most timeout_ms for events, serves them, takes back what the
+ * workers returned, and sweeps once a second. */
+static void loop_wake(struct loop *l, int timeout_ms)
+{
+    struct epoll_event events[EVENTS_PER_WAIT];
+    int n = epoll_wait(l->epfd, events, EVENTS_PER_WAIT, timeout_ms);
+    l->now_ms = monotonic_ms();
+    int rung = 0;
+    for (int i = 0; i < n; i++) {
+        void *p = events[i].data.ptr;
+        if (p == &listen_marker)
+            accept_some(l);
+        else if (p == &wake_marker)
+            rung = 1;
+        else
+            serve(l, p, events[i].events);
+    }
+    /* after the batch: taking a connection back may close it, and an event for it may
+     * still wait further down this batch (serve only ever closes its own connection) */
+    if (rung)
+        take_back(l);
+    if (l->now_ms - l->swept_ms >= 1000)
+        sweep(l);
+}
+
+/* The pool is stopped: answers whatever it gave back and closes every connection. */
+static void loop_finish(struct loop *l)
+{
+    take_back(l);
+    while (l->first)
+        close_conn(l, l->first);
+}
+
 static void *run_loop(void *arg)
 {
     struct loop *l = arg;
-    struct epoll_event events[EVENTS_PER_WAIT];
-    l->now_ms = l->swept_ms = monotonic_ms();
-    while (!atomic_load(&l->stopping)) {
-        int n = epoll_wait(l->epfd, events, EVENTS_PER_WAIT, 1000);
-        l->now_ms = monotonic_ms();
-        int rung = 0;
-        for (int i = 0; i < n; i++) {
-            void *p = events[i].data.ptr;
-            if (p == &listen_marker)
-                accept_some(l);
-            else if (p == &wake_marker)
-                rung = 1;
-            else
-                serve(l, p, events[i].events);
-        }
-        /* after the batch: taking a connection back may close it, and an event for it may
-         * still wait further down this batch (serve only ever closes its own connection) */
-        if (rung)
-            take_back(l);
-        if (l->now_ms - l->swept_ms >= 1000)
-            sweep(l);
-    }
-    take_back(l); /* the pool is stopped: whatever it gave back is answered now */
-    while (l->first)
-        close_conn(l, l->first);
+    while (!atomic_load(&l->stopping))
+        loop_wake(l, 1000);
+    loop_finish(l);
     return NULL;
+}
+
+void loops_step(struct loops *all, int timeout_ms)
+{
+    if (all->manual)
+        loop_wake(&all->loop[0], timeout_ms);
+}
+
+void loops_adopt(struct loops *all, int fd, const struct sockaddr *sa)
+{
+    if (all->manual)
+        adopt(&all->loop[0], fd, sa);
+    else
+        close(fd);
 }
 
 static void free_loops(struct loops *all)
@@ -312,9 +345,13 @@ static int open_loop(struct loops *all, struct loop *l)
 struct loops *loops_start(int listen_fd, unsigned n, conn_handler handler, void *ctx,
                           const struct loops_limits *limits)
 {
+    int manual = n == 0;
+    if (manual)
+        n = 1;
     struct loops *all = calloc(1, sizeof *all + n * sizeof(struct loop));
     if (!all)
         return NULL;
+    all->manual = manual;
     all->peers = peercount_new(limits->max_conns + REFUSING_MAX);
     if (!all->peers) {
         free(all);
@@ -333,11 +370,13 @@ struct loops *loops_start(int listen_fd, unsigned n, conn_handler handler, void 
         all->loop[i].epfd = all->loop[i].wakefd = -1;
     for (unsigned i = 0; i < n; i++) {
         struct loop *l = &all->loop[i];
-        if (open_loop(all, l) != 0 || pthread_create(&l->thread, NULL, run_loop, l) != 0) {
+        l->now_ms = l->swept_ms = monotonic_ms();
+        if (open_loop(all, l) != 0 ||
+            (!manual && pthread_create(&l->thread, NULL, run_loop, l) != 0)) {
             loops_stop(all);
             return NULL;
         }
-        l->started = 1;
+        l->started = !manual;
     }
     return all;
 }
@@ -358,5 +397,7 @@ void loops_stop(struct loops *all)
     for (unsigned i = 0; i < all->n; i++)
         if (all->loop[i].started)
             pthread_join(all->loop[i].thread, NULL);
+    if (all->manual && all->loop[0].epfd >= 0)
+        loop_finish(&all->loop[0]);
     free_loops(all);
 }

@@ -20,9 +20,20 @@ struct loops_limits {
 
 /* Starts n event threads serving listen_fd (bound, listening, non-blocking); each complete
  * request goes to handler(ctx, conn), except on connections accepted past a limit, whose
- * conn->refuse says what to answer. NULL when a thread cannot be started. */
+ * conn->refuse says what to answer. With n = 0 no thread is started: one event loop runs
+ * only inside loops_step, in the caller's thread (the HTTP fuzzer). NULL when a thread
+ * cannot be started. */
 struct loops *loops_start(int listen_fd, unsigned n, conn_handler handler, void *ctx,
                           const struct loops_limits *limits);
+
+/* For loops started with n = 0: one wake-up of the event loop in the calling thread (waits
+ * at most timeout_ms for readiness, then accepts, reads, answers and takes back from the
+ * workers as an event thread does). A no-op for loops with threads. */
+void loops_step(struct loops *all, int timeout_ms);
+
+/* For loops started with n = 0: serves fd (a connected non-blocking socket, say one end of a
+ * socketpair) as if it had been accepted from the peer sa, limits and all. Else closes fd. */
+void loops_adopt(struct loops *all, int fd, const struct sockaddr *sa);
 
 /* Stops accepting, answers what was handed back, closes every connection and joins the
  * threads. Call once no worker still holds a connection. NULL is a no-op. */

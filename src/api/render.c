@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../base/timeutil.h"
+#include "../base/usedfrom.h"
 #include "../core/authority.h"
 #include "../core/users.h"
 
@@ -35,6 +36,18 @@ static json_t *id_or_null(const char *id)
     return id[0] ? json_string(id) : json_null();
 }
 
+/* [{address, last_used_at}], newest first, from a key's stored last_used_from. */
+static json_t *render_used_from(const char *text)
+{
+    struct usedfrom l;
+    usedfrom_parse(text, &l);
+    json_t *list = json_array();
+    for (int i = 0; list && i < l.count; i++)
+        json_array_append_new(list, json_pack("{s:s, s:o}", "address", l.e[i].address,
+                                              "last_used_at", render_time(l.e[i].at)));
+    return list;
+}
+
 json_t *render_key(const struct key_record *k)
 {
     return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o}", "id",
@@ -46,6 +59,15 @@ json_t *render_key(const struct key_record *k)
                      "family_id", k->family_id[0] ? k->family_id : k->id, "rotated_from",
                      id_or_null(k->rotated_from), "superseded_by", id_or_null(k->superseded_by),
                      "rotated_at", render_time(k->rotated_at));
+}
+
+    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "id", k->id, "name",
+                     k->name, "description",
+                     k->has_description ? json_string(k->description) : json_null(), "hint",
+                     k->hint, "scopes", render_csv_array(k->scopes), "created_at",
+                     render_time(k->created_at), "expires_at", render_time(k->expires_at),
+                     "last_used_at", render_time(k->last_used_at), "last_used_from",
+                     render_used_from(k->last_used_from), "created_by", k->created_by);
 }
 
 static int add_name(void *ctx, const char *name)

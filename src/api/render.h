@@ -6,7 +6,8 @@
 
 #include "../core/core.h"
 
-/* {id, name, description, hint, scopes, created_at, expires_at, last_used_at, created_by}.
+/* {id, name, description, hint, scopes, created_at, expires_at, last_used_at,
+ * last_used_from: [{address, last_used_at}] (newest first, at most 5), created_by}.
  * New reference, NULL when out of memory. */
 json_t *render_key(const struct key_record *k);
 

@@ -252,7 +252,7 @@ static void on_request(void *ctx, struct conn *c)
         d->seen = seen;
         d->seen.client = d->req.client;
         conn_lend(c);
-        if (workers_submit(srv->workers, &d->job) != 0) { /* the pool is stopping */
+        if (workers_submit(srv->workers, &d->job) != 0) { /* stopping, or no threads */
             run_observed(&d->req, &d->match, &d->rep, &d->seen);
             c->lent = 0;
             finish_deferred(c, d);
@@ -472,6 +472,16 @@ enum err server_start(struct core *core, const char *listen, const struct server
     }
     *out = srv;
     return ERR_OK;
+}
+
+void server_step(struct server *s, int timeout_ms)
+{
+    loops_step(s->loops, timeout_ms);
+}
+
+void server_adopt(struct server *s, int fd, const struct sockaddr *sa)
+{
+    loops_adopt(s->loops, fd, sa);
 }
 
 unsigned server_port(struct server *s)

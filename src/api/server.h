@@ -3,6 +3,8 @@
 #ifndef APIKEYD_SERVER_H
 #define APIKEYD_SERVER_H
 
+#include <sys/socket.h>
+
 #include "../base/netaddr.h"
 #include "../core/core.h"
 
@@ -12,8 +14,8 @@ struct tls;
 enum cookie_secure { COOKIE_SECURE_AUTO, COOKIE_SECURE_ALWAYS, COOKIE_SECURE_NEVER };
 
 struct server_options {
-    unsigned threads;              /* event threads: parsing, verification */
-    unsigned workers;              /* threads for requests that may block on the store */
+    unsigned threads;              /* event threads: parsing, verification; 0: server_step */
+    unsigned workers;              /* threads for requests that may block; 0: on the event one */
     unsigned max_connections;      /* connections past this are answered 503 and closed */
     unsigned max_connections_per_client; /* from one address (not trusted proxies): 429 past it */
     unsigned idle_timeout_seconds; /* a connection silent this long is closed */
@@ -29,6 +31,14 @@ struct server_options {
  * ERR_INVALID for a bad address, ERR_UNAVAILABLE when it cannot bind. */
 enum err server_start(struct core *core, const char *listen, const struct server_options *opts,
                       struct server **out);
+
+/* With threads = 0 (the HTTP fuzzer): serves in the calling thread for one wake-up, waiting
+ * at most timeout_ms for something to do (loops_step). */
+void server_step(struct server *s, int timeout_ms);
+
+/* With threads = 0: serves fd (connected, non-blocking; one end of a socketpair) as a
+ * connection accepted from peer sa (loops_adopt). */
+void server_adopt(struct server *s, int fd, const struct sockaddr *sa);
 
 /* The port actually bound (useful with port 0). */
 unsigned server_port(struct server *s);

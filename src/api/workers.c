@@ -54,6 +54,8 @@ struct workers *workers_start(unsigned n)
 
 int workers_submit(struct workers *w, struct worker_job *job)
 {
+    if (w->count == 0)
+        return -1; /* no threads (set once at the start): the caller runs it */
     pthread_mutex_lock(&w->lock);
     if (w->stopping) {
         pthread_mutex_unlock(&w->lock);

@@ -14,11 +14,13 @@ struct worker_job {
 
 struct workers;
 
-/* Starts n threads. NULL when a thread cannot be started (the ones started are stopped). */
+/* Starts n threads (n = 0: a pool whose every job its caller runs, for the HTTP fuzzer's
+ * single-threaded server). NULL when a thread cannot be started (the ones started are
+ * stopped). */
 struct workers *workers_start(unsigned n);
 
-/* Queues job to run on a pool thread. 0 when queued; -1 once the pool is stopping, in which
- * case the caller runs the job itself. */
+/* Queues job to run on a pool thread. 0 when queued; -1 once the pool is stopping or when it
+ * has no threads, in which case the caller runs the job itself. */
 int workers_submit(struct workers *w, struct worker_job *job);
 
 /* Refuses new jobs, runs every job already queued, joins the threads and frees the pool.

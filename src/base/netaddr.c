@@ -93,6 +93,12 @@ int netaddr_list_contains(const struct netaddr_list *list, const struct netaddr 
     return 0;
 }
 
+void netaddr_format(const struct netaddr *a, char out[NETADDR_TEXT_MAX])
+{
+    if (!inet_ntop(a->v6 ? AF_INET6 : AF_INET, a->bytes, out, NETADDR_TEXT_MAX))
+        out[0] = '\0';
+}
+
 void netaddr_throttle_name(const struct netaddr *a, char out[NETADDR_TEXT_MAX])
 {
     if (!a->v6) {

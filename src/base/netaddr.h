@@ -38,6 +38,9 @@ int netaddr_list_parse(const char *text, struct netaddr_list *out);
 /* 1 when a is inside one of list's ranges. */
 int netaddr_list_contains(const struct netaddr_list *list, const struct netaddr *a);
 
+/* a as text in its usual form ("192.0.2.7", "2001:db8::1"); out has NETADDR_TEXT_MAX bytes. */
+void netaddr_format(const struct netaddr *a, char out[NETADDR_TEXT_MAX]);
+
 /* The name a client is throttled under: "1.2.3.4", or "2001:db8:1:2::/64" for every IPv6
  * address of that /64 (one subscriber's allocation). out has NETADDR_TEXT_MAX bytes. */
 void netaddr_throttle_name(const struct netaddr *a, char out[NETADDR_TEXT_MAX]);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/netaddr.h"
+
 /* An interned principal ("user:alice") or person ("alice"). */
 struct name_rec {
     struct name_rec *next_in_bucket;
@@ -28,6 +30,11 @@ struct key_entry {
     int64_t expires_at;
     _Atomic int64_t last_used;
     atomic_int dirty; /* 1 while queued for the usage writer */
+    /* the client address of the latest use (a seqlock: from_seq is odd while the address is
+     * rewritten, under touch_lock; readers retry nothing, a torn read just looks different) */
+    _Atomic uint64_t from_w[2];
+    atomic_int from_v6;  /* 0 IPv4, 1 IPv6 */
+    atomic_uint from_seq; /* 0: no address yet */
     struct name_rec *owner;
     struct name_rec *creator;
     struct key_entry *prev_of_owner, *next_of_owner;
@@ -42,9 +49,19 @@ struct keyindex {
     struct name_rec **names; /* chained; grows with the number of names */
     size_t names_cap, names_count;
 
-    pthread_mutex_t touch_lock; /* guards the queue below */
+    pthread_mutex_t touch_lock; /* guards the queues below and every entry's address writes */
     uint8_t (*touch_queue)[STORE_HASH_LEN];
     size_t touch_len, touch_cap;
+    struct sighting *sightings; /* addresses a key moved away from, with their last time */
+    size_t sightings_len;
+};
+
+#define SIGHTINGS_MAX 4096 /* past this (between two flushes) older addresses are not kept */
+
+struct sighting {
+    uint8_t hash[STORE_HASH_LEN];
+    struct netaddr addr;
+    int64_t at;
 };
 
 static size_t slot_of(const struct keyindex *ix, const uint8_t *hash)
@@ -89,6 +106,7 @@ void keyindex_free(struct keyindex *ix)
     free(ix->names);
     free(ix->slots);
     free(ix->touch_queue);
+    free(ix->sightings);
     pthread_rwlock_destroy(&ix->lock);
     pthread_mutex_destroy(&ix->touch_lock);
     free(ix);
@@ -366,20 +384,90 @@ size_t keyindex_remove_owner(struct keyindex *ix, const char *owner_type, const 
     return removed;
 }
 
-static void queue_touch(struct keyindex *ix, const uint8_t *hash)
+/* Appends hash to the touch queue; touch_lock is held. */
+static void queue_touch_locked(struct keyindex *ix, const uint8_t *hash)
 {
-    pthread_mutex_lock(&ix->touch_lock);
     if (ix->touch_len == ix->touch_cap) {
         size_t cap = ix->touch_cap ? ix->touch_cap * 2 : 256;
         void *q = realloc(ix->touch_queue, cap * sizeof *ix->touch_queue);
-        if (!q) {
-            pthread_mutex_unlock(&ix->touch_lock);
+        if (!q)
             return; /* the time stays in memory; a later use queues it again */
-        }
         ix->touch_queue = q;
         ix->touch_cap = cap;
     }
     memcpy(ix->touch_queue[ix->touch_len++], hash, STORE_HASH_LEN);
+}
+
+static void queue_touch(struct keyindex *ix, const uint8_t *hash)
+{
+    pthread_mutex_lock(&ix->touch_lock);
+    queue_touch_locked(ix, hash);
+    pthread_mutex_unlock(&ix->touch_lock);
+}
+
+/* 1 when the entry's latest address is a (no lock: a read torn by a concurrent rewrite
+ * answers 0, and the caller then checks again under touch_lock). */
+static int from_is(const struct key_entry *e, const struct netaddr *a)
+{
+    unsigned seq = atomic_load_explicit(&e->from_seq, memory_order_acquire);
+    if (seq == 0 || (seq & 1))
+        return 0;
+    uint64_t w[2];
+    memcpy(w, a->bytes, sizeof w);
+    int same = atomic_load_explicit(&e->from_w[0], memory_order_relaxed) == w[0] &&
+               atomic_load_explicit(&e->from_w[1], memory_order_relaxed) == w[1] &&
+               atomic_load_explicit(&e->from_v6, memory_order_relaxed) == a->v6;
+    atomic_thread_fence(memory_order_acquire);
+    return same && atomic_load_explicit(&e->from_seq, memory_order_relaxed) == seq;
+}
+
+/* The entry's latest address into out; 0 when it has none. touch_lock is held. */
+static int from_get(const struct key_entry *e, struct netaddr *out)
+{
+    if (atomic_load(&e->from_seq) == 0)
+        return 0;
+    uint64_t w[2] = {atomic_load(&e->from_w[0]), atomic_load(&e->from_w[1])};
+    memcpy(out->bytes, w, sizeof w);
+    out->v6 = atomic_load(&e->from_v6);
+    return 1;
+}
+
+/* A use from an address other than the entry's latest: under touch_lock, the address it
+ * moves away from is kept as a sighting (with prev, its last time), the new one becomes the
+ * entry's, and the key is queued for the writer. queued: the caller's lookup already set
+ * dirty (the hash must be queued here). */
+static void record_move(struct keyindex *ix, const uint8_t *hash, const struct netaddr *from,
+                        int64_t prev, int queued)
+{
+    pthread_mutex_lock(&ix->touch_lock);
+    pthread_rwlock_rdlock(&ix->lock);
+    struct key_entry *entry = ix->slots[find_slot(ix, hash)];
+    if (entry && !from_is(entry, from)) {
+        if (prev > 0 && ix->sightings_len < SIGHTINGS_MAX) {
+            if (!ix->sightings)
+                ix->sightings = malloc(SIGHTINGS_MAX * sizeof *ix->sightings);
+            struct sighting *s = ix->sightings ? &ix->sightings[ix->sightings_len] : NULL;
+            if (s && from_get(entry, &s->addr)) {
+                memcpy(s->hash, hash, STORE_HASH_LEN);
+                s->at = prev;
+                ix->sightings_len++;
+            }
+        }
+        unsigned seq = atomic_load(&entry->from_seq);
+        atomic_store_explicit(&entry->from_seq, seq | 1, memory_order_relaxed);
+        atomic_thread_fence(memory_order_release); /* odd before any word changes */
+        uint64_t w[2];
+        memcpy(w, from->bytes, sizeof w);
+        atomic_store_explicit(&entry->from_w[0], w[0], memory_order_relaxed);
+        atomic_store_explicit(&entry->from_w[1], w[1], memory_order_relaxed);
+        atomic_store_explicit(&entry->from_v6, from->v6, memory_order_relaxed);
+        atomic_store_explicit(&entry->from_seq, (seq | 1) + 1, memory_order_release);
+        if (atomic_exchange(&entry->dirty, 1) == 0)
+            queued = 1;
+    }
+    if (queued)
+        queue_touch_locked(ix, hash);
+    pthread_rwlock_unlock(&ix->lock);
     pthread_mutex_unlock(&ix->touch_lock);
 }
 
@@ -396,22 +484,28 @@ static void view_of_entry(const struct key_entry *e, struct keyindex_view *out)
 }
 
 int keyindex_lookup(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN], int64_t touch_at,
-                    struct keyindex_view *out)
+                    const struct netaddr *from, struct keyindex_view *out)
 {
-    int found = 0, queue = 0;
+    int found = 0, queue = 0, moved = 0;
+    int64_t prev = 0;
     pthread_rwlock_rdlock(&ix->lock);
     struct key_entry *entry = ix->slots[find_slot(ix, hash)];
     if (entry) {
         found = 1;
         view_of_entry(entry, out);
-        if (touch_at > 0 &&
-            atomic_load_explicit(&entry->last_used, memory_order_relaxed) < touch_at) {
-            atomic_store_explicit(&entry->last_used, touch_at, memory_order_relaxed);
-            queue = atomic_exchange(&entry->dirty, 1) == 0;
+        if (touch_at > 0) {
+            prev = atomic_load_explicit(&entry->last_used, memory_order_relaxed);
+            if (prev < touch_at) {
+                atomic_store_explicit(&entry->last_used, touch_at, memory_order_relaxed);
+                queue = atomic_exchange(&entry->dirty, 1) == 0;
+            }
+            moved = from && !from_is(entry, from);
         }
     }
     pthread_rwlock_unlock(&ix->lock);
-    if (queue)
+    if (moved)
+        record_move(ix, hash, from, prev, queue);
+    else if (queue)
         queue_touch(ix, hash);
     return found;
 }
@@ -420,8 +514,21 @@ size_t keyindex_drain_touches(struct keyindex *ix, struct key_touch *out, size_t
 {
     size_t n = 0;
     pthread_mutex_lock(&ix->touch_lock);
-    size_t take = ix->touch_len < max ? ix->touch_len : max;
     pthread_rwlock_rdlock(&ix->lock);
+    /* first the addresses keys moved away from, in the order they were left (older than
+     * what the queue below holds) */
+    size_t left = ix->sightings_len < max ? ix->sightings_len : max;
+    for (; n < left; n++) {
+        const struct sighting *s = &ix->sightings[n];
+        memcpy(out[n].hash, s->hash, STORE_HASH_LEN);
+        out[n].last_used_at = s->at;
+        netaddr_format(&s->addr, out[n].from);
+    }
+    if (left) {
+        ix->sightings_len -= left;
+        memmove(ix->sightings, ix->sightings + left, ix->sightings_len * sizeof *ix->sightings);
+    }
+    size_t take = ix->touch_len < max - n ? ix->touch_len : max - n;
     for (size_t i = 0; i < take; i++) {
         const uint8_t *hash = ix->touch_queue[ix->touch_len - 1 - i];
         struct key_entry *entry = ix->slots[find_slot(ix, hash)];
@@ -430,6 +537,11 @@ size_t keyindex_drain_touches(struct keyindex *ix, struct key_touch *out, size_t
         atomic_store(&entry->dirty, 0);
         memcpy(out[n].hash, hash, STORE_HASH_LEN);
         out[n].last_used_at = atomic_load(&entry->last_used);
+        struct netaddr a;
+        if (from_get(entry, &a))
+            netaddr_format(&a, out[n].from);
+        else
+            out[n].from[0] = '\0';
         n++;
     }
     pthread_rwlock_unlock(&ix->lock);

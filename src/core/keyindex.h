@@ -3,8 +3,8 @@
  * verifications run at once; create, delete and disable take the write lock briefly.
  * Owners are shared records: disabling an owner is one flag that every key of theirs sees at
  * once, and removing an owner's keys walks only that owner's list.
- * last_used times are recorded in the entry (atomics, under the read lock) and handed to the
- * usage writer through a queue of dirty hashes. */
+ * last_used times and the latest client address are recorded in the entry (atomics, under
+ * the read lock) and handed to the usage writer through a queue of dirty hashes. */
 #ifndef APIKEYD_KEYINDEX_H
 #define APIKEYD_KEYINDEX_H
 
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../base/err.h"
+#include "../base/netaddr.h"
 #include "../store/store.h"
 
 struct keyindex;
@@ -50,11 +51,15 @@ enum err keyindex_set_owner_disabled(struct keyindex *ix, const char *owner_type
 size_t keyindex_remove_owner(struct keyindex *ix, const char *owner_type, const char *owner_id);
 
 /* Looks hash up. When found copies it into *out, and when touch_at > 0 records it as the
- * last use (queued for the store when it changed). Returns 1 when found, 0 otherwise. */
+ * last use (queued for the store when it changed), from the client address from (NULL: not
+ * known). The entry keeps its latest address: a use from the same one costs no lock; one from
+ * another takes touch_lock once, keeps the address moved away from (with its last time) for
+ * the writer and queues the key. Returns 1 when found, 0 otherwise. */
 int keyindex_lookup(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN], int64_t touch_at,
-                    struct keyindex_view *out);
+                    const struct netaddr *from, struct keyindex_view *out);
 
-/* Moves up to max queued last-use records into out and returns how many. */
+/* Moves up to max queued last-use records into out (each with the key's latest address, and
+ * one record for each address a key moved away from) and returns how many. */
 size_t keyindex_drain_touches(struct keyindex *ix, struct key_touch *out, size_t max);
 
 /* Removes every key and every owner flag (before a full reload). */

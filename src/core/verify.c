@@ -29,20 +29,30 @@ const char *verify_code_name(enum verify_code code)
                                                                       : "UNAVAILABLE";
 }
 
-/* Shape and checksum first, so invented keys cost no hashing; then the index. */
-static int find_key(struct core *c, const char *key, size_t len, int64_t now,
+/* Shape and checksum first, so invented keys cost no hashing; then the index, which records
+ * the use (from: the client address, or NULL). */
+static int find_key(struct core *c, const char *key, size_t len, int64_t now, const char *from,
                     struct keyindex_view *out)
 {
     if (!keyfmt_check(key, len))
         return 0;
     uint8_t hash[KEYFMT_HASH_LEN];
     keyfmt_hash(key, len, hash);
-    return keyindex_lookup(c->index, hash, now, out);
+    struct netaddr addr;
+    int known = from && netaddr_parse(from, &addr);
+    return keyindex_lookup(c->index, hash, now, known ? &addr : NULL, out);
 }
 
 /* The decision of verify_key, untimed. */
 static void decide(struct core *c, const char *key, size_t len, const char *scope,
                    const char *client, struct verify_result *out, int64_t *retry_after_s)
+{
+    verify_key_from(c, key, len, scope, client, client, out, retry_after_s);
+}
+
+void verify_key_from(struct core *c, const char *key, size_t len, const char *scope,
+                     const char *client, const char *from, struct verify_result *out,
+                     int64_t *retry_after_s)
 {
     memset(out, 0, sizeof *out);
     if (sync_view_stale(c)) { /* never VALID from a view that may have missed a revocation */
@@ -53,7 +63,7 @@ static void decide(struct core *c, const char *key, size_t len, const char *scop
     int64_t now = time_now();
     /* the key first: a key that exists answers by its own state, whatever the caller's
      * address sent before, so nobody's junk can make someone else's key RATE_LIMITED */
-    if (!find_key(c, key, len, now, &out->view)) {
+    if (!find_key(c, key, len, now, from, &out->view)) {
         char name[NETADDR_TEXT_MAX];
         struct netaddr addr;
         if (!client || !netaddr_parse(client, &addr))
@@ -105,10 +115,10 @@ void verify_scopes_text(struct core *c, uint64_t mask, const char *sep, char *ou
 
 void verify_key_in_project(struct core *c, const char *key, size_t len, const char *scope,
                            const char *project, const char *role, const char *client,
-                           struct verify_result *out, int64_t *retry_after_s)
+                           const char *from, struct verify_result *out, int64_t *retry_after_s)
 {
     uint64_t t0 = metrics_now_ns();
-    decide(c, key, len, scope, client, out, retry_after_s);
+    verify_key_from(c, key, len, scope, client, from, out, retry_after_s);
     if (out->code == VERIFY_VALID && project) {
         enum project_role need = project_role_parse(role ? role : "reader");
         char principal[STORE_PRINCIPAL_MAX + 1];

@@ -38,12 +38,20 @@ struct verify_result {
 void verify_key(struct core *c, const char *key, size_t len, const char *scope,
                 const char *client, struct verify_result *out, int64_t *retry_after_s);
 
+/* verify_key, with the use recorded as coming from the address from (the client that
+ * presented the key, as resolved through trusted_proxies; NULL: not recorded) while client
+ * is the one whose failures count (verify_key uses client for both). A found key keeps its
+ * last USEDFROM_MAX distinct addresses (keyindex_lookup, flushed by the usage writer). */
+void verify_key_from(struct core *c, const char *key, size_t len, const char *scope,
+                     const char *client, const char *from, struct verify_result *out,
+                     int64_t *retry_after_s);
+
 /* verify_key, and when project is not NULL also requires the key's owner to hold at least
  * role (a project role name; NULL = "reader") in project or a parent of it, else
- * INSUFFICIENT_ROLE. An unknown project or role name is INSUFFICIENT_ROLE. */
+ * INSUFFICIENT_ROLE; the use is recorded as from that address (verify_key_from). An unknown project or role name is INSUFFICIENT_ROLE. */
 void verify_key_in_project(struct core *c, const char *key, size_t len, const char *scope,
                            const char *project, const char *role, const char *client,
-                           struct verify_result *out, int64_t *retry_after_s);
+                           const char *from, struct verify_result *out, int64_t *retry_after_s);
 
 /* Writes the names of the scopes in mask joined by sep into out. */
 void verify_scopes_text(struct core *c, uint64_t mask, const char *sep, char *out, size_t cap);

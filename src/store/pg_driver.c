@@ -229,6 +229,9 @@ static const char *const pg_migrations[] = {
     "  attempts BIGINT NOT NULL DEFAULT 0, sent_at BIGINT NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (key_id, username));"
     "CREATE INDEX leak_mail_pending ON leak_mail(status, next_try_at);",
+
+    /* 12: the last client addresses each key was used from (SQLite's entry 14) */
+    "ALTER TABLE api_keys ADD COLUMN last_used_from TEXT NOT NULL DEFAULT '';",
 };
 
 static PGconn *conn_of(struct sql_store *st)

@@ -45,7 +45,8 @@ static enum err sq_scope_create(struct store *s, const struct scope_record *sc, 
 
 #define KEY_COLUMNS                                                                                \
     "id, hash, hint, owner_type, owner_id, created_by, name, description, scopes, created_at, "    \
-    "expires_at, last_used_at, family_id, rotated_from, superseded_by, rotated_at"
+    "expires_at, last_used_at, family_id, rotated_from, superseded_by, rotated_at,"
+    " last_used_from"
 
 struct key_walk {
     struct sq_walk base;
@@ -74,6 +75,7 @@ static int key_row(void *ctx, struct sq_row *row)
     sq_text(row, 13, k->rotated_from, sizeof k->rotated_from);
     sq_text(row, 14, k->superseded_by, sizeof k->superseded_by);
     k->rotated_at = sq_col_int64(row, 15);
+    sq_text(row, 16, k->last_used_from, sizeof k->last_used_from);
     w->base.found = 1;
     return w->cb ? w->cb(w->base.ctx, k) : 1;
 }
@@ -102,12 +104,12 @@ static enum err insert_key(struct sql_store *st, const struct key_record *k, int
     if (!e)
         e = sq_run(st, NULL,
                    "INSERT INTO api_keys(" KEY_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                   "NULL,0)",
-                   "tbtttttTtiiitT", k->id, k->hash, STORE_HASH_LEN, k->hint, k->owner_type,
+                   "NULL,0,?)",
+                   "tbtttttTtiiitTt", k->id, k->hash, STORE_HASH_LEN, k->hint, k->owner_type,
                    k->owner_id, k->created_by, k->name, k->has_description ? k->description : NULL,
                    k->scopes, k->created_at, k->expires_at, k->last_used_at,
                    k->family_id[0] ? k->family_id : k->id,
-                   k->rotated_from[0] ? k->rotated_from : NULL);
+                   k->rotated_from[0] ? k->rotated_from : NULL, k->last_used_from);
     if (!e &&
         !(e = sq_int(st, &count,
                      "SELECT keys FROM key_counts WHERE owner_type = ? AND owner_id = ?", "tt",
@@ -230,17 +232,68 @@ static enum err sq_key_each_for_index(struct store *s, store_key_cb cb, void *ct
                        NULL);
 }
 
+static int text_row(void *ctx, struct sq_row *row)
+{
+    sq_text(row, 0, ctx, USEDFROM_TEXT_MAX);
+    return 1;
+}
+
+/* Merges the sighting t->from at t->last_used_at into the key's last_used_from, inside the
+ * open transaction. The no-op update first locks the key's row (PostgreSQL), so two nodes
+ * merging into one key take turns and each reads what the other committed. */
+static enum err merge_from(struct sql_store *st, const struct key_touch *t)
+{
+    char text[USEDFROM_TEXT_MAX] = "";
+    int found = 0;
+    enum err e = sq_run(st, &found, "UPDATE api_keys SET last_used_from = last_used_from"
+                                    " WHERE hash = ?", "b", t->hash, STORE_HASH_LEN);
+    if (e || !found)
+        return e; /* deleted since */
+    e = sq_each(st, text_row, text, "SELECT last_used_from FROM api_keys WHERE hash = ?", "b",
+                t->hash, STORE_HASH_LEN);
+    if (e)
+        return e;
+    struct usedfrom l;
+    usedfrom_parse(text, &l);
+    usedfrom_add(&l, t->from, t->last_used_at);
+    char merged[USEDFROM_TEXT_MAX];
+    usedfrom_format(&l, merged);
+    if (strcmp(merged, text) == 0)
+        return ERR_OK;
+    return sq_run(st, NULL, "UPDATE api_keys SET last_used_from = ? WHERE hash = ?", "tb", merged,
+                  t->hash, STORE_HASH_LEN);
+}
+
+/* By hash, and in the given order within one key (the order its addresses were seen). */
+static int touch_order(const void *a, const void *b)
+{
+    const struct key_touch *const *x = a, *const *y = b;
+    int c = memcmp((*x)->hash, (*y)->hash, STORE_HASH_LEN);
+    return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
 static enum err sq_key_touch(struct store *s, const struct key_touch *items, size_t n)
 {
     struct sql_store *st = as_sql(s);
+    /* rows are locked in one order (by hash) on every node, so two writers cannot deadlock */
+    const struct key_touch **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &items[i];
+    qsort(sorted, n, sizeof *sorted, touch_order);
     LOCK(st);
     enum err e = sq_begin(st);
-    for (size_t i = 0; !e && i < n; i++)
+    for (size_t i = 0; !e && i < n; i++) {
         e = sq_run(st, NULL,
                    "UPDATE api_keys SET last_used_at = ?1 WHERE hash = ?2 AND last_used_at < ?1",
-                   "ib", items[i].last_used_at, items[i].hash, STORE_HASH_LEN);
+                   "ib", sorted[i]->last_used_at, sorted[i]->hash, STORE_HASH_LEN);
+        if (!e && sorted[i]->from[0])
+            e = merge_from(st, sorted[i]);
+    }
     e = sq_finish(st, e);
     UNLOCK(st);
+    free(sorted);
     return e;
 }
 

@@ -275,6 +275,10 @@ static const char *const migrations[] = {
     "  sent_at INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (key_id, username)) WITHOUT ROWID;"
     "CREATE INDEX leak_mail_pending ON leak_mail(status, next_try_at);",
+
+    /* 14: the last distinct client addresses each key was used from, with when each was last
+     * seen (base/usedfrom.h: "address seconds,..."; written by the usage writer) */
+    "ALTER TABLE api_keys ADD COLUMN last_used_from TEXT NOT NULL DEFAULT '';",
 };
 
 /* The driver's state: a statement cache per connection, the data folder. */

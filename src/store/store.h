@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../base/err.h"
+#include "../base/usedfrom.h"
 
 #define STORE_ID_LEN 24            /* hex of 12 random bytes */
 #define STORE_NAME_MAX 64          /* usernames, scope names, owner ids (bytes) */
@@ -141,6 +142,7 @@ struct key_record {
     char rotated_from[STORE_ID_LEN + 1];
     char superseded_by[STORE_ID_LEN + 1];
     int64_t rotated_at;
+    char last_used_from[USEDFROM_TEXT_MAX]; /* the latest distinct client addresses (usedfrom.h) */
 };
 
 struct session_record {
@@ -157,9 +159,12 @@ struct session_record {
     uint8_t recovery_hash[STORE_HASH_LEN];
 };
 
+/* A use of a key to record: its time and, when known, the client address it came from
+ * (merged into the key's last_used_from as seen at last_used_at). */
 struct key_touch {
     uint8_t hash[STORE_HASH_LEN];
     int64_t last_used_at;
+    char from[NETADDR_TEXT_MAX]; /* "" when none */
 };
 
 /* One expiry notice (sql_notices.c): a key and a threshold in notice days (0: expired),

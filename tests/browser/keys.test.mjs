@@ -508,3 +508,37 @@ test('a name of 101 characters is refused (maxlength or an error next to Name)',
   }
   await page.context().close();
 });
+
+test('"Last used" shows the addresses a key was used from, newest first, behind "from N addresses"', T, async () => {
+  const u = await createUser(s.admin);
+  const name = uniq('where-');
+  const made = await createKeyViaApi(u, name, ['Tasks']);
+  // the test runs on 127.0.0.1, a trusted proxy by default: apikeyd records the forwarded client
+  for (const address of ['198.51.100.7', '2001:db8::42']) {
+    const r = await fetch(`${s.base}/v1/auth`, {
+      headers: { Authorization: `Bearer ${made.key}`, 'X-Required-Scope': '*', 'X-Forwarded-For': address },
+    });
+    assert.equal(r.status, 204, `GET /v1/auth for ${address}`);
+  }
+  const api = await s.daemon.api(u.username, u.password);
+  await eventually(async () => {
+    const k = await api.get(`/v1/keys/${made.id}`);
+    assert.equal(k.last_used_from.length, 2, JSON.stringify(k.last_used_from));
+  }, 6000);
+  const page = await s.newPage();
+  await login(page, u.username, u.password);
+  const table = keysTable(page);
+  const row = rowWith(table, name);
+  await expectVisible(row, `row of ${name}`);
+  const list = row.getByRole('list', { name: `Addresses ${name} was used from` });
+  const summary = row.getByText('from 2 addresses', { exact: true });
+  await expectVisible(summary, '"from 2 addresses" under Last used');
+  assert.equal(await list.isVisible(), false, 'the list is closed at first');
+  await summary.click();
+  await expectVisible(list, `list "Addresses ${name} was used from"`);
+  const items = (await list.getByRole('listitem').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+  const today = ymd(new Date());
+  assert.deepEqual(items, [`2001:db8::42 ${today}`, `198.51.100.7 ${today}`], 'newest first, each with its date');
+  await shot(page, 'keys-used-from.png');
+  await page.context().close();
+});

@@ -57,7 +57,7 @@ B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 KEY_RE = re.compile(r"^apk_[0-9A-Za-z]{49}$")
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 KEY_FIELDS = ["id", "name", "description", "hint", "scopes", "created_at", "expires_at",
-              "last_used_at", "created_by"]
+              "last_used_at", "last_used_from", "created_by"]
 DAY = 86400
 HTTP_TIMEOUT = 10.0          # seconds, every socket operation
 START_TIMEOUT = 10.0         # daemon must answer /healthz within this

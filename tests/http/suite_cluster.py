@@ -279,3 +279,36 @@ def test_several_nodes_start_at_once_on_an_empty_database():
         _stop_all(nodes)
     finally:
         _kill_all(nodes)
+
+
+def test_used_from_each_node_records_what_it_saw_and_the_lists_merge_by_time():
+    """Issue 17, item 5 over PostgreSQL: node B sees the test itself, then node A two
+    clients, then node B another; the key's last_used_from (read on either node) holds all
+    four, newest first."""
+    a, b = _nodes(2, _fresh_database())
+    try:
+        k = create_key(a.admin, scopes=("Tasks",))
+        _poll(lambda: verify(b, k["key"]), lambda r: r.get("code") == "VALID", 2.0)
+        time.sleep(1.1)        # that verification (from 127.0.0.1 on B) is the oldest
+
+        def seen(node, address):
+            r = Client(node).request("GET", "/v1/auth", headers={
+                "Authorization": f"Bearer {k['key']}", "X-Required-Scope": "*",
+                "X-Forwarded-For": address})
+            eq(r.status, 204, f"GET /v1/auth on {node.label} for {address}")
+        seen(a, "198.51.100.1")
+        seen(a, "198.51.100.2")
+        time.sleep(1.1)        # B's sighting is a second newer than A's
+        seen(b, "203.0.113.3")
+        want = ["203.0.113.3", "198.51.100.2", "198.51.100.1", "127.0.0.1"]
+
+        def addresses(node):
+            r = node.admin.request("GET", f"/v1/keys/{k['id']}")
+            eq(r.status, 200, "GET the key")
+            return [x["address"] for x in r.body["last_used_from"]]
+        for node in (a, b):
+            got, _ = _poll(lambda: addresses(node), lambda g: g == want, 5.0, 0.2)
+            eq(got, want, f"last_used_from read on {node.label}")
+        _stop_all([a, b])
+    finally:
+        _kill_all([a, b])

@@ -54,7 +54,7 @@ static void assert_finds(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN]
     struct keyindex_view got, want;
     view_of(i, &want);
     memset(&got, 0, sizeof got);
-    if (!keyindex_lookup(ix, hash, 0, &got))
+    if (!keyindex_lookup(ix, hash, 0, NULL, &got))
         fail_msg("entry %d not found", i);
     assert_string_equal(got.id, want.id);
     assert_string_equal(got.owner_type, want.owner_type);
@@ -68,7 +68,7 @@ static void assert_finds(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN]
 static int finds(struct keyindex *ix, const uint8_t hash[STORE_HASH_LEN])
 {
     struct keyindex_view got;
-    return keyindex_lookup(ix, hash, 0, &got);
+    return keyindex_lookup(ix, hash, 0, NULL, &got);
 }
 
 /* The index and scratch memory of the running test; teardown frees them, also when an
@@ -176,14 +176,14 @@ static void test_disabling_owner_disables_all_their_keys_at_once(void **state)
     assert_int_equal(keyindex_put(ix, h2, &v), ERR_OK); /* same owner, owner-1 */
     put(ix, other, 3);                                   /* owner-3 */
     assert_int_equal(keyindex_set_owner_disabled(ix, "user", "owner-1", 1), ERR_OK);
-    assert_int_equal(keyindex_lookup(ix, h1, 0, &got), 1);
+    assert_int_equal(keyindex_lookup(ix, h1, 0, NULL, &got), 1);
     assert_int_equal(got.disabled, 1);
-    assert_int_equal(keyindex_lookup(ix, h2, 0, &got), 1);
+    assert_int_equal(keyindex_lookup(ix, h2, 0, NULL, &got), 1);
     assert_int_equal(got.disabled, 1);
-    assert_int_equal(keyindex_lookup(ix, other, 0, &got), 1);
+    assert_int_equal(keyindex_lookup(ix, other, 0, NULL, &got), 1);
     assert_int_equal(got.disabled, 0);
     assert_int_equal(keyindex_set_owner_disabled(ix, "user", "owner-1", 0), ERR_OK);
-    assert_int_equal(keyindex_lookup(ix, h1, 0, &got), 1);
+    assert_int_equal(keyindex_lookup(ix, h1, 0, NULL, &got), 1);
     assert_int_equal(got.disabled, 0);
 }
 
@@ -196,7 +196,7 @@ static void test_owner_disabled_before_any_key_applies_to_later_keys(void **stat
     assert_int_equal(keyindex_set_owner_disabled(ix, "user", "owner-1", 1), ERR_OK);
     hash_of(1, h);
     put(ix, h, 1);
-    assert_int_equal(keyindex_lookup(ix, h, 0, &got), 1);
+    assert_int_equal(keyindex_lookup(ix, h, 0, NULL, &got), 1);
     assert_int_equal(got.disabled, 1);
 }
 
@@ -210,7 +210,7 @@ static void test_put_ignores_disabled_in_view(void **state)
     view_of(1, &v);
     v.disabled = 1; /* the owner's state governs, not the view */
     assert_int_equal(keyindex_put(ix, h, &v), ERR_OK);
-    assert_int_equal(keyindex_lookup(ix, h, 0, &got), 1);
+    assert_int_equal(keyindex_lookup(ix, h, 0, NULL, &got), 1);
     assert_int_equal(got.disabled, 0);
 }
 
@@ -228,7 +228,7 @@ static void test_remove_owner_removes_only_their_keys(void **state)
     assert_int_equal(keyindex_remove_owner(ix, "user", "owner-1"), 5);
     assert_int_equal(keyindex_count(ix), 5);
     for (int i = 0; i < 10; i++)
-        assert_int_equal(keyindex_lookup(ix, h[i], 0, &got), i % 2 ? 0 : 1);
+        assert_int_equal(keyindex_lookup(ix, h[i], 0, NULL, &got), i % 2 ? 0 : 1);
     assert_int_equal(keyindex_remove_owner(ix, "user", "owner-1"), 0);
     assert_int_equal(keyindex_remove_owner(ix, "user", "nobody"), 0);
 }
@@ -417,7 +417,7 @@ static void test_touch_is_drained_with_its_time(void **state)
     struct key_touch out[4];
     hash_of(1, h);
     put(ix, h, 1);
-    assert_int_equal(keyindex_lookup(ix, h, 1700000000, &v), 1);
+    assert_int_equal(keyindex_lookup(ix, h, 1700000000, NULL, &v), 1);
     assert_int_equal(keyindex_drain_touches(ix, out, 4), 1);
     assert_memory_equal(out[0].hash, h, STORE_HASH_LEN);
     assert_int_equal(out[0].last_used_at, 1700000000);
@@ -434,7 +434,7 @@ static void test_repeated_touches_queue_once(void **state)
     hash_of(1, h);
     put(ix, h, 1);
     for (int i = 0; i < 10; i++)
-        assert_int_equal(keyindex_lookup(ix, h, 1700000000, &v), 1);
+        assert_int_equal(keyindex_lookup(ix, h, 1700000000, NULL, &v), 1);
     assert_int_equal(keyindex_drain_touches(ix, out, 4), 1);
 }
 
@@ -447,8 +447,8 @@ static void test_later_touch_before_drain_reports_latest_time(void **state)
     struct key_touch out[4];
     hash_of(1, h);
     put(ix, h, 1);
-    keyindex_lookup(ix, h, 1700000000, &v);
-    keyindex_lookup(ix, h, 1700000005, &v);
+    keyindex_lookup(ix, h, 1700000000, NULL, &v);
+    keyindex_lookup(ix, h, 1700000005, NULL, &v);
     assert_int_equal(keyindex_drain_touches(ix, out, 4), 1);
     assert_int_equal(out[0].last_used_at, 1700000005);
 }
@@ -462,9 +462,9 @@ static void test_touch_after_drain_is_queued_again(void **state)
     struct key_touch out[4];
     hash_of(1, h);
     put(ix, h, 1);
-    keyindex_lookup(ix, h, 1700000000, &v);
+    keyindex_lookup(ix, h, 1700000000, NULL, &v);
     assert_int_equal(keyindex_drain_touches(ix, out, 4), 1);
-    keyindex_lookup(ix, h, 1700000010, &v);
+    keyindex_lookup(ix, h, 1700000010, NULL, &v);
     assert_int_equal(keyindex_drain_touches(ix, out, 4), 1);
     assert_int_equal(out[0].last_used_at, 1700000010);
 }
@@ -479,9 +479,9 @@ static void test_same_time_after_drain_is_not_queued_again(void **state)
     struct key_touch out[4];
     hash_of(1, h);
     put(ix, h, 1);
-    keyindex_lookup(ix, h, 1700000000, &v);
+    keyindex_lookup(ix, h, 1700000000, NULL, &v);
     assert_int_equal(keyindex_drain_touches(ix, out, 4), 1);
-    keyindex_lookup(ix, h, 1700000000, &v);
+    keyindex_lookup(ix, h, 1700000000, NULL, &v);
     assert_int_equal(keyindex_drain_touches(ix, out, 4), 0);
 }
 
@@ -496,8 +496,8 @@ static void test_removed_key_touch_is_skipped(void **state)
     hash_of(2, b);
     put(ix, a, 1);
     put(ix, b, 2);
-    keyindex_lookup(ix, a, 1700000000, &v);
-    keyindex_lookup(ix, b, 1700000001, &v);
+    keyindex_lookup(ix, a, 1700000000, NULL, &v);
+    keyindex_lookup(ix, b, 1700000001, NULL, &v);
     keyindex_remove(ix, a);
     assert_int_equal(keyindex_drain_touches(ix, out, 4), 1);
     assert_memory_equal(out[0].hash, b, STORE_HASH_LEN);
@@ -513,7 +513,7 @@ static void test_lookup_of_absent_key_with_touch_queues_nothing(void **state)
     struct keyindex_view v;
     struct key_touch out[4];
     hash_of(1, h);
-    assert_int_equal(keyindex_lookup(ix, h, 1700000000, &v), 0);
+    assert_int_equal(keyindex_lookup(ix, h, 1700000000, NULL, &v), 0);
     assert_int_equal(keyindex_drain_touches(ix, out, 4), 0);
 }
 
@@ -527,7 +527,7 @@ static void test_drain_respects_max(void **state)
     for (int i = 0; i < 3; i++) {
         hash_of(i, h[i]);
         put(ix, h[i], i);
-        keyindex_lookup(ix, h[i], 1700000000 + i, &v);
+        keyindex_lookup(ix, h[i], 1700000000 + i, NULL, &v);
     }
     assert_int_equal(keyindex_drain_touches(ix, out, 2), 2);
     assert_int_equal(keyindex_drain_touches(ix, out + 2, 2), 1);
@@ -555,12 +555,56 @@ static void test_many_touches_all_drain(void **state)
     for (int i = 0; i < N; i++) {
         hash_of(i, hashes[i]);
         put(ix, hashes[i], i);
-        keyindex_lookup(ix, hashes[i], 1700000000, &v);
+        keyindex_lookup(ix, hashes[i], 1700000000, NULL, &v);
     }
     size_t total = 0, n;
     while ((n = keyindex_drain_touches(ix, out + total, 256)) > 0)
         total += n;
     assert_int_equal(total, N);
+}
+
+static void test_same_address_queues_the_key_once_with_its_address(void **state)
+{
+    (void)state;
+    struct keyindex *ix = fresh();
+    uint8_t h[STORE_HASH_LEN];
+    struct keyindex_view v;
+    struct key_touch out[8];
+    struct netaddr a;
+    hash_of(1, h);
+    put(ix, h, 1);
+    assert_int_equal(netaddr_parse("198.51.100.7", &a), 1);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(keyindex_lookup(ix, h, 1700000000 + i, &a, &v), 1);
+    assert_int_equal(keyindex_drain_touches(ix, out, 8), 1);
+    assert_int_equal(out[0].last_used_at, 1700000009);
+    assert_string_equal(out[0].from, "198.51.100.7");
+}
+
+static void test_moving_address_keeps_the_old_one_with_its_last_time_in_order(void **state)
+{
+    (void)state;
+    struct keyindex *ix = fresh();
+    uint8_t h[STORE_HASH_LEN];
+    struct keyindex_view v;
+    struct key_touch out[8];
+    struct netaddr a, b;
+    hash_of(1, h);
+    put(ix, h, 1);
+    netaddr_parse("198.51.100.7", &a);
+    netaddr_parse("::ffff:203.0.113.1", &b); /* IPv4-mapped: written as IPv4 */
+    keyindex_lookup(ix, h, 1700000000, &a, &v);
+    keyindex_lookup(ix, h, 1700000003, &a, &v);
+    keyindex_lookup(ix, h, 1700000005, &b, &v);
+    keyindex_lookup(ix, h, 1700000006, &a, &v);
+    assert_int_equal(keyindex_drain_touches(ix, out, 8), 3);
+    assert_string_equal(out[0].from, "198.51.100.7"); /* left at 1700000005 */
+    assert_int_equal(out[0].last_used_at, 1700000003);
+    assert_string_equal(out[1].from, "203.0.113.1");
+    assert_int_equal(out[1].last_used_at, 1700000005);
+    assert_string_equal(out[2].from, "198.51.100.7"); /* the latest, with the key's time */
+    assert_int_equal(out[2].last_used_at, 1700000006);
+    assert_int_equal(keyindex_drain_touches(ix, out, 8), 0);
 }
 
 int run_keyindex_tests(void)
@@ -595,6 +639,9 @@ int run_keyindex_tests(void)
         cmocka_unit_test_teardown(test_lookup_of_absent_key_with_touch_queues_nothing, teardown),
         cmocka_unit_test_teardown(test_drain_respects_max, teardown),
         cmocka_unit_test_teardown(test_many_touches_all_drain, teardown),
+        cmocka_unit_test_teardown(test_same_address_queues_the_key_once_with_its_address, teardown),
+        cmocka_unit_test_teardown(test_moving_address_keeps_the_old_one_with_its_last_time_in_order,
+                                  teardown),
     };
     return cmocka_run_group_tests_name("keyindex", tests, NULL, NULL);
 }

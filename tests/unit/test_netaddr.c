@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../src/base/netaddr.h"
+#include "../../src/base/usedfrom.h"
 #include "unit.h"
 
 static int in_list(const char *list, const char *addr)
@@ -90,6 +91,36 @@ static void test_throttle_name_groups_ipv6_by_64(void **state)
     assert_string_equal(name, "192.0.2.55");
 }
 
+static void test_usedfrom_merges_newest_first_distinct_at_most_five(void **state)
+{
+    (void)state;
+    struct usedfrom l;
+    usedfrom_parse("", &l);
+    assert_int_equal(l.count, 0);
+    const char *addrs[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.1", "10.0.0.4",
+                           "10.0.0.5", "10.0.0.6"};
+    for (int i = 0; i < 7; i++)
+        usedfrom_add(&l, addrs[i], 100 + i);
+    char text[USEDFROM_TEXT_MAX];
+    usedfrom_format(&l, text);
+    assert_string_equal(text, "10.0.0.6 106,10.0.0.5 105,10.0.0.4 104,10.0.0.1 103,10.0.0.3 102");
+    usedfrom_add(&l, "10.0.0.2", 50); /* older than all of a full list: dropped */
+    usedfrom_add(&l, "10.0.0.5", 90); /* an older sighting does not move it back */
+    usedfrom_format(&l, text);
+    assert_string_equal(text, "10.0.0.6 106,10.0.0.5 105,10.0.0.4 104,10.0.0.1 103,10.0.0.3 102");
+    usedfrom_add(&l, "10.0.0.3", 106); /* a tie goes before the one merged earlier */
+    usedfrom_format(&l, text);
+    assert_string_equal(text, "10.0.0.3 106,10.0.0.6 106,10.0.0.5 105,10.0.0.4 104,10.0.0.1 103");
+    struct usedfrom back;
+    usedfrom_parse(text, &back);
+    char again[USEDFROM_TEXT_MAX];
+    usedfrom_format(&back, again);
+    assert_string_equal(again, text); /* stored order, ties included, survives a read */
+    usedfrom_parse("junk,10.0.0.9 x,10.0.0.8 7,10.0.0.8 6,2001:db8::1 5", &back);
+    usedfrom_format(&back, again);
+    assert_string_equal(again, "10.0.0.8 7,2001:db8::1 5");
+}
+
 int run_netaddr_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -98,6 +129,7 @@ int run_netaddr_tests(void)
         cmocka_unit_test(test_list_matches_ranges),
         cmocka_unit_test(test_list_refuses_malformed),
         cmocka_unit_test(test_throttle_name_groups_ipv6_by_64),
+        cmocka_unit_test(test_usedfrom_merges_newest_first_distinct_at_most_five),
     };
     return cmocka_run_group_tests_name("netaddr", tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 // key-table.js — the table of API keys (Key Name, Hint, Description, Scope, Created, Expiry
-// Date, Last used), used by the User API Keys page, User Settings, a user's details and an API
-// account's keys. In a narrow box (a phone, a dialog) each row becomes a card of its own.
+// Date, Last used with the addresses it was used from), used by the User API Keys page, User
+// Settings, a user's details and an API account's keys. In a narrow box (a phone, a dialog)
+// each row becomes a card of its own.
 // A rotated-out key (docs/API.md "Rotation") is marked "(rotated out)" after its name.
 import { fmtDate, h, srOnly } from './dom.js';
 
@@ -20,8 +21,21 @@ const COLUMNS = [
   { head: 'Expiry Date', cls: 'date', cell: (k, now) => [fmtDate(k.expires_at),
     k.expires_at && new Date(k.expires_at).getTime() <= now
       ? h('span', { class: 'badge warn' }, ' (expired)') : null] },
-  { head: 'Last used', cls: 'date', cell: (k) => fmtDate(k.last_used_at, 'Never') },
+  // one box for the date and the addresses: in a card, the value column holds both
+  { head: 'Last used', cls: 'date key-used', cell: (k) => h('div', {}, fmtDate(k.last_used_at, 'Never'), usedFrom(k)) },
 ];
+
+// The addresses the key was last used from (the API's last_used_from, newest first, at most
+// 5), behind a disclosure "from N addresses" so that the column stays narrow until opened.
+function usedFrom(k) {
+  const from = k.last_used_from || [];
+  if (!from.length) return null;
+  return h('details', { class: 'used-from' },
+    h('summary', {}, from.length === 1 ? 'from 1 address' : `from ${from.length} addresses`),
+    h('ul', { 'aria-label': `Addresses ${k.name} was used from` },
+      from.map((f) => h('li', {}, h('span', { class: 'mono' }, f.address), ' ',
+        h('span', { class: 'used-date' }, fmtDate(f.last_used_at))))));
+}
 
 // keyTable({caption, keys, actions: (key) => node, emptyText}) → a box holding the <table>.
 // Dates are YYYY-MM-DD; `hint` is the API's first 8 … last 4 characters of the key.
