@@ -50,24 +50,16 @@ static json_t *render_used_from(const char *text)
 
 json_t *render_key(const struct key_record *k)
 {
-    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o}", "id",
-                     k->id, "name", k->name, "description",
-                     k->has_description ? json_string(k->description) : json_null(), "hint",
-                     k->hint, "scopes", render_csv_array(k->scopes), "created_at",
-                     render_time(k->created_at), "expires_at", render_time(k->expires_at),
-                     "last_used_at", render_time(k->last_used_at), "created_by", k->created_by,
-                     "family_id", k->family_id[0] ? k->family_id : k->id, "rotated_from",
-                     id_or_null(k->rotated_from), "superseded_by", id_or_null(k->superseded_by),
-                     "rotated_at", render_time(k->rotated_at));
-}
-
-    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "id", k->id, "name",
-                     k->name, "description",
+    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o}",
+                     "id", k->id, "name", k->name, "description",
                      k->has_description ? json_string(k->description) : json_null(), "hint",
                      k->hint, "scopes", render_csv_array(k->scopes), "created_at",
                      render_time(k->created_at), "expires_at", render_time(k->expires_at),
                      "last_used_at", render_time(k->last_used_at), "last_used_from",
-                     render_used_from(k->last_used_from), "created_by", k->created_by);
+                     render_used_from(k->last_used_from), "created_by", k->created_by,
+                     "family_id", k->family_id[0] ? k->family_id : k->id, "rotated_from",
+                     id_or_null(k->rotated_from), "superseded_by", id_or_null(k->superseded_by),
+                     "rotated_at", render_time(k->rotated_at));
 }
 
 static int add_name(void *ctx, const char *name)
