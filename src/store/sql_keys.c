@@ -45,8 +45,8 @@ static enum err sq_scope_create(struct store *s, const struct scope_record *sc, 
 
 #define KEY_COLUMNS                                                                                \
     "id, hash, hint, owner_type, owner_id, created_by, name, description, scopes, created_at, "    \
-    "expires_at, last_used_at, family_id, rotated_from, superseded_by, rotated_at,"
-    " last_used_from"
+    "expires_at, last_used_at, family_id, rotated_from, superseded_by, rotated_at, "          \
+    "last_used_from"
 
 struct key_walk {
     struct sq_walk base;
