@@ -243,6 +243,9 @@ def test_cli_verify_accounts_projects_users_and_audit():
     acct = out.strip()
     rc, out, _ = cli(d, home, "accounts", "list")
     check(name in out, "accounts list shows it")
+    rc, out, _ = cli(d, home, "accounts", "show", acct)
+    check(rc == 0 and re.search(r"^name\s+" + re.escape(name) + "$", out, re.M),
+          f"accounts show: {out!r}")
     rc, out, err = cli(d, home, "accounts", "keys", acct, "create", "deploy", "--scope", "Tasks")
     eq(rc, 0, f"accounts keys create: {err}")
     secret = re.search(r"^(apk_[0-9A-Za-z]+)$", out, re.M).group(1)
@@ -259,8 +262,14 @@ def test_cli_verify_accounts_projects_users_and_audit():
     eq(json.loads(out)["username"], "admin", "users show --json")
     rc, out, _ = cli(d, home, "audit", "--action", "account.delete", "--limit", "5")
     check(rc == 0 and acct in out, f"audit shows the account's deletion: {out!r}")
+    r = expect(d.admin.request("POST", "/v1/projects", json={"name": uniq("cli-proj")}), 201,
+               what="create a project")
     rc, out, _ = cli(d, home, "--json", "projects", "list")
-    check(rc == 0 and "projects" in json.loads(out), "projects list --json")
+    check(rc == 0 and r.body["id"] in [p["id"] for p in json.loads(out)["projects"]],
+          "projects list --json")
+    rc, out, _ = cli(d, home, "projects", "show", r.body["id"])
+    check(rc == 0 and r.body["name"] in out and "admin" in out and "owner" in out,
+          f"projects show names the project and its owner: {out!r}")
 
 
 def test_cli_tables_are_aligned_on_a_terminal():
