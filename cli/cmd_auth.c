@@ -31,8 +31,11 @@ static int sign_in(struct ctx *c, const char *username, char *password)
         status = api_call(&c->api, "POST", "/v1/login", body, &r);
     }
     json_decref(body);
-    if (status != 200)
-        return say_failure("login", &r) == EXIT_DENIED || status == 401 ? EXIT_DENIED : EXIT_FAILED;
+    if (status != 200) {
+        int e = say_failure("login", &r) == EXIT_DENIED || status == 401 ? EXIT_DENIED : EXIT_FAILED;
+        reply_free(&r);
+        return e;
+    }
     const char *csrf = json_string_value(json_object_get(r.body, "csrf_token"));
     snprintf(c->api.csrf, sizeof c->api.csrf, "%s", csrf ? csrf : "");
     reply_free(&r);
@@ -112,7 +115,9 @@ int cmd_login(struct ctx *c, int argc, char **argv)
         json_decref(body);
         if (status != 200) {
             explicit_bzero(h.key, sizeof h.key);
-            return say_failure("checking the key", &r);
+            int e = say_failure("checking the key", &r);
+            reply_free(&r);
+            return e;
         }
         const char *code = json_string_value(json_object_get(r.body, "code"));
         if (!code || strcmp(code, "VALID") != 0) {
@@ -199,8 +204,11 @@ int cmd_status(struct ctx *c, int argc, char **argv)
     struct reply r;
     long status = api_call(&c->api, "POST", "/v1/verify", body, &r);
     json_decref(body);
-    if (status != 200)
-        return say_failure("checking the key", &r);
+    if (status != 200) {
+        int e = say_failure("checking the key", &r);
+        reply_free(&r);
+        return e;
+    }
     const char *code = json_string_value(json_object_get(r.body, "code"));
     int valid = code && strcmp(code, "VALID") == 0;
     if (c->json) {
