@@ -337,6 +337,19 @@ test('Escape before the key was copied asks "Close anyway?"; going back keeps th
   await page.context().close();
 });
 
+test('Escape while the focus is outside the key window (a window on top just closed) still asks', T, async () => {
+  const { page } = await userPage();
+  const { key, save } = await createKeyInUI(page, { name: uniq('esc-body-') });
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  assert.ok(await page.evaluate(() => !document.activeElement.closest('dialog')),
+    'the focus is outside every dialog');
+  await page.keyboard.press('Escape');
+  const ask = askDialog(page);
+  await expectVisible(ask, 'the question after Escape with the focus outside the window');
+  await ask.getByRole('button', { name: 'Go back to the key', exact: true }).click();
+  await expectValue(save.getByLabel(lbl('API key')), key, 'the key is still in the field');
+});
+
 test('a click on the backdrop asks too; a click inside the window does not', T, async () => {
   const { page } = await userPage();
   const { key, save } = await createKeyInUI(page, { name: uniq('backdrop-') });

@@ -19,6 +19,20 @@ function holdOpen(dialog, request) {
     ev.preventDefault();
     request();
   });
+  // Escape while the focus is outside every dialog (a window on top of this one has just
+  // closed and the focus is not back yet) reaches the document, not the dialog: while this
+  // dialog is the topmost one open, it is this dialog's close request too, never lost.
+  const onDocumentKey = (ev) => {
+    if (ev.key !== 'Escape' || ev.defaultPrevented || !dialog.open) return;
+    if (ev.target instanceof Element && ev.target.closest('dialog')) return;
+    const open = document.querySelectorAll('dialog[open]');
+    if (open[open.length - 1] !== dialog) return;
+    ev.preventDefault();
+    request();
+  };
+  document.addEventListener('keydown', onDocumentKey);
+  dialog.addEventListener('close', () => document.removeEventListener('keydown', onDocumentKey),
+    { once: true });
   // A click on the backdrop reaches the dialog element with a point outside its box; both the
   // press and the release must be outside (dragging a selection out of the dialog is no click).
   const outside = (ev) => {
