@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/setting.h"
 #include "../base/text.h"
 
 void ldap_settings_defaults(struct ldap_settings *s)
@@ -17,34 +18,6 @@ void ldap_settings_defaults(struct ldap_settings *s)
     snprintf(s->group_member_attribute, sizeof s->group_member_attribute, "member");
     s->sync_seconds = 300;
     s->timeout_seconds = 5;
-}
-
-static int fail(const char *name, const char *what)
-{
-    fprintf(stderr, "apikeyd: %s %s\n", name, what);
-    return -1;
-}
-
-static int copy(const char *name, const char *value, char *out, size_t cap)
-{
-    if (strlen(value) >= cap)
-        return fail(name, "is too long");
-    if (text_has_control(value, 0))
-        return fail(name, "must not contain control characters");
-    snprintf(out, cap, "%s", value);
-    return 0;
-}
-
-static int number(const char *name, const char *value, int min, int max, int *out)
-{
-    char *end;
-    long v = strtol(value, &end, 10);
-    if (*value == '\0' || *end || v < min || v > max) {
-        fprintf(stderr, "apikeyd: %s must be a whole number from %d to %d\n", name, min, max);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
 }
 
 /* An attribute description: a letter, then letters, digits, '-' (or a numeric OID). */
@@ -63,8 +36,8 @@ static int attribute_ok(const char *a)
 static int attribute(const char *name, const char *value, char *out, size_t cap)
 {
     if (!attribute_ok(value))
-        return fail(name, "must be an attribute name (letters, digits, '-')");
-    return copy(name, value, out, cap);
+        return setting_fail(name, "must be an attribute name (letters, digits, '-')");
+    return setting_text(name, value, out, cap);
 }
 
 /* A filter template: "(...)" with balanced parentheses, at least one %s, no other '%'. */
@@ -154,22 +127,22 @@ int ldap_settings_set(struct ldap_settings *s, const char *name, const char *val
 {
     if (strcmp(name, "ldap_url") == 0) {
         if (*value && strncmp(value, "ldap://", 7) != 0 && strncmp(value, "ldaps://", 8) != 0)
-            return fail(name, "must start with ldap:// (StartTLS) or ldaps://");
+            return setting_fail(name, "must start with ldap:// (StartTLS) or ldaps://");
         if (strpbrk(value, " ,"))
-            return fail(name, "names one server");
-        return copy(name, value, s->url, sizeof s->url);
+            return setting_fail(name, "names one server");
+        return setting_text(name, value, s->url, sizeof s->url);
     }
     if (strcmp(name, "ldap_bind_dn") == 0)
-        return copy(name, value, s->bind_dn, sizeof s->bind_dn);
+        return setting_text(name, value, s->bind_dn, sizeof s->bind_dn);
     if (strcmp(name, "ldap_bind_password_file") == 0)
-        return copy(name, value, s->bind_password_file, sizeof s->bind_password_file);
+        return setting_text(name, value, s->bind_password_file, sizeof s->bind_password_file);
     if (strcmp(name, "ldap_user_base") == 0)
-        return copy(name, value, s->user_base, sizeof s->user_base);
+        return setting_text(name, value, s->user_base, sizeof s->user_base);
     if (strcmp(name, "ldap_user_filter") == 0) {
         if (!filter_ok(value))
-            return fail(name, "must be one LDAP filter in parentheses with %s where the "
+            return setting_fail(name, "must be one LDAP filter in parentheses with %s where the "
                               "username goes, e.g. (uid=%s) or (sAMAccountName=%s)");
-        return copy(name, value, s->user_filter, sizeof s->user_filter);
+        return setting_text(name, value, s->user_filter, sizeof s->user_filter);
     }
     if (strcmp(name, "ldap_name_attribute") == 0)
         return attribute(name, value, s->name_attribute, sizeof s->name_attribute);
@@ -179,17 +152,17 @@ int ldap_settings_set(struct ldap_settings *s, const char *name, const char *val
         return attribute(name, value, s->group_member_attribute,
                          sizeof s->group_member_attribute);
     if (strcmp(name, "ldap_ca_file") == 0)
-        return copy(name, value, s->ca_file, sizeof s->ca_file);
+        return setting_text(name, value, s->ca_file, sizeof s->ca_file);
     if (strcmp(name, "ldap_sync_seconds") == 0)
-        return number(name, value, 0, 86400, &s->sync_seconds);
+        return setting_int(name, value, 0, 86400, &s->sync_seconds);
     if (strcmp(name, "ldap_timeout_seconds") == 0)
-        return number(name, value, 1, 60, &s->timeout_seconds);
+        return setting_int(name, value, 1, 60, &s->timeout_seconds);
     if (strcmp(name, "ldap_group_roles") == 0) {
         char why[160];
-        if (copy(name, value, s->group_roles_text, sizeof s->group_roles_text))
+        if (setting_text(name, value, s->group_roles_text, sizeof s->group_roles_text))
             return -1;
         if (ldap_group_roles_parse(s, value, why, sizeof why))
-            return fail(name, why);
+            return setting_fail(name, why);
         return 0;
     }
     return 1;
@@ -208,9 +181,9 @@ int ldap_settings_check(const struct ldap_settings *s)
     if (!s->url[0])
         return 0;
     if (!s->user_base[0])
-        return fail("ldap_url", "needs ldap_user_base (where the users are searched)");
+        return setting_fail("ldap_url", "needs ldap_user_base (where the users are searched)");
     if (s->bind_dn[0] && !s->bind_password_file[0])
-        return fail("ldap_bind_dn", "needs ldap_bind_password_file");
+        return setting_fail("ldap_bind_dn", "needs ldap_bind_password_file");
     return 0;
 }
 

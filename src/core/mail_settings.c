@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/setting.h"
 #include "../base/text.h"
 
 void mail_settings_defaults(struct mail_settings *s)
@@ -18,34 +19,6 @@ void mail_settings_defaults(struct mail_settings *s)
     s->notice_unit_seconds = 86400;
     s->notice_scan_ms = 60000;
     s->notice_retry_seconds = 60;
-}
-
-static int fail(const char *name, const char *what)
-{
-    fprintf(stderr, "apikeyd: %s %s\n", name, what);
-    return -1;
-}
-
-static int copy(const char *name, const char *value, char *out, size_t cap)
-{
-    if (strlen(value) >= cap)
-        return fail(name, "is too long");
-    if (text_has_control(value, 0))
-        return fail(name, "must not contain control characters");
-    snprintf(out, cap, "%s", value);
-    return 0;
-}
-
-static int number(const char *name, const char *value, int min, int max, int *out)
-{
-    char *end;
-    long v = strtol(value, &end, 10);
-    if (*value == '\0' || *end || v < min || v > max) {
-        fprintf(stderr, "apikeyd: %s must be a whole number from %d to %d\n", name, min, max);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
 }
 
 int mail_address_ok(const char *a)
@@ -80,7 +53,7 @@ static int notice_days(struct mail_settings *s, const char *value)
         long v = strtol(p, &end, 10);
         if (end == p || v < 1 || v > 365 || count == NOTICE_DAYS_MAX ||
             (count && v >= days[count - 1]))
-            return fail("expiry_notice_days", what);
+            return setting_fail("expiry_notice_days", what);
         days[count++] = (int)v;
         p = end;
         while (*p == ' ')
@@ -88,7 +61,7 @@ static int notice_days(struct mail_settings *s, const char *value)
         if (*p == '\0')
             break;
         if (*p++ != ',')
-            return fail("expiry_notice_days", what);
+            return setting_fail("expiry_notice_days", what);
     }
     memcpy(s->notice_days, days, sizeof days);
     s->notice_day_count = count;
@@ -99,33 +72,33 @@ int mail_settings_set(struct mail_settings *s, const char *name, const char *val
 {
     if (strcmp(name, "smtp_url") == 0) {
         if (*value && strncmp(value, "smtp://", 7) != 0 && strncmp(value, "smtps://", 8) != 0)
-            return fail(name, "must start with smtp:// (STARTTLS, required) or smtps://");
+            return setting_fail(name, "must start with smtp:// (STARTTLS, required) or smtps://");
         if (strpbrk(value, " ,@"))
-            return fail(name, "names one server (credentials go in smtp_username and "
+            return setting_fail(name, "names one server (credentials go in smtp_username and "
                               "smtp_password_file)");
-        return copy(name, value, s->smtp_url, sizeof s->smtp_url);
+        return setting_text(name, value, s->smtp_url, sizeof s->smtp_url);
     }
     if (strcmp(name, "smtp_from") == 0) {
         if (*value && !mail_address_ok(value))
-            return fail(name, "must be one email address, e.g. apikeyd@example.com");
-        return copy(name, value, s->smtp_from, sizeof s->smtp_from);
+            return setting_fail(name, "must be one email address, e.g. apikeyd@example.com");
+        return setting_text(name, value, s->smtp_from, sizeof s->smtp_from);
     }
     if (strcmp(name, "smtp_username") == 0)
-        return copy(name, value, s->smtp_username, sizeof s->smtp_username);
+        return setting_text(name, value, s->smtp_username, sizeof s->smtp_username);
     if (strcmp(name, "smtp_password_file") == 0)
-        return copy(name, value, s->smtp_password_file, sizeof s->smtp_password_file);
+        return setting_text(name, value, s->smtp_password_file, sizeof s->smtp_password_file);
     if (strcmp(name, "smtp_ca_file") == 0)
-        return copy(name, value, s->smtp_ca_file, sizeof s->smtp_ca_file);
+        return setting_text(name, value, s->smtp_ca_file, sizeof s->smtp_ca_file);
     if (strcmp(name, "smtp_timeout_seconds") == 0)
-        return number(name, value, 1, 300, &s->smtp_timeout_seconds);
+        return setting_int(name, value, 1, 300, &s->smtp_timeout_seconds);
     if (strcmp(name, "expiry_notice_days") == 0)
         return notice_days(s, value);
     if (strcmp(name, "expiry_notice_unit_seconds") == 0)
-        return number(name, value, 1, 86400, &s->notice_unit_seconds);
+        return setting_int(name, value, 1, 86400, &s->notice_unit_seconds);
     if (strcmp(name, "expiry_notice_scan_ms") == 0)
-        return number(name, value, 100, 3600000, &s->notice_scan_ms);
+        return setting_int(name, value, 100, 3600000, &s->notice_scan_ms);
     if (strcmp(name, "expiry_notice_retry_seconds") == 0)
-        return number(name, value, 1, 3600, &s->notice_retry_seconds);
+        return setting_int(name, value, 1, 3600, &s->notice_retry_seconds);
     return 1;
 }
 
@@ -148,10 +121,10 @@ int mail_settings_check(const struct mail_settings *s)
     if (!s->smtp_url[0])
         return 0;
     if (!s->smtp_from[0])
-        return fail("smtp_url", "needs smtp_from (the sender's address)");
+        return setting_fail("smtp_url", "needs smtp_from (the sender's address)");
     if (s->smtp_username[0] && !s->smtp_password_file[0])
-        return fail("smtp_username", "needs smtp_password_file");
+        return setting_fail("smtp_username", "needs smtp_password_file");
     if (s->smtp_password_file[0] && !s->smtp_username[0])
-        return fail("smtp_password_file", "needs smtp_username");
+        return setting_fail("smtp_password_file", "needs smtp_username");
     return 0;
 }
