@@ -2457,9 +2457,12 @@ def main():
     passed = failed = 0
     try:
         for name, fn in tests:
+            started = time.monotonic()
             try:
                 fn()
-                print(f"ok   {name}", flush=True)
+                took = time.monotonic() - started
+                # the time of a slow test, so a CI log shows where the minutes go
+                print(f"ok   {name}" + (f" ({took:.1f} s)" if took >= 5 else ""), flush=True)
                 passed += 1
             except Exception as e:              # noqa: BLE001 - report every failure
                 print(f"FAIL {name}: {_reason(e)}", flush=True)

@@ -2051,7 +2051,7 @@ static void test_key_hash_with_zero_bytes_round_trips(void **state)
     struct key_record got;
     assert_err(s->ops->key_get(s, k.id, &got), ERR_OK);
     assert_memory_equal(got.hash, k.hash, STORE_HASH_LEN);
-    struct key_touch t;
+    struct key_touch t = {0};
     memcpy(t.hash, k.hash, STORE_HASH_LEN);
     t.last_used_at = T0 + 5;
     assert_err(s->ops->key_touch(s, &t, 1), ERR_OK); /* found by that exact hash */
@@ -2485,7 +2485,7 @@ static void test_key_touch_moves_last_used_forward(void **state)
     add_key(s, 1, "alice", "one", T0);
     add_key(s, 2, "alice", "two", T0);
     assert_int_equal(last_used(s, 1), 0);
-    struct key_touch t[2];
+    struct key_touch t[2] = {0};
     key_hash(1, t[0].hash);
     t[0].last_used_at = T0 + 100;
     key_hash(2, t[1].hash);
@@ -2503,7 +2503,7 @@ static void test_key_touch_never_moves_backwards(void **state)
     struct store *s = store_of(state);
     add_user(s, "alice");
     add_key(s, 1, "alice", "one", T0);
-    struct key_touch t;
+    struct key_touch t = {0};
     key_hash(1, t.hash);
     t.last_used_at = T0 + 100;
     assert_err(s->ops->key_touch(s, &t, 1), ERR_OK);
@@ -2517,7 +2517,7 @@ static void test_key_touch_skips_unknown_hashes(void **state)
     struct store *s = store_of(state);
     add_user(s, "alice");
     add_key(s, 1, "alice", "one", T0);
-    struct key_touch t[3];
+    struct key_touch t[3] = {0};
     key_hash(900, t[0].hash);
     t[0].last_used_at = T0 + 10;
     key_hash(1, t[1].hash);
