@@ -2559,6 +2559,148 @@ static void test_key_create_audited_refused_appends_nothing(void **state)
     free(l);
 }
 
+/* ---- rotation (core/rotate.c's store half) ---- */
+
+/* Key n of alice replacing old: same name, the old key's family, rotated_from old. */
+static struct key_record successor(unsigned n, const struct key_record *old, int64_t at)
+{
+    struct key_record k = key_rec(n, old->owner_type, old->owner_id, old->name, at);
+    snprintf(k.family_id, sizeof k.family_id, "%s", old->family_id[0] ? old->family_id : old->id);
+    snprintf(k.rotated_from, sizeof k.rotated_from, "%s", old->id);
+    return k;
+}
+
+static int family_cb(void *ctx, const struct key_record *k)
+{
+    list_add(ctx, 0, "%s", k->id);
+    return 0;
+}
+
+static void test_key_rotate_marks_the_old_key_and_inserts_the_new_one_with_its_event(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct key_record old = key_rec(1, "user", "alice", "ci", T0);
+    assert_err(s->ops->key_create(s, &old, BIG), ERR_OK);
+    struct key_record got;
+    assert_err(s->ops->key_get(s, old.id, &got), ERR_OK);
+    assert_string_equal(got.family_id, old.id); /* a created key starts its own family */
+    assert_string_equal(got.superseded_by, "");
+    struct key_record nk = successor(2, &old, T0 + 10);
+    struct audit_record a = audit_rec(T0 + 10, "alice", "key.rotate", nk.id);
+    assert_err(s->ops->key_rotate(s, old.id, T0 + 10, T0 + 70, &nk, BIG, &a), ERR_OK);
+    assert_err(s->ops->key_get(s, old.id, &got), ERR_OK);
+    assert_string_equal(got.superseded_by, nk.id);
+    assert_int_equal(got.rotated_at, T0 + 10);
+    assert_int_equal(got.expires_at, T0 + 70);
+    assert_string_equal(got.name, "ci");
+    assert_err(s->ops->key_get(s, nk.id, &got), ERR_OK);
+    assert_key_equal(&got, &nk);
+    assert_string_equal(got.family_id, old.id);
+    assert_string_equal(got.rotated_from, old.id);
+    assert_string_equal(got.superseded_by, "");
+    struct audit_filter f = all_events(10);
+    struct list *l = events(s, &f);
+    assert_string_equal(list_str(l), nk.id);
+    free(l);
+}
+
+static void test_key_rotate_never_lengthens_the_old_key(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct key_record old = key_rec(1, "user", "alice", "ci", T0); /* expires T0 + 86400 */
+    assert_err(s->ops->key_create(s, &old, BIG), ERR_OK);
+    struct key_record nk = successor(2, &old, T0);
+    struct audit_record a = audit_rec(T0, "alice", "key.rotate", nk.id);
+    assert_err(s->ops->key_rotate(s, old.id, T0, T0 + 7 * 86400, &nk, BIG, &a), ERR_OK);
+    struct key_record got;
+    assert_err(s->ops->key_get(s, old.id, &got), ERR_OK);
+    assert_int_equal(got.expires_at, T0 + 86400);
+}
+
+static void test_key_rotate_refusals_store_nothing(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    add_user(s, "bob");
+    struct key_record old = key_rec(1, "user", "alice", "ci", T0);
+    assert_err(s->ops->key_create(s, &old, BIG), ERR_OK);
+    struct key_record first = successor(2, &old, T0);
+    struct audit_record a = audit_rec(T0, "alice", "key.rotate", first.id);
+    assert_err(s->ops->key_rotate(s, old.id, T0, T0 + 60, &first, BIG, &a), ERR_OK);
+    /* the old key again: the loser of two rotations */
+    struct key_record second = successor(3, &old, T0);
+    assert_err(s->ops->key_rotate(s, old.id, T0, T0 + 60, &second, BIG, &a), ERR_CONFLICT);
+    /* the current key once it has expired */
+    struct key_record third = successor(4, &first, T0 + 86400);
+    assert_err(s->ops->key_rotate(s, first.id, T0 + 86400, T0 + 86400, &third, BIG, &a),
+               ERR_CONFLICT);
+    /* a key that is not that owner's, and one that does not exist */
+    struct key_record bobs = successor(5, &first, T0);
+    snprintf(bobs.owner_id, sizeof bobs.owner_id, "bob");
+    assert_err(s->ops->key_rotate(s, first.id, T0, T0, &bobs, BIG, &a), ERR_NOT_FOUND);
+    assert_err(s->ops->key_rotate(s, "k00000000000000000000099", T0, T0, &third, BIG, &a),
+               ERR_NOT_FOUND);
+    /* at the owner's limit: the old key stays current */
+    struct key_record full = successor(6, &first, T0);
+    assert_err(s->ops->key_rotate(s, first.id, T0, T0, &full, 2, &a), ERR_LIMIT);
+    struct key_record got;
+    assert_err(s->ops->key_get(s, first.id, &got), ERR_OK);
+    assert_string_equal(got.superseded_by, "");
+    assert_int_equal(got.expires_at, T0 + 86400);
+    struct list *l = keys_of(s, "user", "alice");
+    assert_int_equal(l->n, 2);
+    free(l);
+    struct audit_filter f = all_events(10);
+    l = events(s, &f);
+    assert_int_equal(l->n, 1);
+    free(l);
+}
+
+static void test_key_name_is_unique_among_keys_not_rotated_out(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct key_record old = key_rec(1, "user", "alice", "ci", T0);
+    assert_err(s->ops->key_create(s, &old, BIG), ERR_OK);
+    struct key_record nk = successor(2, &old, T0);
+    struct audit_record a = audit_rec(T0, "alice", "key.rotate", nk.id);
+    assert_err(s->ops->key_rotate(s, old.id, T0, T0 + 60, &nk, BIG, &a), ERR_OK);
+    struct key_record again = key_rec(3, "user", "alice", "ci", T0);
+    assert_err(s->ops->key_create(s, &again, BIG), ERR_CONFLICT); /* the new key holds it */
+    assert_err(s->ops->key_delete(s, nk.id), ERR_OK);
+    assert_err(s->ops->key_create(s, &again, BIG), ERR_OK); /* the rotated-out one does not */
+}
+
+static void test_key_family_revoke_deletes_only_the_live_keys_of_the_family(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct key_record a1 = key_rec(1, "user", "alice", "ci", T0);
+    assert_err(s->ops->key_create(s, &a1, BIG), ERR_OK);
+    add_key(s, 9, "alice", "other", T0); /* another family of the same owner */
+    struct audit_record ev = audit_rec(T0, "alice", "key.rotate", "x");
+    struct key_record a2 = successor(2, &a1, T0 + 10);
+    assert_err(s->ops->key_rotate(s, a1.id, T0 + 10, T0 + 10, &a2, BIG, &ev), ERR_OK);
+    struct key_record a3 = successor(3, &a2, T0 + 20);
+    assert_err(s->ops->key_rotate(s, a2.id, T0 + 20, T0 + 600, &a3, BIG, &ev), ERR_OK);
+    struct list *gone = list_new();
+    assert_err(s->ops->key_family_revoke(s, a1.id, "user", "alice", T0 + 30, family_cb, gone),
+               ERR_OK);
+    char want[128];
+    snprintf(want, sizeof want, "%s,%s", a2.id, a3.id);
+    assert_string_equal(list_sorted(gone), want);
+    free(gone);
+    struct key_record got;
+    assert_err(s->ops->key_get(s, a1.id, &got), ERR_OK); /* expired: kept for a later reuse */
+    assert_err(s->ops->key_get(s, a2.id, &got), ERR_NOT_FOUND);
+    assert_err(s->ops->key_get(s, a3.id, &got), ERR_NOT_FOUND);
+    struct list *l = keys_of(s, "user", "alice");
+    assert_string_equal(list_sorted(l), "ci,other");
+    free(l);
+}
+
 #define THREADS 4
 #define KEYS_PER_THREAD 12
 
@@ -3747,6 +3889,11 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_key_create_audited_refused_appends_nothing)                                             \
     X(test_key_create_from_threads_stores_every_key)                                               \
     X(test_key_create_from_threads_respects_max_per_owner)                                         \
+    X(test_key_rotate_marks_the_old_key_and_inserts_the_new_one_with_its_event)                    \
+    X(test_key_rotate_never_lengthens_the_old_key)                                                 \
+    X(test_key_rotate_refusals_store_nothing)                                                      \
+    X(test_key_name_is_unique_among_keys_not_rotated_out)                                          \
+    X(test_key_family_revoke_deletes_only_the_live_keys_of_the_family)                             \
     X(test_session_create_with_checked_user_needs_it_unchanged)                                   \
     X(test_session_create_then_get)                                                                \
     X(test_session_get_unknown_is_not_found)                                                       \
