@@ -25,6 +25,8 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 
 DATA ?= var
+# compiles run on every core (the sub-makes below pass -j$(JOBS)); the tests themselves do not
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 LISTEN ?= 127.0.0.1:8080
 
 .PHONY: all deps test-deps run test unit http bench clean fuzz fuzz-build fuzz-smoke soak readme-shot \
@@ -68,7 +70,7 @@ $(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@mkdir -p $(DATA)
 	exec $(BUILD)/apikeyd --listen $(LISTEN) --data $(DATA)
 
@@ -76,7 +78,7 @@ run: deps
 # their own sanitizers), unit tests (cmocka, the store suite on SQLite and PostgreSQL), then
 # HTTP tests against real daemons (which replay the HTTP fuzz corpus too). scripts/run-tests.sh starts and stops a throwaway PostgreSQL.
 test: test-deps
-	@$(MAKE) --no-print-directory $(BUILD)/apikeyd $(BUILD)/apikey $(BUILD)/unit-tests
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/apikeyd $(BUILD)/apikey $(BUILD)/unit-tests
 	$(if $(SANITIZE),,@$(MAKE) --no-print-directory fuzz-smoke)
 	scripts/run-tests.sh $(BUILD)
 
@@ -137,7 +139,7 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
 $(FUZZ_BUILD)/fuzz_http: FUZZ_LDFLAGS = -Wl,--wrap=crypto_pwhash_str
 
 fuzz-build: test-deps
-	@$(MAKE) --no-print-directory $(FUZZERS:%=$(FUZZ_BUILD)/%)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(FUZZERS:%=$(FUZZ_BUILD)/%)
 
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZERS)
