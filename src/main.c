@@ -68,6 +68,25 @@ static void print_banner(const char *notice, const char *scheme, const char *lis
     fflush(stderr);
 }
 
+/* What start-up prints once the port is bound, before the first request is served. */
+struct announcement {
+    const struct config *cfg;
+    char *notice; /* the generated admin password's notice, or "" */
+};
+
+static void announce(struct server *server, void *ctx)
+{
+    const struct announcement *a = ctx;
+    log_info("apikeyd listening on %s://%s (port %u), data in %s",
+             server_tls(server) ? "https" : "http", a->cfg->listen, server_port(server),
+             a->cfg->data_dir);
+    if (a->notice[0]) {
+        print_banner(a->notice, server_tls(server) ? "https" : "http", a->cfg->listen,
+                     server_port(server));
+        sodium_memzero(a->notice, strlen(a->notice));
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "backup") == 0)
@@ -111,7 +130,7 @@ int main(int argc, char **argv)
         goto out;
     }
     /* a generated admin password is held here, unbuffered (no stdio copy), and shown in a
-     * banner once the server listens, after everything else start-up prints */
+     * banner once the server listens and before it serves, after all else start-up prints */
     char notice[512] = "";
     FILE *nf = fmemopen(notice, sizeof notice, "w");
     if (!nf)
@@ -122,23 +141,23 @@ int main(int argc, char **argv)
     if (booted != ERR_OK)
         goto wiped;
     raise_open_files(cfg.max_connections);
-    struct server_options opts = {cfg.threads,
-                                  cfg.workers,
-                                  cfg.max_connections,
-                                  cfg.max_connections_per_client,
-                                  cfg.idle_timeout_seconds, cfg.trusted_proxies,
-                                  (enum cookie_secure)cfg.cookie_secure, tls,
-                                  cfg.metrics_listen, cfg.access_log};
+    struct announcement said = {&cfg, notice};
+    struct server_options opts = {
+        .threads = cfg.threads,
+        .workers = cfg.workers,
+        .max_connections = cfg.max_connections,
+        .max_connections_per_client = cfg.max_connections_per_client,
+        .idle_timeout_seconds = cfg.idle_timeout_seconds,
+        .trusted_proxies = cfg.trusted_proxies,
+        .cookie_secure = (enum cookie_secure)cfg.cookie_secure,
+        .tls = tls,
+        .metrics_listen = cfg.metrics_listen,
+        .access_log = cfg.access_log,
+        .before_serving = announce,
+        .before_serving_ctx = &said,
+    };
     if (server_start(core, cfg.listen, &opts, &server) != ERR_OK)
-        goto out;
-    log_info("apikeyd listening on %s://%s (port %u), data in %s",
-             server_tls(server) ? "https" : "http", cfg.listen, server_port(server),
-             cfg.data_dir);
-    if (notice[0]) {
-        print_banner(notice, server_tls(server) ? "https" : "http", cfg.listen,
-                     server_port(server));
-        sodium_memzero(notice, sizeof notice);
-    }
+        goto wiped;
 
     int sig = 0;
     while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {

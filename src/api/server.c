@@ -459,6 +459,8 @@ enum err server_start(struct core *core, const char *listen, const struct server
         free(srv);
         return ERR_NOMEM;
     }
+    if (opts->before_serving)
+        opts->before_serving(srv, opts->before_serving_ctx);
     struct loops_limits limits = {opts->max_connections, opts->max_connections_per_client,
                                   opts->trusted_proxies, opts->idle_timeout_seconds, srv->tls};
     srv->loops = loops_start(srv->listen_fd, opts->threads, on_request, srv, &limits);

@@ -25,6 +25,10 @@ struct server_options {
                         NULL: plain HTTP */
     const char *metrics_listen; /* GET /metrics on this address of its own; NULL or "": off */
     int access_log;             /* one log line per request */
+    /* called once the port is bound and before any connection is served (may be NULL): what
+     * it prints comes before the first answer, so a caller that waits for /healthz finds it */
+    void (*before_serving)(struct server *s, void *ctx);
+    void *before_serving_ctx;
 };
 
 /* Starts serving on listen ("127.0.0.1:8080", "[::1]:8080", ":8080") as opts says. Sets *out.

@@ -52,7 +52,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     /* no event thread and no workers: every request is served inside server_step, in the
      * fuzzer's thread (the same code, without a hand-over between threads per request) */
-    struct server_options opts = {0, 0, 256, 256, 5, {0}, 0, NULL, NULL, 0};
+    struct server_options opts = {.max_connections = 256,
+                                  .max_connections_per_client = 256,
+                                  .idle_timeout_seconds = 5};
     netaddr_list_parse("127.0.0.0/8", &opts.trusted_proxies);
     if (server_start(core, "127.0.0.1:0", &opts, &srv))
         abort();
