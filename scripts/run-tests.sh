@@ -30,7 +30,9 @@ if [ -z "${APIKEYD_TEST_PG_URL:-}" ]; then
 fi
 status=0
 "$root/$build/unit-tests" || status=1
-APIKEYD_BIN="$root/$build/apikeyd" python3 "$root/tests/http/run.py" || status=1
+# the HTTP test files run side by side in one worker per core (APIKEYD_TEST_JOBS to choose)
+jobs=${APIKEYD_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
+APIKEYD_BIN="$root/$build/apikeyd" python3 "$root/tests/http/run.py" --jobs "$jobs" || status=1
 bash "$root/tests/openapi/lint.sh" || status=1
 if [ -f "$root/tests/browser/run.sh" ]; then
   # the sanitizer pass reviews each view at its own size only (the portal is the same files;

@@ -7,6 +7,12 @@ contract (SPEC.md). Standard library only.
 
     python3 tests/http/run.py            # every test
     python3 tests/http/run.py verify     # tests whose name contains "verify"
+    python3 tests/http/run.py --jobs 2   # every test, in two worker processes
+
+With --jobs N, N worker processes take the test files (run.py's own tests are one file) one
+at a time from a shared list, slowest first by the durations of the last run (kept in
+$APIKEYD_TEST_OUTPUT or build/), so the files run side by side; each file's tests run in
+order in one worker, each worker with daemons of its own.
 
 Every response a Client receives is also checked against the OpenAPI document
 (web/openapi.json) by openapi_check.py: an undocumented route or status, or a body that does
@@ -219,6 +225,7 @@ def uniq_user(prefix="u"):
 # --------------------------------------------------------------------------- daemon
 
 _LIVE = []           # daemons with a running process
+_WORKER = os.environ.get("APIKEYD_TEST_WORKER", "")  # "w1-" in worker 1 of --jobs N
 _TMPDIRS = []
 _daemon_seq = [0]
 
@@ -405,7 +412,7 @@ class Daemon:
             for p in self.log_paths:
                 if os.path.exists(p):
                     shutil.copyfile(p, os.path.join(
-                        dest, f"{self.seq:02d}-{self.label}-{os.path.basename(p)}"))
+                        dest, f"{_WORKER}{self.seq:02d}-{self.label}-{os.path.basename(p)}"))
         except OSError as e:
             print(f"warning: could not copy logs to {dest}: {e}", file=sys.stderr)
 
@@ -2451,24 +2458,148 @@ def _suite_tests():
     return found
 
 
-def main():
-    pattern = sys.argv[1] if len(sys.argv) > 1 else ""
+def _run_tests(tests):
+    """Runs tests in order; prints a line each and returns (passed, failed)."""
+    passed = failed = 0
+    for name, fn in tests:
+        started = time.monotonic()
+        try:
+            fn()
+            took = time.monotonic() - started
+            # the time of a slow test, so a CI log shows where the minutes go
+            print(f"ok   {name}" + (f" ({took:.1f} s)" if took >= 5 else ""), flush=True)
+            passed += 1
+        except Exception as e:              # noqa: BLE001 - report every failure
+            print(f"FAIL {name}: {_reason(e)}", flush=True)
+            failed += 1
+    return passed, failed
+
+
+def _files_of(tests):
+    """The tests grouped by the file that defines them, in the order found."""
+    files = {}
+    for name, fn in tests:
+        files.setdefault(fn.__module__, []).append((name, fn))
+    return files
+
+
+def _durations_path():
+    out = os.environ.get("APIKEYD_TEST_OUTPUT") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
+    return os.path.join(out, "http-durations.json")
+
+
+def _claimed(claim_dir, module):
+    """True for the one worker that claims module first (an exclusive create)."""
+    try:
+        os.close(os.open(os.path.join(claim_dir, module), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        return False
+
+
+def _run_worker(tests, claim_dir):
+    """A worker of --jobs: runs each file it claims; records each file's duration."""
+    passed = failed = 0
+    for module, group in _files_of(tests).items():
+        if not _claimed(claim_dir, module):
+            continue
+        started = time.monotonic()
+        p, f = _run_tests(group)
+        passed, failed = passed + p, failed + f
+        with open(os.path.join(claim_dir, module + ".took"), "w") as out:
+            out.write(f"{time.monotonic() - started:.1f}")
+    return passed, failed
+
+
+def _run_parallel(jobs, pattern):
+    """Starts jobs workers over one claim list; passes their lines on; returns the exit code."""
+    import selectors
+    import subprocess
+    try:
+        with open(_durations_path()) as f:
+            known = jsonlib.load(f)
+    except (OSError, ValueError):
+        known = {}
+    claim_dir = tempfile.mkdtemp(prefix="apikeyd-claims-")
+    _TMPDIRS.append(claim_dir)
+    # the slowest files first (unknown ones by size), so no long file starts last
     tests = [(n, f) for n, f in _suite_tests() if pattern in n]
+    order = sorted(_files_of(tests), key=lambda m: -known.get(
+        m, os.path.getsize(sys.modules[m].__file__) / 1000))
+    with open(os.path.join(claim_dir, "order"), "w") as f:
+        f.write("\n".join(order))
+    sel = selectors.DefaultSelector()
+    procs = []
+    for i in range(jobs):
+        env = dict(os.environ, APIKEYD_TEST_WORKER=f"w{i + 1}-")
+        proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--claim", claim_dir,
+                                 pattern], stdout=subprocess.PIPE, env=env)
+        procs.append(proc)
+        sel.register(proc.stdout, selectors.EVENT_READ)
+    passed = failed = 0
+    open_pipes = jobs
+    while open_pipes:
+        for key, _ in sel.select():
+            line = key.fileobj.readline()
+            if not line:
+                sel.unregister(key.fileobj)
+                open_pipes -= 1
+                continue
+            m = re.fullmatch(rb"(\d+) passed, (\d+) failed\n?", line)
+            if m:
+                passed, failed = passed + int(m.group(1)), failed + int(m.group(2))
+            else:
+                sys.stdout.write(line.decode("utf-8", "replace"))
+                sys.stdout.flush()
+    codes = [p.wait() for p in procs]
+    for i, code in enumerate(codes):
+        if code not in (0, 1):
+            print(f"FAIL worker_{i + 1}_exits_0_or_1: exit code {code}", flush=True)
+            failed += 1
+    took = dict(known)
+    for m in order:
+        try:
+            with open(os.path.join(claim_dir, m + ".took")) as f:
+                took[m] = float(f.read())
+        except (OSError, ValueError):
+            pass
+    try:
+        os.makedirs(os.path.dirname(_durations_path()), exist_ok=True)
+        with open(_durations_path(), "w") as f:
+            jsonlib.dump(took, f, indent=1, sort_keys=True)
+    except OSError:
+        pass
+    shutil.rmtree(claim_dir, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def main():
+    args = sys.argv[1:]
+    jobs, claim_dir = 1, None
+    while args and args[0] in ("--jobs", "--claim"):
+        if args[0] == "--jobs":
+            jobs = max(1, int(args[1]))
+        else:
+            claim_dir = args[1]
+        args = args[2:]
+    pattern = args[0] if args else ""
+    if jobs > 1:
+        return _run_parallel(jobs, pattern)
+    tests = [(n, f) for n, f in _suite_tests() if pattern in n]
+    if claim_dir:  # a worker: the files in the order the parent wrote
+        with open(os.path.join(claim_dir, "order")) as f:
+            rank = {m: i for i, m in enumerate(f.read().split("\n"))}
+        tests.sort(key=lambda t: rank.get(t[1].__module__, len(rank)))
     passed = failed = 0
     try:
-        for name, fn in tests:
-            started = time.monotonic()
-            try:
-                fn()
-                took = time.monotonic() - started
-                # the time of a slow test, so a CI log shows where the minutes go
-                print(f"ok   {name}" + (f" ({took:.1f} s)" if took >= 5 else ""), flush=True)
-                passed += 1
-            except Exception as e:              # noqa: BLE001 - report every failure
-                print(f"FAIL {name}: {_reason(e)}", flush=True)
-                failed += 1
+        if claim_dir:
+            passed, failed = _run_worker(tests, claim_dir)
+        else:
+            passed, failed = _run_tests(tests)
         for kind, d in list(_SHARED.items()):
-            name = f"shared_{kind}_daemon_exits_0_on_sigterm_and_keeps_no_secret"
+            name = f"{_WORKER}shared_{kind}_daemon_exits_0_on_sigterm_and_keeps_no_secret"
             try:
                 _final_checks(d)
                 print(f"ok   {name}", flush=True)
@@ -2485,7 +2616,7 @@ def main():
         elif _TMPDIRS:
             print("kept: " + " ".join(_TMPDIRS), file=sys.stderr)
     if openapi_check.ENABLED:
-        print(f"openapi: {openapi_check.checked[0]} responses matched web/openapi.json "
+        print(f"openapi: {_WORKER}{openapi_check.checked[0]} responses matched web/openapi.json "
               f"({openapi_check.checked[1]:.1f} s of checking)", file=sys.stderr)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
