@@ -261,15 +261,6 @@ struct conn *conn_open(int fd, const struct sockaddr *sa, struct loop *loop)
     return c;
 }
 
-static void params_free(struct conn_params *ps)
-{
-    if (ps->text) {
-        sodium_memzero(ps->text, ps->text_len);
-        free(ps->text);
-    }
-    memset(ps, 0, sizeof *ps);
-}
-
 /* Forgets the answered request: wipes what it sent and moves any pipelined bytes to the
  * front of the buffer. */
 static void request_done(struct conn *c)
@@ -330,55 +321,6 @@ const char *conn_header(const struct conn *c, const char *name)
     for (unsigned i = 0; i < c->header_count; i++)
         if (strcasecmp(c->in + c->headers[i].name.off, name) == 0)
             return c->in + c->headers[i].value.off;
-    return NULL;
-}
-
-/* Splits text (a copy owned by ps) at sep into name=value pairs, decoding them when decode. */
-static void params_parse(struct conn_params *ps, const char *text, char sep, int decode)
-{
-    memset(ps, 0, sizeof *ps);
-    size_t len = strlen(text);
-    ps->text = malloc(len + 1);
-    if (!ps->text) {
-        ps->malformed = 1; /* nothing read: never served as if nothing was sent */
-        return;
-    }
-    ps->text_len = len + 1;
-    memcpy(ps->text, text, len + 1);
-    char *s = ps->text;
-    while (*s) {
-        if (ps->count == CONN_PARAMS_MAX) {
-            ps->overflow = 1;
-            break;
-        }
-        while (*s == ' ')
-            s++;
-        char *end = strchr(s, sep);
-        if (end)
-            *end = '\0';
-        char *eq = strchr(s, '=');
-        char *value = eq ? eq + 1 : s + strlen(s);
-        if (eq)
-            *eq = '\0';
-        if (*s && (!decode || (percent_decode(s, s, strlen(s), 1) == 0 &&
-                               percent_decode(value, value, strlen(value), 1) == 0))) {
-            ps->names[ps->count] = s;
-            ps->values[ps->count] = value;
-            ps->count++;
-        } else if (*s) {
-            ps->malformed = 1; /* a pair that was sent but cannot be read */
-        }
-        if (!end)
-            break;
-        s = end + 1;
-    }
-}
-
-static const char *params_find(const struct conn_params *ps, const char *name)
-{
-    for (unsigned i = 0; i < ps->count; i++)
-        if (strcmp(ps->names[i], name) == 0)
-            return ps->values[i];
     return NULL;
 }
 

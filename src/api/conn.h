@@ -12,10 +12,11 @@
 
 #include "../base/netaddr.h"
 #include "http.h"
+#include "params.h"
 
 #define CONN_HEAD_MAX (16 * 1024)  /* request line and headers, kept at most */
 #define CONN_HEADER_COUNT_MAX 128  /* headers in one request */
-#define CONN_PARAMS_MAX 32         /* query parameters, and cookies, read from one request */
+#define CONN_PARAMS_MAX PARAMS_MAX /* query parameters, and cookies, read from one request */
 
 struct conn;
 struct loop;
@@ -32,17 +33,6 @@ struct conn_span {
 
 struct conn_header {
     struct conn_span name, value;
-};
-
-/* Decoded name=value pairs (query parameters or cookies), in one buffer of their own. */
-struct conn_params {
-    char *text; /* split in place by NULs: text_len says how much to wipe */
-    size_t text_len;
-    unsigned count;
-    int overflow; /* more parameters were sent than CONN_PARAMS_MAX */
-    int malformed; /* a pair was not read (a bad percent escape, an encoded NUL, no memory) */
-    const char *names[CONN_PARAMS_MAX];
-    const char *values[CONN_PARAMS_MAX];
 };
 
 struct conn {
@@ -77,7 +67,7 @@ struct conn {
     size_t body_len, body_cap;
     const char *path;            /* percent-decoded in place in the input buffer, no query */
     const char *query;           /* raw query text (NUL-terminated in in[]), or NULL */
-    struct conn_params query_params, cookies;
+    struct params query_params, cookies;
     int query_parsed, cookies_parsed;
     int close_after; /* close once the reply is out */
     int lingering;   /* output shut down; reading until the peer closes */
