@@ -1,0 +1,102 @@
+"""Attacks on sign-in through the company directory, single sign-on and the TLS listener
+(docs/SECURITY.md rule 26)."""
+import base64
+import os
+import time
+
+from run import (ADMIN_USER, Client, Daemon, check, eq, expect, uniq_user)
+import suite_oidc as O
+import suite_saml as S
+
+
+def _inject(response_b64, old, new):
+    xml = base64.b64decode(response_b64).decode()
+    check(old in xml, f"{old!r} should be in the signed Response")
+    return base64.b64encode(xml.replace(old, new).encode()).decode()
+
+
+def test_attack_saml_comment_or_cdata_in_a_signed_value_is_refused():
+    """The classic truncation (Duo, 2018): the IdP signs uid "VICTIM.evil" and the group
+    "apikeyd-admins.not" for the attacker; a comment or a CDATA section put in after signing
+    leaves the signature valid (exclusive c14n drops comments and unwraps CDATA), and lasso
+    read only the first text node (a CDATA section it drops): the attacker signed in as
+    VICTIM, with admin. Now such markup is refused; the same Response without it signs the
+    attacker in as themselves."""
+    d = S.saml_daemon()
+    for form, reason in (("<!---->{}", "holds a comment"),
+                         ("<![CDATA[{}]]>", "holds a CDATA section")):
+        victim = uniq_user("sv")
+        attacker = victim + ".evil"
+        rid, _, _ = S.start(d)
+        attrs = S.attrs_for(attacker, groups=("apikeyd-admins.not",))
+        resp = S.idp().response(f"nameid-{attacker}", S.SP_ENTITY, S.ACS, rid, attrs=attrs)
+        resp = _inject(resp, f'"xs:string">{attacker}<',
+                       f'"xs:string">{victim}{form.format(".evil")}<')
+        resp = _inject(resp, '"xs:string">apikeyd-admins.not<',
+                       f'"xs:string">apikeyd-admins{form.format(".not")}<')
+        c, r = S.post(d, resp)
+        S.refused(d, c, r, "token", reason, user=victim)
+        expect(d.admin.request("GET", f"/v1/users/{attacker}"), 404, what=f"user {attacker}")
+    rid, _, _ = S.start(d)
+    c, r = S.post(d, S.idp().response(f"nameid-{attacker}", S.SP_ENTITY, S.ACS, rid,
+                                      attrs=attrs))
+    eq(S.role_names(S.signed_in(c, r, attacker)), ["user"], f"roles of {attacker}")
+
+
+def test_attack_saml_doctype_external_entity_and_entity_expansion_are_refused():
+    """XXE (an entity reading a local file into the full name) and a billion-laughs expansion:
+    both refused before any entity is read or expanded (lasso refused a DOCTYPE before too)."""
+    d = S.saml_daemon()
+    secret = os.path.join(d.tmp, "xxe-secret.txt")
+    with open(secret, "w") as f:
+        f.write("XXE-SECRET-" + uniq_user("x"))
+    lol = ('<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(8)))
+    for subset, ref in ((f'<!ENTITY x SYSTEM "file://{secret}">', "&x;"), (lol, "&i;")):
+        user = uniq_user("sx")
+        rid, _, _ = S.start(d)
+        xml = base64.b64decode(S.response_for(d, user, in_response_to=rid)).decode()
+        xml = f"<!DOCTYPE samlp:Response [{subset}]>" + xml.replace(
+            '"xs:string">Sam Saml<', f'"xs:string">{ref}<')
+        t0 = time.monotonic()
+        c, r = S.post(d, base64.b64encode(xml.encode()).decode())
+        check(time.monotonic() - t0 < 2, "an entity expansion must not be worked through")
+        S.refused(d, c, r, "token", "holds a DOCTYPE", user=user)
+    check(b"XXE-SECRET" not in d.all_logs(), "the file an entity names is never read")
+
+
+# --------------------------------------------------------------------------- OpenID Connect
+
+def test_attack_oidc_unverified_email_as_username_does_not_claim_an_account():
+    """With oidc_username_claim = email, an attacker at the provider types the victim's address
+    into their own account (most providers let anyone set an address they do not own; it is
+    then sent with email_verified false, or not at all) and signs in first: before, they got
+    the account an administrator had made for the victim, with its roles, bound to the
+    attacker's subject for good."""
+    iss = O.issuer()
+    d = Daemon("oidc-email-username")
+    d.env = O.oidc_env(iss, d.tmp, APIKEYD_OIDC_USERNAME_CLAIM="email",
+                       APIKEYD_OIDC_ROLES_CLAIM="", APIKEYD_OIDC_ROLE_MAP="")
+    d.start()
+    try:
+        expect(d.admin.request("POST", "/v1/roles", json={
+            "name": "oidc-email-auditor", "authorities": ["view_audit"]}), 201)
+        victim = uniq_user("ov") + "@example.org"
+        expect(d.admin.request("POST", "/v1/users", json={
+            "username": victim, "auth_source": "oidc", "roles": ["oidc-email-auditor"]}), 201,
+            what="the victim's account, made ahead of their first sign-in")
+        for verified in (False, "false", None, "yes"):
+            iss.claims = {"email": victim, "email_verified": verified}
+            c, r, _, _ = O.sign_in(d, "attacker")
+            O.refused(d, c, r, "account", "an email address the provider has not verified")
+        # the victim, whose provider verified the address, signs in and is bound
+        iss.claims = {"email": victim, "email_verified": True}
+        c, r, _, _ = O.sign_in(d, "victim")
+        me = O.signed_in(c, r, victim)
+        eq(sorted(x if isinstance(x, str) else x["name"] for x in me["roles"]),
+           ["oidc-email-auditor"], "the victim's roles")
+        iss.claims = {"email": victim, "email_verified": "true"}   # a string, as some send it
+        c, r, _, _ = O.sign_in(d, "victim")
+        O.signed_in(c, r, victim)
+    finally:
+        d.stop()
