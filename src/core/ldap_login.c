@@ -98,10 +98,11 @@ static enum err create_user(struct core *c, const char *username, const struct d
 }
 
 /* Brings the stored directory user u up to date with du: full name, email, and roles when
- * the directory has the word on them (roles != NULL). Writes only what differs. */
+ * the directory has the word on them (roles != NULL). Writes only what differs, audited as
+ * actor. */
 static enum err update_user(struct core *c, const struct user_record *u,
                             const struct directory_user *du, const char *roles,
-                            const char *client)
+                            const char *actor, const char *client)
 {
     const char *email = users_email_valid(du->email) ? du->email : "";
     struct user_change ch = {.disabled = -1};
@@ -117,12 +118,12 @@ static enum err update_user(struct core *c, const struct user_record *u,
         if (!ch.full_name && !ch.email && !ch.roles)
             return ERR_OK;
         char detail[64];
-        snprintf(detail, sizeof detail, "ldap sign-in:%s%s", ch.full_name || ch.email ? " profile" : "",
-                 ch.roles ? " roles" : "");
+        snprintf(detail, sizeof detail, "ldap %s:%s%s", actor[0] == '(' ? "sync" : "sign-in",
+                 ch.full_name || ch.email ? " profile" : "", ch.roles ? " roles" : "");
         enum err e = audit_begin(c);
         if (!e)
             e = audit_end_as(c, c->store->ops->user_admin_change(c->store, u->username, &ch),
-                             u->username, client, "user.update", "user", u->username, detail);
+                             actor, client, "user.update", "user", u->username, detail);
         if (e != ERR_CONFLICT || !ch.roles)
             return e;
         /* the directory took admin from the last enabled admin: the roles stay */
@@ -131,6 +132,14 @@ static enum err update_user(struct core *c, const struct user_record *u,
         ch.roles = NULL;
         ch.keep_role = NULL;
     }
+}
+
+enum err ldap_user_refresh(struct core *c, const struct user_record *u,
+                           const struct directory_user *du, const char *actor)
+{
+    char roles[STORE_ROLES_BYTES];
+    enum err e = du->has_roles ? existing_roles(c, du->roles, roles, sizeof roles) : ERR_OK;
+    return e ? e : update_user(c, u, du, du->has_roles ? roles : NULL, actor, "");
 }
 
 enum err ldap_login(struct core *c, const char *username, const char *password, size_t len,
@@ -158,7 +167,7 @@ enum err ldap_login(struct core *c, const char *username, const char *password, 
         } else if (strcmp(u->auth_source, "ldap") != 0 || u->disabled) {
             e = ERR_LOGIN_FAILED; /* another kind of account, or disabled here */
         } else {
-            e = update_user(c, u, du, du->has_roles ? roles : NULL, client);
+            e = update_user(c, u, du, du->has_roles ? roles : NULL, username, client);
         }
     }
     if (!e) /* the stored user as it is now: the session is opened against it */

@@ -5,7 +5,10 @@ import os
 import time
 
 from run import (ADMIN_USER, Client, Daemon, check, eq, expect, uniq_user)
+import suite_ldap as L
 import suite_oidc as O
+from ldap_directory import GROUPS, dn_of, person_ldif
+from run import create_key, dedicated, wait_until
 import suite_saml as S
 
 
@@ -100,3 +103,38 @@ def test_attack_oidc_unverified_email_as_username_does_not_claim_an_account():
         O.signed_in(c, r, victim)
     finally:
         d.stop()
+
+
+# --------------------------------------------------------------------------- LDAP
+
+def test_attack_ldap_sync_takes_away_the_roles_the_directory_took_away():
+    """A person the directory takes out of the admins group (they changed team, or were let
+    go but kept their directory account) kept admin here until they chose to sign in again:
+    their open session and their keys went on acting as admin. The sync now brings the roles
+    the directory gives them, at once on every request."""
+    dirx = L.directory()
+    name = uniq_user("lr")
+    lines = person_ldif(name).splitlines()
+    dirx.modify("\n".join(lines[:1] + ["changetype: add"] + lines[1:]) + "\n")
+    dirx.modify(f"dn: cn=admins,{GROUPS}\nchangetype: modify\nadd: member\n"
+                f"member: {dn_of(name)}\n")
+    d = dedicated("ldap-role-sync", env=L.ldap_env(dirx, APIKEYD_LDAP_SYNC_SECONDS="1"))
+    try:
+        c = L.signed_in(d, name)
+        eq(expect(c.request("GET", "/v1/me"), 200).body["roles"], ["admin"], "roles at sign-in")
+        expect(c.request("GET", "/v1/users"), 200, what="an admin lists users")
+        dirx.modify(f"dn: cn=admins,{GROUPS}\nchangetype: modify\ndelete: member\n"
+                    f"member: {dn_of(name)}\n")
+        check(wait_until(lambda: L.user(d, name).body["roles"] == ["user"], 6),
+              f"the sync should leave {name} with the roles the directory gives (user), "
+              f"not {L.user(d, name).body['roles']}")
+        expect(c.request("GET", "/v1/users"), 403, "forbidden",
+               what="the open session lost admin with the group")
+        ev = L.audit(d, target=name, action="user.update")
+        check(any(e["actor"] == "(ldap-sync)" and "roles" in e["detail"] for e in ev),
+              f"the change audited as the sync: {[(e['actor'], e['detail']) for e in ev]}")
+        eq(L.user(d, name).body["disabled"], False, "still enabled: only the roles changed")
+        d.stop()
+    finally:
+        d.kill()
+        dirx.delete(dn_of(name))
