@@ -89,10 +89,14 @@ static enum err create_user(struct core *c, const char *username, const struct d
     snprintf(u->environment, sizeof u->environment, "ROOT");
     snprintf(u->roles, sizeof u->roles, "%s", roles);
     u->created_at = time_now();
-    enum err e = audit_begin(c); /* the user and its audit event: one transaction */
-    if (!e)
-        e = audit_end_as(c, c->store->ops->user_create(c->store, u, USERS_MAX), username, client,
-                         "user.create", "user", username, "ldap sign-in");
+    enum err e = audit_begin(c); /* the user, its entry and its audit event: one transaction */
+    if (!e) {
+        e = c->store->ops->user_create(c->store, u, USERS_MAX);
+        if (!e && du->entry[0]) /* bound to this entry: a new one of the same name is another */
+            e = c->store->ops->sso_subject_set(c->store, username, du->entry, u->created_at);
+        e = audit_end_as(c, e, username, client, "user.create", "user", username,
+                         "ldap sign-in");
+    }
     free(u);
     return e;
 }
@@ -134,12 +138,37 @@ static enum err update_user(struct core *c, const struct user_record *u,
     }
 }
 
-enum err ldap_user_refresh(struct core *c, const struct user_record *u,
-                           const struct directory_user *du, const char *actor)
+/* ERR_OK when du is the entry u is bound to (binding it now when u is not bound yet, or the
+ * directory names no entry identity); ERR_LOGIN_FAILED (logged) when it is another entry. */
+static enum err same_entry(struct core *c, const struct user_record *u,
+                           const struct directory_user *du)
 {
+    if (!du->entry[0])
+        return ERR_OK;
+    char bound[65];
+    int64_t bound_for = 0;
+    enum err e = c->store->ops->sso_subject_get(c->store, u->username, bound, &bound_for);
+    if (e == ERR_OK && bound_for == u->created_at) {
+        if (sodium_memcmp(bound, du->entry, 64) == 0)
+            return ERR_OK;
+        log_warn("ldap: the directory entry named %s is not the one that account belongs to "
+                 "(deleted and made again?): refused", u->username);
+        return ERR_LOGIN_FAILED;
+    }
+    if (e && e != ERR_NOT_FOUND)
+        return e;
+    return c->store->ops->sso_subject_set(c->store, u->username, du->entry, u->created_at);
+}
+
+enum err ldap_user_refresh(struct core *c, const struct user_record *u,
+                           const struct directory_user *du, const char *actor,
+                           const char *client)
+{
+    enum err e = same_entry(c, u, du);
     char roles[STORE_ROLES_BYTES];
-    enum err e = du->has_roles ? existing_roles(c, du->roles, roles, sizeof roles) : ERR_OK;
-    return e ? e : update_user(c, u, du, du->has_roles ? roles : NULL, actor, "");
+    if (!e && du->has_roles)
+        e = existing_roles(c, du->roles, roles, sizeof roles);
+    return e ? e : update_user(c, u, du, du->has_roles ? roles : NULL, actor, client);
 }
 
 enum err ldap_login(struct core *c, const char *username, const char *password, size_t len,
@@ -167,7 +196,7 @@ enum err ldap_login(struct core *c, const char *username, const char *password, 
         } else if (strcmp(u->auth_source, "ldap") != 0 || u->disabled) {
             e = ERR_LOGIN_FAILED; /* another kind of account, or disabled here */
         } else {
-            e = update_user(c, u, du, du->has_roles ? roles : NULL, username, client);
+            e = ldap_user_refresh(c, u, du, username, client);
         }
     }
     if (!e) /* the stored user as it is now: the session is opened against it */

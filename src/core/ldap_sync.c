@@ -72,19 +72,23 @@ static int disable(struct core *c, const char *username, const char *why)
     return 1;
 }
 
-/* Brings username's profile and roles up to what the directory says now (du). */
-static void refresh(struct core *c, const char *username, const struct directory_user *du)
+/* Brings username's profile and roles up to what the directory says now (du); disables them
+ * when du is another entry than the one their account belongs to. 1 when disabled. */
+static int refresh(struct core *c, const char *username, const struct directory_user *du)
 {
     struct user_record *u = malloc(sizeof *u);
     if (!u)
-        return;
+        return 0;
     enum err e = c->store->ops->user_get(c->store, username, u);
     if (!e && !u->disabled && strcmp(u->auth_source, "ldap") == 0)
-        e = ldap_user_refresh(c, u, du, "(ldap-sync)");
-    if (e && e != ERR_NOT_FOUND)
-        log_warn("ldap sync: could not bring %s up to date: %s", username, err_title(e));
+        e = ldap_user_refresh(c, u, du, "(ldap-sync)", "");
     sodium_memzero(u, sizeof *u);
     free(u);
+    if (e == ERR_LOGIN_FAILED)
+        return disable(c, username, "replaced by another entry");
+    if (e && e != ERR_NOT_FOUND)
+        log_warn("ldap sync: could not bring %s up to date: %s", username, err_title(e));
+    return 0;
 }
 
 int ldap_sync_round(struct core *c)
@@ -112,7 +116,7 @@ int ldap_sync_round(struct core *c)
         else if (e == ERR_OK && du->disabled)
             disabled += disable(c, n.name[i], "disabled");
         else if (e == ERR_OK)
-            refresh(c, n.name[i], du);
+            disabled += refresh(c, n.name[i], du);
         else if (e == ERR_DIRECTORY_UNAVAILABLE) { /* the rest of the round waits */
             disabled = disabled ? disabled : -1;
             break;

@@ -7,7 +7,7 @@ import time
 from run import (ADMIN_USER, Client, Daemon, check, eq, expect, uniq_user)
 import suite_ldap as L
 import suite_oidc as O
-from ldap_directory import GROUPS, dn_of, person_ldif
+from ldap_directory import GROUPS, PEOPLE, dn_of, password_of, person_ldif
 from run import create_key, dedicated, wait_until
 import suite_saml as S
 
@@ -138,3 +138,36 @@ def test_attack_ldap_sync_takes_away_the_roles_the_directory_took_away():
     finally:
         d.kill()
         dirx.delete(dn_of(name))
+
+
+def test_attack_ldap_a_new_entry_given_a_departed_persons_name_does_not_get_their_account():
+    """The directory deletes a person and later gives their username to someone else (or an
+    insider with the right to add entries makes one with an admin's uid). The account here,
+    its keys and its projects were bound to nothing but the name: the newcomer signed in to
+    them. Now the account is bound to the entry it first signed in with (entryUUID /
+    objectGUID): the new entry's sign-in is refused like a wrong password, and the sync
+    disables the account (its keys answer DISABLED). The new entry is added before the old
+    one is deleted, so no sync round ever sees the name gone."""
+    dirx = L.directory()
+    name = uniq_user("le")
+    lines = person_ldif(name).splitlines()
+    dirx.modify("\n".join(lines[:1] + ["changetype: add"] + lines[1:]) + "\n")
+    d = dedicated("ldap-entry-binding", env=L.ldap_env(dirx, APIKEYD_LDAP_SYNC_SECONDS="1"))
+    try:
+        k = create_key(L.signed_in(d, name), scopes=["Tasks"])
+        newcomer_pw = "newcomer-" + uniq_user("pw")
+        dirx.modify(f"dn: cn=newcomer-{name},{PEOPLE}\nchangetype: add\n"
+                    f"objectClass: inetOrgPerson\ncn: newcomer-{name}\nsn: newcomer\n"
+                    f"uid: {name}\nuserPassword: {newcomer_pw}\n")
+        dirx.delete(dn_of(name))
+        L.same_refusal(L.login(d, name, "wrong-" + newcomer_pw), L.login(d, name, newcomer_pw),
+                       "the newcomer with the departed person's name")
+        check(wait_until(lambda: L.verify(d, k["key"]).get("code") == "DISABLED", 6),
+              "the departed person's key should answer DISABLED once the sync sees the new entry")
+        eq(L.user(d, name).body["disabled"], True, "the account is disabled")
+        ev = L.audit(d, target=name, action="user.disable")
+        check(ev and ev[0]["actor"] == "(ldap-sync)", f"disabled by the sync: {ev}")
+        d.stop()
+    finally:
+        d.kill()
+        dirx.delete(f"cn=newcomer-{name},{PEOPLE}")
