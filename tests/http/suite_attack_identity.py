@@ -68,6 +68,27 @@ def test_attack_saml_doctype_external_entity_and_entity_expansion_are_refused():
     check(b"XXE-SECRET" not in d.all_logs(), "the file an entity names is never read")
 
 
+def test_attack_saml_login_csrf_someone_elses_response_is_refused():
+    """Login CSRF: the attacker starts a sign-in, signs in at the IdP as themselves and has a
+    page the victim visits auto-POST that Response to the ACS. The request ID was known to the
+    store but to no browser, so the victim ended up signed in as the attacker (their keys made
+    in the attacker's account). Now the request is bound to the starting browser's cookie."""
+    d = S.saml_daemon()
+    attacker = uniq_user("sc")
+
+    def attackers_response():
+        rid, _, _ = S.start(d)                              # in the attacker's browser
+        return S.idp().response(f"nameid-{attacker}", S.SP_ENTITY, S.ACS, rid,
+                                attrs=S.attrs_for(attacker))
+    c, r = S.post(d, attackers_response(), browser=None)    # the victim has no cookie
+    S.refused(d, c, r, "expired", "has no sign-in cookie", user=attacker)
+    own, _, _ = S.start(d)                                  # or one of a sign-in of their own
+    c, r = S.post(d, attackers_response(), browser=S.BROWSER[own])
+    S.refused(d, c, r, "expired", "pending for this browser", user=attacker)
+    c, r = S.post(d, attackers_response())                  # the browser that started it
+    S.signed_in(c, r, attacker)
+
+
 # --------------------------------------------------------------------------- OpenID Connect
 
 def test_attack_oidc_unverified_email_as_username_does_not_claim_an_account():
