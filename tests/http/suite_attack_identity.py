@@ -8,7 +8,7 @@ from run import (ADMIN_USER, Client, Daemon, check, eq, expect, uniq_user)
 import suite_ldap as L
 import suite_oidc as O
 from ldap_directory import GROUPS, PEOPLE, dn_of, password_of, person_ldif
-from run import create_key, dedicated, wait_until
+from run import _SHARED, _SHARED_FAILED, create_key, shared, wait_until
 import suite_saml as S
 
 
@@ -128,6 +128,22 @@ def test_attack_oidc_unverified_email_as_username_does_not_claim_an_account():
 
 # --------------------------------------------------------------------------- LDAP
 
+def ldap_sync_daemon():
+    """A daemon on the LDAP suite's slapd whose sync runs every second (shared by the LDAP
+    attacks; run's shared daemons are stopped and checked at the end)."""
+    kind = "ldap-sync-attack"
+    if kind not in _SHARED and kind not in _SHARED_FAILED:
+        d = Daemon("shared-" + kind)
+        d.env = L.ldap_env(L.directory(), APIKEYD_LDAP_SYNC_SECONDS="1")
+        try:
+            d.start()
+        except AssertionError as e:
+            _SHARED_FAILED[kind] = str(e)
+            raise
+        _SHARED[kind] = d
+    return shared(kind)
+
+
 def test_attack_ldap_sync_takes_away_the_roles_the_directory_took_away():
     """A person the directory takes out of the admins group (they changed team, or were let
     go but kept their directory account) kept admin here until they chose to sign in again:
@@ -139,7 +155,7 @@ def test_attack_ldap_sync_takes_away_the_roles_the_directory_took_away():
     dirx.modify("\n".join(lines[:1] + ["changetype: add"] + lines[1:]) + "\n")
     dirx.modify(f"dn: cn=admins,{GROUPS}\nchangetype: modify\nadd: member\n"
                 f"member: {dn_of(name)}\n")
-    d = dedicated("ldap-role-sync", env=L.ldap_env(dirx, APIKEYD_LDAP_SYNC_SECONDS="1"))
+    d = ldap_sync_daemon()
     try:
         c = L.signed_in(d, name)
         eq(expect(c.request("GET", "/v1/me"), 200).body["roles"], ["admin"], "roles at sign-in")
@@ -155,9 +171,7 @@ def test_attack_ldap_sync_takes_away_the_roles_the_directory_took_away():
         check(any(e["actor"] == "(ldap-sync)" and "roles" in e["detail"] for e in ev),
               f"the change audited as the sync: {[(e['actor'], e['detail']) for e in ev]}")
         eq(L.user(d, name).body["disabled"], False, "still enabled: only the roles changed")
-        d.stop()
     finally:
-        d.kill()
         dirx.delete(dn_of(name))
 
 
@@ -173,7 +187,7 @@ def test_attack_ldap_a_new_entry_given_a_departed_persons_name_does_not_get_thei
     name = uniq_user("le")
     lines = person_ldif(name).splitlines()
     dirx.modify("\n".join(lines[:1] + ["changetype: add"] + lines[1:]) + "\n")
-    d = dedicated("ldap-entry-binding", env=L.ldap_env(dirx, APIKEYD_LDAP_SYNC_SECONDS="1"))
+    d = ldap_sync_daemon()
     try:
         k = create_key(L.signed_in(d, name), scopes=["Tasks"])
         newcomer_pw = "newcomer-" + uniq_user("pw")
@@ -188,7 +202,5 @@ def test_attack_ldap_a_new_entry_given_a_departed_persons_name_does_not_get_thei
         eq(L.user(d, name).body["disabled"], True, "the account is disabled")
         ev = L.audit(d, target=name, action="user.disable")
         check(ev and ev[0]["actor"] == "(ldap-sync)", f"disabled by the sync: {ev}")
-        d.stop()
     finally:
-        d.kill()
         dirx.delete(f"cn=newcomer-{name},{PEOPLE}")
