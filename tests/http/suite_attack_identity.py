@@ -82,6 +82,8 @@ def test_attack_saml_login_csrf_someone_elses_response_is_refused():
                                 attrs=S.attrs_for(attacker))
     c, r = S.post(d, attackers_response(), browser=None)    # the victim has no cookie
     S.refused(d, c, r, "expired", "has no sign-in cookie", user=attacker)
+    c, r = S.post(d, attackers_response(), browser="A" * 300)   # one too long to be ours
+    S.refused(d, c, r, "expired", user=attacker)
     own, _, _ = S.start(d)                                  # or one of a sign-in of their own
     c, r = S.post(d, attackers_response(), browser=S.BROWSER[own])
     S.refused(d, c, r, "expired", "pending for this browser", user=attacker)
