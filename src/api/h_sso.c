@@ -133,6 +133,15 @@ enum err h_sso_oidc_callback(struct request *req, struct reply *rep)
 
 /* ---- SAML 2.0 ---- */
 
+#define SAML_COOKIE "apikeyd_saml"
+#define SAML_COOKIE_SECURE "__Secure-apikeyd_saml" /* Path=/v1/sso/saml/: no __Host- */
+#define SAML_PATH "/v1/sso/saml/"
+
+static const char *saml_cookie_name(const struct request *req)
+{
+    return req->secure_cookies ? SAML_COOKIE_SECURE : SAML_COOKIE;
+}
+
 enum err h_sso_saml_metadata(struct request *req, struct reply *rep)
 {
     const char *md = saml_metadata(req->core);
@@ -150,8 +159,8 @@ enum err h_sso_saml_start(struct request *req, struct reply *rep)
         return reply_error(rep, ERR_BAD_REQUEST,
                            "return must be a path of this site: '/' then at most 255 printable "
                            "characters, not '//'", NULL);
-    char *location = NULL;
-    enum err e = saml_start(req->core, ret ? ret : "/", &location);
+    char *location = NULL, browser[SAML_BROWSER_TEXT];
+    enum err e = saml_start(req->core, ret ? ret : "/", &location, browser);
     if (!e && strlen(location) > OIDC_LOCATION_MAX) { /* it would not fit the headers */
         free(location);
         e = ERR_INVALID;
@@ -163,6 +172,13 @@ enum err h_sso_saml_start(struct request *req, struct reply *rep)
     reply_empty(rep, 302);
     reply_header(rep, "Location", location);
     free(location);
+    /* the IdP's POST is a cross-site request: over HTTPS the cookie is SameSite=None so it
+     * comes along; over plain HTTP (no Secure) the browser's default applies */
+    char cookie[SAML_BROWSER_TEXT + 160];
+    snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; Path=%s; Max-Age=%d%s",
+             saml_cookie_name(req), browser, SAML_PATH, OIDC_FLOW_TTL_SECONDS,
+             req->secure_cookies ? "; Secure; SameSite=None" : "");
+    reply_header(rep, "Set-Cookie", cookie);
     return ERR_OK;
 }
 
@@ -184,7 +200,10 @@ enum err h_sso_saml_acs(struct request *req, struct reply *rep)
                            "the form must hold SAMLResponse (base64, at most 61440 bytes) and "
                            "may hold RelayState (at most 256 bytes)", NULL);
     }
-    struct saml_post p = {.response = response, .relay_state = relay, .client = req->client};
+    struct saml_post p = {.response = response,
+                          .relay_state = relay,
+                          .browser = request_cookie(req, saml_cookie_name(req)),
+                          .client = req->client};
     struct login_result lr;
     char return_to[OIDC_RETURN_MAX + 1];
     int64_t retry_after = 0;
@@ -198,6 +217,12 @@ enum err h_sso_saml_acs(struct request *req, struct reply *rep)
         snprintf(where, sizeof where, "%s%s", sso_public_url(req->core), return_to);
         signed_in(req, rep, &lr, where);
         sodium_memzero(&lr, sizeof lr);
+    }
+    if (out != SAML_THROTTLED) { /* the sign-in is spent: its cookie goes */
+        char gone[160];
+        snprintf(gone, sizeof gone, "%s=; HttpOnly; Path=%s; Max-Age=0%s", saml_cookie_name(req),
+                 SAML_PATH, req->secure_cookies ? "; Secure; SameSite=None" : "");
+        reply_header(rep, "Set-Cookie", gone);
     }
     if (out == SAML_THROTTLED) {
         char secs[24];

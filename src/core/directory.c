@@ -204,6 +204,28 @@ static int entry_disabled(LDAP *ld, LDAPMessage *e)
            strcmp(locked, PPOLICY_PERMANENT_LOCK) == 0;
 }
 
+/* The entry's own identity (entryUUID, else objectGUID, as bytes) hashed into out (hex); ""
+ * when it has neither. Survives renames; a new entry of the same name has another. */
+static void entry_identity(LDAP *ld, LDAPMessage *e, char out[65])
+{
+    out[0] = '\0';
+    static const char *const attrs[] = {"entryUUID", "objectGUID"};
+    for (size_t i = 0; i < sizeof attrs / sizeof *attrs && !out[0]; i++) {
+        struct berval **v = ldap_get_values_len(ld, e, attrs[i]);
+        if (v && v[0] && v[0]->bv_len > 0 && v[0]->bv_len <= 256) {
+            uint8_t d[crypto_hash_sha256_BYTES];
+            crypto_hash_sha256_state st;
+            crypto_hash_sha256_init(&st);
+            crypto_hash_sha256_update(&st, (const uint8_t *)attrs[i], strlen(attrs[i]) + 1);
+            crypto_hash_sha256_update(&st, (const uint8_t *)v[0]->bv_val, v[0]->bv_len);
+            crypto_hash_sha256_final(&st, d);
+            sodium_bin2hex(out, 65, d, sizeof d);
+        }
+        if (v)
+            ldap_value_free_len(v);
+    }
+}
+
 /* Finds username's entry. ERR_OK fills u (not its roles), ERR_NOT_FOUND for none,
  * ERR_CONFLICT for more than one (refused, and never taken for "gone"),
  * ERR_DIRECTORY_UNAVAILABLE on failure. */
@@ -214,7 +236,7 @@ static enum err find_user(struct directory *d, LDAP *ld, const char *username,
     if (directory_filter(d->s.user_filter, username, filter, sizeof filter))
         return ERR_NOT_FOUND; /* cannot fit: no such name */
     char *attrs[] = {d->s.name_attribute, d->s.email_attribute, "userAccountControl",
-                     "pwdAccountLockedTime", NULL};
+                     "pwdAccountLockedTime", "entryUUID", "objectGUID", NULL};
     struct timeval tv = {d->s.timeout_seconds, 0};
     LDAPMessage *res = NULL;
     int rc = ldap_search_ext_s(ld, d->s.user_base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL,
@@ -239,6 +261,7 @@ static enum err find_user(struct directory *d, LDAP *ld, const char *username,
             first_value(ld, entry, d->s.name_attribute, u->full_name, sizeof u->full_name, 100);
             first_value(ld, entry, d->s.email_attribute, u->email, sizeof u->email, 254);
             u->disabled = entry_disabled(ld, entry);
+            entry_identity(ld, entry, u->entry);
         }
         ldap_memfree(dn);
     }

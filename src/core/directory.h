@@ -23,6 +23,8 @@ struct directory_user {
     int disabled; /* AD userAccountControl ACCOUNTDISABLE, or OpenLDAP ppolicy's permanent lock */
     char roles[STORE_ROLES_BYTES]; /* roles of the ldap_group_roles groups they are in */
     int has_roles; /* ldap_group_roles is set: roles is the directory's word on their roles */
+    char entry[65]; /* hex SHA-256 of the entry's entryUUID (OpenLDAP) or objectGUID (AD): who
+                     * the entry is, whatever its name; "" when the directory gives neither */
 };
 
 /* Opens the client for settings s (copied) and reads the search account's password file.

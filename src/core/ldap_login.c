@@ -89,19 +89,24 @@ static enum err create_user(struct core *c, const char *username, const struct d
     snprintf(u->environment, sizeof u->environment, "ROOT");
     snprintf(u->roles, sizeof u->roles, "%s", roles);
     u->created_at = time_now();
-    enum err e = audit_begin(c); /* the user and its audit event: one transaction */
-    if (!e)
-        e = audit_end_as(c, c->store->ops->user_create(c->store, u, USERS_MAX), username, client,
-                         "user.create", "user", username, "ldap sign-in");
+    enum err e = audit_begin(c); /* the user, its entry and its audit event: one transaction */
+    if (!e) {
+        e = c->store->ops->user_create(c->store, u, USERS_MAX);
+        if (!e && du->entry[0]) /* bound to this entry: a new one of the same name is another */
+            e = c->store->ops->sso_subject_set(c->store, username, du->entry, u->created_at);
+        e = audit_end_as(c, e, username, client, "user.create", "user", username,
+                         "ldap sign-in");
+    }
     free(u);
     return e;
 }
 
 /* Brings the stored directory user u up to date with du: full name, email, and roles when
- * the directory has the word on them (roles != NULL). Writes only what differs. */
+ * the directory has the word on them (roles != NULL). Writes only what differs, audited as
+ * actor. */
 static enum err update_user(struct core *c, const struct user_record *u,
                             const struct directory_user *du, const char *roles,
-                            const char *client)
+                            const char *actor, const char *client)
 {
     const char *email = users_email_valid(du->email) ? du->email : "";
     struct user_change ch = {.disabled = -1};
@@ -117,12 +122,12 @@ static enum err update_user(struct core *c, const struct user_record *u,
         if (!ch.full_name && !ch.email && !ch.roles)
             return ERR_OK;
         char detail[64];
-        snprintf(detail, sizeof detail, "ldap sign-in:%s%s", ch.full_name || ch.email ? " profile" : "",
-                 ch.roles ? " roles" : "");
+        snprintf(detail, sizeof detail, "ldap %s:%s%s", actor[0] == '(' ? "sync" : "sign-in",
+                 ch.full_name || ch.email ? " profile" : "", ch.roles ? " roles" : "");
         enum err e = audit_begin(c);
         if (!e)
             e = audit_end_as(c, c->store->ops->user_admin_change(c->store, u->username, &ch),
-                             u->username, client, "user.update", "user", u->username, detail);
+                             actor, client, "user.update", "user", u->username, detail);
         if (e != ERR_CONFLICT || !ch.roles)
             return e;
         /* the directory took admin from the last enabled admin: the roles stay */
@@ -131,6 +136,39 @@ static enum err update_user(struct core *c, const struct user_record *u,
         ch.roles = NULL;
         ch.keep_role = NULL;
     }
+}
+
+/* ERR_OK when du is the entry u is bound to (binding it now when u is not bound yet, or the
+ * directory names no entry identity); ERR_LOGIN_FAILED (logged) when it is another entry. */
+static enum err same_entry(struct core *c, const struct user_record *u,
+                           const struct directory_user *du)
+{
+    if (!du->entry[0])
+        return ERR_OK;
+    char bound[65];
+    int64_t bound_for = 0;
+    enum err e = c->store->ops->sso_subject_get(c->store, u->username, bound, &bound_for);
+    if (e == ERR_OK && bound_for == u->created_at) {
+        if (sodium_memcmp(bound, du->entry, 64) == 0)
+            return ERR_OK;
+        log_warn("ldap: the directory entry named %s is not the one that account belongs to "
+                 "(deleted and made again?): refused", u->username);
+        return ERR_LOGIN_FAILED;
+    }
+    if (e && e != ERR_NOT_FOUND)
+        return e;
+    return c->store->ops->sso_subject_set(c->store, u->username, du->entry, u->created_at);
+}
+
+enum err ldap_user_refresh(struct core *c, const struct user_record *u,
+                           const struct directory_user *du, const char *actor,
+                           const char *client)
+{
+    enum err e = same_entry(c, u, du);
+    char roles[STORE_ROLES_BYTES];
+    if (!e && du->has_roles)
+        e = existing_roles(c, du->roles, roles, sizeof roles);
+    return e ? e : update_user(c, u, du, du->has_roles ? roles : NULL, actor, client);
 }
 
 enum err ldap_login(struct core *c, const char *username, const char *password, size_t len,
@@ -158,7 +196,7 @@ enum err ldap_login(struct core *c, const char *username, const char *password, 
         } else if (strcmp(u->auth_source, "ldap") != 0 || u->disabled) {
             e = ERR_LOGIN_FAILED; /* another kind of account, or disabled here */
         } else {
-            e = update_user(c, u, du, du->has_roles ? roles : NULL, client);
+            e = ldap_user_refresh(c, u, du, username, client);
         }
     }
     if (!e) /* the stored user as it is now: the session is opened against it */

@@ -25,4 +25,17 @@ int ldap_login_applies(struct core *c, enum err found, const struct user_record 
 enum err ldap_login(struct core *c, const char *username, const char *password, size_t len,
                     const char *client, struct user_record *u);
 
+struct directory_user;
+
+/* Brings the stored, enabled "ldap" user u up to date with what the directory says of them
+ * (du, from directory_lookup): full name, email and, with ldap_group_roles, roles — so a
+ * person the directory took out of a group loses its roles without signing in again (the
+ * last-admin rule kept). Writes only what differs, audited as user.update by actor from
+ * client. The account is bound to the directory entry (entryUUID / objectGUID) it first
+ * signed in with: ERR_LOGIN_FAILED, nothing written, when du is another entry of the same
+ * name (the person deleted and someone else given the name). */
+enum err ldap_user_refresh(struct core *c, const struct user_record *u,
+                           const struct directory_user *du, const char *actor,
+                           const char *client);
+
 #endif

@@ -2,6 +2,7 @@
 #include "ldap_sync.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "authority.h"
 #include "core_internal.h"
 #include "directory.h"
+#include "ldap_login.h"
 #include "users.h"
 
 struct ldap_sync {
@@ -70,6 +72,25 @@ static int disable(struct core *c, const char *username, const char *why)
     return 1;
 }
 
+/* Brings username's profile and roles up to what the directory says now (du); disables them
+ * when du is another entry than the one their account belongs to. 1 when disabled. */
+static int refresh(struct core *c, const char *username, const struct directory_user *du)
+{
+    struct user_record *u = malloc(sizeof *u);
+    if (!u)
+        return 0;
+    enum err e = c->store->ops->user_get(c->store, username, u);
+    if (!e && !u->disabled && strcmp(u->auth_source, "ldap") == 0)
+        e = ldap_user_refresh(c, u, du, "(ldap-sync)", "");
+    sodium_memzero(u, sizeof *u);
+    free(u);
+    if (e == ERR_LOGIN_FAILED)
+        return disable(c, username, "replaced by another entry");
+    if (e && e != ERR_NOT_FOUND)
+        log_warn("ldap sync: could not bring %s up to date: %s", username, err_title(e));
+    return 0;
+}
+
 int ldap_sync_round(struct core *c)
 {
     if (!c->directory)
@@ -94,6 +115,8 @@ int ldap_sync_round(struct core *c)
             disabled += disable(c, n.name[i], "gone");
         else if (e == ERR_OK && du->disabled)
             disabled += disable(c, n.name[i], "disabled");
+        else if (e == ERR_OK)
+            disabled += refresh(c, n.name[i], du);
         else if (e == ERR_DIRECTORY_UNAVAILABLE) { /* the rest of the round waits */
             disabled = disabled ? disabled : -1;
             break;

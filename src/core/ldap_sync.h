@@ -1,7 +1,10 @@
 /* ldap_sync.h — the directory sync: every ldap_sync_seconds one thread looks up each enabled
  * "ldap" user in the directory; one that is gone or disabled there is disabled here through
- * users_update (their keys answer DISABLED at once, their sessions end). When the directory
- * cannot be reached, or its user base cannot be read, the round changes nothing. */
+ * users_update (their keys answer DISABLED at once, their sessions end); the others get the
+ * full name, email and (with ldap_group_roles) roles the directory gives them now
+ * (ldap_user_refresh), so a person taken out of a group loses its roles without signing in
+ * again. When the directory cannot be reached, or its user base cannot be read, the round
+ * changes nothing. */
 #ifndef APIKEYD_LDAP_SYNC_H
 #define APIKEYD_LDAP_SYNC_H
 

@@ -24,7 +24,10 @@ enum oidc_outcome oidc_user_sync(struct core *c, const struct oidc_config *cfg, 
         snprintf(full, sizeof full, "%.*s%s%.*s", STORE_KEY_NAME_BYTES, given ? given : "",
                  given && family ? " " : "", STORE_KEY_NAME_BYTES, family ? family : "");
     const char *email = json_string_value(json_object_get(claims, "email"));
-    if (json_is_false(json_object_get(claims, "email_verified")))
+    json_t *verified = json_object_get(claims, "email_verified");
+    const char *vtext = json_string_value(verified); /* some providers send "true"/"false" */
+    int email_verified = json_is_true(verified) || (vtext && strcmp(vtext, "true") == 0);
+    if (json_is_false(verified) || (vtext && strcmp(vtext, "true") != 0))
         email = NULL; /* an address marked unverified is not kept */
 
     const char **values = NULL, *one[1] = {NULL};
@@ -40,6 +43,15 @@ enum oidc_outcome oidc_user_sync(struct core *c, const struct oidc_config *cfg, 
         } else if ((one[0] = json_string_value(v))) {
             n = 1;
         }
+    }
+    /* an email address as the username names the account only when the provider has
+     * verified it: anyone can type someone else's address into an account at most providers */
+    if (strcmp(cfg->username_claim, "email") == 0 && !email_verified) {
+        free(values);
+        sso_user_refused(c, "oidc", json_string_value(json_object_get(claims, "email")), client,
+                         "the username is an email address the provider has not verified "
+                         "(email_verified is not true)");
+        return OIDC_ACCOUNT;
     }
     struct sso_identity id = {.source = "oidc",
                               .label = "OpenID Connect",

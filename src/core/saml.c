@@ -40,9 +40,10 @@ const char *saml_metadata(struct core *c)
     return c->saml ? saml_sp_metadata(c->saml) : NULL;
 }
 
-/* The store's key for an id of a kind ("request", "assertion"), issued by issuer: SHA-256 of
- * "saml-", kind, NUL, issuer, NUL, id — apart from OpenID Connect nonces and each other. */
-static void id_hash(const char *kind, const char *issuer, const char *id,
+/* The store's key for an id of a kind ("request", "assertion"), issued by issuer, bound to a
+ * browser token (requests; "" for assertions): SHA-256 of "saml-", kind, NUL, issuer, NUL,
+ * id, NUL, browser — apart from OpenID Connect nonces and each other. */
+static void id_hash(const char *kind, const char *issuer, const char *id, const char *browser,
                     uint8_t out[STORE_HASH_LEN])
 {
     crypto_hash_sha256_state st;
@@ -51,20 +52,30 @@ static void id_hash(const char *kind, const char *issuer, const char *id,
     crypto_hash_sha256_update(&st, (const uint8_t *)kind, strlen(kind) + 1);
     crypto_hash_sha256_update(&st, (const uint8_t *)issuer, strlen(issuer) + 1);
     crypto_hash_sha256_update(&st, (const uint8_t *)id, strlen(id));
+    if (browser[0]) {
+        crypto_hash_sha256_update(&st, (const uint8_t *)"", 1);
+        crypto_hash_sha256_update(&st, (const uint8_t *)browser, strlen(browser));
+    }
     crypto_hash_sha256_final(&st, out);
 }
 
-enum err saml_start(struct core *c, const char *return_to, char **location)
+enum err saml_start(struct core *c, const char *return_to, char **location,
+                    char browser[SAML_BROWSER_TEXT])
 {
     *location = NULL;
+    browser[0] = '\0';
     if (!c->saml)
         return ERR_NOT_FOUND;
     char id[SAML_ID_MAX + 1];
     enum err e = saml_sp_authn_request(c->saml, return_to, location, id);
     if (e)
         return e;
+    uint8_t token[32];
+    randombytes_buf(token, sizeof token);
+    sodium_bin2base64(browser, SAML_BROWSER_TEXT, token, sizeof token,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     uint8_t hash[STORE_HASH_LEN];
-    id_hash("request", c->cfg.saml.sp_entity_id, id, hash);
+    id_hash("request", c->cfg.saml.sp_entity_id, id, browser, hash);
     int64_t now = time_now();
     e = c->store->ops->sso_nonce_claim(c->store, hash, now + REQUEST_TTL_SECONDS, now);
     if (e) {
@@ -100,7 +111,7 @@ static enum saml_outcome check(struct core *c, const struct saml_post *p, struct
     int64_t until = r->expires_at + SAML_SKEW_SECONDS;
     if (until > now + ASSERTION_KEEP_MAX)
         until = now + ASSERTION_KEEP_MAX;
-    id_hash("assertion", r->issuer, r->assertion_id, hash);
+    id_hash("assertion", r->issuer, r->assertion_id, "", hash);
     enum err e = c->store->ops->sso_nonce_claim(c->store, hash, until, now);
     if (e == ERR_CONFLICT) {
         log_warn("saml: response refused: its assertion was used before (a replay)");
@@ -115,12 +126,20 @@ static enum saml_outcome check(struct core *c, const struct saml_post *p, struct
                  "saml_allow_idp_initiated is off");
         return SAML_UNSOLICITED;
     }
-    /* the request was sent by a node sharing the store, and is answered once */
-    id_hash("request", c->cfg.saml.sp_entity_id, r->in_response_to, hash);
+    /* the request was sent by a node sharing the store to this browser, and is answered
+     * once: someone else's Response, posted by a page the victim visits, finds nothing */
+    size_t blen = p->browser ? strlen(p->browser) : 0;
+    if (blen == 0 || blen >= SAML_BROWSER_TEXT) {
+        log_warn("saml: response refused: the browser that posted it has no sign-in cookie "
+                 "(it did not start this sign-in, or it expired)");
+        return SAML_EXPIRED;
+    }
+    id_hash("request", c->cfg.saml.sp_entity_id, r->in_response_to, p->browser, hash);
     e = c->store->ops->sso_nonce_take(c->store, hash, now);
     if (e == ERR_NOT_FOUND) {
         log_warn("saml: response refused: its InResponseTo names no request that is pending "
-                 "(never sent, expired or answered)");
+                 "for this browser (never sent, started by another browser, expired or "
+                 "answered)");
         return SAML_EXPIRED;
     }
     return e ? SAML_FAILED : SAML_SIGNED_IN;

@@ -18,7 +18,8 @@
 enum saml_outcome {
     SAML_SIGNED_IN = 0,
     SAML_DENIED,      /* the IdP answered with an error status */
-    SAML_EXPIRED,     /* InResponseTo names no request sent (or one expired or answered) */
+    SAML_EXPIRED,     /* InResponseTo names no request this browser started (or one expired
+                       * or answered) */
     SAML_UNSOLICITED, /* no InResponseTo (IdP-initiated) while that is off */
     SAML_RESPONSE,    /* the Response is not valid: signature, audience, time, replay, ... */
     SAML_ACCOUNT,     /* no usable username, or it belongs to another account */
@@ -36,15 +37,21 @@ const struct saml_config *saml_settings(struct core *c);
 /* The SP metadata document, or NULL when SAML is off. */
 const char *saml_metadata(struct core *c);
 
+#define SAML_BROWSER_TEXT 44 /* the browser token: 32 random bytes, base64url, and a NUL */
+
 /* Starts a sign-in that comes back to return_to (oidc_return_valid): the IdP URL carrying the
- * signed AuthnRequest into *location (free). ERR_NOT_FOUND when SAML is off; ERR_INVALID when
- * lasso fails; store errors as they come. */
-enum err saml_start(struct core *c, const char *return_to, char **location);
+ * signed AuthnRequest into *location (free), and a random token for the browser's cookie into
+ * browser. The request is recorded bound to that token: only the browser that started the
+ * sign-in can finish it (no login CSRF with someone else's Response). ERR_NOT_FOUND when SAML
+ * is off; ERR_INVALID when lasso fails; store errors as they come. */
+enum err saml_start(struct core *c, const char *return_to, char **location,
+                    char browser[SAML_BROWSER_TEXT]);
 
 /* What the IdP's HTTP-POST brought (each NULL when absent). */
 struct saml_post {
     const char *response;    /* SAMLResponse, base64 */
     const char *relay_state; /* RelayState: the return path */
+    const char *browser;     /* the start's token from the browser's cookie */
     const char *client;      /* the client's address */
 };
 

@@ -23,6 +23,7 @@
 #include <libxml/entities.h>
 
 #include "../base/log.h"
+#include "saml_xml.h"
 
 #define BEARER "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 #define PEM_MAX (64 * 1024)
@@ -274,6 +275,27 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+/* The whole text of an attribute value's children (any), or NULL when it holds anything but
+ * text (an element). A comment splits the text into several nodes: the value is all of them,
+ * as it was signed (exclusive c14n drops comments, so one can be put in after signing), never
+ * the first alone, which would cut "admin<!---->.evil" to "admin". */
+static char *value_text(GList *any)
+{
+    GString *s = g_string_new(NULL);
+    for (GList *n = any; n; n = n->next) {
+        if (!LASSO_IS_MISC_TEXT_NODE(n->data) || !LASSO_MISC_TEXT_NODE(n->data)->text_child ||
+            s->len > SAML_VALUE_MAX) {
+            g_string_free(s, TRUE);
+            return NULL;
+        }
+        const char *t = LASSO_MISC_TEXT_NODE(n->data)->content;
+        g_string_append(s, t ? t : "");
+    }
+    char *out = s->len > 0 && s->len <= SAML_VALUE_MAX ? strdup(s->str) : NULL;
+    g_string_free(s, TRUE);
+    return out;
+}
+
 /* The text values of the assertion's attributes into r. */
 static void collect_attributes(LassoSaml2Assertion *a, struct saml_result *r)
 {
@@ -287,14 +309,15 @@ static void collect_attributes(LassoSaml2Assertion *a, struct saml_result *r)
             for (GList *v = attr->AttributeValue; v; v = v->next) {
                 if (!LASSO_IS_SAML2_ATTRIBUTE_VALUE(v->data))
                     continue;
-                GList *any = LASSO_SAML2_ATTRIBUTE_VALUE(v->data)->any;
-                if (!any || !LASSO_IS_MISC_TEXT_NODE(any->data) || !attr->Name ||
-                    r->attr_count == SAML_ATTR_VALUES_MAX)
+                if (!attr->Name || r->attr_count == SAML_ATTR_VALUES_MAX)
+                    continue;
+                char *text = value_text(LASSO_SAML2_ATTRIBUTE_VALUE(v->data)->any);
+                if (!text)
                     continue;
                 struct saml_attr *out = &r->attrs[r->attr_count++];
                 out->name = dup_or_null(attr->Name);
                 out->friendly_name = dup_or_null(attr->FriendlyName);
-                out->value = dup_or_null(LASSO_MISC_TEXT_NODE(any->data)->content);
+                out->value = text;
             }
         }
     }
@@ -369,6 +392,9 @@ enum saml_check saml_sp_check(struct saml_sp *sp, const char *response, int64_t 
     memset(out, 0, sizeof *out);
     if (!response || !*response || strlen(response) > SAML_RESPONSE_MAX)
         return refuse("no SAMLResponse, or one too large");
+    char why[160];
+    if (saml_xml_plain(response, why, sizeof why) != 0)
+        return refuse(why);
     pthread_mutex_lock(&sp->lock);
     LassoLogin *login = lasso_login_new(sp->server);
     enum saml_check v = SAML_CHECK_INVALID;

@@ -18,6 +18,7 @@
 #define SAML_RESPONSE_MAX (60 * 1024) /* bytes of a base64 SAMLResponse */
 #define SAML_ID_MAX 256             /* bytes of a request or assertion ID */
 #define SAML_ATTR_VALUES_MAX 200    /* attribute values kept from one assertion */
+#define SAML_VALUE_MAX 4096         /* bytes of one attribute value (longer ones are dropped) */
 
 struct saml_sp;
 

@@ -98,14 +98,22 @@ static int same_roles(const char *a, const char *b)
     return 1;
 }
 
+void sso_user_refused(struct core *c, const char *source, const char *username,
+                      const char *client, const char *why)
+{
+    if (!username || !users_name_valid(username))
+        username = "(invalid)";
+    log_warn("%s: sign-in as %s refused: %s", source, username, why);
+    char detail[128];
+    snprintf(detail, sizeof detail, "%s: %s", source, why);
+    audit_log_as(c, username, client, "login.failure", "user", username, detail);
+}
+
 static enum sso_user_result refuse(struct core *c, const struct sso_identity *id,
                                    const char *username, const char *client,
                                    enum sso_user_result o, const char *why)
 {
-    log_warn("%s: sign-in as %s refused: %s", id->source, username, why);
-    char detail[128];
-    snprintf(detail, sizeof detail, "%s: %s", id->source, why);
-    audit_log_as(c, username, client, "login.failure", "user", username, detail);
+    sso_user_refused(c, id->source, username, client, why);
     return o;
 }
 

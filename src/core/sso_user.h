@@ -33,6 +33,11 @@ struct sso_identity {
 
 enum sso_user_result { SSO_USER_OK = 0, SSO_USER_ACCOUNT, SSO_USER_DISABLED, SSO_USER_FAILED };
 
+/* Logs and audits (login.failure by client, detail "SOURCE: why") a sign-in refused before
+ * sso_user_sync; username is recorded as "(invalid)" unless it is a valid username. */
+void sso_user_refused(struct core *c, const char *source, const char *username,
+                      const char *client, const char *why);
+
 /* Finds, creates or updates the user of a checked sign-in; SSO_USER_OK with the user in *u,
  * or SSO_USER_ACCOUNT (no valid username, another account's name or subject),
  * SSO_USER_DISABLED, SSO_USER_FAILED (store) — refusals audited as login.failure by client. */

@@ -80,11 +80,26 @@ def own_daemon(label, **env):
 
 # --------------------------------------------------------------------------- the flow
 
+BROWSER = {}   # AuthnRequest ID -> the browser cookie its start set (post() sends it back)
+
+
 def start(d, query="?return=/"):
-    """GET /v1/sso/saml/start: (the AuthnRequest's ID, its XML, the redirect's query)."""
+    """GET /v1/sso/saml/start: (the AuthnRequest's ID, its XML, the redirect's query). The
+    start's browser cookie is kept for post(), as the browser that started would send it."""
     r = expect(Client(d).request("GET", "/v1/sso/saml/start" + query), 302, what="start")
     xml, q, _ = authn_request_of(r.headers["Location"])
-    return re.search(r' ID="([^"]+)"', xml).group(1), xml, q
+    rid = re.search(r' ID="([^"]+)"', xml).group(1)
+    BROWSER[rid] = browser_cookie(r)
+    return rid, xml, q
+
+
+def browser_cookie(r):
+    """The apikeyd_saml cookie a start response set: its value, or None."""
+    for sc in r.headers.get_all("Set-Cookie") or []:
+        name, _, rest = sc.partition("=")
+        if name.strip() == "apikeyd_saml":
+            return rest.split(";")[0]
+    return None
 
 
 def attrs_for(user, groups=("auditors",), name="Sam Saml"):
@@ -92,10 +107,22 @@ def attrs_for(user, groups=("auditors",), name="Sam Saml"):
             "groups": list(groups)}
 
 
-def post(d, response, relay="/", c=None):
+def post(d, response, relay="/", c=None, browser="start"):
+    """POSTs a Response to the ACS as the browser that started its request would (with that
+    start's cookie; browser=None: without one; or the cookie value given)."""
     c = c or Client(d)
     body = urllib.parse.urlencode({"SAMLResponse": response, "RelayState": relay}).encode()
-    r = c.request("POST", "/v1/sso/saml/acs", raw_body=body, headers=FORM, csrf=False)
+    if browser == "start":
+        try:
+            irt = re.search(rb'InResponseTo="([^"]+)"', base64.b64decode(response))
+        except ValueError:
+            irt = None
+        browser = BROWSER.get(irt.group(1).decode()) if irt else None
+    headers = dict(FORM)
+    if browser:
+        cookies = [f"apikeyd_saml={browser}"] + ([f"{c.cookie_name}={c.cookie}"] if c.cookie else [])
+        headers["Cookie"] = "; ".join(cookies)
+    r = c.request("POST", "/v1/sso/saml/acs", raw_body=body, headers=headers, csrf=False)
     expect(r, 302, what="ACS")
     for sc in r.headers.get_all("Set-Cookie") or []:
         name, _, rest = sc.partition("=")

@@ -14,6 +14,8 @@
 
 #include "../../src/api/form.h"
 #include "../../src/core/saml_config.h"
+#include "../../src/core/saml_xml.h"
+#include <sodium.h>
 #include "unit.h"
 
 static void test_form_value_decodes_percent_and_plus(void **state)
@@ -109,6 +111,40 @@ static void test_store_takes_a_recorded_id_once_and_not_after_expiry(void **stat
     unit_core_destroy(&u);
 }
 
+/* xml as the base64 a SAMLResponse is, checked by saml_xml_plain; why gets the reason. */
+static int plain(const char *xml, char *why, size_t cap)
+{
+    char b64[1024];
+    sodium_bin2base64(b64, sizeof b64, (const unsigned char *)xml, strlen(xml),
+                      sodium_base64_VARIANT_ORIGINAL);
+    why[0] = '\0';
+    return saml_xml_plain(b64, why, cap);
+}
+
+static void test_saml_xml_takes_elements_attributes_and_text_only(void **state)
+{
+    (void)state;
+    char why[160];
+    assert_int_equal(plain("<?xml version=\"1.0\"?>\n<a x=\"1\"><b>admin.evil &amp; co</b></a>",
+                           why, sizeof why), 0);
+    static const struct {
+        const char *xml, *reason;
+    } bad[] = {
+        {"<a><b>admin<!---->.evil</b></a>", "a comment"},
+        {"<a><b>admin<![CDATA[.evil]]></b></a>", "a CDATA section"},
+        {"<a><?pi x?><b>admin</b></a>", "a processing instruction"},
+        {"<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>", "a DOCTYPE"},
+        {"<!-- before --><a/>", "a comment"},
+        {"<a><b>unclosed</a>", "not well-formed"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(plain(bad[i].xml, why, sizeof why), -1);
+        assert_non_null(strstr(why, bad[i].reason));
+    }
+    assert_int_equal(saml_xml_plain("not base64 at all!", why, sizeof why), -1);
+    assert_non_null(strstr(why, "not base64"));
+}
+
 int run_saml_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +155,7 @@ int run_saml_tests(void)
         cmocka_unit_test(test_saml_config_defaults_entity_id_from_public_url),
         cmocka_unit_test(test_saml_config_refuses_what_does_not_hold_together),
         cmocka_unit_test(test_store_takes_a_recorded_id_once_and_not_after_expiry),
+        cmocka_unit_test(test_saml_xml_takes_elements_attributes_and_text_only),
     };
     return cmocka_run_group_tests_name("saml", tests, NULL, NULL);
 }
