@@ -14,6 +14,7 @@ from run import Client, Daemon, check, create_key, eq, expect, expect_error_fiel
 from suite_leaked_keys import _client_ip, _keys, _post_report, _report, _sign
 
 ALLOWANCE = 3  # revoke_max_requests: reports that fail the signature check per client
+VERIFY_MAX = 3  # verify_max_failures: dead keys (and reuses) per client before a block
 
 
 def _daemon():
@@ -22,7 +23,7 @@ def _daemon():
         d = Daemon("attack-lifecycle",
                    env={"APIKEYD_GITHUB_SCANNING_KEYS_FILE": _keys()["keys_file"],
                         "APIKEYD_REVOKE_MAX_REQUESTS": str(ALLOWANCE),
-                        "APIKEYD_VERIFY_MAX_FAILURES": "1000000"})
+                        "APIKEYD_VERIFY_MAX_FAILURES": str(VERIFY_MAX)})
         d.start()
         run._SHARED["attack-lifecycle"] = d
     return d
@@ -94,6 +95,55 @@ def test_lifecycle_unsigned_github_reports_are_throttled_per_client_before_the_s
     r = expect(_post_report(d, body, headers={"X-Real-IP": github}), 200, what="GitHub again")
     eq(r.body[0]["label"], "true_positive", "the victim's key, reported by GitHub")
     eq(_code(d, victim["key"]), "NOT_FOUND", "revoked on GitHub's word")
+
+
+# --------------------------------------------------------------------------- rotation
+
+def _rotated_out(d):
+    """A key with APIKey rotated with no overlap: (the dead old key, its successor)."""
+    old = create_key(d.admin, name=uniq("reuse"), scopes=("APIKey",))
+    new = expect(d.admin.request("POST", f"/v1/keys/{old['id']}/rotate", json={}), 201).body
+    return old, new
+
+
+def _reuse_events(d, key_id):
+    r = expect(d.admin.request("GET", f"/v1/audit?action=key.reuse_revoke&target={key_id}"), 200)
+    return r.body["events"]
+
+
+def test_lifecycle_replaying_a_dead_rotated_out_key_cannot_fill_the_audit_trail():
+    """A thief holding a key its owner rotated out presents it to a rotate endpoint again and
+    again: the first time revokes the family (as it should), and every later time was another
+    write transaction and another key.reuse_revoke row, unthrottled (30 in 0.07 s). Now each
+    recorded reuse counts as a failed verification of the thief's address; once blocked, a
+    reuse with nothing left to revoke is 429 before anything is written, while one whose
+    family still has a live key is revoked and recorded all the same. Fails before: the
+    fourth replay is a 401 and a fourth row."""
+    d = _daemon()
+    thief = _client_ip()
+    old, new = _rotated_out(d)
+    stolen = Client(d, key=old["key"])
+    for i in range(VERIFY_MAX):
+        r = stolen.request("POST", f"/v1/keys/{new['id']}/rotate", json={},
+                           headers={"X-Real-IP": thief})
+        expect(r, 401, "unauthenticated", what=f"replay {i + 1} of the rotated-out key")
+    eq(_code(d, new["key"]), "NOT_FOUND", "the first replay revoked the family")
+    for i in range(3):
+        r = stolen.request("POST", f"/v1/keys/{new['id']}/rotate", json={},
+                           headers={"X-Real-IP": thief})
+        expect(r, 429, "too-many-requests", what="a replay from the blocked thief")
+        check(int(r.headers.get("Retry-After", "0")) >= 1, f"Retry-After: {r.headers}")
+    eq(len(_reuse_events(d, old["id"])), VERIFY_MAX, "key.reuse_revoke rows: one per allowed replay")
+    old2, new2 = _rotated_out(d)  # a family with a live key: revoked even from a blocked client
+    r = Client(d, key=old2["key"]).request("POST", f"/v1/keys/{new2['id']}/rotate", json={},
+                                           headers={"X-Real-IP": thief})
+    expect(r, 401, "unauthenticated", what="the blocked thief presents another stolen key")
+    eq(_code(d, new2["key"]), "NOT_FOUND", "its family is revoked all the same")
+    eq(len(_reuse_events(d, old2["id"])), 1, "and recorded")
+    r = stolen.request("POST", f"/v1/keys/{new['id']}/rotate", json={},
+                       headers={"X-Real-IP": _client_ip()})
+    expect(r, 401, "unauthenticated", what="the same dead key from another address")
+    eq(len(_reuse_events(d, old["id"])), VERIFY_MAX + 1, "recorded: that client is not blocked")
 
 
 # --------------------------------------------------------------------------- webhooks
