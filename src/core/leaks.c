@@ -46,9 +46,10 @@ enum err leaks_github_verify(struct core *c, const char *client, const char *key
         return ERR_NOT_FOUND;
     char name[NETADDR_TEXT_MAX];
     throttle_name(client, name);
-    int max = c->cfg.revoke_max_requests;
-    /* reserved before anything is checked: a blocked client costs no signature check */
-    int64_t wait_ms = throttle_reserve(c->github_throttle, name, max, time_monotonic_ms());
+    /* a blocked client is refused before anything is checked: it costs no signature check.
+     * Counted after the fact (as key verification is), so GitHub's reports in flight at once
+     * are never refused for their number */
+    int64_t wait_ms = throttle_blocked_ms(c->github_throttle, name, time_monotonic_ms());
     if (wait_ms > 0) {
         *why = "too many reports from this client failed the signature check; try again later";
         *retry_after_s = (wait_ms + 999) / 1000;
@@ -63,8 +64,8 @@ enum err leaks_github_verify(struct core *c, const char *client, const char *key
                " GitHub sends";
     else
         e = scanning_keys_verify(c->scanning_keys, key_id, signature_b64, body, len, why);
-    throttle_release(c->github_throttle, name, e ? THROTTLE_FAILED : THROTTLE_NEUTRAL, max,
-                     time_monotonic_ms());
+    if (e) /* a report that verifies neither counts nor clears */
+        throttle_fail(c->github_throttle, name, c->cfg.revoke_max_requests, time_monotonic_ms());
     return e;
 }
 
