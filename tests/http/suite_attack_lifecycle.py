@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import run
 from run import Client, Daemon, check, create_key, eq, expect, expect_error_field, uniq, uniq_user
-from suite_leaked_keys import _client_ip, _keys, _post_report, _report, _sign
+from suite_leaked_keys import (_await_mails, _client_ip, _keys, _mail_daemon, _mail_person,
+                               _mails_to, _post_report, _report, _sign)
 
 ALLOWANCE = 3  # revoke_max_requests: reports that fail the signature check per client
 VERIFY_MAX = 3  # verify_max_failures: dead keys (and reuses) per client before a block
@@ -203,3 +204,33 @@ def test_lifecycle_webhook_targets_behind_a_local_nat64_or_6to4_are_refused():
         check("non-public" in r.body["errors"][0]["detail"], f"{url}: {r.body}")
     eq([x["url"] for x in expect(d.admin.request("GET", "/v1/webhooks"), 200).body["webhooks"]
         if x["url"] in urls], [], "none of them stored")
+
+
+# --------------------------------------------------------------------------- notices
+
+def test_lifecycle_an_issuer_taken_off_the_project_is_mailed_no_more_about_its_accounts_keys():
+    """A project owner issues an API account's key and is then taken off the project: they
+    may no longer see the account or its keys, yet every expiry notice and leak mail about
+    the key still went to them (its name, hint, id, where it leaked). The issuer is now
+    mailed only while they still manage the account; the project's owners are mailed as
+    before. Fails before: the former owner receives the leak mail."""
+    d = _mail_daemon()
+    tag = uniq("gone")
+    issuer = _mail_person(d, f"{tag}-issuer@example.test", roles=["user"])
+    owner = _mail_person(d, f"{tag}-owner@example.test", login=False)
+    pid = expect(d.admin.request("POST", "/v1/projects", json={"name": uniq("proj")}),
+                 201).body["id"]
+    for name in (issuer.username, owner.username):
+        r = d.admin.request("PUT", f"/v1/projects/{pid}/members/user:{name}",
+                            json={"role": "owner"})
+        check(r.status in (200, 201), f"PUT member {name}: {r.status}")
+    acct = expect(issuer.request("POST", "/v1/service-accounts",
+                                 json={"name": uniq("acct"), "project": pid}), 201).body
+    k = expect(issuer.request("POST", f"/v1/service-accounts/{acct['id']}/keys",
+                              json={"name": uniq("acct-key"), "scopes": ["Tasks"]}), 201).body
+    expect(d.admin.request("DELETE", f"/v1/projects/{pid}/members/user:{issuer.username}"), 204)
+    expect(issuer.request("GET", f"/v1/service-accounts/{acct['id']}/keys/{k['id']}"), 404,
+           what="the former owner can no longer see the key")
+    expect(_post_report(d, [_report(k["key"])]), 200, what="GitHub reports the key")
+    eq(len(_await_mails(d.smtp, f"{tag}-owner@example.test", 1)), 1, "mails to the owner")
+    eq(_mails_to(d.smtp, f"{tag}-issuer@example.test"), [], "mails to the former owner")
