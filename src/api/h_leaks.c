@@ -118,21 +118,15 @@ enum err h_leaks_github(struct request *req, struct reply *rep)
 {
     if (!leaks_github_enabled(req->core)) /* off: as if the route did not exist */
         return reply_error(rep, ERR_NOT_FOUND, "no such endpoint", NULL);
-    const char *key_id = request_header(req, "Github-Public-Key-Identifier");
-    const char *signature = request_header(req, "Github-Public-Key-Signature");
-    if (!key_id || !*key_id || !signature || !*signature)
-        return reply_error(rep, ERR_UNAUTHENTICATED,
-                           "a report carries Github-Public-Key-Identifier and"
-                           " Github-Public-Key-Signature headers",
-                           NULL);
-    if (strlen(key_id) > SCANNING_KEY_ID_MAX || strlen(signature) > SCANNING_SIGNATURE_MAX)
-        return reply_error(rep, ERR_UNAUTHENTICATED,
-                           "Github-Public-Key-Identifier or Github-Public-Key-Signature is"
-                           " longer than any GitHub sends",
-                           NULL);
     const char *why = NULL;
-    enum err e = leaks_github_verify(req->core, key_id, signature, req->body ? req->body : "",
-                                     req->body ? req->body_len : 0, &why);
+    int64_t retry_after = 0;
+    enum err e = leaks_github_verify(req->core, req->client,
+                                     request_header(req, "Github-Public-Key-Identifier"),
+                                     request_header(req, "Github-Public-Key-Signature"),
+                                     req->body ? req->body : "", req->body ? req->body_len : 0,
+                                     &why, &retry_after);
+    if (e == ERR_THROTTLED)
+        return reply_throttled(rep, retry_after, why);
     if (e)
         return reply_error(rep, e, why, NULL);
     /* from here the report is GitHub's: read it strictly */

@@ -52,7 +52,10 @@ static enum err read_input(struct request *req, int create, json_t **doc,
 static enum err answer(struct reply *rep, enum err e, struct field_errors *fe)
 {
     if (e == ERR_FORBIDDEN)
-        return reply_error(rep, e, "needs manage_webhooks", NULL);
+        return reply_error(rep, e,
+                           "needs manage_webhooks; choosing an endpoint's url or events also"
+                           " needs view_audit (its deliveries carry audit records)",
+                           NULL);
     if (e == ERR_LIMIT)
         return reply_error(rep, e, "apikeyd holds at most 50 webhook endpoints", NULL);
     if (e == ERR_INVALID)

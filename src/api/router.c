@@ -309,12 +309,28 @@ static enum err authenticate(struct request *req, const struct route *rt, const 
     return ERR_OK;
 }
 
+/* How many {} segments pattern has: of the patterns a path matches, those with the fewest
+ * are the path's (a literal segment beats a {}: /v1/keys/revoke is not key "revoke"). */
+static int wildcards(const char *pattern)
+{
+    int n = 0;
+    for (const char *p = strstr(pattern, "{}"); p; p = strstr(p + 2, "{}"))
+        n++;
+    return n;
+}
+
 void router_match(const char *method, const char *path, struct route_match *m)
 {
     m->route = NULL;
     m->allow[0] = '\0';
+    int fewest = -1;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && fewest != 0; i++) {
+        int w = wildcards(routes[i].pattern);
+        if ((fewest < 0 || w < fewest) && match(routes[i].pattern, path, m->params))
+            fewest = w;
+    }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (!match(routes[i].pattern, path, m->params))
+        if (wildcards(routes[i].pattern) != fewest || !match(routes[i].pattern, path, m->params))
             continue;
         if (strcmp(routes[i].method, method) == 0) {
             m->route = &routes[i];

@@ -19,6 +19,11 @@ static int can_manage(struct core *c, const struct caller *who, const struct acc
     return a->project[0] && projects_can_manage(c, who, a->project);
 }
 
+int accounts_may_manage(struct core *c, const struct caller *who, const struct account_record *a)
+{
+    return can_manage(c, who, a);
+}
+
 static void check_name(const char *name, struct field_errors *fe)
 {
     if (!name || text_is_blank(name) || text_codepoints(name) > 100 ||

@@ -21,6 +21,10 @@ enum err accounts_create(struct core *c, const struct caller *who, const char *n
                          const char *description, const char *project, const char *role,
                          struct field_errors *fe, struct account_record *out);
 
+/* 1 when who manages account a: manage_service_accounts, or an owner (or manage_projects) of
+ * its project. */
+int accounts_may_manage(struct core *c, const struct caller *who, const struct account_record *a);
+
 /* Reads an account the caller manages (ERR_NOT_FOUND otherwise). */
 enum err accounts_get(struct core *c, const struct caller *who, const char *id,
                       struct account_record *out);

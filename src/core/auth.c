@@ -181,7 +181,7 @@ enum err auth_key(struct core *c, const char *key, size_t len, const char *clien
     if (r.code == VERIFY_UNAVAILABLE)
         return ERR_UNAVAILABLE;
     if (r.code == VERIFY_EXPIRED && reused) { /* a rotated-out key again: GitLab's reuse rule */
-        enum err e = rotate_check_reuse(c, &r.view, client, reused);
+        enum err e = rotate_check_reuse(c, &r.view, client, reused, retry_after_s);
         return e ? e : ERR_UNAUTHENTICATED;
     }
     if (r.code != VERIFY_VALID)

@@ -132,7 +132,9 @@ enum err core_open(const struct core_config *cfg, struct store *st, struct core 
     c->login_throttle = throttle_new(16384, (int64_t)cfg->login_backoff_seconds * 1000);
     c->verify_throttle = throttle_new(65536, (int64_t)cfg->login_backoff_seconds * 1000);
     c->revoke_throttle = throttle_new(16384, (int64_t)cfg->login_backoff_seconds * 1000);
-    if (!c->index || !c->login_throttle || !c->verify_throttle || !c->revoke_throttle) {
+    c->github_throttle = throttle_new(16384, (int64_t)cfg->login_backoff_seconds * 1000);
+    if (!c->index || !c->login_throttle || !c->verify_throttle || !c->revoke_throttle ||
+        !c->github_throttle) {
         e = ERR_NOMEM;
         goto fail;
     }
@@ -185,6 +187,7 @@ void core_close(struct core *c)
     throttle_free(c->login_throttle);
     throttle_free(c->verify_throttle);
     throttle_free(c->revoke_throttle);
+    throttle_free(c->github_throttle);
     scanning_keys_free(c->scanning_keys);
     scopes_free(c->scopes);
     secretkey_free(c->secret_key);

@@ -34,7 +34,8 @@ struct core_config {
     struct oidc_config oidc; /* OpenID Connect sign-in (oidc_config.h); off by default */
     struct saml_config saml; /* SAML 2.0 sign-in (saml_config.h); off by default */
     char github_scanning_keys_file[1024]; /* GitHub's secret scanning keys ("" = endpoint off) */
-    int revoke_max_requests; /* POST /v1/keys/revoke per client before a block (throttle.h) */
+    int revoke_max_requests; /* POST /v1/keys/revoke per client before a block (throttle.h),
+                                and refused POST /v1/leaks/github reports likewise */
     struct mail_settings mail; /* SMTP and expiry notices (mail_settings.h); mail off */
     /* webhooks (webhooks.h, webhook_delivery.c) */
     int webhook_allow_private; /* 1: targets in loopback/private ranges allowed (tests) */

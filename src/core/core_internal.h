@@ -27,6 +27,7 @@ struct core {
     struct scanning_keys *scanning_keys; /* GitHub's keys (scanning_keys.h); NULL: off */
     struct revoker *revoker;             /* POST /v1/keys/revoke's queue (revoker.h) */
     struct throttle *revoke_throttle;    /* POST /v1/keys/revoke requests per client */
+    struct throttle *github_throttle;    /* unsigned POST /v1/leaks/github reports per client */
     struct mailer *mailer;        /* outgoing mail (mailer.h); NULL when smtp_url is not set */
     struct notices *notices;      /* the expiry notice thread (notices.h); NULL when off */
     struct webhook_delivery *webhooks; /* the delivery thread (webhook_delivery.h) */

@@ -28,12 +28,45 @@ int leaks_github_enabled(struct core *c)
     return c->scanning_keys != NULL;
 }
 
-enum err leaks_github_verify(struct core *c, const char *key_id, const char *signature_b64,
-                             const char *body, size_t len, const char **why)
+/* The name client is throttled under: its address (IPv6 by /64), or "unknown". */
+static void throttle_name(const char *client, char out[NETADDR_TEXT_MAX])
+{
+    struct netaddr addr;
+    if (client && netaddr_parse(client, &addr))
+        netaddr_throttle_name(&addr, out);
+    else
+        snprintf(out, NETADDR_TEXT_MAX, "unknown");
+}
+
+enum err leaks_github_verify(struct core *c, const char *client, const char *key_id,
+                             const char *signature_b64, const char *body, size_t len,
+                             const char **why, int64_t *retry_after_s)
 {
     if (!c->scanning_keys)
         return ERR_NOT_FOUND;
-    return scanning_keys_verify(c->scanning_keys, key_id, signature_b64, body, len, why);
+    char name[NETADDR_TEXT_MAX];
+    throttle_name(client, name);
+    /* a blocked client is refused before anything is checked: it costs no signature check.
+     * Counted after the fact (as key verification is), so GitHub's reports in flight at once
+     * are never refused for their number */
+    int64_t wait_ms = throttle_blocked_ms(c->github_throttle, name, time_monotonic_ms());
+    if (wait_ms > 0) {
+        *why = "too many reports from this client failed the signature check; try again later";
+        *retry_after_s = (wait_ms + 999) / 1000;
+        return ERR_THROTTLED;
+    }
+    enum err e = ERR_UNAUTHENTICATED;
+    if (!key_id || !*key_id || !signature_b64 || !*signature_b64)
+        *why = "a report carries Github-Public-Key-Identifier and Github-Public-Key-Signature"
+               " headers";
+    else if (strlen(key_id) > SCANNING_KEY_ID_MAX || strlen(signature_b64) > SCANNING_SIGNATURE_MAX)
+        *why = "Github-Public-Key-Identifier or Github-Public-Key-Signature is longer than any"
+               " GitHub sends";
+    else
+        e = scanning_keys_verify(c->scanning_keys, key_id, signature_b64, body, len, why);
+    if (e) /* a report that verifies neither counts nor clears */
+        throttle_fail(c->github_throttle, name, c->cfg.revoke_max_requests, time_monotonic_ms());
+    return e;
 }
 
 /* The audit detail: the key's name (so a key.leaked event can name a key that is gone), its
@@ -101,16 +134,6 @@ enum err leaks_revoke(struct core *c, const uint8_t hash[STORE_HASH_LEN],
     free(detail);
     free(k);
     return e;
-}
-
-/* The name client is throttled under: its address (IPv6 by /64), or "unknown". */
-static void throttle_name(const char *client, char out[NETADDR_TEXT_MAX])
-{
-    struct netaddr addr;
-    if (client && netaddr_parse(client, &addr))
-        netaddr_throttle_name(&addr, out);
-    else
-        snprintf(out, NETADDR_TEXT_MAX, "unknown");
 }
 
 enum err leaks_revoke_later(struct core *c, const char *const *keys, const size_t *lens, size_t n,

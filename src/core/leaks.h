@@ -55,9 +55,16 @@ enum err leaks_open(struct core *c);
 /* 1 when POST /v1/leaks/github is on (github_scanning_keys_file is set). */
 int leaks_github_enabled(struct core *c);
 
-/* Checks a GitHub report's signature (scanning_keys_verify); ERR_NOT_FOUND when the endpoint
- * is off. */
-enum err leaks_github_verify(struct core *c, const char *key_id, const char *signature_b64,
-                             const char *body, size_t len, const char **why);
+/* Authenticates a GitHub report from client: its Github-Public-Key-Identifier key_id and
+ * Github-Public-Key-Signature signature_b64 (either NULL when absent) over the raw body
+ * (scanning_keys_verify). Each report that fails counts against client (revoke_max_requests
+ * failures, then blocked as logins are: login_backoff_seconds, doubling); a blocked client's
+ * reports are refused before the signature is checked: ERR_THROTTLED with *retry_after_s. A
+ * report that verifies neither counts nor clears. ERR_UNAUTHENTICATED (with *why) for a
+ * missing, overlong, unknown or wrong identifier or signature; ERR_NOT_FOUND when the
+ * endpoint is off. */
+enum err leaks_github_verify(struct core *c, const char *client, const char *key_id,
+                             const char *signature_b64, const char *body, size_t len,
+                             const char **why, int64_t *retry_after_s);
 
 #endif

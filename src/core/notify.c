@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "../base/log.h"
+#include "accounts.h"
 #include "core_internal.h"
+#include "grants.h"
 #include "mailer.h"
 #include "projects.h"
 
@@ -62,6 +64,28 @@ static int owner_member(void *ctx, const char *project_id, const char *principal
     return 0;
 }
 
+/* 1 when the person who issued an API account's key still manages the account: one who was
+ * taken off its project (or lost manage_service_accounts) hears no more of its keys. */
+static int issuer_manages(struct core *c, const char *username, const struct account_record *a)
+{
+    struct caller who;
+    memset(&who, 0, sizeof who);
+    who.kind = CALLER_SESSION;
+    snprintf(who.username, sizeof who.username, "%s", username);
+    snprintf(who.owner_type, sizeof who.owner_type, "user");
+    snprintf(who.owner_id, sizeof who.owner_id, "%s", username);
+    struct grant g;
+    if (!username[0] || grants_of_user(c, username, &g) != ERR_OK)
+        return 0;
+    who.authorities = g.authorities;
+    who.holds_admin = g.admin;
+    int manages = accounts_may_manage(c, &who, a);
+    if (!manages)
+        log_info("notice: %s gets no mail about a key of API account %s (no longer manages it)",
+                 username, a->id);
+    return manages;
+}
+
 enum err notify_key_people(struct core *c, const struct key_record *k, notify_person_cb cb,
                            void *ctx)
 {
@@ -76,7 +100,6 @@ enum err notify_key_people(struct core *c, const struct key_record *k, notify_pe
     if (strcmp(k->owner_type, "user") == 0) {
         visit(pp, k->owner_id);
     } else if (strcmp(k->owner_type, "service-account") == 0) {
-        visit(pp, k->created_by);
         struct account_record *a = malloc(sizeof *a);
         struct project_record *p = malloc(sizeof *p);
         if (!a || !p)
@@ -84,6 +107,8 @@ enum err notify_key_people(struct core *c, const struct key_record *k, notify_pe
         else if ((e = c->store->ops->account_get(c->store, k->owner_id, a)) == ERR_NOT_FOUND)
             e = ERR_OK; /* deleted meanwhile: its keys went with it */
         else if (!e) {
+            if (issuer_manages(c, k->created_by, a))
+                visit(pp, k->created_by);
             char project[STORE_ID_LEN + 1];
             snprintf(project, sizeof project, "%s", a->project);
             for (int depth = 0; !e && project[0] && depth <= PROJECT_DEPTH_MAX; depth++) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/netaddr.h"
 #include "../base/random_token.h"
 #include "../base/timeutil.h"
 #include "audit.h"
@@ -166,14 +167,50 @@ static enum err revoke_family(struct core *c, const struct key_record *k, const 
     return e;
 }
 
+/* Finds whether a key of a family other than the presented one is still live. */
+struct family_live {
+    const struct key_record *presented;
+    int64_t now;
+    int live;
+};
+
+static int family_live_one(void *ctx, const struct key_record *k)
+{
+    struct family_live *f = ctx;
+    if (strcmp(k->family_id, f->presented->family_id) == 0 &&
+        strcmp(k->id, f->presented->id) != 0 && k->expires_at > f->now)
+        f->live = 1;
+    return 0;
+}
+
 enum err rotate_check_reuse(struct core *c, const struct keyindex_view *view, const char *client,
-                            int *reused)
+                            int *reused, int64_t *retry_after_s)
 {
     *reused = 0;
+    /* the presenter's share: each reuse recorded counts as a failed verification from its
+     * client, and a blocked client's reuse that has nothing left to revoke is refused before
+     * anything is written, so a thief replaying a dead key cannot fill the audit trail */
+    char name[NETADDR_TEXT_MAX] = "";
+    struct netaddr addr;
+    if (client && netaddr_parse(client, &addr))
+        netaddr_throttle_name(&addr, name);
+    int64_t wait_ms = name[0] ? throttle_blocked_ms(c->verify_throttle, name,
+                                                    time_monotonic_ms())
+                              : 0;
     struct key_record *k = malloc(sizeof *k);
     if (!k)
         return ERR_NOMEM;
     enum err e = c->store->ops->key_get(c->store, view->id, k);
+    if (!e && wait_ms > 0 && k->superseded_by[0]) {
+        struct family_live f = {k, time_now(), 0};
+        e = c->store->ops->key_each(c->store, k->owner_type, k->owner_id, family_live_one, &f);
+        if (!e && !f.live) { /* a revocation still to make is made, blocked or not */
+            if (retry_after_s)
+                *retry_after_s = (wait_ms + 999) / 1000;
+            free(k);
+            return ERR_THROTTLED;
+        }
+    }
     if (e == ERR_NOT_FOUND) /* deleted meanwhile: nothing to protect */
         e = ERR_OK;
     else if (!e && k->superseded_by[0] && k->expires_at <= time_now()) {
@@ -191,6 +228,9 @@ enum err rotate_check_reuse(struct core *c, const struct keyindex_view *view, co
             for (size_t i = 0; i < r.n; i++)
                 keyindex_remove(c->index, r.keys[i].hash);
             *reused = 1;
+            if (name[0])
+                throttle_fail(c->verify_throttle, name, c->cfg.verify_max_failures,
+                              time_monotonic_ms());
         }
         free(r.keys);
     }

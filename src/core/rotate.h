@@ -49,8 +49,11 @@ enum err rotate_key(struct core *c, const struct caller *who, const char *id,
  * feed), each audited as key.delete and the whole as key.reuse_revoke (actor "system",
  * client the presenter's address), in one transaction; *reused is then 1. A key that merely
  * expired leaves everything as it is (*reused 0). Store failures are returned (nothing
- * revoked). */
+ * revoked). Each reuse recorded counts as a failed verification of client (verify_max_failures,
+ * then blocked as verification is); while client is blocked, a reuse whose family has no live
+ * key left to revoke is ERR_THROTTLED with *retry_after_s, nothing written (one that still
+ * has a key to revoke is made and recorded, blocked or not). */
 enum err rotate_check_reuse(struct core *c, const struct keyindex_view *view, const char *client,
-                            int *reused);
+                            int *reused, int64_t *retry_after_s);
 
 #endif

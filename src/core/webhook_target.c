@@ -48,6 +48,12 @@ static int v6_refused(const uint8_t *b)
                           (uint32_t)b[14] << 8 | b[15]);
     if (memcmp(b, zero, 12) == 0) /* ::, ::1 and the old IPv4-compatible ::/96 */
         return 1;
+    static const uint8_t nat64_local[6] = {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01};
+    if (memcmp(b, nat64_local, 6) == 0) /* 64:ff9b:1::/48, RFC 8215: a local translator's */
+        return 1;
+    if (b[0] == 0x20 && b[1] == 0x02) /* 2002::/16 6to4: sent to the IPv4 address inside */
+        return v4_refused((uint32_t)b[2] << 24 | (uint32_t)b[3] << 16 | (uint32_t)b[4] << 8 |
+                          b[5]);
     if (b[0] == 0xff)                      /* ff00::/8 multicast */
         return 1;
     if ((b[0] & 0xfe) == 0xfc)             /* fc00::/7 unique local */

@@ -75,6 +75,14 @@ static void check_description(const char *d, struct field_errors *fe)
         field_errors_add(fe, "description", "must not hold control characters");
 }
 
+/* 1 when who may choose where events go and which: an endpoint receives audit records (every
+ * key's name and owner, who did what), so choosing its URL or events takes view_audit as well
+ * as manage_webhooks — a webhook is no way round the audit trail's authority. */
+static int may_direct(const struct caller *who)
+{
+    return (who->authorities & AUTH_MANAGE_WEBHOOKS) && (who->authorities & AUTH_VIEW_AUDIT);
+}
+
 /* The checks create and update share; fills the record's changed members. */
 static void apply(struct core *c, const struct webhook_input *in, int create,
                   struct field_errors *fe, struct webhook_record *w)
@@ -106,7 +114,7 @@ enum err webhooks_create(struct core *c, const struct caller *who, const struct 
                          struct field_errors *fe, struct webhook_record *out,
                          char secret[WEBHOOK_SECRET_TEXT_MAX])
 {
-    if (!(who->authorities & AUTH_MANAGE_WEBHOOKS))
+    if (!may_direct(who))
         return ERR_FORBIDDEN;
     memset(out, 0, sizeof *out);
     out->enabled = 1;
@@ -176,6 +184,8 @@ enum err webhooks_update(struct core *c, const struct caller *who, const char *i
     enum err e = webhooks_get(c, who, id, out);
     if (e)
         return e;
+    if ((in->url || in->events_present) && !may_direct(who))
+        return ERR_FORBIDDEN;
     apply(c, in, 0, fe, out);
     if (fe->count)
         return ERR_INVALID;

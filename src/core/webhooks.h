@@ -29,7 +29,8 @@ struct webhook_input {
 
 /* Registers an endpoint: url (webhook_target.h: refused ranges answer 422 on "url"), events
  * (1 to WEBHOOK_EVENT_COUNT known names, no repeats), description. ERR_INVALID with fe,
- * ERR_LIMIT past WEBHOOKS_MAX, ERR_FORBIDDEN without manage_webhooks. The signing secret is
+ * ERR_LIMIT past WEBHOOKS_MAX, ERR_FORBIDDEN without both manage_webhooks and view_audit (an
+ * endpoint receives audit records). The signing secret is
  * written to secret (wipe it once sent); only its sealed form is stored. */
 enum err webhooks_create(struct core *c, const struct caller *who, const struct webhook_input *in,
                          struct field_errors *fe, struct webhook_record *out,
@@ -38,7 +39,8 @@ enum err webhooks_create(struct core *c, const struct caller *who, const struct 
 enum err webhooks_get(struct core *c, const struct caller *who, const char *id,
                       struct webhook_record *out);
 enum err webhooks_list(struct core *c, const struct caller *who, store_webhook_cb cb, void *ctx);
-/* Changes url, events, description, enabled (checked as at create); audited. */
+/* Changes url, events, description, enabled (checked as at create); audited. Changing url or
+ * events needs view_audit as well as manage_webhooks (ERR_FORBIDDEN), as at create. */
 enum err webhooks_update(struct core *c, const struct caller *who, const char *id,
                          const struct webhook_input *in, struct field_errors *fe,
                          struct webhook_record *out);

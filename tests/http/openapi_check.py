@@ -96,7 +96,11 @@ def _check(method, path, status, content_type, raw):
     bare = path.split("?", 1)[0]
     label = f"{method} {path[:80]} -> {status}"
     template, operation, other_methods = None, None, False
-    for rx, t, item in _routes:
+    # as the daemon's router: of the templates a path matches, those with the fewest {}
+    # segments are the path's (/v1/keys/revoke is not /v1/keys/{id})
+    matching = [(t.count("{"), rx, t, item) for rx, t, item in _routes if rx.match(bare)]
+    fewest = min((m[0] for m in matching), default=0)
+    for _, rx, t, item in (m for m in matching if m[0] == fewest):
         if rx.match(bare):
             if verb in item:
                 template, operation = t, item[verb]

@@ -212,12 +212,17 @@ def test_leaked_github_refuses_unsigned_wrongly_signed_unknown_key_and_tampered_
         ("oversized signature", {"Github-Public-Key-Signature": "A" * 4000}),
         ("oversized identifier", {"Github-Public-Key-Identifier": "a" * 4000}),
     ]
+    # each refusal from a client of its own: refused reports count against their client
+    # (revoke_max_requests of them, then 429: suite_attack_lifecycle.py)
     for what, headers in cases:
-        _refused_report(_post_report(d, body, signature=sig, headers=headers), what)
+        _refused_report(_post_report(d, body, signature=sig,
+                                     headers=dict(headers, **{"X-Real-IP": _client_ip()})), what)
     tampered = body.replace(b'"content"', b'"c0ntent"')
     check(tampered != body, "the tampered body differs")
-    _refused_report(_post_report(d, tampered, signature=sig), "a body changed after signing")
-    _refused_report(_post_report(d, body + b" ", signature=sig), "a byte appended")
+    _refused_report(_post_report(d, tampered, signature=sig, headers={"X-Real-IP": _client_ip()}),
+                    "a body changed after signing")
+    _refused_report(_post_report(d, body + b" ", signature=sig,
+                                 headers={"X-Real-IP": _client_ip()}), "a byte appended")
     eq(_code(d, k["key"]), "VALID", "no refused report revoked the key")
     eq(_leak_events(d, k["id"]), [], "no key.leaked event from a refused report")
 

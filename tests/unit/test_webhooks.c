@@ -75,9 +75,10 @@ static void test_refused_and_public_addresses(void **state)
     static const char *const v4_public[] = {"8.8.8.8", "93.184.216.34", "172.32.0.1",
         "100.128.0.1", "192.169.0.1", "11.0.0.1"};
     static const char *const v6_refused[] = {"::1", "::", "fe80::1", "fc00::1", "fd12::1",
-        "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a9fe:a9fe", "2001:db8::1"};
+        "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a9fe:a9fe", "2001:db8::1",
+        "64:ff9b:1::8.8.8.8", "64:ff9b:1:ffff::1", "2002:7f00:1::", "2002:a9fe:a9fe::1"};
     static const char *const v6_public[] = {"2606:4700::1111", "2001:4860:4860::8888",
-        "::ffff:8.8.8.8"};
+        "::ffff:8.8.8.8", "2002:808:808::1", "64:ff9b::8.8.8.8"};
     for (size_t i = 0; i < sizeof v4_refused / sizeof *v4_refused; i++)
         assert_true(refused4(v4_refused[i]));
     for (size_t i = 0; i < sizeof v4_public / sizeof *v4_public; i++)
