@@ -957,9 +957,9 @@ static void test_user_delete_with_keep_role_refuses_the_last_admin(void **state)
     add_user_in(s, "root", "ROOT", "admin");
     add_user_in(s, "other", "ROOT", "admin");
     add_user(s, "plain");
-    assert_err(s->ops->user_delete(s, "other", "admin"), ERR_OK);
-    assert_err(s->ops->user_delete(s, "root", "admin"), ERR_CONFLICT);
-    assert_err(s->ops->user_delete(s, "plain", "admin"), ERR_OK);
+    assert_err(s->ops->user_delete(s, "other", "admin", NULL, NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "root", "admin", NULL, NULL), ERR_CONFLICT);
+    assert_err(s->ops->user_delete(s, "plain", "admin", NULL, NULL), ERR_OK);
     struct user_record got;
     assert_err(s->ops->user_get(s, "root", &got), ERR_OK);
 }
@@ -1261,7 +1261,7 @@ static void test_user_delete_removes_user(void **state)
     struct store *s = store_of(state);
     add_user(s, "alice");
     add_user(s, "bob");
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     struct user_record got;
     assert_err(s->ops->user_get(s, "alice", &got), ERR_NOT_FOUND);
     assert_err(s->ops->user_get(s, "bob", &got), ERR_OK);
@@ -1273,7 +1273,7 @@ static void test_user_delete_removes_user(void **state)
 static void test_user_delete_unknown_is_not_found(void **state)
 {
     struct store *s = store_of(state);
-    assert_err(s->ops->user_delete(s, "ghost", NULL), ERR_NOT_FOUND);
+    assert_err(s->ops->user_delete(s, "ghost", NULL, NULL, NULL), ERR_NOT_FOUND);
 }
 
 static void test_user_delete_removes_their_keys(void **state)
@@ -1284,7 +1284,7 @@ static void test_user_delete_removes_their_keys(void **state)
     add_key(s, 1, "alice", "a1", T0);
     add_key(s, 2, "alice", "a2", T0);
     add_key(s, 3, "bob", "b1", T0);
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     struct key_record k;
     assert_err(s->ops->key_get(s, "k00000000000000000000001", &k), ERR_NOT_FOUND);
     assert_err(s->ops->key_get(s, "k00000000000000000000002", &k), ERR_NOT_FOUND);
@@ -1305,7 +1305,7 @@ static void test_user_delete_removes_their_sessions(void **state)
     assert_err(s->ops->session_create(s, &a1, 10, NULL), ERR_OK);
     assert_err(s->ops->session_create(s, &a2, 10, NULL), ERR_OK);
     assert_err(s->ops->session_create(s, &b1, 10, NULL), ERR_OK);
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     assert_false(session_exists(s, &a1));
     assert_false(session_exists(s, &a2));
     assert_true(session_exists(s, &b1));
@@ -1318,7 +1318,7 @@ static void test_user_delete_removes_group_memberships(void **state)
     add_user(s, "bob");
     const char *members[] = {"alice", "bob"};
     add_group(s, "ops", "user", members, 2);
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     struct list *l = list_new();
     assert_err(s->ops->group_members_each(s, "ops", name_cb, l), ERR_OK);
     assert_string_equal(list_str(l), "bob");
@@ -1336,7 +1336,7 @@ static void test_user_delete_removes_project_memberships(void **state)
     add_project(s, P1, "Alpha", "");
     assert_err(s->ops->member_put(s, P1, "user:alice", "owner", BIG), ERR_OK);
     assert_err(s->ops->member_put(s, P1, "user:bob", "reader", BIG), ERR_OK);
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     struct list *l = members_of(s, NULL);
     assert_string_equal(list_str(l), P1 "|user:bob|reader");
     free(l);
@@ -1349,7 +1349,7 @@ static void test_user_delete_then_recreate_starts_without_roles_of_groups(void *
     add_user(s, "alice");
     const char *members[] = {"alice"};
     add_group(s, "ops", "auditor", members, 1);
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     add_user(s, "alice");
     struct list *l = list_new();
     assert_err(s->ops->user_roles_each(s, "alice", role_cb, l), ERR_OK);
@@ -1620,7 +1620,7 @@ static void test_role_delete_after_holder_left_succeeds(void **state)
     struct store *s = store_of(state);
     add_role(s, "auditor");
     add_user_in(s, "alice", "ROOT", "auditor");
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     assert_err(s->ops->role_delete(s, "auditor"), ERR_OK);
 }
 
@@ -3729,7 +3729,7 @@ static void test_account_delete_removes_keys_and_memberships(void **state)
     struct key_record k2 = key_rec(2, "service-account", A2, "ci", T0);
     assert_err(s->ops->key_create(s, &k1, BIG), ERR_OK);
     assert_err(s->ops->key_create(s, &k2, BIG), ERR_OK);
-    assert_err(s->ops->account_delete(s, A1), ERR_OK);
+    assert_err(s->ops->account_delete(s, A1, NULL, NULL), ERR_OK);
     struct account_record got;
     assert_err(s->ops->account_get(s, A1, &got), ERR_NOT_FOUND);
     struct key_record k;
@@ -3744,7 +3744,7 @@ static void test_account_delete_removes_keys_and_memberships(void **state)
 static void test_account_delete_unknown_is_not_found(void **state)
 {
     struct store *s = store_of(state);
-    assert_err(s->ops->account_delete(s, A2), ERR_NOT_FOUND);
+    assert_err(s->ops->account_delete(s, A2, NULL, NULL), ERR_NOT_FOUND);
 }
 
 static void test_key_create_for_disabled_account_is_refused(void **state)
