@@ -2701,6 +2701,112 @@ static void test_key_family_revoke_deletes_only_the_live_keys_of_the_family(void
     free(l);
 }
 
+/* ---- retention (core/retention.c's store half) ---- */
+
+static int gone_name_cb(void *ctx, const struct key_record *k)
+{
+    list_add(ctx, 0, "%s=%s:%s:%s", k->id, k->name, k->owner_type, k->owner_id);
+    return 0;
+}
+
+static void test_key_prune_rotated_out_deletes_only_rotated_out_keys_past_the_cutoff(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct audit_record ev = audit_rec(T0, "alice", "key.rotate", "x");
+    struct key_record a1 = key_rec(1, "user", "alice", "ci", T0);
+    assert_err(s->ops->key_create(s, &a1, BIG), ERR_OK);
+    struct key_record a2 = successor(2, &a1, T0 + 10); /* a1 rotated out, expired at T0+10 */
+    assert_err(s->ops->key_rotate(s, a1.id, T0 + 10, T0 + 10, &a2, BIG, &ev), ERR_OK);
+    struct key_record b1 = key_rec(3, "user", "alice", "cd", T0);
+    assert_err(s->ops->key_create(s, &b1, BIG), ERR_OK);
+    struct key_record b2 = successor(4, &b1, T0 + 20); /* b1 in its overlap until T0+1000 */
+    assert_err(s->ops->key_rotate(s, b1.id, T0 + 20, T0 + 1000, &b2, BIG, &ev), ERR_OK);
+    struct key_record old = key_rec(5, "user", "alice", "old", T0 - 200000); /* expired long
+                                                                                ago, never rotated */
+    assert_err(s->ops->key_create(s, &old, BIG), ERR_OK);
+    struct list *gone = list_new();
+    assert_err(s->ops->key_prune_rotated_out(s, T0 + 500, 10, gone_name_cb, gone), ERR_OK);
+    char want[256];
+    snprintf(want, sizeof want, "%s=ci:user:alice", a1.id);
+    assert_string_equal(list_sorted(gone), want);
+    free(gone);
+    gone = list_new();
+    assert_err(s->ops->key_prune_rotated_out(s, T0 + 500, 10, gone_name_cb, gone), ERR_OK);
+    assert_string_equal(list_sorted(gone), ""); /* nothing more before that cutoff */
+    free(gone);
+    gone = list_new();
+    assert_err(s->ops->key_prune_rotated_out(s, T0 + 2000, 10, gone_name_cb, gone), ERR_OK);
+    snprintf(want, sizeof want, "%s=cd:user:alice", b1.id);
+    assert_string_equal(list_sorted(gone), want);
+    free(gone);
+    struct list *l = keys_of(s, "user", "alice"); /* the current keys and the expired one stay */
+    assert_string_equal(list_sorted(l), "cd,ci,old");
+    free(l);
+}
+
+static void test_key_prune_rotated_out_takes_at_most_limit_oldest_first(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct audit_record ev = audit_rec(T0, "alice", "key.rotate", "x");
+    struct key_record k = key_rec(10, "user", "alice", "ci", T0);
+    assert_err(s->ops->key_create(s, &k, BIG), ERR_OK);
+    char ids[3][STORE_ID_LEN + 1];
+    for (unsigned i = 0; i < 3; i++) { /* three rotated-out keys, expired at T0+1, +2, +3 */
+        struct key_record next = successor(11 + i, &k, T0 + 1 + i);
+        assert_err(s->ops->key_rotate(s, k.id, T0 + 1 + i, T0 + 1 + i, &next, BIG, &ev), ERR_OK);
+        snprintf(ids[i], sizeof ids[i], "%s", k.id);
+        k = next;
+    }
+    struct list *gone = list_new();
+    assert_err(s->ops->key_prune_rotated_out(s, T0 + 100, 2, family_cb, gone), ERR_OK);
+    char want[128];
+    snprintf(want, sizeof want, "%s,%s", ids[0], ids[1]);
+    assert_string_equal(list_sorted(gone), want);
+    free(gone);
+}
+
+static void test_retention_prune_finished_notices_of_old_keys_and_old_finished_leak_mail(
+    void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct key_record gone = key_rec(20, "user", "alice", "long-expired", T0 - 300000);
+    struct key_record recent = key_rec(21, "user", "alice", "just-expired", T0 - 86400 - 10);
+    struct key_record waiting = key_rec(22, "user", "alice", "still-trying", T0 - 300000);
+    assert_err(s->ops->key_create(s, &gone, BIG), ERR_OK);
+    assert_err(s->ops->key_create(s, &recent, BIG), ERR_OK);
+    assert_err(s->ops->key_create(s, &waiting, BIG), ERR_OK);
+    const struct key_record *keys[] = {&gone, &recent, &waiting};
+    for (int i = 0; i < 3; i++)
+        assert_err(s->ops->notice_claim(s, keys[i]->id, 0, T0 - 5, T0), ERR_OK);
+    assert_err(s->ops->notice_update(s, gone.id, 0, "done", 0, 1, T0 - 5), ERR_OK);
+    assert_err(s->ops->notice_update(s, recent.id, 0, "done", 0, 1, T0 - 5), ERR_OK);
+    assert_err(s->ops->notice_mail_record(s, gone.id, 0, "alice", T0 - 5), ERR_OK);
+    /* leak mail: an old sent one, an old one still pending, a recent sent one */
+    assert_err(s->ops->leak_mail_add(s, "kOLD", "alice", "subj", "body", T0 - 200000), ERR_OK);
+    assert_err(s->ops->leak_mail_update(s, "kOLD", "alice", "done", 0, 1, T0 - 200000), ERR_OK);
+    assert_err(s->ops->leak_mail_add(s, "kPENDING", "alice", "subj", "body", T0 - 200000),
+               ERR_OK);
+    assert_err(s->ops->leak_mail_add(s, "kNEW", "alice", "subj", "body", T0 - 10), ERR_OK);
+    assert_err(s->ops->leak_mail_update(s, "kNEW", "alice", "done", 0, 1, T0 - 10), ERR_OK);
+    assert_err(s->ops->retention_prune(s, T0 - 100000, T0 - 100000), ERR_OK);
+    struct notice_record n;
+    assert_err(s->ops->notice_get(s, gone.id, 0, &n), ERR_NOT_FOUND);
+    assert_err(s->ops->notice_mail_has(s, gone.id, 0, "alice"), ERR_NOT_FOUND);
+    assert_err(s->ops->notice_get(s, recent.id, 0, &n), ERR_OK);  /* its key expired lately */
+    assert_err(s->ops->notice_get(s, waiting.id, 0, &n), ERR_OK); /* still pending */
+    struct leak_mail_record *m = malloc(sizeof *m);
+    assert_non_null(m);
+    assert_err(s->ops->leak_mail_get(s, "kOLD", "alice", m), ERR_NOT_FOUND);
+    assert_err(s->ops->leak_mail_get(s, "kPENDING", "alice", m), ERR_OK);
+    assert_err(s->ops->leak_mail_get(s, "kNEW", "alice", m), ERR_OK);
+    free(m);
+    struct key_record got; /* the keys themselves are not retention's to delete */
+    assert_err(s->ops->key_get(s, gone.id, &got), ERR_OK);
+}
+
 #define THREADS 4
 #define KEYS_PER_THREAD 12
 
@@ -3894,6 +4000,9 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_key_rotate_refusals_store_nothing)                                                      \
     X(test_key_name_is_unique_among_keys_not_rotated_out)                                          \
     X(test_key_family_revoke_deletes_only_the_live_keys_of_the_family)                             \
+    X(test_key_prune_rotated_out_deletes_only_rotated_out_keys_past_the_cutoff)                    \
+    X(test_key_prune_rotated_out_takes_at_most_limit_oldest_first)                                 \
+    X(test_retention_prune_finished_notices_of_old_keys_and_old_finished_leak_mail)                \
     X(test_session_create_with_checked_user_needs_it_unchanged)                                   \
     X(test_session_create_then_get)                                                                \
     X(test_session_get_unknown_is_not_found)                                                       \
