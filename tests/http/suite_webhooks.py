@@ -270,6 +270,36 @@ def test_webhook_a_reuse_revocation_names_each_revoked_key():
         eq(by_id[k["id"]]["actor"], "(system)", "apikeyd revoked it")
 
 
+def test_webhook_a_user_named_system_is_not_apikeyd_in_the_trail():
+    """A person may be called `system` (or `github`, `revoke`): what they do is theirs, and
+    what apikeyd does itself is by `(system)`, which no username can be."""
+    d, rcv = daemon(), receiver()
+    _, url = register(d, rcv, ["key.deleted"])
+    pw = "pw-" + uniq("p")
+    for name in ("system", "github", "revoke"):
+        expect(d.admin.request("POST", "/v1/users", json={"username": name, "password": pw}),
+               201, what=f"a person named {name}")
+    for name in ("(system)", "(github)", "(revoke)"):
+        expect_error_field(d.admin.request("POST", "/v1/users",
+                                           json={"username": name, "password": pw}), "username")
+    c = Client(d)
+    c.login("system", pw)
+    mine = create_key(c, name=uniq("own"), scopes=("Tasks",))
+    expect(c.request("DELETE", f"/v1/keys/{mine['id']}"), 204)
+    a = create_key(c, name=uniq("fam"), scopes=("APIKey", "Tasks"))
+    b = expect(c.request("POST", f"/v1/keys/{a['id']}/rotate", json={}), 201).body
+    expect(Client(d, key=a["key"]).request("POST", f"/v1/keys/{b['id']}/rotate", json={}), 401)
+    by_id = _deleted_keys(rcv, url, 2)
+    eq(by_id[mine["id"]]["actor"], "system", "the person's own delete")
+    eq(by_id[b["id"]]["actor"], "(system)", "apikeyd's revocation")
+    person = expect(d.admin.request("GET", "/v1/audit?actor=system"), 200).body["events"]
+    check(person and all(e["action"] != "key.reuse_revoke" for e in person),
+          f"the person's trail holds none of apikeyd's doing: {person}")
+    own = expect(d.admin.request("GET", "/v1/audit?actor=(system)&action=key.reuse_revoke"),
+                 200).body["events"]
+    eq([e["target"] for e in own], [a["id"]], "apikeyd's revocation under its own name")
+
+
 def test_webhook_wrong_secret_fails_verification_at_the_receiver():
     d, rcv = daemon(), receiver()
     _, url = register(d, rcv, ["key.created"])
