@@ -1276,6 +1276,13 @@ static void test_user_delete_unknown_is_not_found(void **state)
     assert_err(s->ops->user_delete(s, "ghost", NULL, NULL, NULL), ERR_NOT_FOUND);
 }
 
+/* Each key an owner's deletion removed: "name=owner_type:owner_id" (for its key.delete). */
+static int deleted_key_cb(void *ctx, const struct key_record *k)
+{
+    list_add(ctx, 0, "%s=%s:%s", k->name, k->owner_type, k->owner_id);
+    return 0;
+}
+
 static void test_user_delete_removes_their_keys(void **state)
 {
     struct store *s = store_of(state);
@@ -1284,7 +1291,10 @@ static void test_user_delete_removes_their_keys(void **state)
     add_key(s, 1, "alice", "a1", T0);
     add_key(s, 2, "alice", "a2", T0);
     add_key(s, 3, "bob", "b1", T0);
-    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
+    struct list *gone = list_new();
+    assert_err(s->ops->user_delete(s, "alice", NULL, deleted_key_cb, gone), ERR_OK);
+    assert_string_equal(list_sorted(gone), "a1=user:alice,a2=user:alice");
+    free(gone);
     struct key_record k;
     assert_err(s->ops->key_get(s, "k00000000000000000000001", &k), ERR_NOT_FOUND);
     assert_err(s->ops->key_get(s, "k00000000000000000000002", &k), ERR_NOT_FOUND);
@@ -3835,7 +3845,10 @@ static void test_account_delete_removes_keys_and_memberships(void **state)
     struct key_record k2 = key_rec(2, "service-account", A2, "ci", T0);
     assert_err(s->ops->key_create(s, &k1, BIG), ERR_OK);
     assert_err(s->ops->key_create(s, &k2, BIG), ERR_OK);
-    assert_err(s->ops->account_delete(s, A1, NULL, NULL), ERR_OK);
+    struct list *gone = list_new();
+    assert_err(s->ops->account_delete(s, A1, deleted_key_cb, gone), ERR_OK);
+    assert_string_equal(list_sorted(gone), "ci=service-account:" A1);
+    free(gone);
     struct account_record got;
     assert_err(s->ops->account_get(s, A1, &got), ERR_NOT_FOUND);
     struct key_record k;
