@@ -2,7 +2,7 @@
 (for token-family reuse detection), then deleted with a key.delete event; finished expiry
 notices of keys that expired that long ago go too. The daemon here counts a retention "day"
 and a notice "day" as one second (retention_unit_seconds, expiry_notice_unit_seconds), so
-retention_days = 7 is seven seconds and the whole story fits in about 12 s."""
+retention_days = 7 is seven seconds and the whole story fits in about 11 s."""
 import os
 import sqlite3
 
@@ -35,10 +35,10 @@ def test_retention_keeps_rotated_out_keys_for_reuse_detection_then_deletes_them(
                APIKEYD_EXPIRY_NOTICE_SCAN_MS="100")
     d = dedicated("retention", env=env)
     try:
-        _, url = register(d, rcv, ["key.deleted"])
         c = d.admin
         t0 = now()
-        short = create_key(c, name=uniq("short"), expires_at=iso(t0 + 2))  # expires, not rotated
+        short = create_key(c, name=uniq("short"), expires_at=iso(t0 + 1.5))  # expires, never
+        _, url = register(d, rcv, ["key.deleted"])                           # rotated
         a = create_key(c, name=uniq("fam-a"), scopes=("APIKey", "Tasks"))
         b = _rotate(c, a["id"])                                   # a: rotated out, expired now
         x = create_key(c, name=uniq("fam-x"), scopes=("APIKey", "Tasks"))
