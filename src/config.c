@@ -10,7 +10,7 @@
  * max_keys_per_owner, stale_after_ms, max_projects_per_user, max_accounts_per_project,
  * max_site_wide_accounts, github_scanning_keys_file, revoke_max_requests, tls_cert_file,
  * tls_key_file; webhook_allow_private_targets (on|off), webhook_retry_base_ms,
- * webhook_poll_ms, webhook_timeout_ms; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
+ * webhook_poll_ms, webhook_timeout_ms; retention_days, retention_unit_seconds; OpenID Connect's oidc_* and public_url (core/oidc_config.c); SAML's
  * saml_* (core/saml_config.c);
  * the ldap_* settings of core/ldap_settings.h; mail's smtp_* and expiry_notice_*
  * (core/mail_settings.h). */
@@ -138,6 +138,10 @@ static int config_set(struct config *cfg, const char *name, const char *value)
         return set_int(name, value, 10, 60000, &cfg->core.webhook_poll_ms);
     if (strcmp(name, "webhook_timeout_ms") == 0)
         return set_int(name, value, 100, 60000, &cfg->core.webhook_timeout_ms);
+    if (strcmp(name, "retention_days") == 0)
+        return set_int(name, value, 7, 3650, &cfg->core.retention_days);
+    if (strcmp(name, "retention_unit_seconds") == 0)
+        return set_int(name, value, 1, 86400, &cfg->core.retention_unit_seconds);
     if (strcmp(name, "cookie_secure") == 0) {
         static const char *const modes[] = {"auto", "always", "never"};
         for (int i = 0; i < 3; i++)
@@ -272,6 +276,7 @@ static const char *const core_names[] = {
     "tls_cert_file", "tls_key_file",
     "webhook_allow_private_targets", "webhook_retry_base_ms",
     "webhook_poll_ms", "webhook_timeout_ms",
+    "retention_days", "retention_unit_seconds",
     "metrics_listen", "log_format", "log_level", "access_log",
 };
 

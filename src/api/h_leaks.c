@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../base/text.h"
+#include "../core/audit.h"
 #include "../core/keyfmt.h"
 #include "../core/leaks.h"
 #include "../core/scanning_keys.h"
@@ -91,7 +92,7 @@ static enum err answer_report(struct request *req, json_t *report, json_t *out)
         size_t first = 0;
         while (first < i && memcmp(hashes[first], hashes[i], STORE_HASH_LEN) != 0)
             first++;
-        struct leak_report by = {"github", req->client,
+        struct leak_report by = {GITHUB_ACTOR, req->client,
                                  json_is_string(url) ? json_string_value(url) : NULL,
                                  json_is_string(source) ? json_string_value(source) : NULL};
         if (first < i)

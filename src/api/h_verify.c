@@ -103,6 +103,21 @@ static int client_ip_valid(const char *text)
     return netaddr_parse(text, &a);
 }
 
+/* Whose address a verification counts (the throttle: NULL is nobody) and records
+ * (last_used_from), given the client_ip reported (or NULL). A reported address is honoured
+ * only from a caller that is itself in trusted_proxies (req->client_trusted): anyone else
+ * holding a key could otherwise push their own address out of its list with made-up ones, so
+ * from them both are the caller's own address. Without client_ip nobody is counted (a
+ * backend's other clients are never slowed by one of them) and the caller is recorded. */
+static void verify_addresses(const struct request *req, const char *reported,
+                             const char **counted, const char **from)
+{
+    if (reported && !req->client_trusted)
+        reported = req->client;
+    *counted = reported;
+    *from = reported ? reported : req->client;
+}
+
 /* Longest scope, project or role value the fast path copies; longer ones take the jansson path
  * (which gives the same answer). */
 #define VERIFY_NAME_COPY 256
@@ -166,9 +181,10 @@ static int verify_flat(struct request *req, struct reply *rep, const struct flat
     if (rm)
         copy_value(rm, role, sizeof role);
     struct verify_result r;
+    const char *counted, *from;
+    verify_addresses(req, cm ? client : NULL, &counted, &from);
     verify_key_in_project(req->core, key, km->value_len, sm ? scope : NULL, pm ? project : NULL,
-                          rm ? role : NULL, cm ? client : NULL, cm ? client : req->client, &r,
-                          NULL);
+                          rm ? role : NULL, counted, from, &r, NULL);
     sodium_memzero(key, sizeof key);
     *result = reply_verdict(rep, req->core, &r);
     return 1;
@@ -212,8 +228,10 @@ enum err h_verify(struct request *req, struct reply *rep)
     }
     struct verify_result r;
     size_t len = strlen(key);
+    const char *counted, *from;
+    verify_addresses(req, client, &counted, &from);
     verify_key_in_project(req->core, key, len > VERIFY_KEY_MAX ? 0 : len, scope, project, role,
-                          client, client ? client : req->client, &r, NULL);
+                          counted, from, &r, NULL);
     body_wipe_string(doc, "key"); /* jansson's copy of the secret */
     json_decref(doc);
 

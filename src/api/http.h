@@ -24,6 +24,8 @@ struct request {
     const char *body; /* NUL-terminated; NULL when none was sent */
     size_t body_len;
     char client[64]; /* client address as text (server.c: X-Real-IP etc. from trusted_proxies) */
+    int client_trusted; /* that client is itself in trusted_proxies (a backend whose word on
+                           its own clients counts: POST /v1/verify's client_ip) */
     int secure_cookies; /* set session cookies Secure and __Host- (cookie_secure, server.c) */
     struct core *core;
     struct caller caller; /* set by the router when the route needs authentication */

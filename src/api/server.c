@@ -160,6 +160,17 @@ static void client_address(const struct server *srv, struct conn *c, int trusted
     out[len] = '\0';
 }
 
+/* Whether the request's client (as client_address resolved it from a trusted peer) is itself
+ * one of trusted_proxies: a backend whose reports of its own clients count (POST /v1/verify's
+ * client_ip). The peer itself, asking without forwarding headers, needs no second parse. */
+static int client_trusted(const struct server *srv, const struct conn *c, const char *client)
+{
+    struct netaddr a;
+    if (strcmp(client, c->peer) == 0)
+        return 1;
+    return netaddr_parse(client, &a) && netaddr_list_contains(&srv->trusted_proxies, &a);
+}
+
 static void finish_deferred(struct conn *c, void *arg)
 {
     struct deferred *d = arg;
@@ -239,6 +250,7 @@ static void on_request(void *ctx, struct conn *c)
     req.core = srv->core;
     int trusted = netaddr_list_contains(&srv->trusted_proxies, &c->peer_addr);
     client_address(srv, c, trusted, req.client, sizeof req.client);
+    req.client_trusted = trusted && client_trusted(srv, c, req.client);
     req.secure_cookies = secure_cookies(srv, c, trusted);
     struct observed seen = {method, router_route_index(&m), NULL, NULL, t0};
     struct deferred *d = router_may_block(&m) ? malloc(sizeof *d) : NULL;

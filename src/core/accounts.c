@@ -8,6 +8,7 @@
 #include "../base/text.h"
 #include "../base/timeutil.h"
 #include "audit.h"
+#include "keys_gone.h"
 #include "authority.h"
 #include "core_internal.h"
 #include "projects.h"
@@ -145,9 +146,15 @@ enum err accounts_delete(struct core *c, const struct caller *who, const char *i
     /* refuse the keys first, so nothing verifies once the store no longer has them */
     if ((e = keyindex_set_owner_disabled(c->index, "service-account", id, 1)))
         return e;
-    if (!(e = audit_begin(c))) /* the delete and its audit event: one transaction */
-        e = audit_end(c, c->store->ops->account_delete(c->store, id), who, "account.delete",
-                      "service-account", id, a.name);
+    /* the delete, a key.delete per key it removed and account.delete: one transaction */
+    struct keys_gone gone = {0};
+    if (!(e = audit_begin(c))) {
+        e = c->store->ops->account_delete(c->store, id, keys_gone_add, &gone);
+        if (!e)
+            e = keys_gone_audit(c, &gone, 0, who, NULL, NULL, "deleted with its API account");
+        e = audit_end(c, e, who, "account.delete", "service-account", id, a.name);
+    }
+    keys_gone_free(&gone);
     if (!e) {
         char principal[STORE_PRINCIPAL_MAX + 1];
         snprintf(principal, sizeof principal, "service-account:%s", id);

@@ -57,6 +57,18 @@ void audit_record_of(const struct caller *who, const char *action, const char *t
     fill(out, who->username, who->client, action, target_type, target, full_detail);
 }
 
+void audit_record_as(const char *actor, const char *client, const char *action,
+                     const char *target_type, const char *target, const char *detail,
+                     struct audit_record *out)
+{
+    fill(out, actor, client, action, target_type, target, detail);
+}
+
+enum err audit_append(struct core *c, const struct audit_record *a)
+{
+    return c->store->ops->audit_append(c->store, a);
+}
+
 void audit_log(struct core *c, const struct caller *who, const char *action,
                const char *target_type, const char *target, const char *detail)
 {

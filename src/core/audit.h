@@ -5,6 +5,15 @@
 
 #include "core.h"
 
+/* The actors of apikeyd's own events. Each is in parentheses, which no username may contain
+ * (users_name_valid: A-Z a-z 0-9 . _ - @), so no person can pass for one in the audit trail,
+ * whatever name they were given locally, by a directory or by a single sign-on provider. */
+#define SYSTEM_ACTOR "(system)"       /* expiry notices, reuse revocations, retention, webhooks */
+#define GITHUB_ACTOR "(github)"       /* a key revoked on GitHub's secret scanning report */
+#define REVOKE_ACTOR "(revoke)"       /* a key revoked through POST /v1/keys/revoke */
+#define LDAP_SYNC_ACTOR "(ldap-sync)" /* the directory sync's disabling */
+#define INVALID_ACTOR "(invalid)"     /* a failed sign-in under a name that is no username */
+
 /* Opens an audited change (store_ops.audited_begin): the store writes until audit_end are
  * one transaction with their audit event. Only store calls in between. */
 enum err audit_begin(struct core *c);
@@ -40,6 +49,15 @@ enum err audit_append_as(struct core *c, const char *actor, const char *client,
  * the change itself). */
 void audit_record_of(const struct caller *who, const char *action, const char *target_type,
                      const char *target, const char *detail, struct audit_record *out);
+
+/* The same with an explicit actor and client (events of apikeyd itself: "(system)"). */
+void audit_record_as(const char *actor, const char *client, const char *action,
+                     const char *target_type, const char *target, const char *detail,
+                     struct audit_record *out);
+
+/* Appends a filled record (audit_record_of / _as, with its key_* fields for a key already
+ * deleted): inside an audited section it joins its transaction, as audit_append_as. */
+enum err audit_append(struct core *c, const struct audit_record *a);
 
 /* Streams events matching f, newest first (callers need view_audit: ERR_FORBIDDEN). */
 enum err audit_query(struct core *c, const struct caller *who, const struct audit_filter *f,

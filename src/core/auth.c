@@ -86,7 +86,7 @@ enum err auth_login(struct core *c, const char *username, const char *password, 
         }
     }
     /* the audit names the account only when it is a well-formed username */
-    const char *who = users_name_valid(username) ? username : "(invalid)";
+    const char *who = users_name_valid(username) ? username : INVALID_ACTOR;
     enum login_method lm = *method ? LOGIN_LDAP : LOGIN_PASSWORD;
     if (e == ERR_LOGIN_FAILED) {
         telemetry_login(lm, LOGIN_FAILURE, username, client);

@@ -1,4 +1,5 @@
-/* core.c — start-up (catalogue, key index), the last-used writer thread, shut-down. */
+/* core.c — start-up (catalogue, key index), the last-used writer thread (which also runs
+ * retention.c's rounds), shut-down. */
 #include "core_internal.h"
 #include "telemetry.h"
 
@@ -18,6 +19,7 @@
 #include "directory.h"
 #include "ldap_sync.h"
 #include "leaks.h"
+#include "retention.h"
 #include "revoker.h"
 #include "scanning_keys.h"
 #include "mailer.h"
@@ -46,6 +48,8 @@ void core_config_defaults(struct core_config *cfg)
     cfg->webhook_retry_base_ms = 60000;
     cfg->webhook_poll_ms = 1000;
     cfg->webhook_timeout_ms = 10000;
+    cfg->retention_days = 90;
+    cfg->retention_unit_seconds = 86400;
     oidc_config_defaults(&cfg->oidc);
     saml_config_defaults(&cfg->saml);
     ldap_settings_defaults(&cfg->ldap);
@@ -73,9 +77,19 @@ void core_flush_usage(struct core *c)
     }
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The last-used writer; also runs retention's rounds (retention.h), the first one a
+ * retention "day" after start. */
 static void *usage_main(void *arg)
 {
     struct core *c = arg;
+    int64_t pruned_at = monotonic_ms(), every = retention_every_ms(&c->cfg);
     pthread_mutex_lock(&c->usage_lock);
     while (!c->usage_stop) {
         struct timespec until;
@@ -86,6 +100,10 @@ static void *usage_main(void *arg)
         pthread_cond_timedwait(&c->usage_wake, &c->usage_lock, &until);
         pthread_mutex_unlock(&c->usage_lock);
         core_flush_usage(c);
+        if (monotonic_ms() - pruned_at >= every) {
+            pruned_at = monotonic_ms();
+            retention_round(c);
+        }
         pthread_mutex_lock(&c->usage_lock);
     }
     pthread_mutex_unlock(&c->usage_lock);

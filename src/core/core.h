@@ -42,6 +42,9 @@ struct core_config {
     int webhook_retry_base_ms; /* the first retry's delay; each next one 4x, capped at 360x */
     int webhook_poll_ms;       /* how often the delivery thread looks for due messages */
     int webhook_timeout_ms;    /* one delivery's time limit */
+    /* retention (retention.h) */
+    int retention_days;         /* rotated-out keys, finished notices and leak mail: kept this long */
+    int retention_unit_seconds; /* the length of a retention "day" (tests set 1) */
 };
 
 /* Fills the defaults documented in docs/API.md. */

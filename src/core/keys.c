@@ -141,8 +141,11 @@ enum err keys_create_owned(struct core *c, const struct caller *who, const char 
         struct keyindex_view v;
         core_view_of_record(c, k, &v);
         e = keyindex_put(c->index, k->hash, &v);
-        if (e) /* keep store and index in step: a key that cannot be verified is not made */
-            c->store->ops->key_delete(c->store, k->id);
+        /* keep store and index in step: a key that cannot be verified is not made; its
+         * key.delete follows the key.create already sent (a mirror keeps no phantom) */
+        if (e && !audit_begin(c))
+            audit_end_as(c, c->store->ops->key_delete(c->store, k->id), SYSTEM_ACTOR, who->client,
+                         "key.delete", "key", k->id, "not made: it could not be indexed");
     }
     if (e)
         sodium_memzero(secret, KEYFMT_MAX_LEN + 1);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "../base/log.h"
+#include "audit.h"
 #include "authority.h"
 #include "core_internal.h"
 #include "directory.h"
@@ -51,7 +52,7 @@ static int disable(struct core *c, const char *username, const char *why)
     struct caller sync = {.kind = CALLER_SESSION,
                           .authorities = (1u << AUTHORITY_COUNT) - 1,
                           .holds_admin = 1};
-    snprintf(sync.username, sizeof sync.username, "(ldap-sync)");
+    snprintf(sync.username, sizeof sync.username, "%s", LDAP_SYNC_ACTOR);
     struct user_patch p = {.disabled = 1};
     struct field_errors fe = {0};
     struct user_record *rec = malloc(sizeof *rec);

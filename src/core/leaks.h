@@ -24,7 +24,7 @@ enum leak_label {
     LEAK_TRUE_POSITIVE = 1,  /* a key apikeyd holds: revoked now when it was live */
 };
 
-/* Who reported a leak, for the audit trail: actor "github" or "revoke", the client address,
+/* Who reported a leak, for the audit trail: actor "(github)" or "(revoke)", the client address,
  * and where the key was found (url and source, NULL when not said). */
 struct leak_report {
     const char *actor;

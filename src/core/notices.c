@@ -282,7 +282,7 @@ int notices_round(struct core *c)
             e = audit_end_as(c,
                              c->store->ops->notice_claim(c->store, item->key_id, item->threshold,
                                                          now, notices_lease_until(c, now)),
-                             "system", "", item->threshold ? "key.expiring" : "key.expired",
+                             SYSTEM_ACTOR, "", item->threshold ? "key.expiring" : "key.expired",
                              "key", item->key_id, detail);
         if (e == ERR_CONFLICT)
             continue; /* another node claimed it, or the key is gone */

@@ -4,7 +4,7 @@
  *
  * Each notice is claimed once per key and threshold in the store (a row whose primary key
  * only one node can insert), in one transaction with its audit record (`key.expiring`,
- * detail "7 days", or `key.expired`; actor "system"), then mailed; a failed send is retried
+ * detail "7 days", or `key.expired`; actor "(system)"), then mailed; a failed send is retried
  * with a doubling wait (expiry_notice_retry_seconds, at most an hour) for a day, and each
  * person mailed is recorded, so a retry mails no one twice.
  *

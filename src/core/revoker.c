@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "../base/log.h"
+#include "audit.h"
 #include "leaks.h"
 
 #define REVOKER_RETRIES 60
@@ -47,7 +48,7 @@ static int pause_a_second(struct revoker *r)
 /* Revokes one reported key, retrying while the store cannot take the write. */
 static void revoke_one(struct revoker *r, const uint8_t hash[STORE_HASH_LEN], const char *client)
 {
-    struct leak_report by = {"revoke", client, NULL, NULL};
+    struct leak_report by = {REVOKE_ACTOR, client, NULL, NULL};
     enum leak_label label;
     for (int attempt = 0;; attempt++) {
         enum err e = leaks_revoke(r->core, hash, &by, &label);

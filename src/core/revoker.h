@@ -1,7 +1,7 @@
 /* revoker.h — the revocations asked for by POST /v1/keys/revoke, done after the answer: the
  * handler queues the SHA-256 of every string it was sent (valid, invalid or gone alike, so the
  * request costs the same whatever it holds) and one thread looks each up and revokes the live
- * ones (leaks_revoke, actor "revoke"). The queue is bounded; core_close drains it. */
+ * ones (leaks_revoke, actor "(revoke)"). The queue is bounded; core_close drains it. */
 #ifndef APIKEYD_REVOKER_H
 #define APIKEYD_REVOKER_H
 

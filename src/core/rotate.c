@@ -10,6 +10,7 @@
 #include "../base/random_token.h"
 #include "../base/timeutil.h"
 #include "audit.h"
+#include "keys_gone.h"
 #include "core_internal.h"
 #include "keys.h"
 
@@ -124,47 +125,15 @@ enum err rotate_key(struct core *c, const struct caller *who, const char *id,
     return rotate_key_owned(c, who, who->owner_type, who->owner_id, id, in, fe, out, secret, why);
 }
 
-/* The keys a family revocation deleted (collected while the store reads them; audited and
- * dropped from the index afterwards). */
-struct revoked {
-    struct key_record *keys; /* only id, hash and name are filled */
-    size_t n, cap;
-    int nomem;
-};
-
-static int revoked_one(void *ctx, const struct key_record *k)
-{
-    struct revoked *r = ctx;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 4;
-        void *grown = realloc(r->keys, cap * sizeof *r->keys);
-        if (!grown) {
-            r->nomem = 1;
-            return 0;
-        }
-        r->keys = grown;
-        r->cap = cap;
-    }
-    memcpy(&r->keys[r->n++], k, sizeof *k);
-    return 0;
-}
-
 /* The deletes of a reuse revocation and their events, inside the open audited section. */
 static enum err revoke_family(struct core *c, const struct key_record *k, const char *client,
-                              struct revoked *r)
+                              struct keys_gone *g)
 {
     enum err e = c->store->ops->key_family_revoke(c->store, k->family_id, k->owner_type,
-                                                  k->owner_id, time_now(), revoked_one, r);
-    if (!e && r->nomem)
-        e = ERR_NOMEM;
-    for (size_t i = 0; !e && i < r->n; i++) {
-        char detail[STORE_KEY_NAME_BYTES + STORE_PRINCIPAL_MAX + 80];
-        snprintf(detail, sizeof detail,
-                 "%s (owner %s:%s); revoked: a rotated-out key of its family was reused",
-                 r->keys[i].name, k->owner_type, k->owner_id);
-        e = audit_append_as(c, "system", client, "key.delete", "key", r->keys[i].id, detail);
-    }
-    return e;
+                                                  k->owner_id, time_now(), keys_gone_add, g);
+    return e ? e
+             : keys_gone_audit(c, g, 0, NULL, SYSTEM_ACTOR, client,
+                               "revoked: a rotated-out key of its family was reused");
 }
 
 /* Finds whether a key of a family other than the presented one is still live. */
@@ -214,7 +183,7 @@ enum err rotate_check_reuse(struct core *c, const struct keyindex_view *view, co
     if (e == ERR_NOT_FOUND) /* deleted meanwhile: nothing to protect */
         e = ERR_OK;
     else if (!e && k->superseded_by[0] && k->expires_at <= time_now()) {
-        struct revoked r = {0};
+        struct keys_gone r = {0};
         if (!(e = audit_begin(c))) { /* the deletes and their audit events: one transaction */
             e = revoke_family(c, k, client, &r);
             char detail[128];
@@ -222,17 +191,16 @@ enum err rotate_check_reuse(struct core *c, const struct keyindex_view *view, co
                      "rotated-out key presented after its overlap; family %s: live keys"
                      " revoked: %zu",
                      k->family_id, r.n);
-            e = audit_end_as(c, e, "system", client, "key.reuse_revoke", "key", k->id, detail);
+            e = audit_end_as(c, e, SYSTEM_ACTOR, client, "key.reuse_revoke", "key", k->id, detail);
         }
         if (!e) {
-            for (size_t i = 0; i < r.n; i++)
-                keyindex_remove(c->index, r.keys[i].hash);
+            keys_gone_unindex(c, &r);
             *reused = 1;
             if (name[0])
                 throttle_fail(c->verify_throttle, name, c->cfg.verify_max_failures,
                               time_monotonic_ms());
         }
-        free(r.keys);
+        keys_gone_free(&r);
     }
     free(k);
     return e;

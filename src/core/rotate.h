@@ -46,7 +46,7 @@ enum err rotate_key(struct core *c, const struct caller *who, const char *id,
 /* Reuse detection, for a key presented to a rotate endpoint that verification found EXPIRED
  * (view): when the store says it was rotated out, every key of its family that has not
  * expired is deleted (from the store, then from this node's index; other nodes follow the
- * feed), each audited as key.delete and the whole as key.reuse_revoke (actor "system",
+ * feed), each audited as key.delete and the whole as key.reuse_revoke (actor "(system)",
  * client the presenter's address), in one transaction; *reused is then 1. A key that merely
  * expired leaves everything as it is (*reused 0). Store failures are returned (nothing
  * revoked). Each reuse recorded counts as a failed verification of client (verify_max_failures,

@@ -185,7 +185,7 @@ enum sso_user_result sso_user_sync(struct core *c, const struct sso_identity *id
                  id->source, id->username_from);
         char detail[64];
         snprintf(detail, sizeof detail, "%s: no valid username", id->source);
-        audit_log_as(c, "(invalid)", client, "login.failure", "user", "(invalid)", detail);
+        audit_log_as(c, INVALID_ACTOR, client, "login.failure", "user", INVALID_ACTOR, detail);
         return SSO_USER_ACCOUNT;
     }
     static struct user_record want_zero;

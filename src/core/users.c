@@ -11,6 +11,7 @@
 #include "../base/timeutil.h"
 #include "attempts.h"
 #include "audit.h"
+#include "keys_gone.h"
 #include "authority.h"
 #include "core_internal.h"
 #include "telemetry.h"
@@ -375,10 +376,15 @@ enum err users_delete(struct core *c, const struct caller *who, const char *user
     /* refuse the keys first, so no verification succeeds once the store no longer has them */
     if (!e)
         e = keyindex_set_owner_disabled(c->index, "user", username, 1);
-    if (!e) { /* the delete and its audit event: one transaction */
-        if (!(e = audit_begin(c)))
-            e = audit_end(c, c->store->ops->user_delete(c->store, username, "admin"), who,
-                          "user.delete", "user", username, "");
+    if (!e) { /* the delete, a key.delete per key it removed and user.delete: one transaction */
+        struct keys_gone gone = {0};
+        if (!(e = audit_begin(c))) {
+            e = c->store->ops->user_delete(c->store, username, "admin", keys_gone_add, &gone);
+            if (!e)
+                e = keys_gone_audit(c, &gone, 0, who, NULL, NULL, "deleted with its owner");
+            e = audit_end(c, e, who, "user.delete", "user", username, "");
+        }
+        keys_gone_free(&gone);
         if (!e) {
             char principal[STORE_PRINCIPAL_MAX + 1];
             snprintf(principal, sizeof principal, "user:%s", username);

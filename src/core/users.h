@@ -85,7 +85,8 @@ enum err users_authorities(struct core *c, const char *username, uint32_t *out);
 /* Calls cb with the name of each group the user is in. */
 enum err users_groups_each(struct core *c, const char *username, store_name_cb cb, void *ctx);
 
-/* 1 when name is 1..64 of A-Z a-z 0-9 . _ - @ (an email-like sign-in name is a username) */
+/* 1 when name is 1..64 of A-Z a-z 0-9 . _ - @ (an email-like sign-in name is a username).
+ * Never a parenthesis: apikeyd's own audit actors (audit.h, "(system)") stay unambiguous. */
 int users_name_valid(const char *name);
 
 /* 1 when email is empty or looks like an address (one '@', a dot in the domain, <= 254). */

@@ -60,7 +60,7 @@ static void disable_gone(struct core *c, const char *id)
     if (!e && w->enabled) {
         w->enabled = 0;
         if (!(e = audit_begin(c)))
-            e = audit_end_as(c, c->store->ops->webhook_update(c->store, w), "system", "",
+            e = audit_end_as(c, c->store->ops->webhook_update(c->store, w), SYSTEM_ACTOR, "",
                              "webhook.disable", "webhook", id, "the endpoint answered 410 Gone");
         if (e)
             log_warn("webhooks: could not disable %s after 410 Gone: %s", id, err_title(e));

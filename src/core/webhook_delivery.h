@@ -1,7 +1,7 @@
 /* webhook_delivery.h — the delivery thread: claims one due outbox message at a time (one node
  * per message, a lease of the request's time limit + 30 s), signs it (webhook_payload.h),
  * POSTs it to the address it checked (webhook_target.h), and records the attempt. 2xx is
- * delivered; 410 Gone fails it and disables the endpoint (audited, actor "system"); anything
+ * delivered; 410 Gone fails it and disables the endpoint (audited, actor "(system)"); anything
  * else is tried again after webhook_retry_base_ms x 4^(n-1) (at most 360 x the base) until
  * WEBHOOK_MAX_ATTEMPTS attempts: with the 60 s default 1 m, 4 m, 16 m, 64 m, 4 h 16 m, then
  * 6 h four times, about 29.7 hours in all. */

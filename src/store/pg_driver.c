@@ -232,6 +232,10 @@ static const char *const pg_migrations[] = {
 
     /* 12: the last client addresses each key was used from (SQLite's entry 14) */
     "ALTER TABLE api_keys ADD COLUMN last_used_from TEXT NOT NULL DEFAULT '';",
+
+    /* 13: retention (SQLite's entry 15) */
+    "CREATE INDEX api_keys_rotated_out ON api_keys(expires_at) WHERE superseded_by IS NOT NULL;"
+    "CREATE INDEX leak_mail_created ON leak_mail(created_at);",
 };
 
 static PGconn *conn_of(struct sql_store *st)

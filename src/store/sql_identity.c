@@ -2,6 +2,7 @@
  * A user's and a group's roles live in user_roles / group_roles; records carry them as
  * comma-separated text, which these functions split and join. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sql_internal.h"
@@ -257,18 +258,25 @@ out:
     return e;
 }
 
-static enum err sq_user_delete(struct store *s, const char *username, const char *keep_role)
+static enum err sq_user_delete(struct store *s, const char *username, const char *keep_role,
+                               store_key_cb cb, void *ctx)
 {
     struct sql_store *st = as_sql(s);
     int changes = 0;
     int64_t before = 0;
+    struct key_record *rec = malloc(sizeof *rec);
+    if (!rec)
+        return ERR_NOMEM;
+    struct sql_gone_walk w = {cb, ctx, rec}; /* each key deleted, for its key.delete event */
     LOCK(st);
     enum err e = sq_begin(st);
     if (!e && keep_role)
         e = lock_and_count_holders(st, keep_role, &before);
     if (!e)
-        e = sq_run(st, NULL, "DELETE FROM api_keys WHERE owner_type = 'user' AND owner_id = ?", "t",
-                   username);
+        e = sq_each(st, sql_key_gone_row, &w,
+                    "DELETE FROM api_keys WHERE owner_type = 'user' AND owner_id = ?"
+                    " RETURNING " SQL_KEY_GONE_COLUMNS,
+                    "t", username);
     if (!e)
         e = sq_run(st, NULL, "DELETE FROM sessions WHERE username = ?", "t", username);
     if (!e)
@@ -284,6 +292,7 @@ static enum err sq_user_delete(struct store *s, const char *username, const char
         e = still_held(st, keep_role, before);
     e = sq_finish(st, e);
     UNLOCK(st);
+    free(rec);
     return e;
 }
 

@@ -165,6 +165,17 @@ enum err sql_webhook_enqueue(struct sql_store *st, const struct audit_record *a)
 /* Notes the key id before a delete removes it (name and owner), for sql_webhook_enqueue. */
 void sql_key_note_gone(struct sql_store *st, const char *id);
 
+/* A bulk delete of keys that tells its caller each key it removed: the statement ends in
+ * "RETURNING " SQL_KEY_GONE_COLUMNS and runs through sq_each(st, sql_key_gone_row, &walk, ...);
+ * cb (may be NULL) gets each key with id, hash, name, owner and expiry filled. */
+#define SQL_KEY_GONE_COLUMNS "id, hash, name, owner_type, owner_id, expires_at"
+struct sql_gone_walk {
+    store_key_cb cb;
+    void *ctx;
+    struct key_record *rec; /* scratch, allocated by the caller */
+};
+int sql_key_gone_row(void *ctx, struct sq_row *row);
+
 /* Fills ops with the shared operations (and close). */
 void sql_fill_ops(struct store_ops *ops);
 void sql_keys_ops(struct store_ops *ops);

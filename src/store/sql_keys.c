@@ -355,19 +355,18 @@ static enum err sq_key_rotate(struct store *s, const char *old_id, int64_t now,
     return sq_group_commit(as_sql(s), key_rotate_job, &a);
 }
 
-struct family_walk {
-    store_key_cb cb;
-    void *ctx;
-    struct key_record *rec;
-};
-
-static int family_row(void *ctx, struct sq_row *row)
+int sql_key_gone_row(void *ctx, struct sq_row *row)
 {
-    struct family_walk *w = ctx;
+    struct sql_gone_walk *w = ctx;
+    if (!w->cb)
+        return 0;
     memset(w->rec, 0, sizeof *w->rec);
     sq_text(row, 0, w->rec->id, sizeof w->rec->id);
     sq_blob(row, 1, w->rec->hash, sizeof w->rec->hash);
     sq_text(row, 2, w->rec->name, sizeof w->rec->name);
+    sq_text(row, 3, w->rec->owner_type, sizeof w->rec->owner_type);
+    sq_text(row, 4, w->rec->owner_id, sizeof w->rec->owner_id);
+    w->rec->expires_at = sq_col_int64(row, 5);
     w->cb(w->ctx, w->rec);
     return 0; /* every row: the statement has deleted them all already */
 }
@@ -380,16 +379,39 @@ static enum err sq_key_family_revoke(struct store *s, const char *family_id,
     struct key_record *rec = malloc(sizeof *rec);
     if (!rec)
         return ERR_NOMEM;
-    struct family_walk w = {cb, ctx, rec};
+    struct sql_gone_walk w = {cb, ctx, rec};
     LOCK(st);
     enum err e = sq_begin(st);
     if (!e) {
         e = lock_owner_keys(st, owner_type, owner_id);
         if (!e)
-            e = sq_each(st, family_row, &w,
+            e = sq_each(st, sql_key_gone_row, &w,
                         "DELETE FROM api_keys WHERE family_id = ? AND owner_type = ? AND"
-                        " owner_id = ? AND expires_at > ? RETURNING id, hash, name",
+                        " owner_id = ? AND expires_at > ? RETURNING " SQL_KEY_GONE_COLUMNS,
                         "ttti", family_id, owner_type, owner_id, now);
+        e = sq_finish(st, e);
+    }
+    UNLOCK(st);
+    free(rec);
+    return e;
+}
+
+static enum err sq_key_prune_rotated_out(struct store *s, int64_t expired_before, int limit,
+                                         store_key_cb cb, void *ctx)
+{
+    struct sql_store *st = as_sql(s);
+    struct key_record *rec = malloc(sizeof *rec);
+    if (!rec)
+        return ERR_NOMEM;
+    struct sql_gone_walk w = {cb, ctx, rec};
+    LOCK(st);
+    enum err e = sq_begin(st);
+    if (!e) { /* the oldest first, through the partial index of rotated-out keys by expiry */
+        e = sq_each(st, sql_key_gone_row, &w,
+                    "DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys"
+                    " WHERE superseded_by IS NOT NULL AND expires_at < ?"
+                    " ORDER BY expires_at LIMIT ?) RETURNING " SQL_KEY_GONE_COLUMNS,
+                    "ii", expired_before, (int64_t)limit);
         e = sq_finish(st, e);
     }
     UNLOCK(st);
@@ -537,6 +559,7 @@ void sql_keys_ops(struct store_ops *ops)
     ops->key_touch = sq_key_touch;
     ops->key_rotate = sq_key_rotate;
     ops->key_family_revoke = sq_key_family_revoke;
+    ops->key_prune_rotated_out = sq_key_prune_rotated_out;
     ops->session_create = sq_session_create;
     ops->session_get = sq_session_get;
     ops->session_touch = sq_session_touch;

@@ -256,8 +256,32 @@ static enum err sq_leak_mail_update(struct store *s, const char *key_id, const c
                          username);
 }
 
+static enum err sq_retention_prune(struct store *s, int64_t notices_before,
+                                   int64_t leak_mail_before)
+{
+    struct sql_store *st = as_sql(s);
+    sq_write_begin(st);
+    enum err e = sq_begin(st);
+    if (!e) {
+        /* a key that expired that long ago is past every notice window (notices.h), so no
+         * notice of it is claimed again; the people mailed go with their notice (cascade) */
+        e = sq_run(st, NULL,
+                   "DELETE FROM key_notices WHERE status <> 'pending' AND key_id IN"
+                   " (SELECT id FROM api_keys WHERE expires_at < ?)",
+                   "i", notices_before);
+        if (!e) /* a revoked key is revoked once: its mail is never queued again */
+            e = sq_run(st, NULL,
+                       "DELETE FROM leak_mail WHERE status <> 'pending' AND created_at < ?", "i",
+                       leak_mail_before);
+        e = sq_finish(st, e);
+    }
+    sq_write_end(st);
+    return e;
+}
+
 void sql_notices_ops(struct store_ops *ops)
 {
+    ops->retention_prune = sq_retention_prune;
     ops->leak_mail_add = sq_leak_mail_add;
     ops->leak_mail_pending_each = sq_leak_mail_pending_each;
     ops->leak_mail_take = sq_leak_mail_take;

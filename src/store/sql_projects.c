@@ -1,5 +1,6 @@
 /* sqlite_projects.c — SQLite operations for projects, their memberships and API accounts. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sql_internal.h"
@@ -261,16 +262,21 @@ static enum err sq_account_update(struct store *s, const struct account_record *
                          "ttit", a->name, a->description, (int64_t)a->disabled, a->id);
 }
 
-static enum err sq_account_delete(struct store *s, const char *id)
+static enum err sq_account_delete(struct store *s, const char *id, store_key_cb cb, void *ctx)
 {
     struct sql_store *st = as_sql(s);
     int changes = 0;
+    struct key_record *rec = malloc(sizeof *rec);
+    if (!rec)
+        return ERR_NOMEM;
+    struct sql_gone_walk w = {cb, ctx, rec}; /* each key deleted, for its key.delete event */
     LOCK(st);
     enum err e = sq_begin(st);
     if (!e)
-        e = sq_run(st, NULL,
-                   "DELETE FROM api_keys WHERE owner_type = 'service-account' AND owner_id = ?",
-                   "t", id);
+        e = sq_each(st, sql_key_gone_row, &w,
+                    "DELETE FROM api_keys WHERE owner_type = 'service-account' AND owner_id = ?"
+                    " RETURNING " SQL_KEY_GONE_COLUMNS,
+                    "t", id);
     if (!e)
         e = sq_run(st, NULL,
                    "DELETE FROM project_members WHERE principal = 'service-account:' || ?", "t",
@@ -281,6 +287,7 @@ static enum err sq_account_delete(struct store *s, const char *id)
         e = ERR_NOT_FOUND;
     e = sq_finish(st, e);
     UNLOCK(st);
+    free(rec);
     return e;
 }
 

@@ -16,14 +16,19 @@
     " subject_name, owner_type, owner_id, state, next_at, created_ms) "
 
 /* The key the record names, when it is one: read from api_keys in this transaction (created,
- * rotated, expiring) or from the row a delete just removed (sql_key_note_gone). */
+ * rotated, expiring), or given by the record itself (a bulk delete's key.delete), or from the
+ * row a delete just removed (sql_key_note_gone). */
 static void key_of(struct sql_store *st, const struct audit_record *a, char *name, size_t ncap,
                    char *otype, size_t ocap, char *oid, size_t icap)
 {
     name[0] = otype[0] = oid[0] = '\0';
     if (strcmp(a->target_type, "key") != 0)
         return;
-    if (strcmp(st->gone_key.id, a->target) == 0) {
+    if (a->key_owner_type[0]) {
+        snprintf(name, ncap, "%s", a->key_name);
+        snprintf(otype, ocap, "%s", a->key_owner_type);
+        snprintf(oid, icap, "%s", a->key_owner_id);
+    } else if (strcmp(st->gone_key.id, a->target) == 0) {
         snprintf(name, ncap, "%s", st->gone_key.name);
         snprintf(otype, ocap, "%s", st->gone_key.owner_type);
         snprintf(oid, icap, "%s", st->gone_key.owner_id);

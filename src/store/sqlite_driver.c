@@ -279,6 +279,11 @@ static const char *const migrations[] = {
     /* 14: the last distinct client addresses each key was used from, with when each was last
      * seen (base/usedfrom.h: "address seconds,..."; written by the usage writer) */
     "ALTER TABLE api_keys ADD COLUMN last_used_from TEXT NOT NULL DEFAULT '';",
+
+    /* 15: retention (core/retention.c): rotated-out keys by expiry (a partial index: the prune
+     * reads only them), finished leaked-key mails by age */
+    "CREATE INDEX api_keys_rotated_out ON api_keys(expires_at) WHERE superseded_by IS NOT NULL;"
+    "CREATE INDEX leak_mail_created ON leak_mail(created_at);",
 };
 
 /* The driver's state: a statement cache per connection, the data folder. */

@@ -85,6 +85,12 @@ struct audit_record {
     char target[2 * STORE_NAME_MAX + 2];
     char client[64];
     char detail[256];
+    /* An event about a key whose row this transaction has already deleted (a bulk delete:
+     * its owner's deletion, a family revocation, retention): the key's name and owner for
+     * its webhook messages; not stored in the audit row. "" otherwise. */
+    char key_name[STORE_KEY_NAME_BYTES + 1];
+    char key_owner_type[24];
+    char key_owner_id[STORE_NAME_MAX + 1];
 };
 
 struct project_record {
@@ -306,8 +312,10 @@ struct store_ops {
                                   const struct user_change *ch);
     /* Removes the user with their keys, sessions and group memberships in one transaction;
      * with keep_role (or NULL), ERR_CONFLICT as user_admin_change when it was the last
-     * enabled holder of that role. */
-    enum err (*user_delete)(struct store *s, const char *username, const char *keep_role);
+     * enabled holder of that role. cb (or NULL) is called with each key deleted (id, hash,
+     * name, owner filled), so the caller can audit each one in the same transaction. */
+    enum err (*user_delete)(struct store *s, const char *username, const char *keep_role,
+                            store_key_cb cb, void *ctx);
     /* MFA enrolment, step 1: stores the sealed pending secret (len bytes) and nothing else;
      * ERR_CONFLICT when MFA is already enabled. */
     enum err (*user_mfa_set_pending)(struct store *s, const char *username,
@@ -403,7 +411,8 @@ struct store_ops {
     enum err (*account_get)(struct store *s, const char *id, struct account_record *out);
     enum err (*account_each)(struct store *s, store_account_cb cb, void *ctx);
     enum err (*account_update)(struct store *s, const struct account_record *a);
-    enum err (*account_delete)(struct store *s, const char *id);
+    /* cb (or NULL): each key deleted with the account, as user_delete's. */
+    enum err (*account_delete)(struct store *s, const char *id, store_key_cb cb, void *ctx);
 
     /* Change feed of a store shared by several nodes: starts delivering to h (from another
      * thread) until unwatch. NULL for a store only one node uses. */
@@ -461,9 +470,18 @@ struct store_ops {
                            int max_per_owner, const struct audit_record *a);
     /* Deletes every key of family family_id (owned by owner_type:owner_id) that has not
      * expired at now, in one transaction (nested in an audited section when one is open), and
-     * calls cb with each deleted key (id, hash and name filled). */
+     * calls cb with each deleted key (id, hash, name and owner filled). */
     enum err (*key_family_revoke)(struct store *s, const char *family_id, const char *owner_type,
                                   const char *owner_id, int64_t now, store_key_cb cb, void *ctx);
+    /* Retention: deletes at most limit rotated-out keys (superseded_by set) that expired
+     * before expired_before, oldest first, in one transaction (nested in an audited section
+     * when one is open), calling cb with each (id, hash, name and owner filled). */
+    enum err (*key_prune_rotated_out)(struct store *s, int64_t expired_before, int limit,
+                                      store_key_cb cb, void *ctx);
+    /* Retention: deletes the finished (not pending) expiry notices, with the people they
+     * mailed, of keys that expired before notices_before, and the finished leaked-key mails
+     * queued before leak_mail_before. */
+    enum err (*retention_prune)(struct store *s, int64_t notices_before, int64_t leak_mail_before);
 
     /* Sessions by SHA-256 of the cookie token. create keeps at most max_per_user sessions per
      * user (oldest dropped). With checked (the user as a login read and checked it; NULL: no

@@ -141,7 +141,7 @@ def test_leaked_github_report_revokes_a_live_key_at_once_and_labels_it_true_posi
     events = _leak_events(d, k["id"])
     eq(len(events), 1, "key.leaked events for the key")
     ev = events[0]
-    eq((ev["actor"], ev["target_type"], ev["target"]), ("github", "key", k["id"]), "the event")
+    eq((ev["actor"], ev["target_type"], ev["target"]), ("(github)", "key", k["id"]), "the event")
     for part in (k["name"], "owner user:admin", "source commit", entry["url"][:80]):
         check(part in ev["detail"], f"audit detail {ev['detail']!r} should name {part!r}")
     check(k["key"] not in jsonlib.dumps(events), "the audit trail holds no secret")
@@ -329,7 +329,7 @@ def test_leaked_revoke_revokes_the_live_keys_listed_and_audits_them():
            "a listed live key shortly after the 202")
         ev = _poll(lambda: _leak_events(d, k["id"]), lambda e: e, 5.0)
         eq(len(ev), 1, "its key.leaked event")
-        eq((ev[0]["actor"], ev[0]["client"]), ("revoke", ip), "actor and client")
+        eq((ev[0]["actor"], ev[0]["client"]), ("(revoke)", ip), "actor and client")
         check(k["name"] in ev[0]["detail"] and "/v1/keys/revoke" in ev[0]["detail"],
               f"detail {ev[0]['detail']!r}")
     eq(_code(d, keep["key"]), "VALID", "a key that was not listed")
@@ -458,7 +458,7 @@ def test_leaked_github_and_revoke_on_one_node_are_seen_by_another_over_postgresq
         r = expect(_post_report(b, [_report(gh["key"])]), 200, what="the same report on B")
         eq(r.body[0]["label"], "false_positive", "a key another node revoked")
         ev = _leak_events(a, gh["id"])
-        eq([e["actor"] for e in ev], ["github"], "one key.leaked event in the shared store")
+        eq([e["actor"] for e in ev], ["(github)"], "one key.leaked event in the shared store")
         _stop_all([a, b])
     finally:
         _kill_all([a, b])

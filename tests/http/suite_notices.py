@@ -179,7 +179,7 @@ def _check_audit(d, kid, days):
     expired = _audit(d, kid, "key.expired")
     eq(len(expired), 1, "key.expired events")
     for e in expiring + expired:
-        eq(e["actor"], "system", "a notice's audit actor")
+        eq(e["actor"], "(system)", "a notice's audit actor")
         eq(e["target_type"], "key", "a notice's audit target type")
 
 

@@ -397,7 +397,7 @@ def test_reuse_of_a_rotated_out_key_revokes_its_family():
     for k in (b, cc):
         ev = audit_events(d, k["id"], "key.delete")
         eq(len(ev), 1, f"a key.delete event for {k['id']}")
-        eq(ev[0]["actor"], "system", "the revocation's actor")
+        eq(ev[0]["actor"], "(system)", "the revocation's actor")
 
 
 def test_reuse_on_any_rotate_endpoint_counts():

@@ -3,7 +3,7 @@ last_used_from, the last 5 distinct client addresses the key was used from, newe
 each with the time it was last seen. The address is the client as apikeyd resolves it
 (docs/API.md, "Client addresses"): the X-Forwarded-For client when the peer is one of
 trusted_proxies, the peer's own address otherwise; POST /v1/verify records the client_ip
-its caller reports, else the caller. The usage writer flushes once a second (usage_flush_ms),
+its caller reports when that caller is itself in trusted_proxies, else the caller. The usage writer flushes once a second (usage_flush_ms),
 so the tests poll for up to a few seconds."""
 import time
 
@@ -113,6 +113,46 @@ def test_used_from_of_post_verify_is_the_client_ip_sent_or_else_the_caller():
     _wait_addresses(lambda: get_key(c, k["id"]), ["203.0.113.50"])
     eq(verify(d, k["key"]).get("code"), "VALID", "verify without client_ip")
     _wait_addresses(lambda: get_key(c, k["id"]), ["127.0.0.1", "203.0.113.50"])
+
+
+def _verify_as(d, key, client_ip, headers=None):
+    r = Client(d).request("POST", "/v1/verify", json={"key": key, "client_ip": client_ip},
+                          headers=headers or {})
+    eq(r.status, 200, f"POST /v1/verify client_ip {client_ip}")
+    return r.body
+
+
+def test_used_from_client_ip_of_an_untrusted_caller_is_ignored_and_it_is_counted_itself():
+    """A thief holding a leaked key calls /v1/verify directly with made-up client_ip values to
+    push their own address out of the key's list: from a caller that is not in
+    trusted_proxies client_ip does not count, for the list or for the throttle."""
+    d = dedicated("usedfrom-verify-untrusted", env={"APIKEYD_TRUSTED_PROXIES": "192.0.2.0/24",
+                                                    "APIKEYD_VERIFY_MAX_FAILURES": "3"})
+    try:
+        c = new_user(d)
+        k = create_key(c)
+        for i in range(1, 7):
+            eq(_verify_as(d, k["key"], f"198.51.100.{i}")["code"], "VALID", "the key verifies")
+        _wait_addresses(lambda: get_key(c, k["id"]), ["127.0.0.1"])
+        # unknown keys from made-up client_ips are the caller's failures: blocked after 3
+        codes = [_verify_as(d, "apk_" + "x" * 40, f"203.0.113.{i}")["code"] for i in range(4)]
+        eq(codes, ["NOT_FOUND"] * 3 + ["RATE_LIMITED"], "counted under the caller's address")
+        eq(_verify_as(d, k["key"], "203.0.113.99")["code"], "VALID", "a real key still answers")
+        d.stop()
+    finally:
+        d.kill()
+
+
+def test_used_from_client_ip_counts_from_a_trusted_backend_behind_a_trusted_proxy_only():
+    """Behind a proxy (127.0.0.1, trusted) the caller is who the proxy forwards for: an
+    outside client's client_ip is ignored, a backend that is itself trusted is believed."""
+    d = shared()
+    c = new_user(d)
+    k = create_key(c)
+    _verify_as(d, k["key"], "203.0.113.70", {"X-Forwarded-For": "198.51.100.66"})
+    _wait_addresses(lambda: get_key(c, k["id"]), ["198.51.100.66"])
+    _verify_as(d, k["key"], "203.0.113.71", {"X-Real-IP": "127.0.0.9"})   # a trusted backend
+    _wait_addresses(lambda: get_key(c, k["id"]), ["203.0.113.71", "198.51.100.66"])
 
 
 def test_used_from_of_a_key_calling_the_api_is_its_client():

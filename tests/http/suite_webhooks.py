@@ -200,6 +200,106 @@ def test_webhook_user_disabled_and_service_account_deleted_events():
     eq(len(ev.body["events"]), 1, "the disable audited as user.disable")
 
 
+def _deleted_keys(rcv, url, n):
+    """The key.deleted events' data once n have arrived, by key id (each verified)."""
+    got = rcv.wait(url, n)
+    time.sleep(0.3)                      # nothing more comes
+    got = rcv.got(url)
+    check(all(g["verified"] for g in got), "verified")
+    events = [body_of(g) for g in got]
+    eq([e["type"] for e in events], ["key.deleted"] * len(events), "only key.deleted events")
+    return {e["data"]["key"]["id"]: e["data"] for e in events}
+
+
+def test_webhook_deleting_a_user_or_an_api_account_sends_key_deleted_for_each_key():
+    """A subscriber mirroring keys sees every key that stops working with its owner: one
+    key.deleted per key, named, by the person who deleted the owner."""
+    d, rcv = daemon(), receiver()
+    _, url = register(d, rcv, ["key.deleted"])
+    name, pw = uniq_user("whdel"), "pw-" + uniq("p")
+    expect(d.admin.request("POST", "/v1/users", json={"username": name, "password": pw}), 201)
+    c = Client(d)
+    c.login(name, pw)
+    mine = [create_key(c, name=uniq("mine"), scopes=("Tasks",)) for _ in range(2)]
+    acct = expect(d.admin.request("POST", "/v1/service-accounts",
+                                  json={"name": uniq("whacct")}), 201).body
+    theirs = []
+    for _ in range(3):
+        r = expect(d.admin.request("POST", f"/v1/service-accounts/{acct['id']}/keys",
+                                   json={"name": uniq("acctkey"), "scopes": ["Tasks"]}), 201)
+        theirs.append(r.body)
+    expect(d.admin.request("DELETE", f"/v1/users/{name}"), 204)
+    expect(d.admin.request("DELETE", f"/v1/service-accounts/{acct['id']}"), 204)
+    by_id = _deleted_keys(rcv, url, 5)
+    eq(sorted(by_id), sorted(k["id"] for k in mine + theirs), "one event per key, no more")
+    for k in mine:
+        eq(by_id[k["id"]]["key"], {"id": k["id"], "name": k["name"],
+                                   "owner": {"type": "user", "id": name}}, "a user's key")
+    for k in theirs:
+        eq(by_id[k["id"]]["key"], {"id": k["id"], "name": k["name"],
+                                   "owner": {"type": "service_account", "id": acct["id"]}},
+           "an API account's key")
+    for data in by_id.values():
+        eq(data["actor"], "admin", "by whoever deleted the owner")
+    for k in mine + theirs:
+        ev = expect(d.admin.request("GET", f"/v1/audit?target={k['id']}&action=key.delete"),
+                    200).body["events"]
+        eq(len(ev), 1, f"one key.delete audit event for {k['id']}")
+        check(k["name"] in ev[0]["detail"], f"the audit detail names the key: {ev[0]}")
+
+
+def test_webhook_a_reuse_revocation_names_each_revoked_key():
+    d, rcv = daemon(), receiver()
+    _, url = register(d, rcv, ["key.deleted"])
+    name, pw = uniq_user("whreuse"), "pw-" + uniq("p")
+    expect(d.admin.request("POST", "/v1/users", json={"username": name, "password": pw}), 201)
+    c = Client(d)
+    c.login(name, pw)
+    a = create_key(c, name=uniq("fam"), scopes=("APIKey", "Tasks"))
+    b = expect(c.request("POST", f"/v1/keys/{a['id']}/rotate", json={}), 201).body
+    cc = expect(c.request("POST", f"/v1/keys/{b['id']}/rotate",
+                          json={"overlap_seconds": 600}), 201).body
+    expect(Client(d, key=a["key"]).request("POST", f"/v1/keys/{cc['id']}/rotate", json={}),
+           401)                          # a, rotated out and past its overlap: reuse
+    by_id = _deleted_keys(rcv, url, 2)
+    eq(sorted(by_id), sorted([b["id"], cc["id"]]), "the family's live keys")
+    for k in (b, cc):
+        eq(by_id[k["id"]]["key"], {"id": k["id"], "name": a["name"],
+                                   "owner": {"type": "user", "id": name}},
+           "named, not null, although the row is gone")
+        eq(by_id[k["id"]]["actor"], "(system)", "apikeyd revoked it")
+
+
+def test_webhook_a_user_named_system_is_not_apikeyd_in_the_trail():
+    """A person may be called `system` (or `github`, `revoke`): what they do is theirs, and
+    what apikeyd does itself is by `(system)`, which no username can be."""
+    d, rcv = daemon(), receiver()
+    _, url = register(d, rcv, ["key.deleted"])
+    pw = "pw-" + uniq("p")
+    for name in ("system", "github", "revoke"):
+        expect(d.admin.request("POST", "/v1/users", json={"username": name, "password": pw}),
+               201, what=f"a person named {name}")
+    for name in ("(system)", "(github)", "(revoke)"):
+        expect_error_field(d.admin.request("POST", "/v1/users",
+                                           json={"username": name, "password": pw}), "username")
+    c = Client(d)
+    c.login("system", pw)
+    mine = create_key(c, name=uniq("own"), scopes=("Tasks",))
+    expect(c.request("DELETE", f"/v1/keys/{mine['id']}"), 204)
+    a = create_key(c, name=uniq("fam"), scopes=("APIKey", "Tasks"))
+    b = expect(c.request("POST", f"/v1/keys/{a['id']}/rotate", json={}), 201).body
+    expect(Client(d, key=a["key"]).request("POST", f"/v1/keys/{b['id']}/rotate", json={}), 401)
+    by_id = _deleted_keys(rcv, url, 2)
+    eq(by_id[mine["id"]]["actor"], "system", "the person's own delete")
+    eq(by_id[b["id"]]["actor"], "(system)", "apikeyd's revocation")
+    person = expect(d.admin.request("GET", "/v1/audit?actor=system"), 200).body["events"]
+    check(person and all(e["action"] != "key.reuse_revoke" for e in person),
+          f"the person's trail holds none of apikeyd's doing: {person}")
+    own = expect(d.admin.request("GET", "/v1/audit?actor=(system)&action=key.reuse_revoke"
+                                 f"&target={a['id']}"), 200).body["events"]
+    eq([e["target"] for e in own], [a["id"]], "apikeyd's revocation under its own name")
+
+
 def test_webhook_wrong_secret_fails_verification_at_the_receiver():
     d, rcv = daemon(), receiver()
     _, url = register(d, rcv, ["key.created"])
@@ -252,7 +352,7 @@ def test_webhook_410_disables_the_endpoint():
                                         200).body["enabled"], 5), "disabled after 410")
     ev = expect(d.admin.request("GET", f"/v1/audit?target={w['id']}&action=webhook.disable"),
                 200).body["events"]
-    eq([(e["actor"], e["detail"]) for e in ev], [("system", "the endpoint answered 410 Gone")],
+    eq([(e["actor"], e["detail"]) for e in ev], [("(system)", "the endpoint answered 410 Gone")],
        "the disabling audited")
     create_key(d.admin, scopes=("Tasks",))
     time.sleep(0.5)

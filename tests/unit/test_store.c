@@ -998,9 +998,9 @@ static void test_user_delete_with_keep_role_refuses_the_last_admin(void **state)
     add_user_in(s, "root", "ROOT", "admin");
     add_user_in(s, "other", "ROOT", "admin");
     add_user(s, "plain");
-    assert_err(s->ops->user_delete(s, "other", "admin"), ERR_OK);
-    assert_err(s->ops->user_delete(s, "root", "admin"), ERR_CONFLICT);
-    assert_err(s->ops->user_delete(s, "plain", "admin"), ERR_OK);
+    assert_err(s->ops->user_delete(s, "other", "admin", NULL, NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "root", "admin", NULL, NULL), ERR_CONFLICT);
+    assert_err(s->ops->user_delete(s, "plain", "admin", NULL, NULL), ERR_OK);
     struct user_record got;
     assert_err(s->ops->user_get(s, "root", &got), ERR_OK);
 }
@@ -1302,7 +1302,7 @@ static void test_user_delete_removes_user(void **state)
     struct store *s = store_of(state);
     add_user(s, "alice");
     add_user(s, "bob");
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     struct user_record got;
     assert_err(s->ops->user_get(s, "alice", &got), ERR_NOT_FOUND);
     assert_err(s->ops->user_get(s, "bob", &got), ERR_OK);
@@ -1314,7 +1314,14 @@ static void test_user_delete_removes_user(void **state)
 static void test_user_delete_unknown_is_not_found(void **state)
 {
     struct store *s = store_of(state);
-    assert_err(s->ops->user_delete(s, "ghost", NULL), ERR_NOT_FOUND);
+    assert_err(s->ops->user_delete(s, "ghost", NULL, NULL, NULL), ERR_NOT_FOUND);
+}
+
+/* Each key an owner's deletion removed: "name=owner_type:owner_id" (for its key.delete). */
+static int deleted_key_cb(void *ctx, const struct key_record *k)
+{
+    list_add(ctx, 0, "%s=%s:%s", k->name, k->owner_type, k->owner_id);
+    return 0;
 }
 
 static void test_user_delete_removes_their_keys(void **state)
@@ -1325,7 +1332,10 @@ static void test_user_delete_removes_their_keys(void **state)
     add_key(s, 1, "alice", "a1", T0);
     add_key(s, 2, "alice", "a2", T0);
     add_key(s, 3, "bob", "b1", T0);
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    struct list *gone = list_new();
+    assert_err(s->ops->user_delete(s, "alice", NULL, deleted_key_cb, gone), ERR_OK);
+    assert_string_equal(list_sorted(gone), "a1=user:alice,a2=user:alice");
+    free(gone);
     struct key_record k;
     assert_err(s->ops->key_get(s, "k00000000000000000000001", &k), ERR_NOT_FOUND);
     assert_err(s->ops->key_get(s, "k00000000000000000000002", &k), ERR_NOT_FOUND);
@@ -1346,7 +1356,7 @@ static void test_user_delete_removes_their_sessions(void **state)
     assert_err(s->ops->session_create(s, &a1, 10, NULL), ERR_OK);
     assert_err(s->ops->session_create(s, &a2, 10, NULL), ERR_OK);
     assert_err(s->ops->session_create(s, &b1, 10, NULL), ERR_OK);
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     assert_false(session_exists(s, &a1));
     assert_false(session_exists(s, &a2));
     assert_true(session_exists(s, &b1));
@@ -1359,7 +1369,7 @@ static void test_user_delete_removes_group_memberships(void **state)
     add_user(s, "bob");
     const char *members[] = {"alice", "bob"};
     add_group(s, "ops", "user", members, 2);
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     struct list *l = list_new();
     assert_err(s->ops->group_members_each(s, "ops", name_cb, l), ERR_OK);
     assert_string_equal(list_str(l), "bob");
@@ -1377,7 +1387,7 @@ static void test_user_delete_removes_project_memberships(void **state)
     add_project(s, P1, "Alpha", "");
     assert_err(s->ops->member_put(s, P1, "user:alice", "owner", BIG), ERR_OK);
     assert_err(s->ops->member_put(s, P1, "user:bob", "reader", BIG), ERR_OK);
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     struct list *l = members_of(s, NULL);
     assert_string_equal(list_str(l), P1 "|user:bob|reader");
     free(l);
@@ -1390,7 +1400,7 @@ static void test_user_delete_then_recreate_starts_without_roles_of_groups(void *
     add_user(s, "alice");
     const char *members[] = {"alice"};
     add_group(s, "ops", "auditor", members, 1);
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     add_user(s, "alice");
     struct list *l = list_new();
     assert_err(s->ops->user_roles_each(s, "alice", role_cb, l), ERR_OK);
@@ -1661,7 +1671,7 @@ static void test_role_delete_after_holder_left_succeeds(void **state)
     struct store *s = store_of(state);
     add_role(s, "auditor");
     add_user_in(s, "alice", "ROOT", "auditor");
-    assert_err(s->ops->user_delete(s, "alice", NULL), ERR_OK);
+    assert_err(s->ops->user_delete(s, "alice", NULL, NULL, NULL), ERR_OK);
     assert_err(s->ops->role_delete(s, "auditor"), ERR_OK);
 }
 
@@ -2742,6 +2752,112 @@ static void test_key_family_revoke_deletes_only_the_live_keys_of_the_family(void
     free(l);
 }
 
+/* ---- retention (core/retention.c's store half) ---- */
+
+static int gone_name_cb(void *ctx, const struct key_record *k)
+{
+    list_add(ctx, 0, "%s=%s:%s:%s", k->id, k->name, k->owner_type, k->owner_id);
+    return 0;
+}
+
+static void test_key_prune_rotated_out_deletes_only_rotated_out_keys_past_the_cutoff(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct audit_record ev = audit_rec(T0, "alice", "key.rotate", "x");
+    struct key_record a1 = key_rec(1, "user", "alice", "ci", T0);
+    assert_err(s->ops->key_create(s, &a1, BIG), ERR_OK);
+    struct key_record a2 = successor(2, &a1, T0 + 10); /* a1 rotated out, expired at T0+10 */
+    assert_err(s->ops->key_rotate(s, a1.id, T0 + 10, T0 + 10, &a2, BIG, &ev), ERR_OK);
+    struct key_record b1 = key_rec(3, "user", "alice", "cd", T0);
+    assert_err(s->ops->key_create(s, &b1, BIG), ERR_OK);
+    struct key_record b2 = successor(4, &b1, T0 + 20); /* b1 in its overlap until T0+1000 */
+    assert_err(s->ops->key_rotate(s, b1.id, T0 + 20, T0 + 1000, &b2, BIG, &ev), ERR_OK);
+    struct key_record old = key_rec(5, "user", "alice", "old", T0 - 200000); /* expired long
+                                                                                ago, never rotated */
+    assert_err(s->ops->key_create(s, &old, BIG), ERR_OK);
+    struct list *gone = list_new();
+    assert_err(s->ops->key_prune_rotated_out(s, T0 + 500, 10, gone_name_cb, gone), ERR_OK);
+    char want[256];
+    snprintf(want, sizeof want, "%s=ci:user:alice", a1.id);
+    assert_string_equal(list_sorted(gone), want);
+    free(gone);
+    gone = list_new();
+    assert_err(s->ops->key_prune_rotated_out(s, T0 + 500, 10, gone_name_cb, gone), ERR_OK);
+    assert_string_equal(list_sorted(gone), ""); /* nothing more before that cutoff */
+    free(gone);
+    gone = list_new();
+    assert_err(s->ops->key_prune_rotated_out(s, T0 + 2000, 10, gone_name_cb, gone), ERR_OK);
+    snprintf(want, sizeof want, "%s=cd:user:alice", b1.id);
+    assert_string_equal(list_sorted(gone), want);
+    free(gone);
+    struct list *l = keys_of(s, "user", "alice"); /* the current keys and the expired one stay */
+    assert_string_equal(list_sorted(l), "cd,ci,old");
+    free(l);
+}
+
+static void test_key_prune_rotated_out_takes_at_most_limit_oldest_first(void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct audit_record ev = audit_rec(T0, "alice", "key.rotate", "x");
+    struct key_record k = key_rec(10, "user", "alice", "ci", T0);
+    assert_err(s->ops->key_create(s, &k, BIG), ERR_OK);
+    char ids[3][STORE_ID_LEN + 1];
+    for (unsigned i = 0; i < 3; i++) { /* three rotated-out keys, expired at T0+1, +2, +3 */
+        struct key_record next = successor(11 + i, &k, T0 + 1 + i);
+        assert_err(s->ops->key_rotate(s, k.id, T0 + 1 + i, T0 + 1 + i, &next, BIG, &ev), ERR_OK);
+        snprintf(ids[i], sizeof ids[i], "%s", k.id);
+        k = next;
+    }
+    struct list *gone = list_new();
+    assert_err(s->ops->key_prune_rotated_out(s, T0 + 100, 2, family_cb, gone), ERR_OK);
+    char want[128];
+    snprintf(want, sizeof want, "%s,%s", ids[0], ids[1]);
+    assert_string_equal(list_sorted(gone), want);
+    free(gone);
+}
+
+static void test_retention_prune_finished_notices_of_old_keys_and_old_finished_leak_mail(
+    void **state)
+{
+    struct store *s = store_of(state);
+    add_user(s, "alice");
+    struct key_record gone = key_rec(20, "user", "alice", "long-expired", T0 - 300000);
+    struct key_record recent = key_rec(21, "user", "alice", "just-expired", T0 - 86400 - 10);
+    struct key_record waiting = key_rec(22, "user", "alice", "still-trying", T0 - 300000);
+    assert_err(s->ops->key_create(s, &gone, BIG), ERR_OK);
+    assert_err(s->ops->key_create(s, &recent, BIG), ERR_OK);
+    assert_err(s->ops->key_create(s, &waiting, BIG), ERR_OK);
+    const struct key_record *keys[] = {&gone, &recent, &waiting};
+    for (int i = 0; i < 3; i++)
+        assert_err(s->ops->notice_claim(s, keys[i]->id, 0, T0 - 5, T0), ERR_OK);
+    assert_err(s->ops->notice_update(s, gone.id, 0, "done", 0, 1, T0 - 5), ERR_OK);
+    assert_err(s->ops->notice_update(s, recent.id, 0, "done", 0, 1, T0 - 5), ERR_OK);
+    assert_err(s->ops->notice_mail_record(s, gone.id, 0, "alice", T0 - 5), ERR_OK);
+    /* leak mail: an old sent one, an old one still pending, a recent sent one */
+    assert_err(s->ops->leak_mail_add(s, "kOLD", "alice", "subj", "body", T0 - 200000), ERR_OK);
+    assert_err(s->ops->leak_mail_update(s, "kOLD", "alice", "done", 0, 1, T0 - 200000), ERR_OK);
+    assert_err(s->ops->leak_mail_add(s, "kPENDING", "alice", "subj", "body", T0 - 200000),
+               ERR_OK);
+    assert_err(s->ops->leak_mail_add(s, "kNEW", "alice", "subj", "body", T0 - 10), ERR_OK);
+    assert_err(s->ops->leak_mail_update(s, "kNEW", "alice", "done", 0, 1, T0 - 10), ERR_OK);
+    assert_err(s->ops->retention_prune(s, T0 - 100000, T0 - 100000), ERR_OK);
+    struct notice_record n;
+    assert_err(s->ops->notice_get(s, gone.id, 0, &n), ERR_NOT_FOUND);
+    assert_err(s->ops->notice_mail_has(s, gone.id, 0, "alice"), ERR_NOT_FOUND);
+    assert_err(s->ops->notice_get(s, recent.id, 0, &n), ERR_OK);  /* its key expired lately */
+    assert_err(s->ops->notice_get(s, waiting.id, 0, &n), ERR_OK); /* still pending */
+    struct leak_mail_record *m = malloc(sizeof *m);
+    assert_non_null(m);
+    assert_err(s->ops->leak_mail_get(s, "kOLD", "alice", m), ERR_NOT_FOUND);
+    assert_err(s->ops->leak_mail_get(s, "kPENDING", "alice", m), ERR_OK);
+    assert_err(s->ops->leak_mail_get(s, "kNEW", "alice", m), ERR_OK);
+    free(m);
+    struct key_record got; /* the keys themselves are not retention's to delete */
+    assert_err(s->ops->key_get(s, gone.id, &got), ERR_OK);
+}
+
 #define THREADS 4
 #define KEYS_PER_THREAD 12
 
@@ -3770,7 +3886,10 @@ static void test_account_delete_removes_keys_and_memberships(void **state)
     struct key_record k2 = key_rec(2, "service-account", A2, "ci", T0);
     assert_err(s->ops->key_create(s, &k1, BIG), ERR_OK);
     assert_err(s->ops->key_create(s, &k2, BIG), ERR_OK);
-    assert_err(s->ops->account_delete(s, A1), ERR_OK);
+    struct list *gone = list_new();
+    assert_err(s->ops->account_delete(s, A1, deleted_key_cb, gone), ERR_OK);
+    assert_string_equal(list_sorted(gone), "ci=service-account:" A1);
+    free(gone);
     struct account_record got;
     assert_err(s->ops->account_get(s, A1, &got), ERR_NOT_FOUND);
     struct key_record k;
@@ -3785,7 +3904,7 @@ static void test_account_delete_removes_keys_and_memberships(void **state)
 static void test_account_delete_unknown_is_not_found(void **state)
 {
     struct store *s = store_of(state);
-    assert_err(s->ops->account_delete(s, A2), ERR_NOT_FOUND);
+    assert_err(s->ops->account_delete(s, A2, NULL, NULL), ERR_NOT_FOUND);
 }
 
 static void test_key_create_for_disabled_account_is_refused(void **state)
@@ -3935,6 +4054,9 @@ static void test_key_create_for_disabled_account_is_refused(void **state)
     X(test_key_rotate_refusals_store_nothing)                                                      \
     X(test_key_name_is_unique_among_keys_not_rotated_out)                                          \
     X(test_key_family_revoke_deletes_only_the_live_keys_of_the_family)                             \
+    X(test_key_prune_rotated_out_deletes_only_rotated_out_keys_past_the_cutoff)                    \
+    X(test_key_prune_rotated_out_takes_at_most_limit_oldest_first)                                 \
+    X(test_retention_prune_finished_notices_of_old_keys_and_old_finished_leak_mail)                \
     X(test_session_create_with_checked_user_needs_it_unchanged)                                   \
     X(test_session_create_then_get)                                                                \
     X(test_session_get_unknown_is_not_found)                                                       \
