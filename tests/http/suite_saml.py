@@ -81,6 +81,7 @@ def own_daemon(label, **env):
 # --------------------------------------------------------------------------- the flow
 
 BROWSER = {}   # AuthnRequest ID -> the browser cookie its start set (post() sends it back)
+LOG_MARK = {}  # id(daemon) -> {log path: its size before the last post()}: wait_log reads after
 
 
 def start(d, query="?return=/"):
@@ -119,6 +120,7 @@ def post(d, response, relay="/", c=None, browser="start"):
             irt = None
         browser = BROWSER.get(irt.group(1).decode()) if irt else None
     headers = dict(FORM)
+    LOG_MARK[id(d)] = {p: len(d.read_log(p)) for p in d.log_paths}
     if browser:
         cookies = [f"apikeyd_saml={browser}"] + ([f"{c.cookie_name}={c.cookie}"] if c.cookie else [])
         headers["Cookie"] = "; ".join(cookies)
@@ -156,9 +158,12 @@ def signed_in(c, r, user, where="/"):
 
 
 def wait_log(d, text):
+    """Waits until the daemon logs text after the last post() to it (not earlier: the daemon
+    may be shared with other tests)."""
+    mark = LOG_MARK.get(id(d), {})
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
-        if text.encode() in d.all_logs():
+        if any(text.encode() in d.read_log(p)[mark.get(p, 0):] for p in d.log_paths):
             return
         time.sleep(0.05)
     raise AssertionError(f"the daemon's log should say {text!r}")
@@ -399,7 +404,8 @@ def test_saml_replayed_response_is_refused_also_after_a_restart():
 def test_saml_in_response_to_never_sent_is_refused():
     d = saml_daemon()
     user = uniq_user("si")
-    c, r = post(d, response_for(d, user, in_response_to="_" + "ab" * 16))
+    rid, _, _ = start(d)  # a browser that started a sign-in, answered for another request
+    c, r = post(d, response_for(d, user, in_response_to="_" + "ab" * 16), browser=BROWSER[rid])
     refused(d, c, r, "expired", "names no request that is pending", user=user)
 
 
