@@ -55,7 +55,10 @@ def test_attack_saml_doctype_external_entity_and_entity_expansion_are_refused():
         f.write("XXE-SECRET-" + uniq_user("x"))
     lol = ('<!ENTITY a "aaaaaaaaaa">' + "".join(
         f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(8)))
-    for subset, ref in ((f'<!ENTITY x SYSTEM "file://{secret}">', "&x;"), (lol, "&i;")):
+    # the file entity reaches the markup check (a DOCTYPE); libxml2 itself refuses the
+    # expansion bomb as not well-formed (its amplification guard) before the check runs
+    for subset, ref, why in ((f'<!ENTITY x SYSTEM "file://{secret}">', "&x;", "holds a DOCTYPE"),
+                             (lol, "&i;", "not well-formed XML")):
         user = uniq_user("sx")
         rid, _, _ = S.start(d)
         xml = base64.b64decode(S.response_for(d, user, in_response_to=rid)).decode()
@@ -64,7 +67,7 @@ def test_attack_saml_doctype_external_entity_and_entity_expansion_are_refused():
         t0 = time.monotonic()
         c, r = S.post(d, base64.b64encode(xml.encode()).decode())
         check(time.monotonic() - t0 < 2, "an entity expansion must not be worked through")
-        S.refused(d, c, r, "token", "holds a DOCTYPE", user=user)
+        S.refused(d, c, r, "token", why, user=user)
     check(b"XXE-SECRET" not in d.all_logs(), "the file an entity names is never read")
 
 
