@@ -52,8 +52,11 @@ def test_fuzz_corpus_replayed_over_http_gets_no_5xx():
     try:
         bad = []
         for path in files:
-            with open(path, "rb") as f:
-                data = f.read()
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except FileNotFoundError:
+                continue  # a fuzzer running meanwhile replaced it with a smaller input
             for line in _status_lines(_replay(d.port, data)):
                 code = line[9:12]
                 if code.startswith(b"5") and code != b"505":
