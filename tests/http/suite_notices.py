@@ -10,6 +10,7 @@ Notice "days" last expiry_notice_unit_seconds = 1 s here, so a key made to expir
 seconds passes every threshold quickly; the notice thread scans every 100 ms. Thresholds are
 at least 2 s apart, so a slow round (TLS handshakes on a busy machine) cannot skip one.
 """
+import atexit
 import base64
 import email
 import email.policy
@@ -127,6 +128,11 @@ _SERVERS = []
 def _stop_servers():
     for s in list(_SERVERS):
         s.stop()
+
+
+# whichever test file started a server last (suite_leaked_keys and suite_attack_lifecycle
+# share one through _mail_daemon), none outlives the run
+atexit.register(_stop_servers)
 
 
 def _person(d, email_addr=None, full_name=None, roles=None, login=True):
