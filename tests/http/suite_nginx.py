@@ -209,3 +209,24 @@ def test_nginx_example_is_shown_unchanged_in_deployment_doc():
     blocks = re.findall(r"```nginx\n(.*?)```", doc, re.S)
     check(example in blocks, "docs/DEPLOYMENT.md has no ```nginx block equal to "
                              "dist/nginx/apikeyd.conf")
+
+
+def test_nginx_example_ignores_required_project_and_role_a_client_sent():
+    """Attack round 27: the auth subrequest carries the client's own headers, so without the
+    example clearing them a client's X-Required-Role (no project) made apikeyd answer 400 and
+    nginx turn that into a 500; only the example decides what apikeyd checks."""
+    d = shared()
+    n = Nginx(d.port)
+    try:
+        k = create_key(d.admin, name=uniq("nginx-req"), scopes=("Tasks",))
+        auth = {"Authorization": f"Bearer {k['key']}"}
+        eq(n.get("/api/things", {**auth, "X-Required-Role": "owner"})[0], 200,
+           "a client's X-Required-Role alone")
+        eq(n.get("/api/things", {**auth, "X-Required-Project": "no-such-project",
+                                 "X-Required-Role": "owner"})[0], 200,
+           "a client's X-Required-Project and X-Required-Role")
+        eq(n.get("/api/things", {"Authorization": "Bearer apk_nonsense",
+                                 "X-Required-Scope": "*"})[0], 401,
+           "a client's X-Required-Scope does not loosen the example's")
+    finally:
+        n.stop()
