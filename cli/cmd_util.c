@@ -76,7 +76,7 @@ int parse_args(int argc, char **argv, int first, const char *const *names, const
         if (n < count) {
             if (!(values[n] = option_value(argc, argv, &i)))
                 return usage_error(usage);
-        } else if (argv[i][0] != '-' && !*positional) {
+        } else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !*positional) {
             *positional = argv[i];
         } else {
             return usage_error(usage);
