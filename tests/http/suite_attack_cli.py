@@ -6,6 +6,7 @@ import http.server
 import json
 import os
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -13,6 +14,7 @@ import threading
 from run import _TMPDIRS, check, eq
 
 from suite_cli import CLI
+from suite_tls import make_cert
 
 ESC = "\x1b]0;pwned\x07\x1b[2J\x1b[31m"  # retitles the terminal, clears it, turns it red
 KEY = "apk_" + "A" * 40
@@ -21,7 +23,7 @@ KEY = "apk_" + "A" * 40
 class Fake:
     """A fake apikeyd on host:port answering each path with a chosen (status, JSON body)."""
 
-    def __init__(self, answers, host="127.0.0.1"):
+    def __init__(self, answers, host="127.0.0.1", tls=None):
         self.answers, self.seen = answers, []
         fake = self
 
@@ -30,7 +32,10 @@ class Fake:
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else b""
                 fake.seen.append((self.command, self.path, dict(self.headers), body))
-                status, doc = fake.answers.get(self.path, (404, {"title": "not found"}))
+                answer = fake.answers.get(self.path, (404, {"title": "not found"}))
+                if callable(answer):  # writes its own answer
+                    return answer(self)
+                status, doc = answer
                 raw = json.dumps(doc).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -44,6 +49,12 @@ class Fake:
                 pass
 
         self.srv = http.server.ThreadingHTTPServer((host, 0), Handler)
+        self.srv.handle_error = lambda *a: None  # a client hanging up is what some tests want
+        if tls:  # (cert, key): a certificate the client has no reason to trust
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True,
+                                              do_handshake_on_connect=False)
         self.port = self.srv.server_address[1]
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
 
@@ -179,5 +190,66 @@ def test_attack_cli_refuses_a_config_folder_or_file_another_user_could_change():
         code, _, err = run_cli(server, home2, "keys", "list")
         eq(code, 1, f"a hosts.json that is a symbolic link is refused: {err!r}")
         eq(f.seen, [], "nothing was sent with a key from a link")
+    finally:
+        f.close()
+
+
+def test_attack_cli_a_redirect_to_another_host_never_gets_the_key():
+    """Held: libcurl follows no redirect, so a server (or a network attacker on loopback http)
+    answering 307 to another host gets nothing sent there."""
+    other = Fake({"/v1/keys": (200, {"keys": []})})
+
+    def redirect(h):
+        h.send_response(307)
+        h.send_header("Location", f"http://127.0.0.1:{other.port}/v1/keys")
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    f = Fake({"/v1/keys": redirect})
+    try:
+        code, _, err = run_cli(f"http://127.0.0.1:{f.port}", _home(), "keys", "list",
+                               APIKEY_TOKEN=KEY)
+        eq(code, 1, f"a redirect is a failure, said in words: {err!r}")
+        eq(len(f.seen), 1, "the first server was asked once")
+        eq(other.seen, [], "the host the redirect named was never contacted")
+    finally:
+        f.close()
+        other.close()
+
+
+def test_attack_cli_an_endless_answer_is_cut_at_8_mib():
+    """Held: an answer over 8 MiB is refused in words, not read into memory without end."""
+    def endless(h):
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.end_headers()
+        chunk = b" " * (1 << 20)
+        try:
+            for _ in range(64):
+                h.wfile.write(chunk)
+        except OSError:
+            pass  # the client hung up, as it should
+
+    f = Fake({"/v1/keys": endless})
+    try:
+        code, _, err = run_cli(f"http://127.0.0.1:{f.port}", _home(), "keys", "list",
+                               APIKEY_TOKEN=KEY)
+        eq(code, 1, "an endless answer fails")
+        check("too large" in err, f"said in words: {err!r}")
+    finally:
+        f.close()
+
+
+def test_attack_cli_an_untrusted_certificate_is_refused_before_the_key_is_sent():
+    """Held: TLS is verified (no switch turns it off); a network attacker's self-signed
+    certificate ends the connection before any request, so the key is never sent."""
+    folder = _home()
+    f = Fake({"/v1/keys": (200, {"keys": []})}, tls=make_cert(folder, "mitm"))
+    try:
+        code, _, err = run_cli(f"https://127.0.0.1:{f.port}", _home(), "keys", "list",
+                               APIKEY_TOKEN=KEY)
+        eq(code, 1, f"an untrusted certificate fails: {err!r}")
+        check("certificate" in err.lower() or "ssl" in err.lower(), f"said in words: {err!r}")
+        eq(f.seen, [], "no request crossed the untrusted connection")
     finally:
         f.close()

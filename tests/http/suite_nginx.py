@@ -230,3 +230,18 @@ def test_nginx_example_ignores_required_project_and_role_a_client_sent():
            "a client's X-Required-Scope does not loosen the example's")
     finally:
         n.stop()
+
+
+def test_nginx_example_encoded_and_dotted_paths_to_the_api_still_need_a_key():
+    """Attack round 27, held: nginx decodes and normalises the path before choosing a location,
+    so no spelling of /api/ reaches the backend without the auth subrequest."""
+    d = shared()
+    n = Nginx(d.port)
+    try:
+        for path in ("/%61pi/things", "/api/../api/things", "/x/../api/things", "/api//things",
+                     "/api/%2e%2e/api/things", "/./api/things"):
+            status, _, body = n.get(path)
+            check(status in (400, 401) and body != b"backend reached\n",
+                  f"{path} without a key: {status} {body[:60]!r}")
+    finally:
+        n.stop()
