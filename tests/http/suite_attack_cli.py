@@ -253,3 +253,51 @@ def test_attack_cli_an_untrusted_certificate_is_refused_before_the_key_is_sent()
         eq(f.seen, [], "no request crossed the untrusted connection")
     finally:
         f.close()
+
+
+def test_attack_cli_an_output_file_someone_else_took_costs_no_key():
+    """Another local user who creates (or links) the --output-file path first, e.g. in /tmp:
+    the client refused to write it only after apikeyd had made the key (or rotated the old
+    one away), so a live key existed whose secret nobody had. Now the file is made first."""
+    kid = "0123456789abcdef01234567"
+    made = {"id": kid, "name": "ci", "key": KEY, "scopes": ["Tasks"]}
+    f = Fake({"/v1/keys": (201, made), f"/v1/keys/{kid}": (200, made),
+              f"/v1/keys/{kid}/rotate": (201, made)})
+    home = _home()
+    server = f"http://127.0.0.1:{f.port}"
+    try:
+        taken = os.path.join(home, "taken.APIKEY")
+        with open(taken, "w") as out:
+            out.write("planted\n")
+        linked = os.path.join(home, "linked.APIKEY")
+        os.symlink(os.path.join(home, "target"), linked)
+        for path in (taken, linked):
+            code, out, err = run_cli(server, home, "keys", "create", "ci", "--scope", "Tasks",
+                                     "--output-file", path, APIKEY_TOKEN=KEY)
+            eq(code, 1, f"create into {path}: {err!r}")
+            code, out, err = run_cli(server, home, "keys", "rotate", kid, "--output-file", path,
+                                     APIKEY_TOKEN=KEY)
+            eq(code, 1, f"rotate into {path}: {err!r}")
+            check(KEY not in out + err, "the secret was not printed instead")
+        eq([s[:2] for s in f.seen], [], "apikeyd was asked for nothing")
+        with open(taken) as got:
+            eq(got.read(), "planted\n", "the other user's file is untouched")
+        check(not os.path.exists(os.path.join(home, "target")), "nothing written through a link")
+        fresh = os.path.join(home, "fresh.APIKEY")
+        code, _, err = run_cli(server, home, "keys", "create", "ci", "--scope", "Tasks",
+                               "--output-file", fresh, APIKEY_TOKEN=KEY)
+        eq(code, 0, f"a free path still works: {err!r}")
+        with open(fresh) as got:
+            eq(got.read(), KEY + "\n", "the secret is in the file")
+        eq(os.stat(fresh).st_mode & 0o777, 0o600, "mode of the secret file")
+        denied = Fake({"/v1/keys": (403, {"title": "forbidden"})})
+        try:
+            gone = os.path.join(home, "refused.APIKEY")
+            code, _, _ = run_cli(f"http://127.0.0.1:{denied.port}", home, "keys", "create", "ci",
+                                 "--scope", "Tasks", "--output-file", gone, APIKEY_TOKEN=KEY)
+            eq(code, 4, "a refused create")
+            check(not os.path.exists(gone), "a refused create leaves no empty file behind")
+        finally:
+            denied.close()
+    finally:
+        f.close()
