@@ -301,3 +301,23 @@ def test_attack_cli_an_output_file_someone_else_took_costs_no_key():
             denied.close()
     finally:
         f.close()
+
+
+def test_attack_cli_the_key_stored_for_one_server_is_never_sent_to_another():
+    """Held: keys are stored per server URL, so --server (or APIKEY_SERVER) naming another
+    server finds no key for it and sends none."""
+    mine, other = Fake({"/v1/keys": (200, {"keys": []})}), Fake({"/v1/keys": (200, {"keys": []})})
+    home = _home()
+    try:
+        mine.answers["/v1/verify"] = (200, {"valid": True, "code": "VALID", "key_id": "k",
+                                            "owner": {"type": "user", "name": "me"}})
+        code, _, err = run_cli(f"http://127.0.0.1:{mine.port}", home, "login", "--with-key",
+                               stdin=KEY.encode() + b"\n")
+        eq(code, 0, f"login to my server: {err!r}")
+        code, _, err = run_cli(f"http://127.0.0.1:{mine.port}", home, "keys", "list",
+                               "--server", f"http://127.0.0.1:{other.port}")
+        eq(code, 4, f"another server: not signed in there: {err!r}")
+        eq(other.seen, [], "the other server was sent nothing")
+    finally:
+        mine.close()
+        other.close()

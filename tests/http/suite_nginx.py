@@ -243,5 +243,8 @@ def test_nginx_example_encoded_and_dotted_paths_to_the_api_still_need_a_key():
             status, _, body = n.get(path)
             check(status in (400, 401) and body != b"backend reached\n",
                   f"{path} without a key: {status} {body[:60]!r}")
+        status, _, body = n.get("/_apikeyd_auth")
+        check(status == 404 and body != b"backend reached\n",
+              f"the internal auth location from outside: {status}")
     finally:
         n.stop()
