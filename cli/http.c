@@ -14,7 +14,7 @@
 
 struct buf {
     char *data;
-    size_t len;
+    size_t len, cap;
     int too_big;
 };
 
@@ -26,11 +26,17 @@ static size_t collect(char *p, size_t size, size_t n, void *ctx)
         b->too_big = 1;
         return 0;
     }
-    char *grown = realloc(b->data, b->len + add + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + b->len, p, add);
-    b->data = grown;
+    if (b->len + add + 1 > b->cap) { /* doubling: linear work however the answer is cut up */
+        size_t cap = b->cap ? b->cap : 16384;
+        while (cap < b->len + add + 1)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown)
+            return 0;
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, add);
     b->len += add;
     b->data[b->len] = '\0';
     return add;
