@@ -38,6 +38,7 @@ http {{
             add_header X-Seen-Scopes $http_x_apikey_scopes always;
             add_header X-Seen-Authorization $http_authorization always;
             add_header X-Seen-Api-Key $http_x_api_key always;
+            add_header X-Seen-Cookie $http_cookie always;
             default_type text/plain;
             return 200 "backend reached\\n";
         }}
@@ -246,5 +247,25 @@ def test_nginx_example_encoded_and_dotted_paths_to_the_api_still_need_a_key():
         status, _, body = n.get("/_apikeyd_auth")
         check(status == 404 and body != b"backend reached\n",
               f"the internal auth location from outside: {status}")
+    finally:
+        n.stop()
+
+
+def test_nginx_example_never_hands_apikeyds_session_cookie_to_the_api():
+    """Attack round 27: the portal and the API share the host in the example and apikeyd's
+    cookies have Path=/, so a browser sends the portal session (and the device and CSRF
+    cookies) with every /api/ request: the backend, its logs or whoever runs it got a
+    session worth more than any key. The example drops the Cookie header to the API."""
+    d = shared()
+    n = Nginx(d.port)
+    try:
+        k = create_key(d.admin, name=uniq("nginx-cookie"), scopes=("Tasks",))
+        cookie = ("apikeyd_session=s1; __Host-apikeyd_session=s2; apikeyd_device=d1; "
+                  "__Host-apikeyd_csrf=c1")
+        status, _, _ = n.get("/api/things", {"Authorization": f"Bearer {k['key']}",
+                                             "Cookie": cookie})
+        eq(status, 200, "a valid key with the portal's cookies")
+        check("apikeyd" not in n.seen.get("cookie", ""),
+              f"apikeyd's cookies reached the API: {n.seen.get('cookie')!r}")
     finally:
         n.stop()
