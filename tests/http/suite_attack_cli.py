@@ -107,6 +107,10 @@ def test_attack_cli_escape_sequences_from_the_server_never_reach_the_terminal():
         code, out, _ = run_cli(server, home, "keys", "list", APIKEY_TOKEN=KEY)
         eq(code, 0, "keys list still works")
         check("evil" in out and kid in out, f"the key is still listed: {out!r}")
+        key["name"] = "ok\tTasks\n0123456789abcdef0123beef\tforged"
+        code, out, _ = run_cli(server, home, "keys", "list", APIKEY_TOKEN=KEY)
+        eq(len(out.splitlines()), 1, f"one key, one row for a script: {out!r}")
+        eq(len(out.splitlines()[0].split("\t")), 6, f"six columns: {out!r}")
         code, out, _ = run_cli(server, home, "--json", "keys", "list", APIKEY_TOKEN=KEY)
         eq(json.loads(out)["keys"][0]["id"], kid, "--json still prints the answer")
         _no_controls(out, "--json stdout")
