@@ -70,8 +70,15 @@ int parse_args(int argc, char **argv, int first, const char *const *names, const
 /* Prints one key: JSON with --json, else "name: value" lines; the secret when it is there. */
 void print_key(struct ctx *c, json_t *key);
 
-/* Writes a new key's secret to path (mode 0600, never over an existing file). Exit code. */
-int write_secret_file(const char *path, const char *secret);
+/* Creates path for a secret (mode 0600, never over an existing file or through a link) before
+ * apikeyd is asked for one, so a path someone else took costs no key. fd, or -1 (said). */
+int open_secret_file(const char *path);
+
+/* Closes and removes a file open_secret_file made when no secret came. */
+void discard_secret_file(int fd, const char *path);
+
+/* Writes a new key's secret to fd (made by open_secret_file for path) and closes it. Exit code. */
+int write_secret_file(int fd, const char *path, const char *secret);
 
 /* `keys create` for the collection ("/v1/keys" or an account's keys): NAME and the options
  * from argv[first]; prints the new key (or writes --output-file) and wipes the secret. */

@@ -21,13 +21,19 @@ int cmd_keys_list(struct ctx *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* Prints (or writes to file) a key answer holding a new secret, then wipes the secret. */
-static int show_new_key(struct ctx *c, json_t *key, const char *file)
+/* Prints (or writes to file, open as fd, -1 when none) a key answer holding a new secret, then
+ * wipes the secret. */
+static int show_new_key(struct ctx *c, json_t *key, const char *file, int fd)
 {
     const char *secret = json_string_value(json_object_get(key, "key"));
     int e = EXIT_OK;
-    if (file && secret) {
-        e = write_secret_file(file, secret);
+    if (fd >= 0 && !secret) {
+        discard_secret_file(fd, file);
+        fprintf(stderr, "apikey: apikeyd's answer held no key\n");
+        return EXIT_FAILED;
+    }
+    if (fd >= 0) {
+        e = write_secret_file(fd, file, secret);
         json_t *copy = json_deep_copy(key);
         json_object_del(copy, "key");
         if (!e) {
@@ -72,6 +78,11 @@ int create_key_in(struct ctx *c, const char *collection, int argc, char **argv, 
         json_decref(scopes);
         return usage_error(usage);
     }
+    int fd = -1;
+    if (file && (fd = open_secret_file(file)) < 0) {
+        json_decref(scopes);
+        return EXIT_FAILED;
+    }
     json_t *body = json_pack("{s:s, s:o}", "name", name, "scopes", scopes);
     if (description)
         json_object_set_new(body, "description", json_string(description));
@@ -83,9 +94,12 @@ int create_key_in(struct ctx *c, const char *collection, int argc, char **argv, 
     struct reply r;
     int e = call(c, "creating the key", "POST", collection, body, &r);
     json_decref(body);
-    if (e)
+    if (e) {
+        if (fd >= 0)
+            discard_secret_file(fd, file);
         return e;
-    e = show_new_key(c, r.body, file);
+    }
+    e = show_new_key(c, r.body, file, fd);
     reply_free(&r);
     return e;
 }
@@ -142,19 +156,25 @@ int cmd_keys_rotate(struct ctx *c, int argc, char **argv)
         return EXIT_USAGE;
     if (!which || (overlap = parse_duration(values[0])) < 0)
         return usage_error(ROTATE_USAGE);
+    int fd = -1;
+    if (values[1] && (fd = open_secret_file(values[1])) < 0)
+        return EXIT_FAILED;
     char path[160];
     int e = key_path(c, "/v1/keys", which, path, sizeof path);
-    if (e)
-        return e;
-    strncat(path, "/rotate", sizeof path - strlen(path) - 1);
-    json_t *body = json_pack("{s:I}", "overlap_seconds", (json_int_t)overlap);
-    struct reply r;
-    e = call(c, "rotating the key", "POST", path, body, &r);
-    json_decref(body);
-    if (e)
-        return e;
-    e = show_new_key(c, r.body, values[1]);
-    reply_free(&r);
+    if (!e) {
+        strncat(path, "/rotate", sizeof path - strlen(path) - 1);
+        json_t *body = json_pack("{s:I}", "overlap_seconds", (json_int_t)overlap);
+        struct reply r;
+        e = call(c, "rotating the key", "POST", path, body, &r);
+        json_decref(body);
+        if (!e) {
+            e = show_new_key(c, r.body, values[1], fd);
+            reply_free(&r);
+            return e;
+        }
+    }
+    if (fd >= 0)
+        discard_secret_file(fd, values[1]);
     return e;
 }
 

@@ -6,8 +6,9 @@
 
 #include "cmd.h"
 #include "output.h"
+#include "prompt.h"
 
-static const char VERIFY_USAGE[] = "apikey verify KEY [--scope S] [--project P --role R]";
+static const char VERIFY_USAGE[] = "apikey verify [-|KEY] [--scope S] [--project P --role R]";
 
 int cmd_verify(struct ctx *c, int argc, char **argv)
 {
@@ -16,9 +17,19 @@ int cmd_verify(struct ctx *c, int argc, char **argv)
     if (parse_args(argc, argv, 1, names, v, 3, &key, VERIFY_USAGE))
         return EXIT_USAGE;
     const char *scope = v[0], *project = v[1], *role = v[2];
-    if (!key || (role && !project))
+    if (role && !project)
         return usage_error(VERIFY_USAGE);
+    char typed[256]; /* no KEY or "-": read from stdin, out of sight of ps and /proc/PID/cmdline */
+    if (!key || strcmp(key, "-") == 0) {
+        if (read_stdin_line(typed, sizeof typed) != 0) {
+            explicit_bzero(typed, sizeof typed);
+            fprintf(stderr, "apikey: verify reads the key from standard input (one line)\n");
+            return usage_error(VERIFY_USAGE);
+        }
+        key = typed;
+    }
     json_t *body = json_pack("{s:s}", "key", key);
+    explicit_bzero(typed, sizeof typed);
     if (scope)
         json_object_set_new(body, "scope", json_string(scope));
     if (project)

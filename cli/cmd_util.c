@@ -76,7 +76,7 @@ int parse_args(int argc, char **argv, int first, const char *const *names, const
         if (n < count) {
             if (!(values[n] = option_value(argc, argv, &i)))
                 return usage_error(usage);
-        } else if (argv[i][0] != '-' && !*positional) {
+        } else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !*positional) {
             *positional = argv[i];
         } else {
             return usage_error(usage);
@@ -143,13 +143,23 @@ void print_key(struct ctx *c, json_t *key)
     }
 }
 
-int write_secret_file(const char *path, const char *secret)
+int open_secret_file(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        fprintf(stderr, "apikey: cannot create %s: %s\n", path, strerror(errno));
-        return EXIT_FAILED;
-    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        fprintf(stderr, "apikey: cannot create %s: %s (nothing was asked of apikeyd)\n", path,
+                strerror(errno));
+    return fd;
+}
+
+void discard_secret_file(int fd, const char *path)
+{
+    close(fd);
+    unlink(path);
+}
+
+int write_secret_file(int fd, const char *path, const char *secret)
+{
     size_t len = strlen(secret);
     int ok = write(fd, secret, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
     if (close(fd) != 0 || !ok) {

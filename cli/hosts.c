@@ -1,5 +1,6 @@
 /* hosts.c — see hosts.h. The file is {"current": URL, "hosts": {URL: {key, key_id, user}}};
- * it is rewritten whole through a temporary file created 0600 and renamed. */
+ * it is rewritten whole through a temporary file created 0600 and renamed. A folder or file
+ * another user could change (or a symbolic link in its place) is refused, never read. */
 #include "hosts.h"
 
 #include <errno.h>
@@ -30,12 +31,42 @@ void hosts_path(char *out, size_t cap)
     snprintf(out, cap, "%s/hosts.json", dir);
 }
 
+/* Whether path (lstat) is ours and no one else can change it: a real directory or file (not a
+ * link) owned by this user, with no group or other write bit (for the file: no group or other
+ * bit at all, it holds keys). 1 when it does not exist yet. Says why when 0. */
+static int private_path(const char *path, int is_dir)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT;
+    const char *why = NULL;
+    if (is_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+        why = is_dir ? "is not a directory (a symbolic link?)" : "is not a plain file (a symbolic link?)";
+    else if (st.st_uid != getuid())
+        why = "belongs to another user";
+    else if (st.st_mode & (is_dir ? 022 : 077))
+        why = is_dir ? "can be changed by other users (chmod 700 it)"
+                     : "can be read or changed by other users (chmod 600 it)";
+    if (why)
+        fprintf(stderr, "apikey: %s %s: refusing to use it\n", path, why);
+    return why == NULL;
+}
+
+/* The stored hosts, or NULL (said) when the folder or file is one another user could change. */
 static json_t *load(void)
 {
-    char path[1024];
+    char dir[900], path[1024];
+    config_dir(dir, sizeof dir);
     hosts_path(path, sizeof path);
-    json_error_t err;
-    json_t *j = json_load_file(path, 0, &err);
+    if (!private_path(dir, 1) || !private_path(path, 0))
+        return NULL;
+    json_t *j = NULL;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        json_error_t err;
+        j = json_loadfd(fd, 0, &err);
+        close(fd);
+    }
     if (!json_is_object(j)) {
         json_decref(j);
         j = json_object();
@@ -50,10 +81,12 @@ static void copy(char *out, size_t cap, const char *s)
     snprintf(out, cap, "%s", s ? s : "");
 }
 
-void hosts_current(const char *server_flag, struct host *out)
+int hosts_current(const char *server_flag, struct host *out)
 {
     memset(out, 0, sizeof *out);
     json_t *j = load();
+    if (!j)
+        return -1;
     const char *env_server = getenv("APIKEY_SERVER");
     const char *server = server_flag && *server_flag  ? server_flag
                          : env_server && *env_server ? env_server
@@ -72,6 +105,7 @@ void hosts_current(const char *server_flag, struct host *out)
         out->key_id[0] = '\0';
     }
     json_decref(j);
+    return 0;
 }
 
 static int write_file(json_t *j)
@@ -89,6 +123,8 @@ static int write_file(json_t *j)
         fprintf(stderr, "apikey: cannot create %s: %s\n", dir, strerror(errno));
         return -1;
     }
+    if (!private_path(dir, 1)) /* made by someone else between load() and here */
+        return -1;
     hosts_path(path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
@@ -115,6 +151,8 @@ static int write_file(json_t *j)
 int hosts_save(const struct host *h)
 {
     json_t *j = load();
+    if (!j)
+        return -1;
     json_t *entry = json_pack("{s:s, s:s, s:s}", "key", h->key, "key_id", h->key_id, "user",
                               h->user);
     json_object_set_new(json_object_get(j, "hosts"), h->server, entry);
@@ -127,6 +165,8 @@ int hosts_save(const struct host *h)
 int hosts_forget(const char *server)
 {
     json_t *j = load();
+    if (!j)
+        return -1;
     json_object_del(json_object_get(j, "hosts"), server);
     const char *cur = json_string_value(json_object_get(j, "current"));
     if (cur && strcmp(cur, server) == 0)

@@ -13,8 +13,9 @@ struct host {
 };
 
 /* The server and key to use: APIKEY_SERVER / APIKEY_TOKEN, else the stored current host;
- * server_flag (may be NULL) names a server whose stored key is taken. The key may be "". */
-void hosts_current(const char *server_flag, struct host *out);
+ * server_flag (may be NULL) names a server whose stored key is taken. The key may be "".
+ * 0, or -1 (said) when the folder or hosts.json is not private to this user. */
+int hosts_current(const char *server_flag, struct host *out);
 
 /* Stores h as the current host (replacing what was stored for its server). 0 or -1 (said). */
 int hosts_save(const struct host *h);

@@ -1,8 +1,11 @@
 /* http.c — see http.h. JSON in and out with libcurl: no redirects followed, bounded times, the
- * answer capped at 8 MiB; the key travels only in the Authorization header. */
+ * answer capped at 8 MiB, every control character in it replaced before anything prints it;
+ * the key travels only in the Authorization header, and plain http only to loopback. */
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +14,7 @@
 
 struct buf {
     char *data;
-    size_t len;
+    size_t len, cap;
     int too_big;
 };
 
@@ -23,14 +26,105 @@ static size_t collect(char *p, size_t size, size_t n, void *ctx)
         b->too_big = 1;
         return 0;
     }
-    char *grown = realloc(b->data, b->len + add + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + b->len, p, add);
-    b->data = grown;
+    if (b->len + add + 1 > b->cap) { /* doubling: linear work however the answer is cut up */
+        size_t cap = b->cap ? b->cap : 16384;
+        while (cap < b->len + add + 1)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown)
+            return 0;
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, add);
     b->len += add;
     b->data[b->len] = '\0';
     return add;
+}
+
+/* Whether host (as libcurl's URL parser gives it: IPv6 in brackets) is this machine's loopback. */
+static int loopback_host(const char *host)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    char inner[64];
+    size_t n = strlen(host);
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    if (n > 2 && n < sizeof inner && host[0] == '[' && host[n - 1] == ']') {
+        memcpy(inner, host + 1, n - 2);
+        inner[n - 2] = '\0';
+        return inet_pton(AF_INET6, inner, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+    }
+    return 0;
+}
+
+int api_server_allowed(const char *server, char *why, size_t cap)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    int ok = 0;
+    if (u && curl_url_set(u, CURLUPART_URL, server, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        if (strcmp(scheme, "https") == 0)
+            ok = 1;
+        else if (strcmp(scheme, "http") == 0 && loopback_host(host))
+            ok = 1;
+        else if (strcmp(scheme, "http") == 0)
+            snprintf(why, cap, "%s is plain http to another machine: the key and password would "
+                     "cross the network in clear; use https://", server);
+        else
+            snprintf(why, cap, "%s: the server must be an https:// (or loopback http://) URL",
+                     server);
+    } else {
+        snprintf(why, cap, "%s is not a URL such as https://apikeyd.example.com", server);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/* Replaces, in every string of j, each control character (C0, DEL, and C1 in UTF-8) with '?':
+ * a server's key names and messages cannot drive the terminal they are printed on. */
+static void scrub(json_t *j)
+{
+    if (json_is_string(j)) {
+        const char *s = json_string_value(j);
+        size_t n = json_string_length(j);
+        char *copy = malloc(n + 1);
+        if (!copy)
+            return;
+        size_t o = 0;
+        int changed = 0;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char ch = (unsigned char)s[i];
+            int c1 = ch == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+                     (unsigned char)s[i + 1] <= 0x9F;
+            if (c1 || ch < 0x20 || ch == 0x7F) {
+                copy[o++] = '?';
+                i += (size_t)c1; /* the two bytes of a C1 character become one '?' */
+                changed = 1;
+            } else {
+                copy[o++] = (char)ch;
+            }
+        }
+        if (changed)
+            json_string_setn(j, copy, o);
+        explicit_bzero(copy, o); /* may be a new key's secret */
+        free(copy);
+        return;
+    }
+    size_t i;
+    const char *k;
+    json_t *v;
+    if (json_is_array(j))
+        json_array_foreach(j, i, v) scrub(v);
+    else if (json_is_object(j))
+        json_object_foreach(j, k, v) scrub(v);
 }
 
 int api_open(struct api *a, const char *server)
@@ -122,6 +216,7 @@ long api_call(struct api *a, const char *method, const char *path, json_t *body,
     if (b.len) {
         json_error_t err;
         r->body = json_loadb(b.data, b.len, 0, &err);
+        scrub(r->body);
         explicit_bzero(b.data, b.len); /* a create's answer holds the new key */
     }
     free(b.data);

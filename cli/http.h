@@ -21,6 +21,10 @@ struct reply {
     char message[1024];    /* title: detail, or why apikeyd could not be reached */
 };
 
+/* Whether the CLI may talk to server: https://, or http:// only to this machine's loopback
+ * (localhost, 127.0.0.0/8, [::1]). 0 with why filled in words otherwise. */
+int api_server_allowed(const char *server, char *why, size_t cap);
+
 /* Sets up the handle for server. 0, or -1 when libcurl cannot start. */
 int api_open(struct api *a, const char *server);
 

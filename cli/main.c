@@ -161,9 +161,16 @@ int main(int argc, char **argv)
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
         return EXIT_FAILED;
-    hosts_current(c.server_flag, &c.host);
     int rc;
-    if (api_open(&c.api, c.host.server) != 0) {
+    char why[1100];
+    if (cmd->fn == cmd_completion) { /* talks to no server */
+        rc = cmd->fn(&c, sub_argc, sub_argv);
+    } else if (hosts_current(c.server_flag, &c.host) != 0) {
+        rc = EXIT_FAILED;
+    } else if (!api_server_allowed(c.host.server, why, sizeof why)) {
+        fprintf(stderr, "apikey: %s\n", why);
+        rc = EXIT_USAGE;
+    } else if (api_open(&c.api, c.host.server) != 0) {
         fprintf(stderr, "apikey: libcurl cannot start\n");
         rc = EXIT_FAILED;
     } else {

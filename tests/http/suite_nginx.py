@@ -38,6 +38,7 @@ http {{
             add_header X-Seen-Scopes $http_x_apikey_scopes always;
             add_header X-Seen-Authorization $http_authorization always;
             add_header X-Seen-Api-Key $http_x_api_key always;
+            add_header X-Seen-Cookie $http_cookie always;
             default_type text/plain;
             return 200 "backend reached\\n";
         }}
@@ -209,3 +210,62 @@ def test_nginx_example_is_shown_unchanged_in_deployment_doc():
     blocks = re.findall(r"```nginx\n(.*?)```", doc, re.S)
     check(example in blocks, "docs/DEPLOYMENT.md has no ```nginx block equal to "
                              "dist/nginx/apikeyd.conf")
+
+
+def test_nginx_example_ignores_required_project_and_role_a_client_sent():
+    """Attack round 27: the auth subrequest carries the client's own headers, so without the
+    example clearing them a client's X-Required-Role (no project) made apikeyd answer 400 and
+    nginx turn that into a 500; only the example decides what apikeyd checks."""
+    d = shared()
+    n = Nginx(d.port)
+    try:
+        k = create_key(d.admin, name=uniq("nginx-req"), scopes=("Tasks",))
+        auth = {"Authorization": f"Bearer {k['key']}"}
+        eq(n.get("/api/things", {**auth, "X-Required-Role": "owner"})[0], 200,
+           "a client's X-Required-Role alone")
+        eq(n.get("/api/things", {**auth, "X-Required-Project": "no-such-project",
+                                 "X-Required-Role": "owner"})[0], 200,
+           "a client's X-Required-Project and X-Required-Role")
+        eq(n.get("/api/things", {"Authorization": "Bearer apk_nonsense",
+                                 "X-Required-Scope": "*"})[0], 401,
+           "a client's X-Required-Scope does not loosen the example's")
+    finally:
+        n.stop()
+
+
+def test_nginx_example_encoded_and_dotted_paths_to_the_api_still_need_a_key():
+    """Attack round 27, held: nginx decodes and normalises the path before choosing a location,
+    so no spelling of /api/ reaches the backend without the auth subrequest."""
+    d = shared()
+    n = Nginx(d.port)
+    try:
+        for path in ("/%61pi/things", "/api/../api/things", "/x/../api/things", "/api//things",
+                     "/api/%2e%2e/api/things", "/./api/things"):
+            status, _, body = n.get(path)
+            check(status in (400, 401) and body != b"backend reached\n",
+                  f"{path} without a key: {status} {body[:60]!r}")
+        status, _, body = n.get("/_apikeyd_auth")
+        check(status == 404 and body != b"backend reached\n",
+              f"the internal auth location from outside: {status}")
+    finally:
+        n.stop()
+
+
+def test_nginx_example_never_hands_apikeyds_session_cookie_to_the_api():
+    """Attack round 27: the portal and the API share the host in the example and apikeyd's
+    cookies have Path=/, so a browser sends the portal session (and the device and CSRF
+    cookies) with every /api/ request: the backend, its logs or whoever runs it got a
+    session worth more than any key. The example drops the Cookie header to the API."""
+    d = shared()
+    n = Nginx(d.port)
+    try:
+        k = create_key(d.admin, name=uniq("nginx-cookie"), scopes=("Tasks",))
+        cookie = ("apikeyd_session=s1; __Host-apikeyd_session=s2; apikeyd_device=d1; "
+                  "__Host-apikeyd_csrf=c1")
+        status, _, _ = n.get("/api/things", {"Authorization": f"Bearer {k['key']}",
+                                             "Cookie": cookie})
+        eq(status, 200, "a valid key with the portal's cookies")
+        check("apikeyd" not in n.seen.get("cookie", ""),
+              f"apikeyd's cookies reached the API: {n.seen.get('cookie')!r}")
+    finally:
+        n.stop()

@@ -199,3 +199,31 @@ def test_package_deb_holds_the_daemon_unit_manual_and_conffile():
     ctl = _tmp()
     subprocess.run(["dpkg-deb", "--control", deb, ctl], check=True)
     eq(_read(os.path.join(ctl, "conffiles")).split(), ["/etc/apikeyd/apikeyd.conf"], "conffiles")
+
+
+def test_package_secret_files_reach_the_dynamic_user_as_credentials_not_world_readable():
+    """Attack round 27: the unit's dynamic user cannot read a root-only secret file, so the
+    deployment guide must give a way that does not make it readable by every local user: its
+    drop-in of LoadCredential= lines verifies with the installed unit, and each credential the
+    drop-in loads is the file apikeyd.conf is told to read."""
+    check(shutil.which("systemd-analyze"), "systemd-analyze is not installed")
+    doc = _read(os.path.join(REPO, "docs", "DEPLOYMENT.md"))
+    m = re.search(r"```ini\n(# /etc/systemd/system/apikeyd\.service\.d/[^\n]*\n.*?)```", doc, re.S)
+    check(m, "docs/DEPLOYMENT.md has no apikeyd.service.d drop-in block")
+    dropin = m.group(1)
+    creds = dict(re.findall(r"^LoadCredential=([a-z-]+):(/etc/apikeyd/\S+)$", dropin, re.M))
+    check({"tls-key", "smtp-password"} <= set(creds), f"credentials in the drop-in: {creds}")
+    for name in creds:
+        check(re.search(rf"^\w+_file = /run/credentials/apikeyd\.service/{name}$", doc, re.M),
+              f"the guide names no setting reading the credential {name}")
+    prefix = _tmp()
+    _install(prefix, PREFIX=f"{prefix}/usr", SYSCONFDIR=f"{prefix}/etc", UNITDIR=f"{prefix}/units")
+    os.makedirs(os.path.join(prefix, "units", "apikeyd.service.d"))
+    with open(os.path.join(prefix, "units", "apikeyd.service.d", "secrets.conf"), "w") as f:
+        f.write(dropin)
+    env = dict(os.environ, MANPATH=os.path.join(prefix, "usr", "share", "man"),
+               SYSTEMD_UNIT_PATH=os.path.join(prefix, "units") + ":")
+    r = subprocess.run(["systemd-analyze", "verify", os.path.join(prefix, "units",
+                                                                  "apikeyd.service")],
+                       capture_output=True, text=True, env=env, cwd=prefix)
+    eq((r.returncode, r.stderr.strip()), (0, ""), "systemd-analyze verify with the drop-in")
