@@ -66,31 +66,12 @@ static size_t read_scopes(json_t *doc, const char **names, size_t cap, struct fi
 static enum err reply_created(struct reply *rep, const struct key_record *k, const char *secret,
                               const char *account_id)
 {
-    json_t *obj = render_key(k);
-    char *rest = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-    json_decref(obj);
-    if (!rest)
-        return ERR_NOMEM;
-    size_t len = strlen("{\"key\":\"\",") + strlen(secret) + strlen(rest + 1);
-    char *body = malloc(len + 1);
-    if (!body) {
-        free(rest);
-        return ERR_NOMEM;
-    }
-    snprintf(body, len + 1, "{\"key\":\"%s\",%s", secret, rest + 1);
-    free(rest);
-    rep->status = 201;
-    rep->body = body;
-    rep->body_len = len;
-    rep->wipe = 1;
-    rep->content_type = "application/json";
     char location[160];
     if (account_id)
         snprintf(location, sizeof location, "/v1/service-accounts/%s/keys/%s", account_id, k->id);
     else
         snprintf(location, sizeof location, "/v1/keys/%s", k->id);
-    reply_header(rep, "Location", location);
-    return ERR_OK;
+    return reply_created_secret(rep, render_key(k), JSON_COMPACT, "key", secret, location);
 }
 
 enum err h_keys_create(struct request *req, struct reply *rep)

@@ -68,28 +68,10 @@ static enum err answer(struct reply *rep, enum err e, struct field_errors *fe)
 static enum err reply_created(struct reply *rep, const struct webhook_record *w,
                               const char *secret)
 {
-    json_t *obj = webhook_json(w);
-    char *rest = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(obj);
-    if (!rest)
-        return ERR_NOMEM;
-    size_t len = strlen("{\"secret\":\"\",") + strlen(secret) + strlen(rest + 1);
-    char *body = malloc(len + 1);
-    if (!body) {
-        free(rest);
-        return ERR_NOMEM;
-    }
-    snprintf(body, len + 1, "{\"secret\":\"%s\",%s", secret, rest + 1);
-    free(rest);
-    rep->status = 201;
-    rep->body = body;
-    rep->body_len = len;
-    rep->wipe = 1;
-    rep->content_type = "application/json";
     char location[64];
     snprintf(location, sizeof location, "/v1/webhooks/%s", w->id);
-    reply_header(rep, "Location", location);
-    return ERR_OK;
+    return reply_created_secret(rep, webhook_json(w), JSON_COMPACT | JSON_PRESERVE_ORDER,
+                                "secret", secret, location);
 }
 
 enum err h_webhooks_create(struct request *req, struct reply *rep)

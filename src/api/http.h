@@ -91,6 +91,12 @@ void reply_header(struct reply *r, const char *name, const char *value);
 /* Sets a JSON body from obj (the reference is stolen) with the given status. */
 enum err reply_json(struct reply *r, int status, json_t *obj);
 
+/* A 201 that shows a secret once: obj (taken; flags as json_dumps) with "field": secret
+ * spliced in first, so the secret never sits in a jansson string; the body is wiped once it
+ * is sent; Location: location. */
+enum err reply_created_secret(struct reply *r, json_t *obj, size_t dump_flags, const char *field,
+                              const char *secret, const char *location);
+
 /* Sets a body of len bytes copied into the reply itself (len <= REPLY_INLINE_BYTES) or, when
  * longer, into an allocation; ERR_NOMEM when that fails. */
 enum err reply_set_body(struct reply *r, int status, const char *content_type, const char *text,

@@ -180,3 +180,27 @@ enum err reply_throttled(struct reply *r, int64_t retry_after_s, const char *det
     reply_header(r, "Retry-After", secs);
     return ERR_OK;
 }
+
+enum err reply_created_secret(struct reply *r, json_t *obj, size_t dump_flags, const char *field,
+                              const char *secret, const char *location)
+{
+    char *rest = obj ? json_dumps(obj, dump_flags) : NULL;
+    json_decref(obj);
+    if (!rest)
+        return ERR_NOMEM;
+    size_t len = strlen("{\"\":\"\",") + strlen(field) + strlen(secret) + strlen(rest + 1);
+    char *body = malloc(len + 1);
+    if (!body) {
+        free(rest);
+        return ERR_NOMEM;
+    }
+    snprintf(body, len + 1, "{\"%s\":\"%s\",%s", field, secret, rest + 1);
+    free(rest);
+    r->status = 201;
+    r->body = body;
+    r->body_len = len;
+    r->wipe = 1;
+    r->content_type = "application/json";
+    reply_header(r, "Location", location);
+    return ERR_OK;
+}
